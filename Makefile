@@ -1,0 +1,58 @@
+# fissionmall: `make demo` to try it, `make test` to check it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: demo serve worker migrate test test-sqlite test-postgres test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+## demo: install, migrate a SQLite file under ./var, load demo data, serve shop + console on :8000
+demo: $(STAMP)
+	$(BIN)/fissionmall demo
+
+serve: $(STAMP)
+	$(BIN)/fissionmall serve
+
+worker: $(STAMP)
+	$(BIN)/fissionmall worker
+
+migrate: $(STAMP)
+	$(BIN)/fissionmall migrate
+
+## test: every test on SQLite, then again on PostgreSQL + Redis (slow stress tests included)
+test: $(DEV_STAMP) test-sqlite test-postgres
+
+test-sqlite: $(DEV_STAMP)
+	FISSIONMALL_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: $(DEV_STAMP)
+	FISSIONMALL_TEST_DB=postgres FISSIONMALL_TEST_PG_URL=$(PG_URL) FISSIONMALL_TEST_REDIS_URL=$(REDIS_URL) \
+		$(BIN)/pytest -q -p no:cacheprovider
+
+## test-fast: SQLite only, no slow or browser tests (the edit loop)
+test-fast: $(DEV_STAMP)
+	FISSIONMALL_TEST_DB=sqlite $(BIN)/pytest -q -x -p no:cacheprovider -m "not slow and not browser"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+## bench: throughput figures as JSON lines (SQLite and PostgreSQL, with a bare-ASGI ceiling)
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

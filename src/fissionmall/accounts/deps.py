@@ -1,0 +1,93 @@
+"""Who is calling: `CurrentCustomer` for /api/v1, `require(permission)` for the admin API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from fissionmall.accounts.models import AdminUser, Customer
+from fissionmall.accounts.rules import allowed
+from fissionmall.core.db import Database, get_db
+from fissionmall.core.errors import Forbidden, Unauthorized
+from fissionmall.core.security import client_ip, read_token
+from fissionmall.settings import Settings, get_settings
+
+ADMIN_COOKIE = "fm_admin"
+
+
+def settings_dep() -> Settings:
+    return get_settings()
+
+
+def db_dep() -> Database:
+    return get_db()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+DbDep = Annotated[Database, Depends(db_dep)]
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    ip: str
+    device_id: str | None
+
+
+async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller:
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
+    claims = read_token(settings.secret_key, token, kind="customer")
+    async with db.read() as s:
+        c = await s.get(Customer, int(claims["sub"]))
+    if c is None:
+        raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
+    if c.is_blocked:
+        raise Forbidden("ACCOUNT_BLOCKED", "this account is blocked")
+    device = request.headers.get("x-device-id")
+    return Caller(id=c.id, ip=client_ip(request, settings.trusted_proxies), device_id=device[:128] if device else None)
+
+
+CurrentCustomer = Annotated[Caller, Depends(current_customer)]
+
+
+@dataclass(frozen=True)
+class Admin:
+    id: int
+    username: str
+    role: str
+
+
+async def current_admin(request: Request, settings: SettingsDep, db: DbDep) -> Admin:
+    token = _bearer(request) or request.cookies.get(ADMIN_COOKIE)
+    if token is None:
+        raise Unauthorized("AUTH_REQUIRED", "admin login required")
+    claims = read_token(settings.secret_key, token, kind="admin")
+    async with db.read() as s:
+        a = await s.get(AdminUser, int(claims["sub"]))
+    if a is None or not a.is_active:
+        raise Unauthorized("TOKEN_INVALID", "the admin account is gone or disabled")
+    return Admin(id=a.id, username=a.username, role=a.role)
+
+
+def require(permission: str) -> Callable[..., Awaitable[Admin]]:
+    """A dependency that lets through admins whose role grants `permission`."""
+
+    async def dep(admin: Annotated[Admin, Depends(current_admin)]) -> Admin:
+        if not allowed(admin.role, permission):
+            raise Forbidden("PERMISSION_DENIED", f"your role ({admin.role}) may not do this ({permission})")
+        return admin
+
+    return dep

@@ -1,0 +1,21 @@
+"""Admin roles and what each may do. Pure data: the routers ask `allowed()`."""
+
+from __future__ import annotations
+
+ROLES = ("owner", "operator", "finance", "store_staff")
+
+# A permission is "<area>" (full) or "<area>.read". Owner may do everything.
+_GRANTS: dict[str, frozenset[str]] = {
+    "owner": frozenset({"*"}),
+    "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read"}),
+    "finance": frozenset({"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals"}),
+    "store_staff": frozenset({"verify", "orders.read"}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    grants = _GRANTS.get(role, frozenset())
+    if "*" in grants or permission in grants:
+        return True
+    area, _, level = permission.partition(".")
+    return level == "read" and area in grants

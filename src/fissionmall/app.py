@@ -1,0 +1,139 @@
+"""The ASGI application: /api/v1 (shop), /api/admin/v1 (console API), /admin, /shop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fissionmall import __version__
+from fissionmall.core import jobs
+from fissionmall.core.db import init_db
+from fissionmall.core.errors import AppError
+from fissionmall.core.kv import init_kv
+from fissionmall.models import load_handlers
+from fissionmall.payments.gateway import SandboxGateway, register
+from fissionmall.settings import Settings, get_settings, use_settings
+
+log = logging.getLogger("fissionmall")
+
+_HTTP_CODES = {
+    401: "AUTH_REQUIRED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def _error(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if detail is not None:
+        err["detail"] = detail
+    return JSONResponse({"error": err}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "MALFORMED_JSON", "the request body is not valid JSON")
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
+        return _error(422, "VALIDATION_ERROR", "the request does not match the API", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A database guard fired behind the service checks (e.g. two racing creates): a conflict, not a crash.
+        log.warning("integrity error: %s", exc.orig)
+        return _error(409, "CONFLICT", "the request conflicts with the current state; try again")
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    """Build the app. `run_worker` overrides whether the job worker runs inside this process."""
+    settings = settings or get_settings()
+    load_handlers()
+    worker = settings.run_worker_in_serve if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        use_settings(settings)
+        db = init_db(settings.db_url)
+        kv = init_kv(settings.redis_url, settings.redis_prefix)
+        register(SandboxGateway(settings.secret_key))
+        stop = asyncio.Event()
+        task = None
+        if worker:
+            task = asyncio.create_task(
+                jobs.worker_loop(
+                    db, stop, poll_seconds=settings.worker_poll_seconds, max_attempts=settings.job_max_attempts
+                )
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with suppress(asyncio.CancelledError):
+                    await task
+            await kv.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="fissionmall",
+        version=__version__,
+        lifespan=lifespan,
+        description="Marketing-driven mall engine for WeChat mini-programs. Money is integer fen (`*_fen`), "
+        'rates basis points (`*_bp`). Errors: `{"error": {"code", "message"}}`.',
+    )
+    _install_error_handlers(app)
+
+    from fissionmall.accounts.router import admin_router as accounts_admin
+    from fissionmall.accounts.router import router as accounts
+    from fissionmall.catalog.router import admin_router as catalog_admin
+    from fissionmall.catalog.router import router as catalog
+    from fissionmall.ops.router import admin_router as ops_admin
+    from fissionmall.orders.router import admin_router as orders_admin
+    from fissionmall.orders.router import router as orders
+    from fissionmall.payments.router import router as payments
+
+    for r in (accounts, catalog, orders, payments):
+        app.include_router(r, prefix="/api/v1")
+    for r in (accounts_admin, catalog_admin, orders_admin, ops_admin):
+        app.include_router(r, prefix="/api/admin/v1")
+
+    from fissionmall.web import mount
+
+    mount(app, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/shop/")
+
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    return app

@@ -1,0 +1,196 @@
+"""Products, SKUs and stock. Stock only moves through conditional updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog.models import Category, Product, Sku
+from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
+from fissionmall.core import clock
+from fissionmall.core.errors import AppError, Conflict, not_found
+
+
+async def category_id(s: AsyncSession, name: str | None) -> int | None:
+    """The id of category `name`, created on first use."""
+    if not name:
+        return None
+    cid = await s.scalar(select(Category.id).where(Category.name == name))
+    if cid is None:
+        cat = Category(name=name)
+        s.add(cat)
+        await s.flush()
+        cid = cat.id
+    return cid
+
+
+async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
+    """Create a product with its SKUs."""
+    now = clock.now()
+    p = Product(
+        title=data.title,
+        description=data.description,
+        category_id=await category_id(s, data.category),
+        images=list(data.images),
+        labels=list(data.labels),
+        status=data.status,
+        created_at=now,
+        updated_at=now,
+        skus=[Sku(name=k.name, price_fen=k.price_fen, stock=k.stock) for k in data.skus],
+    )
+    s.add(p)
+    await s.flush()
+    return await get_product(s, product_id=p.id, include_hidden=True)
+
+
+async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdate) -> Product:
+    """Edit a product; a `skus` list replaces the SKU set (SKUs left out are retired, not deleted)."""
+    p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
+    fields = data.model_dump(exclude_unset=True, exclude={"skus", "category"})
+    for k, v in fields.items():
+        if v is not None:
+            setattr(p, k, v)
+    if "category" in data.model_fields_set:
+        p.category_id = await category_id(s, data.category)
+    if data.skus is not None:
+        by_id = {k.id: k for k in p.skus}
+        keep: set[int] = set()
+        for k in data.skus:
+            if k.id is None:
+                p.skus.append(Sku(name=k.name, price_fen=k.price_fen, stock=k.stock))
+                continue
+            sku = by_id.get(k.id)
+            if sku is None:
+                raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {k.id} does not belong to product {product_id}")
+            keep.add(k.id)
+            sku.name, sku.price_fen, sku.stock, sku.is_active = k.name, k.price_fen, k.stock, True
+        for sku in p.skus:
+            if sku.id is not None and sku.id not in keep:
+                sku.is_active = False  # past orders still point at it
+    p.updated_at = clock.now()
+    await s.flush()
+    s.expire(p)
+    return await get_product(s, product_id=product_id, include_hidden=True)
+
+
+async def delete_product(s: AsyncSession, *, product_id: int) -> None:
+    """Remove a product from sale for good (kept for the orders that name it)."""
+    p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
+    p.status = "deleted"
+    p.updated_at = clock.now()
+
+
+async def get_product(
+    s: AsyncSession, *, product_id: int, include_hidden: bool = False, for_update: bool = False
+) -> Product:
+    q = select(Product).where(Product.id == product_id)
+    q = q.where(Product.status != "deleted") if include_hidden else q.where(Product.status == "on_sale")
+    if for_update:
+        q = q.with_for_update()
+    p = await s.scalar(q)
+    if p is None:
+        raise not_found("product")
+    return p
+
+
+async def list_products(
+    s: AsyncSession,
+    *,
+    q: str | None = None,
+    category_id: int | None = None,
+    status: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+    include_hidden: bool = False,
+) -> tuple[list[Product], str | None]:
+    stmt = select(Product).order_by(Product.id.desc()).limit(limit + 1)
+    if include_hidden:
+        stmt = stmt.where(Product.status != "deleted")
+        if status:
+            stmt = stmt.where(Product.status == status)
+    else:
+        stmt = stmt.where(Product.status == "on_sale")
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Product.title.like(like), Product.description.like(like)))
+    if category_id:
+        stmt = stmt.where(Product.category_id == category_id)
+    if before_id:
+        stmt = stmt.where(Product.id < before_id)
+    rows = list((await s.scalars(stmt)).all())
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def list_categories(s: AsyncSession) -> Sequence[Category]:
+    return (await s.scalars(select(Category).order_by(Category.sort, Category.id))).all()
+
+
+async def skus_for_sale(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, tuple[Sku, Product]]:
+    """SKUs that can be bought now, with their products, keyed by SKU id."""
+    rows = await s.execute(
+        select(Sku, Product)
+        .join(Product, Sku.product_id == Product.id)
+        .where(Sku.id.in_(set(sku_ids)), Sku.is_active.is_(True), Product.status == "on_sale")
+    )
+    return {sku.id: (sku, prod) for sku, prod in rows.all()}
+
+
+async def take_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+    """Decrement stock if enough is left, atomically; never read-then-write."""
+    res = await s.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock >= qty)
+        .values(stock=Sku.stock - qty, sold=Sku.sold + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("OUT_OF_STOCK", "not enough stock left", sku_id=sku_id)
+
+
+async def return_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+    await s.execute(
+        update(Sku)
+        .where(Sku.id == sku_id)
+        .values(stock=Sku.stock + qty, sold=Sku.sold - qty)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def product_sales(s: AsyncSession, product_ids: Sequence[int]) -> dict[int, int]:
+    rows = await s.execute(
+        select(Sku.product_id, func.sum(Sku.sold)).where(Sku.product_id.in_(product_ids)).group_by(Sku.product_id)
+    )
+    return {pid: int(n or 0) for pid, n in rows.all()}
+
+
+def to_public(p: Product) -> ProductPublic:
+    skus = [k for k in p.skus if k.is_active]
+    return ProductPublic(
+        id=p.id,
+        title=p.title,
+        description=p.description,
+        category=p.category.name if p.category else None,
+        images=list(p.images),
+        labels=list(p.labels),
+        price_fen=min((k.price_fen for k in skus), default=0),
+        sales=sum(k.sold for k in p.skus),
+        skus=[{"id": k.id, "name": k.name, "price_fen": k.price_fen, "stock": k.stock} for k in skus],  # type: ignore[misc]
+    )
+
+
+def to_admin(p: Product) -> ProductAdmin:
+    return ProductAdmin(
+        id=p.id,
+        title=p.title,
+        description=p.description,
+        category=p.category.name if p.category else None,
+        images=list(p.images),
+        labels=list(p.labels),
+        status=p.status,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        skus=[SkuAdmin.model_validate(k) for k in p.skus],
+    )

@@ -1,0 +1,131 @@
+"""`fissionmall …`: serve, worker, migrate, demo, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+
+import typer
+import uvicorn
+
+from fissionmall.settings import get_settings, use_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="fissionmall: a marketing-driven mall engine.")
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the latest schema."""
+    from fissionmall.core.migrate import upgrade
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db_url)
+    typer.echo(f"migrated {settings.db_url.split('@')[-1]}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the API, the console and the shop (embedded mode also runs the job worker)."""
+    _logging()
+    settings = get_settings()
+    if workers > 1 and settings.is_sqlite:
+        typer.echo("note: SQLite serialises writes; more than one worker process gains little", err=True)
+    uvicorn.run(
+        "fissionmall.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the job worker (events, timers, periodic jobs) until SIGINT/SIGTERM."""
+    _logging()
+    from fissionmall.core import jobs
+    from fissionmall.core.db import init_db
+    from fissionmall.core.kv import init_kv
+    from fissionmall.models import load_handlers
+    from fissionmall.payments.gateway import SandboxGateway, register
+
+    settings = get_settings()
+    load_handlers()
+
+    async def main() -> None:
+        use_settings(settings)
+        db = init_db(settings.db_url)
+        init_kv(settings.redis_url, settings.redis_prefix)
+        register(SandboxGateway(settings.secret_key))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await jobs.worker_loop(
+            db, stop, poll_seconds=settings.worker_poll_seconds, max_attempts=settings.job_max_attempts
+        )
+        await db.dispose()
+
+    asyncio.run(main())
+
+
+@app.command("create-admin")
+def create_admin(
+    username: str = typer.Option(...), password: str = typer.Option(...), role: str = typer.Option("owner")
+) -> None:
+    """Create a console user (roles: owner, operator, finance, store_staff)."""
+    from fissionmall.accounts import service
+    from fissionmall.core.db import Database
+    from fissionmall.core.errors import AppError
+
+    async def main() -> None:
+        db = Database(get_settings().db_url)
+        try:
+            async with db.tx() as s:
+                await service.create_admin(s, username=username, password=password, role=role)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(main())
+    except AppError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {role} {username}")
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> None:
+    """Migrate, load the demo shop once (kept across runs), print logins, and serve."""
+    from fissionmall.demo.loader import load_demo
+
+    settings = get_settings()
+    if not settings.dev:
+        typer.echo("refusing to load demo data outside FISSIONMALL_ENV=dev", err=True)
+        raise typer.Exit(1)
+    migrate()
+    password_file = settings.var_dir / "admin-password.txt"
+    password = password_file.read_text().strip() if password_file.exists() else secrets.token_urlsafe(9)
+    created = asyncio.run(load_demo(settings, admin_password=password))
+    if created:
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo("  fissionmall demo is ready")
+    typer.echo(f"  shop (H5):    {base}/shop/")
+    typer.echo(f"  console:      {base}/admin/   user: admin   password: {password}")
+    typer.echo(f"  API docs:     {base}/docs")
+    typer.echo("  Ctrl-C stops it; data stays in ./var/ for next time.")
+    typer.echo("")
+    if not load_only:
+        serve(host=host, port=port, workers=1)

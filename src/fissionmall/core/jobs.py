@@ -1,0 +1,194 @@
+"""Transactional outbox, durable timers and once-per-period jobs: one table.
+
+`publish()` writes an event and, in the same transaction, one `jobs` row per
+subscribed handler, so each handler's delivery is retried, and dies, on its
+own. A timer is a job with a future `due_at`; a once-per-period job is a job
+with a unique `key` (inserting it twice is a no-op).
+
+A worker claims due jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write
+lock on SQLite), runs each handler in a savepoint of the claiming transaction
+and marks it done in that same transaction. A handler's database work and its
+"done" mark therefore commit together or not at all: a worker killed mid-batch
+leaves the jobs pending for the next worker, and no handler's effect is ever
+committed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.core import clock
+from fissionmall.core.db import Base, BigId, Database, is_postgres
+
+log = logging.getLogger("fissionmall.jobs")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "due_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    handler: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    payload: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | dead
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+Handler = Callable[[AsyncSession, Job], Awaitable[None]]
+
+_handlers: dict[str, Handler] = {}
+_subscribers: dict[str, list[str]] = {}
+_wake = asyncio.Event()
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register a job handler (timers and periodic jobs name it directly)."""
+
+    def deco(fn: Handler) -> Handler:
+        if name in _handlers and _handlers[name] is not fn:
+            raise RuntimeError(f"job handler {name!r} registered twice")
+        _handlers[name] = fn
+        return fn
+
+    return deco
+
+
+def on(event_type: str, name: str) -> Callable[[Handler], Handler]:
+    """Subscribe a handler to an event type; `name` must stay stable across releases."""
+
+    def deco(fn: Handler) -> Handler:
+        handler(name)(fn)
+        subs = _subscribers.setdefault(event_type, [])
+        if name not in subs:
+            subs.append(name)
+        return fn
+
+    return deco
+
+
+def subscribers(event_type: str) -> list[str]:
+    return list(_subscribers.get(event_type, []))
+
+
+async def publish(s: AsyncSession, type_: str, payload: dict[str, Any]) -> Event:
+    """Record an event and queue its handlers, inside the caller's transaction."""
+    now = clock.now()
+    ev = Event(type=type_, payload=payload, created_at=now)
+    s.add(ev)
+    await s.flush()
+    for name in _subscribers.get(type_, []):
+        s.add(Job(handler=name, event_id=ev.id, payload=payload, due_at=now, created_at=now))
+    _wake.set()
+    return ev
+
+
+async def schedule(
+    s: AsyncSession, handler_name: str, payload: dict[str, Any], *, due_at: datetime, key: str | None = None
+) -> None:
+    """Queue a job for `due_at`. With a `key`, a second schedule of that key does nothing."""
+    values = {
+        "handler": handler_name,
+        "key": key,
+        "payload": payload,
+        "due_at": due_at,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": clock.now(),
+    }
+    if key is None:
+        s.add(Job(**values))
+        return
+    ins = pg_insert(Job) if is_postgres(s) else sqlite_insert(Job)
+    await s.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 3600))
+
+
+async def run_due(db: Database, *, batch: int = 20, max_attempts: int = 8, limit: int | None = None) -> int:
+    """Run due jobs until none is left (or `limit` ran). Returns how many ran."""
+    ran = 0
+    while limit is None or ran < limit:
+        n = await _run_batch(db, batch=batch, max_attempts=max_attempts)
+        if n == 0:
+            break
+        ran += n
+    return ran
+
+
+async def _run_batch(db: Database, *, batch: int, max_attempts: int) -> int:
+    async with db.tx() as s:
+        now = clock.now()
+        q = select(Job).where(Job.status == "pending", Job.due_at <= now).order_by(Job.due_at, Job.id).limit(batch)
+        if is_postgres(s):
+            q = q.with_for_update(skip_locked=True)
+        jobs = list((await s.scalars(q)).all())
+        for job in jobs:
+            fn = _handlers.get(job.handler)
+            try:
+                if fn is None:
+                    raise LookupError(f"no handler registered for {job.handler!r}")
+                async with s.begin_nested():
+                    await fn(s, job)
+            except Exception as exc:  # a handler's failure must not stop the others
+                job.attempts += 1
+                job.last_error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+                if job.attempts >= max_attempts:
+                    job.status = "dead"
+                    log.error("job %s (%s) dead after %s attempts: %s", job.id, job.handler, job.attempts, exc)
+                else:
+                    job.due_at = clock.now() + _backoff(job.attempts)
+                    log.warning("job %s (%s) failed, retry %s: %s", job.id, job.handler, job.attempts, exc)
+            else:
+                job.status = "done"
+                job.done_at = clock.now()
+        return len(jobs)
+
+
+async def retry_dead(s: AsyncSession, job_id: int) -> bool:
+    job = await s.get(Job, job_id, with_for_update=True)
+    if job is None or job.status != "dead":
+        return False
+    job.status, job.attempts, job.due_at = "pending", 0, clock.now()
+    return True
+
+
+async def worker_loop(db: Database, stop: asyncio.Event, *, poll_seconds: float, max_attempts: int) -> None:
+    """Run jobs until `stop` is set: wake on local publishes, poll for everything else."""
+    log.info("worker started")
+    while not stop.is_set():
+        try:
+            await run_due(db, max_attempts=max_attempts)
+        except Exception:  # the database may be briefly away; keep the loop alive
+            log.exception("worker batch failed")
+        _wake.clear()
+        waiters = [asyncio.ensure_future(_wake.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+    log.info("worker stopped")

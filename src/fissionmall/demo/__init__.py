@@ -1,0 +1,1 @@
+"""Demo data and assets used to seed a sample shop."""

@@ -1,0 +1,36 @@
+"""Load the demo shop once: catalogue, locally drawn product images, an admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from fissionmall.accounts import service as accounts
+from fissionmall.accounts.models import AdminUser
+from fissionmall.catalog import service as catalog
+from fissionmall.catalog.models import Product
+from fissionmall.catalog.schemas import ProductCreate
+from fissionmall.core.db import Database
+from fissionmall.demo.catalogue import PRODUCTS
+from fissionmall.demo.images import render_product_image
+from fissionmall.settings import Settings
+
+
+async def load_demo(settings: Settings, *, admin_password: str) -> bool:
+    """Returns True when it created the admin (first run), False when the demo was already there."""
+    db = Database(settings.db_url)
+    try:
+        async with db.tx() as s:
+            if await s.scalar(select(AdminUser.id).where(AdminUser.username == "admin")) is not None:
+                return False
+            await accounts.create_admin(s, username="admin", password=admin_password, role="owner")
+            if await s.scalar(select(func.count()).select_from(Product)):
+                return True
+            media = settings.media_dir / "products"
+            for i, p in enumerate(PRODUCTS, start=1):
+                name = f"demo-{i:02d}.png"
+                render_product_image(p["title"], i, media / name)
+                data = ProductCreate.model_validate({**p, "images": [f"/media/products/{name}"]})
+                await catalog.create_product(s, data=data)
+        return True
+    finally:
+        await db.dispose()

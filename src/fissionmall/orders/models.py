@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fissionmall.core.db import Base, BigId
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_customer", "customer_id", "id"),
+        Index("ix_orders_status", "status", "id"),
+        CheckConstraint("refunded_fen <= paid_fen", name="refund_within_paid"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    no: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    # Which tool brought the order (normal, seckill, groupbuy, …) and with what attribution.
+    source: Mapped[str] = mapped_column(String(32), default="normal")
+    attribution: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    goods_fen: Mapped[int]
+    discount_fen: Mapped[int] = mapped_column(default=0)
+    shipping_fen: Mapped[int] = mapped_column(default=0)
+    payable_fen: Mapped[int]
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    address: Mapped[dict[str, Any] | None]
+    remark: Mapped[str] = mapped_column(String(200), default="")
+    carrier: Mapped[str | None] = mapped_column(String(32))
+    tracking_no: Mapped[str | None] = mapped_column(String(64))
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    pay_deadline: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.id", lazy="selectin")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("refunded_qty + refund_pending_qty <= qty", name="refund_qty_within_qty"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    title: Mapped[str] = mapped_column(String(120))
+    sku_name: Mapped[str] = mapped_column(String(64))
+    image: Mapped[str | None] = mapped_column(String(500))
+    unit_price_fen: Mapped[int]
+    qty: Mapped[int]
+    subtotal_fen: Mapped[int]
+    discount_fen: Mapped[int] = mapped_column(default=0)
+    shipping_fen: Mapped[int] = mapped_column(default=0)
+    payable_fen: Mapped[int]
+    refunded_qty: Mapped[int] = mapped_column(default=0)
+    refund_pending_qty: Mapped[int] = mapped_column(default=0)
+    refund_pending_fen: Mapped[int] = mapped_column(default=0)
+    refunded_fen: Mapped[int] = mapped_column(default=0)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="after_sales")  # after_sales | late_payment
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    lines: Mapped[list[Any]]  # [{line_id, qty, amount_fen}]
+    reject_reason: Mapped[str | None] = mapped_column(String(200))
+    gateway_refund_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None]
+    succeeded_at: Mapped[datetime | None]

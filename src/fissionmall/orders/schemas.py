@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from fissionmall.core.schemas import ApiDateTime, ApiModel
+
+Qty = Annotated[int, Field(strict=True, ge=1, le=999)]
+Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class CartItem(ApiModel):
+    sku_id: Id
+    qty: Qty
+
+
+class Address(ApiModel):
+    name: Short
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9\- ]{5,20}$")]
+    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CheckoutIn(ApiModel):
+    items: Annotated[list[CartItem], Field(min_length=1, max_length=50)]
+    coupon_id: Id | None = None
+    points: Annotated[int, Field(strict=True, ge=0, le=10**9)] | None = None
+    address: Address | None = None
+    remark: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class StepOut(ApiModel):
+    kind: str
+    label: str
+    amount_fen: int
+
+
+class PreviewLine(ApiModel):
+    sku_id: int
+    product_id: int
+    title: str
+    sku_name: str
+    image: str | None
+    unit_price_fen: int
+    qty: int
+    subtotal_fen: int
+    discount_fen: int
+    shipping_fen: int
+    payable_fen: int
+
+
+class PreviewOut(ApiModel):
+    lines: list[PreviewLine]
+    steps: list[StepOut]
+    goods_fen: int
+    discount_fen: int
+    shipping_fen: int
+    total_fen: int
+    payable_fen: int
+
+
+class OrderLineOut(ApiModel):
+    id: int
+    product_id: int
+    sku_id: int
+    title: str
+    sku_name: str
+    image: str | None
+    unit_price_fen: int
+    qty: int
+    subtotal_fen: int
+    discount_fen: int
+    shipping_fen: int
+    payable_fen: int
+    refunded_qty: int
+    refund_pending_qty: int
+    refunded_fen: int
+
+
+class RefundOut(ApiModel):
+    id: int
+    order_id: int
+    status: str
+    kind: str
+    amount_fen: int
+    reason: str
+    lines: list[dict[str, Any]]
+    reject_reason: str | None
+    created_at: ApiDateTime
+    succeeded_at: ApiDateTime | None
+
+
+class OrderCreated(ApiModel):
+    id: int
+    no: str
+    status: str
+    payable_fen: int
+    pay_deadline: ApiDateTime
+
+
+class OrderOut(ApiModel):
+    id: int
+    no: str
+    status: str
+    source: str
+    lines: list[OrderLineOut]
+    steps: list[StepOut]
+    goods_fen: int
+    discount_fen: int
+    shipping_fen: int
+    payable_fen: int
+    paid_fen: int
+    refunded_fen: int
+    address: dict[str, Any] | None
+    remark: str
+    carrier: str | None
+    tracking_no: str | None
+    cancel_reason: str | None
+    created_at: ApiDateTime
+    pay_deadline: ApiDateTime
+    paid_at: ApiDateTime | None
+    shipped_at: ApiDateTime | None
+    received_at: ApiDateTime | None
+    completed_at: ApiDateTime | None
+    cancelled_at: ApiDateTime | None
+    refunds: list[RefundOut] = []
+
+
+class OrderAdminOut(OrderOut):
+    customer_id: int
+    attribution: dict[str, Any]
+
+
+class RefundLineIn(ApiModel):
+    line_id: Id
+    qty: Qty
+
+
+class RefundIn(ApiModel):
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=50)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ShipIn(ApiModel):
+    carrier: Short
+    tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,40}$")]
+
+
+class RejectIn(ApiModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -1,0 +1,557 @@
+"""Checkout, the order state machine, and after-sales.
+
+Stock is taken in the same transaction that creates the order and given back
+by the transaction that cancels it. Every transition is a compare-and-set
+`UPDATE … WHERE status IN (…)`, so two racing transitions cannot both win.
+Marketing tools hook in through the outbox events published here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog import service as catalog
+from fissionmall.core import clock, jobs
+from fissionmall.core.errors import AppError, Conflict, not_found
+from fissionmall.orders.models import Order, OrderLine, Refund
+from fissionmall.orders.rules import (
+    ORDER_TRANSITIONS,
+    REFUNDABLE,
+    refund_transition_sources,
+    sources_of,
+)
+from fissionmall.orders.schemas import CartItem, CheckoutIn, RefundLineIn
+from fissionmall.pricing.rules import CartLine, PricingContext, Quote, price, refund_amount
+from fissionmall.settings import Settings, get_settings
+
+
+def _merge(items: Sequence[CartItem], max_qty: int) -> list[tuple[int, int]]:
+    """One entry per SKU; the same SKU twice adds up (and is judged by the sum)."""
+    qty: dict[int, int] = {}
+    for it in items:
+        qty[it.sku_id] = qty.get(it.sku_id, 0) + it.qty
+    for sku_id, n in qty.items():
+        if n > max_qty:
+            raise AppError("QTY_TOO_LARGE", f"at most {max_qty} of one SKU per order", sku_id=sku_id)
+    return sorted(qty.items())  # primary-key order, so concurrent orders lock rows in one order
+
+
+async def quote(s: AsyncSession, *, body: CheckoutIn, settings: Settings) -> tuple[Quote, dict[int, Any]]:
+    """Price a cart as it would be ordered now."""
+    if body.coupon_id is not None:
+        raise AppError("COUPON_NOT_APPLICABLE", "coupons arrive with the pricing issue")
+    if body.points:
+        raise AppError("POINTS_NOT_APPLICABLE", "points deduction arrives with the loyalty issue")
+    wanted = _merge(body.items, settings.max_line_qty)
+    found = await catalog.skus_for_sale(s, [sku_id for sku_id, _ in wanted])
+    cart, images = [], {}
+    for sku_id, qty in wanted:
+        if sku_id not in found:
+            raise AppError("SKU_NOT_FOUND", f"SKU {sku_id} is not for sale", status=404, sku_id=sku_id)
+        sku, prod = found[sku_id]
+        cart.append(
+            CartLine(
+                sku_id=sku.id,
+                product_id=prod.id,
+                category_id=prod.category_id,
+                title=prod.title,
+                sku_name=sku.name,
+                unit_price_fen=sku.price_fen,
+                qty=qty,
+            )
+        )
+        images[sku_id] = prod.images[0] if prod.images else None
+    ctx = PricingContext(shipping_fee_fen=settings.shipping_fee_fen)
+    return price(cart, ctx), images
+
+
+def preview_dict(q: Quote, images: dict[int, Any]) -> dict[str, Any]:
+    return {
+        "lines": [
+            {
+                "sku_id": p.line.sku_id,
+                "product_id": p.line.product_id,
+                "title": p.line.title,
+                "sku_name": p.line.sku_name,
+                "image": images.get(p.line.sku_id),
+                "unit_price_fen": p.line.unit_price_fen,
+                "qty": p.line.qty,
+                "subtotal_fen": p.subtotal_fen,
+                "discount_fen": p.discount_fen,
+                "shipping_fen": p.shipping_fen,
+                "payable_fen": p.payable_fen,
+            }
+            for p in q.lines
+        ],
+        "steps": [{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen} for st in q.steps],
+        "goods_fen": q.goods_fen,
+        "discount_fen": q.discount_fen,
+        "shipping_fen": q.shipping_fen,
+        "total_fen": q.total_fen,
+        "payable_fen": q.payable_fen,
+    }
+
+
+def _order_no(now: datetime) -> str:
+    return now.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
+
+
+async def create_order(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    body: CheckoutIn,
+    settings: Settings,
+    source: str = "normal",
+    attribution: dict[str, Any] | None = None,
+) -> Order:
+    """Create a pending order: price it, take stock, arm the unpaid-cancel timer, publish OrderCreated."""
+    if body.address is None:
+        raise AppError("ADDRESS_REQUIRED", "a delivery address is required to place an order")
+    q, images = await quote(s, body=body, settings=settings)
+    now = clock.now()
+    order = Order(
+        no=_order_no(now),
+        customer_id=customer_id,
+        status="pending_payment",
+        source=source,
+        attribution=attribution or {},
+        goods_fen=q.goods_fen,
+        discount_fen=q.discount_fen,
+        shipping_fen=q.shipping_fen,
+        payable_fen=q.payable_fen,
+        steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen} for st in q.steps],
+        address=body.address.model_dump(),
+        remark=body.remark,
+        created_at=now,
+        pay_deadline=now + timedelta(minutes=settings.unpaid_cancel_minutes),
+    )
+    s.add(order)
+    await s.flush()
+    for p in q.lines:
+        await catalog.take_stock(s, sku_id=p.line.sku_id, qty=p.line.qty)
+        s.add(
+            OrderLine(
+                order_id=order.id,
+                product_id=p.line.product_id,
+                sku_id=p.line.sku_id,
+                title=p.line.title,
+                sku_name=p.line.sku_name,
+                image=images.get(p.line.sku_id),
+                unit_price_fen=p.line.unit_price_fen,
+                qty=p.line.qty,
+                subtotal_fen=p.subtotal_fen,
+                discount_fen=p.discount_fen,
+                shipping_fen=p.shipping_fen,
+                payable_fen=p.payable_fen,
+            )
+        )
+    await jobs.schedule(
+        s, "orders.auto_cancel", {"order_id": order.id}, due_at=order.pay_deadline, key=f"order-cancel:{order.id}"
+    )
+    await jobs.publish(
+        s,
+        "OrderCreated",
+        {"order_id": order.id, "customer_id": customer_id, "source": source, "payable_fen": order.payable_fen},
+    )
+    await s.flush()
+    return await get_order(s, order_id=order.id)
+
+
+async def get_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None) -> Order:
+    """An order; with `customer_id`, only if it is that shopper's (else not found, leaking nothing)."""
+    q = select(Order).where(Order.id == order_id)
+    if customer_id is not None:
+        q = q.where(Order.customer_id == customer_id)
+    order = await s.scalar(q.execution_options(populate_existing=True))
+    if order is None:
+        raise not_found("order")
+    return order
+
+
+async def list_orders(
+    s: AsyncSession,
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[Order], str | None]:
+    stmt = select(Order).order_by(Order.id.desc()).limit(limit + 1)
+    if customer_id is not None:
+        stmt = stmt.where(Order.customer_id == customer_id)
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if q:
+        stmt = stmt.where(Order.no.like(f"%{q.strip()}%"))
+    if before_id:
+        stmt = stmt.where(Order.id < before_id)
+    rows = list((await s.scalars(stmt)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def count_by_status(s: AsyncSession) -> dict[str, int]:
+    rows = await s.execute(select(Order.status, func.count()).group_by(Order.status))
+    return {st: int(n) for st, n in rows.all()}
+
+
+async def _transition(s: AsyncSession, order_id: int, target: str, **values: Any) -> bool:
+    """Compare-and-set: move the order to `target` if it is in a state that may go there."""
+    res = await s.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status.in_(sources_of(ORDER_TRANSITIONS, target)))
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _refuse(order: Order, action: str) -> AppError:
+    return Conflict("ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", status=order.status)
+
+
+async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
+    """Cancel an unpaid order and give its stock back."""
+    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+    if not await _transition(s, order.id, "cancelled", cancelled_at=clock.now(), cancel_reason=reason):
+        raise _refuse(order, "cancel")
+    for line in order.lines:
+        await catalog.return_stock(s, sku_id=line.sku_id, qty=line.qty)
+    await jobs.publish(
+        s,
+        "OrderCancelled",
+        {"order_id": order.id, "customer_id": order.customer_id, "source": order.source, "reason": reason},
+    )
+    return await get_order(s, order_id=order.id)
+
+
+async def mark_paid(s: AsyncSession, *, order_id: int, amount_fen: int, payment_id: int) -> bool:
+    """Called by payments once a payment is confirmed. False if the order can no longer be paid."""
+    order = await get_order(s, order_id=order_id)
+    if amount_fen != order.payable_fen:
+        return False
+    now = clock.now()
+    if not await _transition(s, order.id, "paid", paid_fen=amount_fen, paid_at=now):
+        return False
+    await jobs.publish(
+        s,
+        "OrderPaid",
+        {
+            "order_id": order.id,
+            "customer_id": order.customer_id,
+            "source": order.source,
+            "payment_id": payment_id,
+            "paid_fen": amount_fen,
+            "attribution": order.attribution,
+            "lines": [
+                {
+                    "line_id": ln.id,
+                    "sku_id": ln.sku_id,
+                    "qty": ln.qty,
+                    "goods_payable_fen": ln.payable_fen - ln.shipping_fen,
+                }
+                for ln in order.lines
+            ],
+        },
+    )
+    return True
+
+
+async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:
+    """Ship a paid order and arm auto-receipt."""
+    order = await get_order(s, order_id=order_id)
+    if any(ln.refund_pending_qty for ln in order.lines):
+        raise Conflict("REFUND_PENDING", "decide the pending refund before shipping")
+    now = clock.now()
+    if not await _transition(s, order.id, "shipped", shipped_at=now, carrier=carrier, tracking_no=tracking_no):
+        raise _refuse(order, "ship")
+    await jobs.schedule(
+        s,
+        "orders.auto_receive",
+        {"order_id": order.id},
+        due_at=now + timedelta(days=settings.auto_receive_days),
+        key=f"order-receive:{order.id}",
+    )
+    await jobs.publish(s, "OrderShipped", {"order_id": order.id, "customer_id": order.customer_id})
+    return await get_order(s, order_id=order.id)
+
+
+async def receive(s: AsyncSession, *, order_id: int, settings: Settings, customer_id: int | None = None) -> Order:
+    """Confirm receipt (by the shopper, or automatically); the after-sales window starts now."""
+    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+    now = clock.now()
+    if not await _transition(s, order.id, "received", received_at=now):
+        raise _refuse(order, "confirm receipt of")
+    await jobs.schedule(
+        s,
+        "orders.complete",
+        {"order_id": order.id},
+        due_at=now + timedelta(days=settings.after_sales_days),
+        key=f"order-complete:{order.id}",
+    )
+    await jobs.publish(s, "OrderReceived", {"order_id": order.id, "customer_id": order.customer_id})
+    return await get_order(s, order_id=order.id)
+
+
+# ---- after-sales -------------------------------------------------------------------------------
+
+
+async def request_refund(
+    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineIn] | None, reason: str
+) -> Refund:
+    """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
+    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+    if order.status not in REFUNDABLE:
+        raise Conflict("REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", status=order.status)
+    by_id = {ln.id: ln for ln in order.lines}
+    wanted: dict[int, int] = {}
+    if lines is None:
+        wanted = {ln.id: ln.qty - ln.refunded_qty - ln.refund_pending_qty for ln in order.lines}
+        wanted = {k: v for k, v in wanted.items() if v > 0}
+    else:
+        for item in lines:
+            if item.line_id not in by_id:
+                raise AppError("LINE_NOT_IN_ORDER", f"line {item.line_id} is not in this order", status=404)
+            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+    if not wanted:
+        raise Conflict("NOTHING_TO_REFUND", "every line is already refunded or being refunded")
+    parts, total = [], 0
+    # Lock the lines in id order and read them fresh: two concurrent requests then see each other's
+    # reservations, so no unit is refunded twice and the last unit closes the line to the fen.
+    locked = {
+        ln.id: ln
+        for ln in (
+            await s.scalars(
+                select(OrderLine)
+                .where(OrderLine.id.in_(wanted))
+                .order_by(OrderLine.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    }
+    for line_id, qty in sorted(wanted.items()):
+        ln = locked[line_id]
+        ahead = ln.refunded_qty + ln.refund_pending_qty
+        if ahead + qty > ln.qty:
+            raise Conflict("REFUND_QTY_EXCEEDED", "more units than are left to refund", line_id=line_id)
+        if ahead + qty == ln.qty:
+            amount = ln.payable_fen - ln.refunded_fen - ln.refund_pending_fen
+        else:
+            amount = refund_amount(ln.payable_fen, ln.qty, ahead, qty)
+        ln.refund_pending_qty += qty
+        ln.refund_pending_fen += amount
+        parts.append({"line_id": line_id, "qty": qty, "amount_fen": amount})
+        total += amount
+    if total > order.paid_fen - order.refunded_fen:
+        raise Conflict("REFUND_EXCEEDS_PAID", "the refund is more than what is left of the payment")
+    refund = Refund(
+        order_id=order.id,
+        customer_id=customer_id,
+        status="pending",
+        amount_fen=total,
+        reason=reason,
+        lines=parts,
+        created_at=clock.now(),
+    )
+    s.add(refund)
+    await s.flush()
+    await jobs.publish(s, "RefundRequested", {"refund_id": refund.id, "order_id": order.id, "amount_fen": total})
+    return refund
+
+
+async def get_refund(s: AsyncSession, *, refund_id: int) -> Refund:
+    r = await s.scalar(select(Refund).where(Refund.id == refund_id).execution_options(populate_existing=True))
+    if r is None:
+        raise not_found("refund")
+    return r
+
+
+async def refunds_of(s: AsyncSession, order_id: int) -> list[Refund]:
+    return list((await s.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).all())
+
+
+async def list_refunds(
+    s: AsyncSession, *, status: str | None = None, before_id: int | None = None, limit: int = 20
+) -> tuple[list[Refund], str | None]:
+    stmt = select(Refund).order_by(Refund.id.desc()).limit(limit + 1)
+    if status:
+        stmt = stmt.where(Refund.status == status)
+    if before_id:
+        stmt = stmt.where(Refund.id < before_id)
+    rows = list((await s.scalars(stmt)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def _refund_cas(s: AsyncSession, refund_id: int, target: str, **values: Any) -> bool:
+    res = await s.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status.in_(refund_transition_sources(target)))
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> Refund:
+    """Approve: the refund goes to the gateway after this transaction commits (a job)."""
+    refund = await get_refund(s, refund_id=refund_id)
+    if not await _refund_cas(s, refund.id, "processing", decided_at=clock.now(), decided_by=admin_id):
+        raise Conflict("REFUND_STATE_INVALID", f"a refund that is {refund.status} cannot be approved")
+    await jobs.schedule(
+        s,
+        "payments.execute_refund",
+        {"refund_id": refund.id},
+        due_at=clock.now(),
+        key=f"refund-exec:{refund.id}:{refund.status}",
+    )
+    return await get_refund(s, refund_id=refund.id)
+
+
+async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reason: str) -> Refund:
+    refund = await get_refund(s, refund_id=refund_id)
+    if not await _refund_cas(
+        s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
+    ):
+        raise Conflict("REFUND_STATE_INVALID", f"a refund that is {refund.status} cannot be rejected")
+    for part in refund.lines:
+        await s.execute(
+            update(OrderLine)
+            .where(OrderLine.id == part["line_id"])
+            .values(
+                refund_pending_qty=OrderLine.refund_pending_qty - part["qty"],
+                refund_pending_fen=OrderLine.refund_pending_fen - part["amount_fen"],
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return await get_refund(s, refund_id=refund.id)
+
+
+async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id: str) -> bool:
+    """Apply a gateway-confirmed refund to the order, once. False if it was applied already."""
+    refund = await get_refund(s, refund_id=refund_id)
+    now = clock.now()
+    if not await _refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
+        return False
+    await s.execute(
+        update(Order)
+        .where(Order.id == refund.order_id)
+        .values(refunded_fen=Order.refunded_fen + refund.amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+    order = await get_order(s, order_id=refund.order_id)
+    for part in refund.lines:
+        await s.execute(
+            update(OrderLine)
+            .where(OrderLine.id == part["line_id"])
+            .values(
+                refund_pending_qty=OrderLine.refund_pending_qty - part["qty"],
+                refund_pending_fen=OrderLine.refund_pending_fen - part["amount_fen"],
+                refunded_qty=OrderLine.refunded_qty + part["qty"],
+                refunded_fen=OrderLine.refunded_fen + part["amount_fen"],
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await jobs.publish(
+            s,
+            "OrderLineRefunded",
+            {
+                "order_id": order.id,
+                "refund_id": refund.id,
+                "line_id": part["line_id"],
+                "qty": part["qty"],
+                "amount_fen": part["amount_fen"],
+                "customer_id": order.customer_id,
+                "source": order.source,
+            },
+        )
+    await jobs.publish(
+        s,
+        "OrderRefunded",
+        {"order_id": order.id, "refund_id": refund.id, "amount_fen": refund.amount_fen, "kind": refund.kind},
+    )
+    if refund.kind == "after_sales":
+        order = await get_order(s, order_id=refund.order_id)
+        if all(ln.refunded_qty == ln.qty for ln in order.lines):
+            await _transition(s, order.id, "closed", closed_at=now)
+    return True
+
+
+async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool:
+    return await _refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
+
+
+async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int, amount_fen: int) -> Refund:
+    """A payment confirmed after its order was cancelled goes straight back, in full."""
+    order = await get_order(s, order_id=order_id)
+    refund = Refund(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        payment_id=payment_id,
+        status="processing",
+        kind="late_payment",
+        amount_fen=amount_fen,
+        reason="订单已取消，支付原路退回",
+        lines=[],
+        created_at=clock.now(),
+    )
+    s.add(refund)
+    await s.flush()
+    await jobs.schedule(
+        s,
+        "payments.execute_refund",
+        {"refund_id": refund.id},
+        due_at=clock.now(),
+        key=f"refund-exec:{refund.id}:processing",
+    )
+    return refund
+
+
+# ---- timers ------------------------------------------------------------------------------------
+
+
+@jobs.handler("orders.auto_cancel")
+async def _auto_cancel(s: AsyncSession, job: jobs.Job) -> None:
+    order = await s.get(Order, job.payload["order_id"])
+    if order is not None and order.status == "pending_payment":
+        try:
+            await cancel(s, order_id=order.id, reason="timeout")
+        except Conflict:
+            pass  # paid at the last moment: nothing to cancel
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+@jobs.handler("orders.auto_receive")
+async def _auto_receive(s: AsyncSession, job: jobs.Job) -> None:
+    order = await s.get(Order, job.payload["order_id"])
+    if order is not None and order.status == "shipped":
+        try:
+            await receive(s, order_id=order.id, settings=_settings())
+        except Conflict:
+            pass
+
+
+@jobs.handler("orders.complete")
+async def _complete(s: AsyncSession, job: jobs.Job) -> None:
+    order_id = job.payload["order_id"]
+    order = await get_order(s, order_id=order_id)
+    if order.status != "received":
+        return
+    if any(ln.refund_pending_qty for ln in order.lines):
+        # An open refund keeps after-sales open; look again in a day.
+        await jobs.schedule(s, "orders.complete", {"order_id": order_id}, due_at=clock.now() + timedelta(days=1))
+        return
+    if await _transition(s, order_id, "completed", completed_at=clock.now()):
+        await jobs.publish(
+            s, "OrderCompleted", {"order_id": order_id, "customer_id": order.customer_id, "source": order.source}
+        )

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.core.db import Base, BigId
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_order", "order_id", "status"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    method: Mapped[str] = mapped_column(String(16))  # gateway | wallet
+    gateway: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # pending | succeeded | closed
+    gateway_txn_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class GatewayNotification(Base):
+    """Every notification a gateway sent, verified or not: the console shows the failed ones."""
+
+    __tablename__ = "gateway_notifications"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # payment | refund | unknown
+    reference: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(32))  # applied | duplicate | bad_signature | rejected
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+
+from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
+from fissionmall.core.errors import AppError
+from fissionmall.core.idempotency import run_once
+from fissionmall.core.schemas import ApiModel, IdPath
+from fissionmall.payments import service
+from fissionmall.payments.gateway import BadNotification, SandboxGateway, get_gateway
+
+router = APIRouter(tags=["payments"])
+
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+class PayIn(ApiModel):
+    method: Literal["gateway", "wallet"] = "gateway"
+
+
+class PayOut(ApiModel):
+    payment_id: int
+    status: str
+    amount_fen: int
+    gateway: dict[str, Any]
+
+
+@router.post("/orders/{order_id}/pay", response_model=PayOut)
+async def pay(
+    order_id: IdPath,
+    body: PayIn,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: IdemKey = None,
+) -> dict[str, Any]:
+    """Start paying an order: returns what the client needs (sandbox: the cashier URL)."""
+
+    async def work(s: Any) -> dict[str, Any]:
+        p, client = await service.start_payment(
+            s, order_id=order_id, customer_id=caller.id, method=body.method, gateway_name=settings.payment_gateway
+        )
+        return {"payment_id": p.id, "status": p.status, "amount_fen": p.amount_fen, "gateway": client}
+
+    return await run_once(
+        db,
+        scope=f"pay:{order_id}",
+        owner=str(caller.id),
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )
+
+
+@router.post("/payments/{gateway}/notify", response_model=None)
+async def notify(gateway: str, request: Request, db: DbDep) -> JSONResponse:
+    """Gateway callbacks. Verified before anything is read; applied at most once."""
+    gw = get_gateway(gateway)
+    body = await request.body()
+    try:
+        note = gw.parse_notification({k.lower(): v for k, v in request.headers.items()}, body)
+    except BadNotification as exc:
+        async with db.tx() as s:
+            await service.record_rejected(s, gateway=gateway, code=exc.code, detail=body[:500].decode(errors="replace"))
+        raise
+    async with db.tx() as s:
+        outcome = await service.apply_notification(s, gateway=gateway, note=note)
+    return JSONResponse({"code": "SUCCESS", "outcome": outcome})
+
+
+class PaymentOut(ApiModel):
+    id: int
+    order_id: int
+    status: str
+    amount_fen: int
+    method: str
+    gateway: str
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut)
+async def get_payment(payment_id: IdPath, caller: CurrentCustomer, db: DbDep) -> Any:
+    async with db.read() as s:
+        return await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)
+
+
+@router.post("/payments/sandbox/{payment_id}/succeed", response_model=None)
+async def sandbox_succeed(
+    payment_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> JSONResponse:
+    """Sandbox only: the cashier's "pay" button. Sends a signed notification down the notify path."""
+    if not settings.dev and settings.payment_gateway != "sandbox":
+        raise AppError("SANDBOX_DISABLED", "the sandbox cashier is off", status=404)
+    async with db.read() as s:
+        p = await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)
+    if p.gateway != "sandbox":
+        raise AppError("PAYMENT_NOT_SANDBOX", "this payment is not a sandbox payment")
+    gw = get_gateway("sandbox")
+    assert isinstance(gw, SandboxGateway)
+    headers, body = gw.notification(
+        {
+            "kind": "payment",
+            "reference": p.id,
+            "amount_fen": p.amount_fen,
+            "external_id": f"SBX{p.id:010d}",
+            "status": "SUCCESS",
+        }
+    )
+    note = gw.parse_notification(headers, body)
+    async with db.tx() as s:
+        outcome = await service.apply_notification(s, gateway="sandbox", note=note)
+    return JSONResponse({"code": "SUCCESS", "outcome": outcome})

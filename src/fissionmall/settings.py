@@ -1,0 +1,119 @@
+"""The one place that reads the environment (prefix FISSIONMALL_, `.env` supported)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FISSIONMALL_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    database_url: str = ""
+    redis_url: str = ""
+    redis_prefix: str = "fm:"
+    secret_key: str = DEFAULT_SECRET
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    var_dir: Path = Path("var")
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Shanghai"
+
+    # The worker runs inside `serve` unless production runs it as its own processes.
+    embedded_worker: bool | None = None
+    worker_poll_seconds: float = 0.5
+    job_max_attempts: int = 8
+
+    token_ttl_seconds: int = 7 * 24 * 3600
+    admin_token_ttl_seconds: int = 12 * 3600
+
+    # Order rules (shop-level defaults an operator can later override).
+    unpaid_cancel_minutes: int = 30
+    auto_receive_days: int = 10
+    after_sales_days: int = 7
+    shipping_fee_fen: int = 800
+    max_line_qty: int = 999
+    max_order_lines: int = 50
+
+    payment_gateway: Literal["sandbox", "wechatpay"] = "sandbox"
+    allow_sandbox_in_prod: bool = False
+
+    # Anti-abuse basics: requests per minute per client on login and checkout.
+    login_rate_per_minute: int = 30
+    order_rate_per_minute: int = 60
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_proxies(cls, v: list[str]) -> list[str]:
+        for p in v:
+            ip_network(p, strict=False)  # raises on a typo instead of silently trusting nobody
+        return v
+
+    @model_validator(mode="after")
+    def _prod_guards(self) -> Settings:
+        if self.env == "prod":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError("FISSIONMALL_SECRET_KEY must be set (32+ chars) when FISSIONMALL_ENV=prod")
+            if self.payment_gateway == "sandbox" and not self.allow_sandbox_in_prod:
+                raise ValueError(
+                    "the sandbox payment gateway is refused in prod; set FISSIONMALL_PAYMENT_GATEWAY "
+                    "or FISSIONMALL_ALLOW_SANDBOX_IN_PROD=true"
+                )
+        return self
+
+    @property
+    def dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'fissionmall.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    @property
+    def run_worker_in_serve(self) -> bool:
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.is_sqlite
+
+    @property
+    def media_dir(self) -> Path:
+        return self.var_dir / "media"
+
+
+_current: Settings | None = None
+
+
+@lru_cache
+def _from_env() -> Settings:
+    return Settings()
+
+
+def get_settings() -> Settings:
+    """The settings in force: the app's or worker's own (see `use_settings`), else the environment's."""
+    return _current or _from_env()
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make `settings` the ones in force for this process (the app and the worker call this)."""
+    global _current
+    _current = settings

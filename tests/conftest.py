@@ -1,0 +1,152 @@
+"""Test harness: the same tests on SQLite, and on real PostgreSQL + Redis.
+
+FISSIONMALL_TEST_DB=sqlite|postgres picks the backend. Under CI=true a missing
+PostgreSQL or Redis fails the run instead of skipping it. Each pytest process
+gets its own PostgreSQL database and Redis key prefix, so runs never collide;
+tables are emptied before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from fissionmall.app import create_app
+from fissionmall.core import clock
+from fissionmall.core.db import Database, get_db
+from fissionmall.core.migrate import upgrade
+from fissionmall.models import Base
+from fissionmall.settings import Settings, use_settings
+
+BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("FISSIONMALL_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("FISSIONMALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    msg = f"{what} is not reachable ({exc}); it is required for FISSIONMALL_TEST_DB=postgres"
+    if CI:
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _redis_ping() -> None:
+    import redis.asyncio as aioredis
+
+    r = aioredis.from_url(REDIS_URL)
+    try:
+        await r.ping()
+    finally:
+        await r.aclose()
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Database (migrated from empty by Alembic) and Redis URLs for this run."""
+    if BACKEND == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield {"db": url, "redis": "", "name": "sqlite"}
+        return
+    name = f"fm_test_{RUN_ID}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
+        asyncio.run(_redis_ping())
+    except Exception as exc:
+        _unavailable("Redis", exc)
+    base = PG_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    upgrade(url)
+    yield {"db": url, "redis": REDIS_URL, "name": "postgres"}
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(backend: dict[str, str], tmp_path: Path) -> Settings:
+    s = Settings(
+        env="dev",
+        database_url=backend["db"],
+        redis_url=backend["redis"],
+        redis_prefix=f"fmtest:{RUN_ID}:",
+        secret_key="test-secret-" + "x" * 32,
+        var_dir=tmp_path / "var",
+        embedded_worker=False,
+        login_rate_per_minute=10_000,
+        order_rate_per_minute=10_000,
+    )
+    use_settings(s)
+    return s
+
+
+async def _empty_tables(db: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.tx() as s:
+        if db.is_sqlite:
+            for t in tables:
+                await s.execute(text(f'DELETE FROM "{t}"'))
+        else:
+            await s.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+async def _empty_redis(settings: Settings) -> None:
+    if not settings.redis_url:
+        return
+    import redis.asyncio as aioredis
+
+    r = aioredis.from_url(settings.redis_url)
+    try:
+        keys = [k async for k in r.scan_iter(match=settings.redis_prefix + "*", count=1000)]
+        if keys:
+            await r.delete(*keys)
+    finally:
+        await r.aclose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    """The app with its lifespan running (no background worker: tests run jobs explicitly)."""
+    clock.reset()
+    application = create_app(settings, run_worker=False)
+    async with application.router.lifespan_context(application):
+        await _empty_tables(get_db())
+        await _empty_redis(settings)
+        yield application
+    clock.reset()
+    use_settings(None)
+
+
+@pytest.fixture
+def db(app: Any) -> Database:
+    return get_db()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test", timeout=60) as c:
+        yield c
