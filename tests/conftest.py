@@ -11,6 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from fissionmall.app import create_app
 from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.migrate import upgrade
+from fissionmall.demo.loader import load_demo
 from fissionmall.models import Base
 from fissionmall.settings import Settings, use_settings
 
@@ -150,3 +155,61 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://shop.test", timeout=60) as c:
         yield c
+
+
+ADMIN_PASSWORD = "live-server-pass"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real `uvicorn` demo server: its own database (SQLite file, or a fresh PostgreSQL
+    database on the postgres pass) loaded by `load_demo` as `make demo` does, the job worker
+    running inside as in the embedded default. Yields its base URL and admin login."""
+    var = tmp_path_factory.mktemp("browser-var")
+    env = {**os.environ, "FISSIONMALL_ENV": "dev", "FISSIONMALL_VAR_DIR": str(var),
+           "FISSIONMALL_SECRET_KEY": "browser-secret-" + "y" * 32, "FISSIONMALL_EMBEDDED_WORKER": "true",
+           "FISSIONMALL_WORKER_POLL_SECONDS": "0.2", "FISSIONMALL_REDIS_PREFIX": f"fmbrowser:{RUN_ID}:"}
+    pg_name = None
+    if BACKEND == "postgres":
+        pg_name = f"fm_browser_{RUN_ID}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
+        env["FISSIONMALL_DATABASE_URL"] = f"{PG_URL.rsplit('/', 1)[0]}/{pg_name}"
+        env["FISSIONMALL_REDIS_URL"] = REDIS_URL
+    settings = Settings(env="dev", var_dir=var, database_url=env.get("FISSIONMALL_DATABASE_URL", ""))
+    upgrade(settings.db_url)
+    asyncio.run(load_demo(settings, admin_password=ADMIN_PASSWORD))
+    port = _free_port()
+    log = open(var / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "fissionmall.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("server did not start:\n" + (var / "server.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield {"base_url": base, "admin_user": "admin", "admin_password": ADMIN_PASSWORD, "var": var}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if pg_name:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))

@@ -77,7 +77,9 @@ class MemoryKV:
 
 class RedisKV:
     def __init__(self, url: str, prefix: str) -> None:
-        self.redis = aioredis.from_url(url, decode_responses=True)
+        # A burst of requests waits for a free connection instead of failing (the default pool raises).
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=10, decode_responses=True)
+        self.redis = aioredis.Redis(connection_pool=pool)
         self.prefix = prefix
         self._window = self.redis.register_script(_SLIDING_WINDOW)
         self._seq = 0
@@ -103,7 +105,7 @@ class RedisKV:
         await self.redis.delete(self.k(key))
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.redis.aclose(close_connection_pool=True)
 
 
 _kv: KV | None = None

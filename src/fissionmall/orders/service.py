@@ -440,6 +440,14 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
     now = clock.now()
     if not await _refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
         return False
+    if refund.kind == "late_payment":
+        # Money for an order that was never marked paid: the order's own figures do not move.
+        await jobs.publish(
+            s,
+            "LatePaymentRefunded",
+            {"order_id": refund.order_id, "refund_id": refund.id, "amount_fen": refund.amount_fen},
+        )
+        return True
     await s.execute(
         update(Order)
         .where(Order.id == refund.order_id)
@@ -477,10 +485,9 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
         "OrderRefunded",
         {"order_id": order.id, "refund_id": refund.id, "amount_fen": refund.amount_fen, "kind": refund.kind},
     )
-    if refund.kind == "after_sales":
-        order = await get_order(s, order_id=refund.order_id)
-        if all(ln.refunded_qty == ln.qty for ln in order.lines):
-            await _transition(s, order.id, "closed", closed_at=now)
+    order = await get_order(s, order_id=refund.order_id)
+    if all(ln.refunded_qty == ln.qty for ln in order.lines):
+        await _transition(s, order.id, "closed", closed_at=now)
     return True
 
 
