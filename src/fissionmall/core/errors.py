@@ -15,6 +15,8 @@ class AppError(Exception):
         self.code = code
         self.message = message or code
         if status is not None:
+            if not isinstance(status, int) or not 400 <= status < 600:
+                raise TypeError(f"status is the HTTP status, got {status!r}; put details in keyword arguments")
             self.status = status
         self.detail = detail
 

@@ -214,7 +214,7 @@ async def _transition(s: AsyncSession, order_id: int, target: str, **values: Any
 
 
 def _refuse(order: Order, action: str) -> AppError:
-    return Conflict("ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", status=order.status)
+    return Conflict("ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", order_status=order.status)
 
 
 async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
@@ -309,7 +309,7 @@ async def request_refund(
     """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
     order = await get_order(s, order_id=order_id, customer_id=customer_id)
     if order.status not in REFUNDABLE:
-        raise Conflict("REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", status=order.status)
+        raise Conflict("REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", order_status=order.status)
     by_id = {ln.id: ln for ln in order.lines}
     wanted: dict[int, int] = {}
     if lines is None:
