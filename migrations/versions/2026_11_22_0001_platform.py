@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:08:52.003223
+Create Date: 2026-11-22 00:21:09.089963
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('source_ref', sa.String(length=64), nullable=True),
     sa.Column('attribution', sa.JSON(), nullable=False),
     sa.Column('goods_fen', sa.Integer(), nullable=False),
     sa.Column('discount_fen', sa.Integer(), nullable=False),
@@ -136,7 +137,8 @@ def upgrade() -> None:
     sa.CheckConstraint('refunded_fen <= paid_fen', name=op.f('ck_orders_refund_within_paid')),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_orders_customer_id_customers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
-    sa.UniqueConstraint('no', name=op.f('uq_orders_no'))
+    sa.UniqueConstraint('no', name=op.f('uq_orders_no')),
+    sa.UniqueConstraint('source', 'source_ref', name=op.f('uq_orders_source_source_ref'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_customer', ['customer_id', 'id'], unique=False)
@@ -210,6 +212,7 @@ def upgrade() -> None:
     sa.Column('refund_pending_qty', sa.Integer(), nullable=False),
     sa.Column('refund_pending_fen', sa.Integer(), nullable=False),
     sa.Column('refunded_fen', sa.Integer(), nullable=False),
+    sa.Column('sku_stock_taken', sa.Boolean(), nullable=False),
     sa.CheckConstraint('refunded_qty + refund_pending_qty <= qty', name=op.f('ck_order_lines_refund_qty_within_qty')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_lines_order_id_orders')),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_order_lines_product_id_products')),

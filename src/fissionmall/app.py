@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fissionmall import __version__
+from fissionmall import __version__, registry
 from fissionmall.core import jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
@@ -108,19 +108,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     _install_error_handlers(app)
 
-    from fissionmall.accounts.router import admin_router as accounts_admin
-    from fissionmall.accounts.router import router as accounts
-    from fissionmall.catalog.router import admin_router as catalog_admin
-    from fissionmall.catalog.router import router as catalog
-    from fissionmall.ops.router import admin_router as ops_admin
-    from fissionmall.orders.router import admin_router as orders_admin
-    from fissionmall.orders.router import router as orders
-    from fissionmall.payments.router import router as payments
-
-    for r in (accounts, catalog, orders, payments):
-        app.include_router(r, prefix="/api/v1")
-    for r in (accounts_admin, catalog_admin, orders_admin, ops_admin):
-        app.include_router(r, prefix="/api/admin/v1")
+    for module in registry.import_all("router"):
+        if hasattr(module, "router"):
+            app.include_router(module.router, prefix="/api/v1")
+        if hasattr(module, "admin_router"):
+            app.include_router(module.admin_router, prefix="/api/admin/v1")
 
     from fissionmall.web import mount
 

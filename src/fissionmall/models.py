@@ -1,32 +1,16 @@
-"""Every table, imported in one place for Alembic and `create_all`."""
+"""Every table, imported in one place for Alembic and the tests (domains found by `registry`)."""
 
-from fissionmall.accounts.models import AdminUser, Customer
-from fissionmall.catalog.models import Category, Product, Sku
+from fissionmall import registry
 from fissionmall.core.db import Base
 from fissionmall.core.idempotency import IdempotencyKey
 from fissionmall.core.jobs import Event, Job
-from fissionmall.orders.models import Order, OrderLine, Refund
-from fissionmall.payments.models import GatewayNotification, Payment
 
-__all__ = [
-    "AdminUser",
-    "Base",
-    "Category",
-    "Customer",
-    "Event",
-    "GatewayNotification",
-    "IdempotencyKey",
-    "Job",
-    "Order",
-    "OrderLine",
-    "Payment",
-    "Product",
-    "Refund",
-    "Sku",
-]
+registry.import_all("models")
+
+__all__ = ["Base", "Event", "IdempotencyKey", "Job"]
 
 
 def load_handlers() -> None:
     """Import every module that registers job and event handlers."""
-    import fissionmall.orders.service
-    import fissionmall.payments.service  # noqa: F401
+    registry.import_all("service")
+    registry.import_all("handlers")

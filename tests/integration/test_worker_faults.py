@@ -28,8 +28,11 @@ async def test_worker_killed_mid_job_leaves_it_to_the_next_worker_which_runs_it_
     async with db.tx() as s:
         await jobs.schedule(s, "test.fault_probe", {}, due_at=clock.now(), key="fault-probe")
     marker = tmp_path / "claimed"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.integration.fault_worker", db.url, str(marker)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a real OS process to kill is the point
+        [sys.executable, "-m", "tests.integration.fault_worker", db.url, str(marker)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():

@@ -49,23 +49,24 @@ async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdat
     """Edit a product; a `skus` list replaces the SKU set (SKUs left out are retired, not deleted)."""
     p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
     fields = data.model_dump(exclude_unset=True, exclude={"skus", "category"})
-    for k, v in fields.items():
-        if v is not None:
-            setattr(p, k, v)
+    for field, value in fields.items():
+        if value is not None:
+            setattr(p, field, value)
     if "category" in data.model_fields_set:
         p.category_id = await category_id(s, data.category)
     if data.skus is not None:
-        by_id = {k.id: k for k in p.skus}
+        by_id = {sku.id: sku for sku in p.skus}
         keep: set[int] = set()
-        for k in data.skus:
-            if k.id is None:
-                p.skus.append(Sku(name=k.name, price_fen=k.price_fen, stock=k.stock))
+        for given in data.skus:
+            if given.id is None:
+                p.skus.append(Sku(name=given.name, price_fen=given.price_fen, stock=given.stock))
                 continue
-            sku = by_id.get(k.id)
-            if sku is None:
-                raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {k.id} does not belong to product {product_id}")
-            keep.add(k.id)
-            sku.name, sku.price_fen, sku.stock, sku.is_active = k.name, k.price_fen, k.stock, True
+            existing = by_id.get(given.id)
+            if existing is None:
+                raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {given.id} does not belong to product {product_id}")
+            keep.add(given.id)
+            existing.name, existing.price_fen, existing.stock = given.name, given.price_fen, given.stock
+            existing.is_active = True
         for sku in p.skus:
             if sku.id is not None and sku.id not in keep:
                 sku.is_active = False  # past orders still point at it

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fissionmall.core.db import Base, BigId
@@ -15,6 +15,7 @@ class Order(Base):
         Index("ix_orders_customer", "customer_id", "id"),
         Index("ix_orders_status", "status", "id"),
         CheckConstraint("refunded_fen <= paid_fen", name="refund_within_paid"),
+        UniqueConstraint("source", "source_ref"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -22,6 +23,9 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(20))
     # Which tool brought the order (normal, seckill, groupbuy, …) and with what attribution.
     source: Mapped[str] = mapped_column(String(32), default="normal")
+    # The tool's own reference (a reservation, a group seat); unique per source, so a retried
+    # creation from a queue can never make a second order.
+    source_ref: Mapped[str | None] = mapped_column(String(64))
     attribution: Mapped[dict[str, Any]] = mapped_column(default=dict)
     goods_fen: Mapped[int]
     discount_fen: Mapped[int] = mapped_column(default=0)
@@ -66,6 +70,7 @@ class OrderLine(Base):
     refund_pending_qty: Mapped[int] = mapped_column(default=0)
     refund_pending_fen: Mapped[int] = mapped_column(default=0)
     refunded_fen: Mapped[int] = mapped_column(default=0)
+    sku_stock_taken: Mapped[bool] = mapped_column(default=True)  # False: the source holds the stock
 
 
 class Refund(Base):

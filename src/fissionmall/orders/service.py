@@ -27,6 +27,7 @@ from fissionmall.orders.rules import (
     sources_of,
 )
 from fissionmall.orders.schemas import CartItem, CheckoutIn, RefundLineIn
+from fissionmall.orders.sources import PlannedLine, get_source
 from fissionmall.pricing.rules import CartLine, PricingContext, Quote, price, refund_amount
 from fissionmall.settings import Settings, get_settings
 
@@ -42,19 +43,22 @@ def _merge(items: Sequence[CartItem], max_qty: int) -> list[tuple[int, int]]:
     return sorted(qty.items())  # primary-key order, so concurrent orders lock rows in one order
 
 
-async def quote(s: AsyncSession, *, body: CheckoutIn, settings: Settings) -> tuple[Quote, dict[int, Any]]:
-    """Price a cart as it would be ordered now."""
+async def quote(
+    s: AsyncSession, *, body: CheckoutIn, settings: Settings, planned: Sequence[PlannedLine] | None = None
+) -> tuple[Quote, dict[int, Any]]:
+    """Price a cart as it would be ordered now (with a source's plan: at its activity prices)."""
     if body.coupon_id is not None:
         raise AppError("COUPON_NOT_APPLICABLE", "coupons arrive with the pricing issue")
     if body.points:
         raise AppError("POINTS_NOT_APPLICABLE", "points deduction arrives with the loyalty issue")
-    wanted = _merge(body.items, settings.max_line_qty)
-    found = await catalog.skus_for_sale(s, [sku_id for sku_id, _ in wanted])
+    if planned is None:
+        planned = [PlannedLine(sku_id=sku_id, qty=qty) for sku_id, qty in _merge(body.items, settings.max_line_qty)]
+    found = await catalog.skus_for_sale(s, [p.sku_id for p in planned])
     cart, images = [], {}
-    for sku_id, qty in wanted:
-        if sku_id not in found:
-            raise AppError("SKU_NOT_FOUND", f"SKU {sku_id} is not for sale", status=404, sku_id=sku_id)
-        sku, prod = found[sku_id]
+    for p in planned:
+        if p.sku_id not in found:
+            raise AppError("SKU_NOT_FOUND", f"SKU {p.sku_id} is not for sale", status=404, sku_id=p.sku_id)
+        sku, prod = found[p.sku_id]
         cart.append(
             CartLine(
                 sku_id=sku.id,
@@ -63,10 +67,12 @@ async def quote(s: AsyncSession, *, body: CheckoutIn, settings: Settings) -> tup
                 title=prod.title,
                 sku_name=sku.name,
                 unit_price_fen=sku.price_fen,
-                qty=qty,
+                qty=p.qty,
+                activity_price_fen=p.activity_price_fen,
+                activity_label=p.activity_label,
             )
         )
-        images[sku_id] = prod.images[0] if prod.images else None
+        images[p.sku_id] = prod.images[0] if prod.images else None
     ctx = PricingContext(shipping_fee_fen=settings.shipping_fee_fen)
     return price(cart, ctx), images
 
@@ -109,19 +115,27 @@ async def create_order(
     body: CheckoutIn,
     settings: Settings,
     source: str = "normal",
+    params: dict[str, Any] | None = None,
     attribution: dict[str, Any] | None = None,
 ) -> Order:
-    """Create a pending order: price it, take stock, arm the unpaid-cancel timer, publish OrderCreated."""
+    """Create a pending order through its source's hooks: plan and reserve, price, take stock, arm the
+    unpaid-cancel timer, publish OrderCreated."""
     if body.address is None:
         raise AppError("ADDRESS_REQUIRED", "a delivery address is required to place an order")
-    q, images = await quote(s, body=body, settings=settings)
+    src = get_source(source)
+    merged = [CartItem(sku_id=sku_id, qty=qty) for sku_id, qty in _merge(body.items, settings.max_line_qty)]
+    plan = await src.plan(s, customer_id=customer_id, items=merged, params=params or {})
+    if body.coupon_id is not None and not plan.allows_coupons:
+        raise AppError("COUPON_NOT_APPLICABLE", "this activity takes no coupon")
+    q, images = await quote(s, body=body, settings=settings, planned=plan.lines)
     now = clock.now()
     order = Order(
         no=_order_no(now),
         customer_id=customer_id,
         status="pending_payment",
         source=source,
-        attribution=attribution or {},
+        source_ref=plan.source_ref,
+        attribution={**(attribution or {}), **plan.attribution},
         goods_fen=q.goods_fen,
         discount_fen=q.discount_fen,
         shipping_fen=q.shipping_fen,
@@ -130,12 +144,13 @@ async def create_order(
         address=body.address.model_dump(),
         remark=body.remark,
         created_at=now,
-        pay_deadline=now + timedelta(minutes=settings.unpaid_cancel_minutes),
+        pay_deadline=now + timedelta(minutes=plan.pay_minutes or settings.unpaid_cancel_minutes),
     )
     s.add(order)
     await s.flush()
-    for p in q.lines:
-        await catalog.take_stock(s, sku_id=p.line.sku_id, qty=p.line.qty)
+    for p, planned in zip(q.lines, plan.lines, strict=True):
+        if planned.take_sku_stock:
+            await catalog.take_stock(s, sku_id=p.line.sku_id, qty=p.line.qty)
         s.add(
             OrderLine(
                 order_id=order.id,
@@ -150,8 +165,12 @@ async def create_order(
                 discount_fen=p.discount_fen,
                 shipping_fen=p.shipping_fen,
                 payable_fen=p.payable_fen,
+                sku_stock_taken=planned.take_sku_stock,
             )
         )
+    await s.flush()
+    order = await get_order(s, order_id=order.id)
+    await src.created(s, order=order, plan=plan)
     await jobs.schedule(
         s, "orders.auto_cancel", {"order_id": order.id}, due_at=order.pay_deadline, key=f"order-cancel:{order.id}"
     )
@@ -160,8 +179,7 @@ async def create_order(
         "OrderCreated",
         {"order_id": order.id, "customer_id": customer_id, "source": source, "payable_fen": order.payable_fen},
     )
-    await s.flush()
-    return await get_order(s, order_id=order.id)
+    return order
 
 
 async def get_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None) -> Order:
@@ -214,7 +232,9 @@ async def _transition(s: AsyncSession, order_id: int, target: str, **values: Any
 
 
 def _refuse(order: Order, action: str) -> AppError:
-    return Conflict("ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", order_status=order.status)
+    return Conflict(
+        "ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", order_status=order.status
+    )
 
 
 async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
@@ -223,7 +243,9 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
     if not await _transition(s, order.id, "cancelled", cancelled_at=clock.now(), cancel_reason=reason):
         raise _refuse(order, "cancel")
     for line in order.lines:
-        await catalog.return_stock(s, sku_id=line.sku_id, qty=line.qty)
+        if line.sku_stock_taken:
+            await catalog.return_stock(s, sku_id=line.sku_id, qty=line.qty)
+    await get_source(order.source).cancelled(s, order=order)
     await jobs.publish(
         s,
         "OrderCancelled",
@@ -309,7 +331,9 @@ async def request_refund(
     """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
     order = await get_order(s, order_id=order_id, customer_id=customer_id)
     if order.status not in REFUNDABLE:
-        raise Conflict("REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", order_status=order.status)
+        raise Conflict(
+            "REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", order_status=order.status
+        )
     by_id = {ln.id: ln for ln in order.lines}
     wanted: dict[int, int] = {}
     if lines is None:

@@ -23,8 +23,10 @@ class CartLine:
     category_id: int | None
     title: str
     sku_name: str
-    unit_price_fen: int
+    unit_price_fen: int  # the catalogue price
     qty: int
+    activity_price_fen: int | None = None  # seckill / group / bargain price, when the line comes from one
+    activity_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,24 @@ class Quote:
 StepFn = Callable[[tuple[PricedLine, ...], PricingContext], tuple[tuple[PricedLine, ...], list[Step]]]
 
 
+def activity_step(lines: tuple[PricedLine, ...], ctx: PricingContext) -> tuple[tuple[PricedLine, ...], list[Step]]:
+    """Step 1: a line sold by a marketing activity sells at the activity's unit price (never above list)."""
+    out, cut, labels = [], 0, []
+    for p in lines:
+        act = p.line.activity_price_fen
+        if act is None or act >= p.line.unit_price_fen:
+            out.append(p)
+            continue
+        d = (p.line.unit_price_fen - act) * p.line.qty
+        cut += d
+        labels.append(p.line.activity_label or "活动价")
+        out.append(replace(p, discount_fen=p.discount_fen + d))
+    if not cut:
+        return lines, []
+    label = labels[0] if len(set(labels)) == 1 else "活动价"
+    return tuple(out), [Step("activity", label, -cut)]
+
+
 def goods_step(lines: tuple[PricedLine, ...], ctx: PricingContext) -> tuple[tuple[PricedLine, ...], list[Step]]:
     total = sum(p.subtotal_fen for p in lines)
     return lines, [Step("goods", "商品金额", total)]
@@ -102,7 +122,8 @@ def shipping_step(lines: tuple[PricedLine, ...], ctx: PricingContext) -> tuple[t
     return out, [Step("shipping", label, fee)]
 
 
-CHAIN: list[StepFn] = [goods_step, shipping_step]
+# goods_step only states the sum; activity_step is the first step that changes a price (DESIGN.md).
+CHAIN: list[StepFn] = [goods_step, activity_step, shipping_step]
 
 
 def price(cart: Sequence[CartLine], ctx: PricingContext, chain: Sequence[StepFn] | None = None) -> Quote:

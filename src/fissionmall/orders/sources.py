@@ -1,0 +1,88 @@
+"""Order sources: how a marketing tool plugs into order creation and cancellation.
+
+`orders/` knows no tool by name. A tool registers an `OrderSource`; when an
+order is created with `source=<name>`, its hooks run inside the order-creation
+transaction: `plan` validates the request and reserves what the tool owns (a
+seckill reservation, a group seat, bargain stock) and says at what activity
+price each line sells and whether it draws on the SKU's own stock; `created`
+links the new order to the tool's rows; `cancelled` runs inside the cancelling
+transaction and releases the reservation. Everything after payment (success,
+refunds, completion) reaches the tool as outbox events carrying `source`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core.errors import AppError
+
+if TYPE_CHECKING:
+    from fissionmall.orders.models import Order
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    sku_id: int
+    qty: int
+    activity_price_fen: int | None = None  # the tool's unit price, shown as the chain's "activity" step
+    activity_label: str = ""  # e.g. "秒杀价", "拼团价"
+    take_sku_stock: bool = True  # False when the tool holds stock of its own (seckill pool, group stock)
+
+
+@dataclass
+class Plan:
+    lines: list[PlannedLine]
+    source_ref: str | None = None  # unique per source: a reservation id makes creation idempotent
+    pay_minutes: int | None = None  # the tool's own unpaid-cancel window
+    allows_coupons: bool = True
+    attribution: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)  # passed back to `created`
+
+
+class OrderSource(Protocol):
+    name: str
+
+    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
+        """Validate and reserve, in the order's transaction; raise AppError to refuse."""
+        ...
+
+    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None: ...
+
+    async def cancelled(self, s: AsyncSession, *, order: Order) -> None: ...
+
+
+class NormalSource:
+    """A plain catalogue purchase."""
+
+    name = "normal"
+
+    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
+        return Plan(lines=[PlannedLine(sku_id=i.sku_id, qty=i.qty) for i in items])
+
+    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
+        return None
+
+    async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        return None
+
+
+_sources: dict[str, OrderSource] = {}
+
+
+def register_source(source: OrderSource) -> OrderSource:
+    _sources[source.name] = source
+    return source
+
+
+def get_source(name: str) -> OrderSource:
+    src = _sources.get(name)
+    if src is None:
+        raise AppError("ORDER_SOURCE_UNKNOWN", f"no order source named {name!r}")
+    return src
+
+
+register_source(NormalSource())

@@ -1,0 +1,125 @@
+"""Order sources: a marketing tool's hooks run inside the order's own transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from fissionmall.catalog.models import Sku
+from fissionmall.core import clock
+from fissionmall.core.errors import Conflict
+from fissionmall.core.jobs import Event
+from fissionmall.orders import service as orders
+from fissionmall.orders.schemas import CheckoutIn
+from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from tests.helpers import ADDRESS, admin, product, run_jobs
+
+
+class FlashTool:
+    """A stand-in tool: sells at 9.90 from a pool of its own, one reservation id per order."""
+
+    name = "test_flash"
+
+    async def plan(self, s, *, customer_id, items, params) -> Plan:
+        if params.get("refuse"):
+            raise Conflict("SOLD_OUT", "the pool is empty")
+        s.add(Event(type="FlashReserved", payload={"ref": params["ref"]}, created_at=clock.now()))
+        return Plan(
+            lines=[
+                PlannedLine(
+                    sku_id=i.sku_id, qty=i.qty, activity_price_fen=990, activity_label="秒杀价", take_sku_stock=False
+                )
+                for i in items
+            ],
+            source_ref=params["ref"],
+            pay_minutes=5,
+            allows_coupons=False,
+        )
+
+    async def created(self, s, *, order, plan) -> None:
+        s.add(Event(type="FlashLinked", payload={"order_id": order.id}, created_at=clock.now()))
+
+    async def cancelled(self, s, *, order) -> None:
+        s.add(Event(type="FlashReleased", payload={"order_id": order.id}, created_at=clock.now()))
+
+
+register_source(FlashTool())
+
+
+async def _events(db, type_: str) -> int:
+    async with db.read() as s:
+        return int(await s.scalar(select(func.count()).select_from(Event).where(Event.type == type_)) or 0)
+
+
+async def test_a_source_prices_reserves_links_and_releases_inside_the_order_transactions(client, db, settings):
+    boss = await admin(client, db)
+    p = await product(client, boss, prices=(1990,), stock=7)
+    sku, cid = p["skus"][0]["id"], None
+    from tests.helpers import shopper
+
+    await shopper(client, "flash")
+    async with db.read() as s:
+        from fissionmall.accounts.models import Customer
+
+        cid = await s.scalar(select(Customer.id))
+    body = CheckoutIn(items=[{"sku_id": sku, "qty": 2}], address=ADDRESS)
+    async with db.tx() as s:
+        o = await orders.create_order(
+            s, customer_id=cid, body=body, settings=settings, source="test_flash", params={"ref": "R-1"}
+        )
+    assert o.source == "test_flash" and o.source_ref == "R-1"
+    assert o.payable_fen == 2 * 990 + 800
+    assert [(st["kind"], st["label"], st["amount_fen"]) for st in o.steps] == [
+        ("goods", "商品金额", 3980),
+        ("activity", "秒杀价", -2000),
+        ("shipping", "运费", 800),
+    ]
+    assert (o.pay_deadline - o.created_at).total_seconds() == 300
+    async with db.read() as s:
+        assert await s.scalar(select(Sku.stock).where(Sku.id == sku)) == 7  # the tool's pool, not the SKU's
+    assert await _events(db, "FlashReserved") == 1 and await _events(db, "FlashLinked") == 1
+
+    # The same reservation can never become a second order.
+    with pytest.raises(Exception):  # noqa: B017 - IntegrityError from the unique (source, source_ref)
+        async with db.tx() as s:
+            await orders.create_order(
+                s, customer_id=cid, body=body, settings=settings, source="test_flash", params={"ref": "R-1"}
+            )
+    assert await _events(db, "FlashReserved") == 1  # the failed attempt rolled back whole
+
+    clock.advance(301)
+    await run_jobs(db)
+    async with db.read() as s:
+        o2 = await orders.get_order(s, order_id=o.id)
+        assert o2.status == "cancelled"
+        assert await s.scalar(select(Sku.stock).where(Sku.id == sku)) == 7
+    assert await _events(db, "FlashReleased") == 1
+
+
+async def test_a_source_refusal_leaves_nothing_behind(client, db, settings):
+    boss = await admin(client, db)
+    sku = (await product(client, boss, stock=3))["skus"][0]["id"]
+    body = CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=None)
+    from tests.helpers import shopper
+
+    await shopper(client, "x")
+    with pytest.raises(Conflict) as exc:
+        async with db.tx() as s:
+            await orders.create_order(
+                s, customer_id=1, body=body, settings=settings, source="test_flash", params={"refuse": True}
+            )
+    assert exc.value.code == "SOLD_OUT"
+    body2: Any = CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=3)
+    with pytest.raises(Exception) as exc2:
+        async with db.tx() as s:
+            await orders.create_order(
+                s, customer_id=1, body=body2, settings=settings, source="test_flash", params={"ref": "R-9"}
+            )
+    assert getattr(exc2.value, "code", "") == "COUPON_NOT_APPLICABLE"
+    async with db.read() as s:
+        from fissionmall.orders.models import Order
+
+        assert await s.scalar(select(func.count()).select_from(Order)) == 0
+    assert await _events(db, "FlashReserved") == 0
