@@ -142,7 +142,7 @@ export function toast(text, kind = '') {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
     el.hidden = true;
-  }, 2400);
+  }, 2000);
 }
 
 /** A bottom sheet; resolves when closed. `build(close)` returns the sheet's content. */
@@ -224,7 +224,7 @@ export function fmtCountdown(ms) {
 /** An <img> that falls back to a soft placeholder when there is no picture or it fails. */
 export function img(src, alt, cls = 'thumb') {
   const safe = typeof src === 'string' && (/^\/(?!\/)/.test(src) || /^https:\/\//.test(src)) ? src : null;
-  const el = h('img.' + cls, { alt: alt || '', loading: 'lazy', decoding: 'async' });
+  const el = h('img.' + cls, { alt: alt || '', decoding: 'async' });
   if (safe) el.src = safe;
   else el.classList.add('noimg');
   el.addEventListener('error', () => {
