@@ -90,3 +90,21 @@ async def test_unpaid_order_is_cancelled_on_time_and_stock_returns(client, db):
     assert o["status"] == "cancelled" and o["cancel_reason"] == "timeout"
     async with db.read() as s:
         assert await s.scalar(select(Sku.stock).where(Sku.id == sku)) == 5
+
+
+async def test_preview_tells_of_missing_stock_and_lists_filter_by_several_statuses(client, db):
+    boss = await admin(client, db)
+    sku = (await product(client, boss, stock=3))["skus"][0]["id"]
+    me = await shopper(client)
+    r = await client.post("/api/v1/checkout/preview", json={"items": [{"sku_id": sku, "qty": 4}]}, headers=me)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "OUT_OF_STOCK")
+    a = (await order(client, me, [{"sku_id": sku, "qty": 1}])).json()["id"]
+    b = (await order(client, me, [{"sku_id": sku, "qty": 1}])).json()["id"]
+    await client.post(f"/api/v1/orders/{b}/cancel", headers=me)
+    r = await client.get("/api/v1/orders", params={"status": "pending_payment,cancelled"}, headers=me)
+    assert [o["id"] for o in r.json()["items"]] == [b, a]
+    r = await client.get("/api/v1/orders", params={"status": "cancelled"}, headers=me)
+    assert [o["id"] for o in r.json()["items"]] == [b]
+    assert r.json()["items"][0]["server_time"]
+    r = await client.get("/api/v1/orders", params={"status": "paid,nonsense"}, headers=me)
+    assert r.status_code == 422

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.core import clock
 from fissionmall.core.errors import TooMany
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.kv import get_kv
@@ -30,14 +31,17 @@ admin_router = APIRouter(tags=["admin: orders"])
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=32)]
-StatusQ = Annotated[str | None, Query(pattern="^(" + "|".join(ORDER_STATUSES) + ")$")]
+_ONE = "(" + "|".join(ORDER_STATUSES) + ")"
+# One status or several, comma separated: the shop's "已完成" tab is received,completed.
+StatusQ = Annotated[str | None, Query(pattern=f"^{_ONE}(,{_ONE})*$", description="e.g. `paid` or `received,completed`")]
 
 
 def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderOut:
     model = OrderAdminOut if admin else OrderOut
-    data: dict[str, Any] = {c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds")}
+    data: dict[str, Any] = {c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")}
     data["lines"] = list(order.lines)
     data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
+    data["server_time"] = clock.now()
     return model.model_validate(data)
 
 

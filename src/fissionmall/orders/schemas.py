@@ -126,6 +126,8 @@ class OrderOut(ApiModel):
     completed_at: ApiDateTime | None
     cancelled_at: ApiDateTime | None
     refunds: list[RefundOut] = []
+    # The server's (app clock's) time, so countdowns to pay_deadline do not depend on the phone's clock.
+    server_time: ApiDateTime | None = None
 
 
 class OrderAdminOut(OrderOut):

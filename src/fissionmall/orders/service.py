@@ -59,6 +59,9 @@ async def quote(
         if p.sku_id not in found:
             raise AppError("SKU_NOT_FOUND", f"SKU {p.sku_id} is not for sale", status=404, sku_id=p.sku_id)
         sku, prod = found[p.sku_id]
+        if p.take_sku_stock and p.qty > sku.stock:
+            # Told at preview, not only when the order is placed (creation re-checks atomically).
+            raise Conflict("OUT_OF_STOCK", "not enough stock left", sku_id=sku.id, stock=sku.stock)
         cart.append(
             CartLine(
                 sku_id=sku.id,
@@ -206,7 +209,7 @@ async def list_orders(
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
     if status:
-        stmt = stmt.where(Order.status == status)
+        stmt = stmt.where(Order.status.in_(status.split(",")))
     if q:
         stmt = stmt.where(Order.no.like(f"%{q.strip()}%"))
     if before_id:

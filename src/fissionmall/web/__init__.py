@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from fissionmall.settings import Settings
 
 HERE = Path(__file__).parent
 
 
+class RevalidatedStatic(StaticFiles):
+    """Static files that browsers revalidate (ETag) on each use, so a deploy never leaves old JS running."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def mount(app: FastAPI, settings: Settings) -> None:
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static", RevalidatedStatic(directory=HERE / "static"), name="static")
     import importlib
 
     for name in ("admin", "shop"):
