@@ -35,16 +35,21 @@ migrate: $(STAMP)
 ## test: every test on SQLite, then again on PostgreSQL + Redis (slow stress tests included)
 test: $(DEV_STAMP) test-sqlite test-postgres
 
+# Browser tests get their own pytest process: Playwright's sync API holds an event loop in the main thread.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+PG_ENV := FISSIONMALL_TEST_DB=postgres FISSIONMALL_TEST_PG_URL=$(PG_URL) FISSIONMALL_TEST_REDIS_URL=$(REDIS_URL)
+
 test-sqlite: $(DEV_STAMP)
-	FISSIONMALL_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider
+	FISSIONMALL_TEST_DB=sqlite $(PYTEST) --ignore=tests/browser
+	FISSIONMALL_TEST_DB=sqlite $(PYTEST) tests/browser
 
 test-postgres: $(DEV_STAMP)
-	FISSIONMALL_TEST_DB=postgres FISSIONMALL_TEST_PG_URL=$(PG_URL) FISSIONMALL_TEST_REDIS_URL=$(REDIS_URL) \
-		$(BIN)/pytest -q -p no:cacheprovider
+	$(PG_ENV) $(PYTEST) --ignore=tests/browser
+	$(PG_ENV) $(PYTEST) tests/browser
 
 ## test-fast: SQLite only, no slow or browser tests (the edit loop)
 test-fast: $(DEV_STAMP)
-	FISSIONMALL_TEST_DB=sqlite $(BIN)/pytest -q -x -p no:cacheprovider -m "not slow and not browser"
+	FISSIONMALL_TEST_DB=sqlite $(PYTEST) -x -m "not slow" --ignore=tests/browser
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

@@ -172,9 +172,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     database on the postgres pass) loaded by `load_demo` as `make demo` does, the job worker
     running inside as in the embedded default. Yields its base URL and admin login."""
     var = tmp_path_factory.mktemp("browser-var")
-    env = {**os.environ, "FISSIONMALL_ENV": "dev", "FISSIONMALL_VAR_DIR": str(var),
-           "FISSIONMALL_SECRET_KEY": "browser-secret-" + "y" * 32, "FISSIONMALL_EMBEDDED_WORKER": "true",
-           "FISSIONMALL_WORKER_POLL_SECONDS": "0.2", "FISSIONMALL_REDIS_PREFIX": f"fmbrowser:{RUN_ID}:"}
+    env = {
+        **os.environ,
+        "FISSIONMALL_ENV": "dev",
+        "FISSIONMALL_VAR_DIR": str(var),
+        "FISSIONMALL_SECRET_KEY": "browser-secret-" + "y" * 32,
+        "FISSIONMALL_EMBEDDED_WORKER": "true",
+        "FISSIONMALL_WORKER_POLL_SECONDS": "0.2",
+        "FISSIONMALL_REDIS_PREFIX": f"fmbrowser:{RUN_ID}:",
+    }
     pg_name = None
     if BACKEND == "postgres":
         pg_name = f"fm_browser_{RUN_ID}"
@@ -188,7 +194,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     log = open(var / "server.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "fissionmall.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

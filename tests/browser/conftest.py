@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(live_server: dict[str, Any]) -> Iterator[Any]:
+    # After live_server: Playwright's sync API keeps an event loop running in this thread.
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if CI:
@@ -32,9 +33,17 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -43,8 +52,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def mobile(browser: Any) -> Iterator[Any]:
     """A phone-sized page, as a shopper in WeChat would see the H5 shop."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                              has_touch=True, locale="zh-CN")
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -28,10 +28,14 @@ async def snapshot(db) -> dict[str, Any]:
             if t.name not in LOG_TABLES:
                 snap[t.name] = await s.scalar(select(func.count()).select_from(t))
         snap["stock"] = (await s.execute(select(Sku.id, Sku.stock, Sku.sold).order_by(Sku.id))).all()
-        snap["orders"] = (await s.execute(
-            select(Order.id, Order.status, Order.paid_fen, Order.refunded_fen).order_by(Order.id))).all()
-        snap["lines"] = (await s.execute(
-            select(OrderLine.id, OrderLine.refunded_qty, OrderLine.refund_pending_qty).order_by(OrderLine.id))).all()
+        snap["orders"] = (
+            await s.execute(select(Order.id, Order.status, Order.paid_fen, Order.refunded_fen).order_by(Order.id))
+        ).all()
+        snap["lines"] = (
+            await s.execute(
+                select(OrderLine.id, OrderLine.refunded_qty, OrderLine.refund_pending_qty).order_by(OrderLine.id)
+            )
+        ).all()
     return snap
 
 
@@ -60,42 +64,101 @@ CASES = [
     ("qty float", lambda w: ("POST", "/api/v1/orders", _order_body(w["sku"], 1.5)), 422, "VALIDATION_ERROR"),
     ("qty string", lambda w: ("POST", "/api/v1/orders", _order_body(w["sku"], "2")), 422, "VALIDATION_ERROR"),
     ("sku as string", lambda w: ("POST", "/api/v1/orders", _order_body(str(w["sku"]), 1)), 422, "VALIDATION_ERROR"),
-    ("same sku past the per-order cap", lambda w: ("POST", "/api/v1/orders", {
-        "items": [{"sku_id": w["sku"], "qty": 999}, {"sku_id": w["sku"], "qty": 1}], "address": ADDRESS}),
-     400, "QTY_TOO_LARGE"),
+    (
+        "same sku past the per-order cap",
+        lambda w: (
+            "POST",
+            "/api/v1/orders",
+            {"items": [{"sku_id": w["sku"], "qty": 999}, {"sku_id": w["sku"], "qty": 1}], "address": ADDRESS},
+        ),
+        400,
+        "QTY_TOO_LARGE",
+    ),
     ("more than in stock", lambda w: ("POST", "/api/v1/orders", _order_body(w["sku"], 19)), 409, "OUT_OF_STOCK"),
-    ("no address", lambda w: ("POST", "/api/v1/orders", {"items": [{"sku_id": w["sku"], "qty": 1}]}),
-     400, "ADDRESS_REQUIRED"),
+    (
+        "no address",
+        lambda w: ("POST", "/api/v1/orders", {"items": [{"sku_id": w["sku"], "qty": 1}]}),
+        400,
+        "ADDRESS_REQUIRED",
+    ),
     ("empty cart", lambda w: ("POST", "/api/v1/orders", {"items": [], "address": ADDRESS}), 422, "VALIDATION_ERROR"),
-    ("unknown field", lambda w: ("POST", "/api/v1/orders", {**_order_body(w["sku"], 1), "price_fen": 1}),
-     422, "VALIDATION_ERROR"),
-    ("pay a cancelled order", lambda w: ("POST", f"/api/v1/orders/{w['cancelled']}/pay", {"method": "gateway"}),
-     409, "ORDER_NOT_PAYABLE"),
-    ("pay a paid order", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "gateway"}),
-     409, "ORDER_NOT_PAYABLE"),
-    ("unknown pay method", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "cash"}),
-     422, "VALIDATION_ERROR"),
-    ("cancel a paid order", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/cancel", None), 409,
-     "ORDER_STATE_INVALID"),
-    ("receive an unshipped order", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/receive", None), 409,
-     "ORDER_STATE_INVALID"),
-    ("refund more units than bought", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/refunds",
-                                                  {"lines": [{"line_id": w["line"], "qty": 3}], "reason": "x"}),
-     409, "REFUND_QTY_EXCEEDED"),
-    ("refund a line of another order", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/refunds",
-                                                   {"lines": [{"line_id": w["line"] + 1, "qty": 1}], "reason": "x"}),
-     404, "LINE_NOT_IN_ORDER"),
-    ("refund a cancelled order", lambda w: ("POST", f"/api/v1/orders/{w['cancelled']}/refunds", {"reason": "x"}),
-     409, "REFUND_NOT_ALLOWED"),
-    ("refund without reason", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/refunds", {"reason": ""}),
-     422, "VALIDATION_ERROR"),
+    (
+        "unknown field",
+        lambda w: ("POST", "/api/v1/orders", {**_order_body(w["sku"], 1), "price_fen": 1}),
+        422,
+        "VALIDATION_ERROR",
+    ),
+    (
+        "pay a cancelled order",
+        lambda w: ("POST", f"/api/v1/orders/{w['cancelled']}/pay", {"method": "gateway"}),
+        409,
+        "ORDER_NOT_PAYABLE",
+    ),
+    (
+        "pay a paid order",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "gateway"}),
+        409,
+        "ORDER_NOT_PAYABLE",
+    ),
+    (
+        "unknown pay method",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "cash"}),
+        422,
+        "VALIDATION_ERROR",
+    ),
+    ("cancel a paid order", lambda w: ("POST", f"/api/v1/orders/{w['paid']}/cancel", None), 409, "ORDER_STATE_INVALID"),
+    (
+        "receive an unshipped order",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/receive", None),
+        409,
+        "ORDER_STATE_INVALID",
+    ),
+    (
+        "refund more units than bought",
+        lambda w: (
+            "POST",
+            f"/api/v1/orders/{w['paid']}/refunds",
+            {"lines": [{"line_id": w["line"], "qty": 3}], "reason": "x"},
+        ),
+        409,
+        "REFUND_QTY_EXCEEDED",
+    ),
+    (
+        "refund a line of another order",
+        lambda w: (
+            "POST",
+            f"/api/v1/orders/{w['paid']}/refunds",
+            {"lines": [{"line_id": w["line"] + 1, "qty": 1}], "reason": "x"},
+        ),
+        404,
+        "LINE_NOT_IN_ORDER",
+    ),
+    (
+        "refund a cancelled order",
+        lambda w: ("POST", f"/api/v1/orders/{w['cancelled']}/refunds", {"reason": "x"}),
+        409,
+        "REFUND_NOT_ALLOWED",
+    ),
+    (
+        "refund without reason",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/refunds", {"reason": ""}),
+        422,
+        "VALIDATION_ERROR",
+    ),
     ("order id overflow", lambda w: ("GET", "/api/v1/orders/99999999999999999999999", None), 422, "VALIDATION_ERROR"),
     ("bad cursor", lambda w: ("GET", "/api/v1/orders?cursor=abc", None), 400, "CURSOR_INVALID"),
-    ("coupon before coupons exist", lambda w: ("POST", "/api/v1/checkout/preview",
-                                               {"items": [{"sku_id": w["sku"], "qty": 1}], "coupon_id": 5}),
-     400, "COUPON_NOT_APPLICABLE"),
-    ("negative points", lambda w: ("POST", "/api/v1/checkout/preview",
-                                   {"items": [{"sku_id": w["sku"], "qty": 1}], "points": -5}), 422, "VALIDATION_ERROR"),
+    (
+        "coupon before coupons exist",
+        lambda w: ("POST", "/api/v1/checkout/preview", {"items": [{"sku_id": w["sku"], "qty": 1}], "coupon_id": 5}),
+        400,
+        "COUPON_NOT_APPLICABLE",
+    ),
+    (
+        "negative points",
+        lambda w: ("POST", "/api/v1/checkout/preview", {"items": [{"sku_id": w["sku"], "qty": 1}], "points": -5}),
+        422,
+        "VALIDATION_ERROR",
+    ),
 ]
 
 
@@ -112,8 +175,9 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(client, db, 
 
 async def test_malformed_json_is_a_400(client, db, shop):
     before = await snapshot(db)
-    r = await client.post("/api/v1/orders", content=b'{"items": [', headers={**shop["me"],
-                                                                             "content-type": "application/json"})
+    r = await client.post(
+        "/api/v1/orders", content=b'{"items": [', headers={**shop["me"], "content-type": "application/json"}
+    )
     assert (r.status_code, r.json()["error"]["code"]) == (400, "MALFORMED_JSON")
     assert await snapshot(db) == before
 
@@ -135,7 +199,8 @@ async def test_a_replayed_notification_with_a_bad_signature_changes_nothing(clie
     gw = get_gateway("sandbox")
     assert isinstance(gw, SandboxGateway)
     headers, body = gw.notification(
-        {"kind": "payment", "reference": pid, "amount_fen": 2790, "external_id": "T", "status": "SUCCESS"})
+        {"kind": "payment", "reference": pid, "amount_fen": 2790, "external_id": "T", "status": "SUCCESS"}
+    )
     tampered = body.replace(b"2790", b"0001")
     before = await snapshot(db)
     for h, b in ((headers, tampered), ({**headers, "x-sandbox-signature": "0" * 64}, body), ({}, body)):
@@ -144,7 +209,8 @@ async def test_a_replayed_notification_with_a_bad_signature_changes_nothing(clie
     assert await snapshot(db) == before
     # A correctly signed notification for a different amount is answered but not applied.
     h2, b2 = gw.notification(
-        {"kind": "payment", "reference": pid, "amount_fen": 1, "external_id": "T", "status": "SUCCESS"})
+        {"kind": "payment", "reference": pid, "amount_fen": 1, "external_id": "T", "status": "SUCCESS"}
+    )
     r = await client.post("/api/v1/payments/sandbox/notify", content=b2, headers=h2)
     assert r.json()["outcome"] == "amount_mismatch"
     assert await snapshot(db) == before

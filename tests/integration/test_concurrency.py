@@ -80,17 +80,22 @@ async def test_one_idempotency_key_sent_10_times_at_once_makes_one_order(client,
     sku = (await product(client, boss, stock=100))["skus"][0]["id"]
     me = await shopper(client)
     body = {"items": [{"sku_id": sku, "qty": 2}], "address": ADDRESS}
-    results = await asyncio.gather(*(
-        client.post("/api/v1/orders", json=body, headers={**me, "Idempotency-Key": "checkout-7f3a"})
-        for _ in range(10)
-    ))
+    results = await asyncio.gather(
+        *(
+            client.post("/api/v1/orders", json=body, headers={**me, "Idempotency-Key": "checkout-7f3a"})
+            for _ in range(10)
+        )
+    )
     assert {r.status_code for r in results} == {201}
     assert len({r.json()["id"] for r in results}) == 1
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 1
         assert await s.scalar(select(Sku.stock).where(Sku.id == sku)) == 98
-    other = await client.post("/api/v1/orders", json={**body, "items": [{"sku_id": sku, "qty": 1}]},
-                              headers={**me, "Idempotency-Key": "checkout-7f3a"})
+    other = await client.post(
+        "/api/v1/orders",
+        json={**body, "items": [{"sku_id": sku, "qty": 1}]},
+        headers={**me, "Idempotency-Key": "checkout-7f3a"},
+    )
     assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
@@ -102,10 +107,16 @@ async def test_concurrent_refund_requests_never_refund_a_unit_twice(client, db):
     await pay(client, me, oid)
     line_id = (await client.get(f"/api/v1/orders/{oid}", headers=me)).json()["lines"][0]["id"]
 
-    results = await asyncio.gather(*(
-        client.post(f"/api/v1/orders/{oid}/refunds", json={"lines": [{"line_id": line_id, "qty": 1}], "reason": "r"},
-                    headers=me) for _ in range(8)
-    ))
+    results = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/orders/{oid}/refunds",
+                json={"lines": [{"line_id": line_id, "qty": 1}], "reason": "r"},
+                headers=me,
+            )
+            for _ in range(8)
+        )
+    )
     assert Counter(r.status_code for r in results) == {201: 3, 409: 5}
     for r in (await client.get("/api/admin/v1/refunds", headers=boss)).json()["items"]:
         assert (await client.post(f"/api/admin/v1/refunds/{r['id']}/approve", headers=boss)).status_code == 200
@@ -139,4 +150,5 @@ async def test_cancel_racing_a_payment_either_pays_or_refunds_never_both(client,
         assert o["status"] == "cancelled" and stock == 5
         assert paid.json()["outcome"] == "refunded_late_payment"
         assert [(r["kind"], r["status"], r["amount_fen"]) for r in o["refunds"]] == [
-            ("late_payment", "succeeded", 2790)]
+            ("late_payment", "succeeded", 2790)
+        ]

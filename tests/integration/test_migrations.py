@@ -6,9 +6,8 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 
-from fissionmall.core.migrate import alembic_config, check, upgrade
+from fissionmall.core.migrate import check, downgrade, upgrade
 from tests.conftest import BACKEND, PG_URL, RUN_ID, _pg_admin
 
 
@@ -31,8 +30,7 @@ def test_migrations_build_the_schema_the_models_describe(empty_db):
 
 
 def test_migrations_downgrade_to_empty_and_back(empty_db):
-    cfg = alembic_config(empty_db)
     upgrade(empty_db)
-    command.downgrade(cfg, "base")
+    downgrade(empty_db, "base")
     upgrade(empty_db)
     check(empty_db)

@@ -6,18 +6,33 @@ from fissionmall.accounts.rules import allowed
 from fissionmall.orders.rules import ORDER_TRANSITIONS, REFUND_TRANSITIONS, can_transition, sources_of
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    ("pending_payment", "paid"), ("pending_payment", "cancelled"), ("paid", "shipped"), ("paid", "closed"),
-    ("shipped", "received"), ("received", "completed"),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("pending_payment", "paid"),
+        ("pending_payment", "cancelled"),
+        ("paid", "shipped"),
+        ("paid", "closed"),
+        ("shipped", "received"),
+        ("received", "completed"),
+    ],
+)
 def test_allowed_order_transitions(current, target):
     assert can_transition(ORDER_TRANSITIONS, current, target)
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    ("cancelled", "paid"), ("paid", "cancelled"), ("pending_payment", "shipped"), ("completed", "closed"),
-    ("shipped", "paid"), ("closed", "paid"), ("received", "shipped"),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("cancelled", "paid"),
+        ("paid", "cancelled"),
+        ("pending_payment", "shipped"),
+        ("completed", "closed"),
+        ("shipped", "paid"),
+        ("closed", "paid"),
+        ("received", "shipped"),
+    ],
+)
 def test_refused_order_transitions(current, target):
     assert not can_transition(ORDER_TRANSITIONS, current, target)
 
@@ -33,11 +48,20 @@ def test_terminal_states_have_no_exit():
         assert ORDER_TRANSITIONS[state] == frozenset()
 
 
-@pytest.mark.parametrize(("role", "permission", "ok"), [
-    ("owner", "system", True), ("operator", "catalog", True), ("operator", "refunds", False),
-    ("operator", "refunds.read", True), ("finance", "refunds", True), ("finance", "catalog", False),
-    ("finance", "catalog.read", True), ("store_staff", "orders", False), ("store_staff", "orders.read", True),
-    ("nobody", "catalog.read", False),
-])
+@pytest.mark.parametrize(
+    ("role", "permission", "ok"),
+    [
+        ("owner", "system", True),
+        ("operator", "catalog", True),
+        ("operator", "refunds", False),
+        ("operator", "refunds.read", True),
+        ("finance", "refunds", True),
+        ("finance", "catalog", False),
+        ("finance", "catalog.read", True),
+        ("store_staff", "orders", False),
+        ("store_staff", "orders.read", True),
+        ("nobody", "catalog.read", False),
+    ],
+)
 def test_role_permissions(role, permission, ok):
     assert allowed(role, permission) is ok

@@ -6,10 +6,18 @@ from hypothesis import strategies as st
 from fissionmall.pricing.rules import CartLine, PricingContext, price, refund_amount, unit_amounts
 
 lines = st.lists(
-    st.builds(CartLine, sku_id=st.integers(1, 10**6), product_id=st.integers(1, 1000), category_id=st.none(),
-              title=st.just("商品"), sku_name=st.just("默认"), unit_price_fen=st.integers(0, 10**6),
-              qty=st.integers(1, 999)),
-    min_size=1, max_size=20,
+    st.builds(
+        CartLine,
+        sku_id=st.integers(1, 10**6),
+        product_id=st.integers(1, 1000),
+        category_id=st.none(),
+        title=st.just("商品"),
+        sku_name=st.just("默认"),
+        unit_price_fen=st.integers(0, 10**6),
+        qty=st.integers(1, 999),
+    ),
+    min_size=1,
+    max_size=20,
 )
 contexts = st.builds(PricingContext, shipping_fee_fen=st.integers(0, 5000), free_shipping=st.booleans())
 

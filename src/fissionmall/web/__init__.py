@@ -25,11 +25,7 @@ class RevalidatedStatic(StaticFiles):
 
 def mount(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", RevalidatedStatic(directory=HERE / "static"), name="static")
-    import importlib
+    from fissionmall.web import admin, shop
 
-    for name in ("admin", "shop"):
-        try:
-            module = importlib.import_module(f"fissionmall.web.{name}")
-        except ModuleNotFoundError:  # TEMPORARY while the pages are being written
-            continue
-        module.mount(app, settings)
+    admin.mount(app, settings)
+    shop.mount(app, settings)
