@@ -38,7 +38,9 @@ StatusQ = Annotated[str | None, Query(pattern=f"^{_ONE}(,{_ONE})*$", description
 
 def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderOut:
     model = OrderAdminOut if admin else OrderOut
-    data: dict[str, Any] = {c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")}
+    data: dict[str, Any] = {
+        c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
+    }
     data["lines"] = list(order.lines)
     data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
     data["server_time"] = clock.now()

@@ -30,7 +30,9 @@ async def start_payment(
     if method == "wallet":
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", "stored-value payment arrives with the loyalty issue")
     if order.status != "pending_payment":
-        raise Conflict("ORDER_NOT_PAYABLE", f"an order that is {order.status} cannot be paid", order_status=order.status)
+        raise Conflict(
+            "ORDER_NOT_PAYABLE", f"an order that is {order.status} cannot be paid", order_status=order.status
+        )
     if order.pay_deadline <= clock.now():
         raise Conflict("ORDER_PAY_EXPIRED", "the time to pay this order has run out")
     payment = await s.scalar(
