@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from fissionmall import registry
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import ADMIN_COOKIE, Admin, current_admin
 from fissionmall.accounts.rules import allowed
@@ -174,7 +175,7 @@ templates.env.globals.update(
 
 # ---- who is calling ------------------------------------------------------------------------------
 
-NAV: tuple[tuple[str, str, str, str | None], ...] = (
+NAV: list[tuple[str, str, str, str | None]] = [
     # key, label, href, permission needed to see it
     ("dashboard", "概览", "/admin/", None),
     ("products", "商品", "/admin/products", "catalog.read"),
@@ -182,7 +183,7 @@ NAV: tuple[tuple[str, str, str, str | None], ...] = (
     ("refunds", "售后", "/admin/refunds", "refunds.read"),
     ("jobs", "任务/死信", "/admin/jobs", "system"),
     ("notifications", "支付通知", "/admin/notifications", "system"),
-)
+]
 
 
 @dataclass(frozen=True)
@@ -1014,6 +1015,17 @@ async def _console_exit(_: Request, exc: Exception) -> Response:
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
-    """Serve the console under /admin."""
+    """Serve the console under /admin, with every domain's console pages.
+
+    A domain adds pages with an `admin.py` module (found by `registry`) holding `router` (an APIRouter
+    with prefix /admin/<area>) and `NAV` rows (key, label, href, permission). Its handlers take a
+    `Console` from `console(permission)` and answer with `render(ctx, "<domain>/<page>.html", active=key)`;
+    templates live in web/templates/admin/<domain>/ and extend "admin/layout.html".
+    """
     app.include_router(router)
+    for module in registry.import_all("admin"):
+        app.include_router(module.router)
+        for row in getattr(module, "NAV", ()):
+            if row not in NAV:
+                NAV.insert(len(NAV) - 2, row)  # before the system pages (jobs, notifications)
     app.add_exception_handler(ConsoleExit, _console_exit)

@@ -5,11 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from fissionmall.settings import Settings
 
 INDEX = Path(__file__).parent / "static" / "shop" / "index.html"
+FEATURES = INDEX.parent / "features"
+
+
+def features_module() -> str:
+    """An ES module listing every shop feature (static/shop/features/*.js), so a marketing tool adds its
+    screens by adding a file. Each feature may export `routes` ([regex, screen, {auth, tab}]),
+    `homeSections(ctx)`, `productSections(product, ctx)` and `meEntries(ctx)`."""
+    names = sorted(p.name for p in FEATURES.glob("*.js"))
+    lines = [f"import * as f{i} from '/static/shop/features/{n}';" for i, n in enumerate(names)]
+    lines.append("export default [" + ", ".join(f"f{i}" for i in range(len(names))) + "];")
+    return "\n".join(lines) + "\n"
 
 
 def mount(app: FastAPI, settings: Settings) -> None:
@@ -18,6 +29,10 @@ def mount(app: FastAPI, settings: Settings) -> None:
         # Keep the query: a share link such as /shop?ref=CODE must still carry its distributor code.
         query = request.url.query
         return RedirectResponse("/shop/" + (f"?{query}" if query else ""), status_code=307)
+
+    @app.get("/shop/features.js", include_in_schema=False)
+    async def shop_features() -> Response:
+        return Response(features_module(), media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
     @app.get("/shop/", include_in_schema=False)
     async def shop_index() -> FileResponse:

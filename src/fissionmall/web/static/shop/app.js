@@ -8,6 +8,11 @@ import {
   icon, img, price, sheet, stepper, toast, yuan,
 } from './ui.js';
 
+import features from '/shop/features.js';
+
+// Marketing tools add screens and sections as files under features/ (see web/shop.py).
+// Features import the shop's helpers from here: screen plumbing below, DOM and money helpers from ui.js.
+export { api, ApiError } from './api.js';
 const view = document.getElementById('view');
 const tabbar = document.getElementById('tabbar');
 
@@ -49,6 +54,15 @@ const ROUTES = [
   [/^\/me$/, meScreen, { auth: true, tab: 'me' }],
   [/^\/login$/, loginScreen, {}],
 ];
+for (const f of features) ROUTES.push(...(f.routes || []));
+
+/** Sections that features add to a screen (each hook returns a node, a list of nodes, or nothing). */
+function featureSections(hook, ...args) {
+  return features.flatMap((f) => {
+    const made = f[hook] ? f[hook](...args) : null;
+    return made ? [].concat(made) : [];
+  });
+}
 
 function render() {
   if (current) current.leave.forEach((fn) => fn());
@@ -88,11 +102,11 @@ function render() {
 }
 
 /** Replace an element's children, skipping null/false (conditional pieces). */
-function put(el, ...kids) {
+export function put(el, ...kids) {
   el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
 }
 
-function go(hash, replace = false) {
+export function go(hash, replace = false) {
   if (location.hash === hash) {
     render(); // the same address fires no hashchange: show it afresh
     return;
@@ -103,7 +117,7 @@ function go(hash, replace = false) {
   } else location.hash = hash;
 }
 
-function goLogin(next, replace = false) {
+export function goLogin(next, replace = false) {
   const n = next || parseHash().path;
   go('#/login' + (n && n !== '/login' ? '?next=' + encodeURIComponent(n) : ''), replace);
 }
@@ -114,7 +128,7 @@ function back(fallback = '#/') {
 }
 
 /** Report an API failure: a login problem sends the shopper to log in, anything else is a toast. */
-function fail(err, ctx) {
+export function fail(err, ctx) {
   if (!(err instanceof ApiError)) {
     console.error(err); // eslint-disable-line no-console
     toast('出错了，请稍后重试');
@@ -140,18 +154,18 @@ function setHashQuery(path, params) {
 
 // ---- shared pieces -----------------------------------------------------------------------------
 
-function topbar(title, { backTo = '#/', right = null } = {}) {
+export function topbar(title, { backTo = '#/', right = null } = {}) {
   return h('header.topbar',
     h('button.topbar-back', { type: 'button', 'aria-label': '返回', onclick: () => back(backTo) }, icon(ICONS.back)),
     h('h1.topbar-title', title),
     h('div.topbar-right', right));
 }
 
-function loading() {
+export function loading() {
   return h('div.loading', h('div.spinner'), h('span', '加载中…'));
 }
 
-function empty(text, action) {
+export function empty(text, action) {
   return h('div.empty', h('div.empty-art', icon(ICONS.box)), h('p', text), action || null);
 }
 
@@ -159,7 +173,7 @@ function labelTags(labels) {
   return (labels || []).length ? h('div.tags', labels.map((t) => h('span.tag', t))) : null;
 }
 
-function busy(button, fn) {
+export function busy(button, fn) {
   return async (...args) => {
     if (button.disabled) return;
     button.disabled = true;
@@ -188,7 +202,7 @@ function cashierHash(pay) {
   return `#/cashier/${pay.payment_id}`;
 }
 
-async function startPayment(orderId, replace = false) {
+export async function startPayment(orderId, replace = false) {
   const pay = await api(`/orders/${orderId}/pay`, { body: { method: 'gateway' } });
   go(cashierHash(pay), replace);
 }
@@ -288,6 +302,7 @@ function homeScreen(ctx) {
       h('div.brand', h('span.brand-logo', '裂'), h('span.brand-name', '裂变商城'), h('span.brand-sub', '好物低价 · 产地直发')),
       form),
     chips,
+    ...featureSections('homeSections', ctx),
     h('section.section', h('h2.section-title', '为你推荐'), grid, more));
 }
 
@@ -296,7 +311,7 @@ function homeScreen(ctx) {
 function productScreen(ctx) {
   const id = ctx.params[0];
   const root = h('div.page.product', loading());
-  api(`/products/${id}`).then((p) => ctx.alive() && put(root, ...productView(p))).catch((err) => {
+  api(`/products/${id}`).then((p) => ctx.alive() && put(root, ...productView(p, ctx))).catch((err) => {
     if (!ctx.alive()) return;
     put(root, topbar('商品详情'), empty(errorText(err), h('a.btn.btn-ghost', { href: '#/' }, '返回首页')));
     ctx.failShown(err);
@@ -315,7 +330,7 @@ function gallery(images, title) {
   return h('div.gallery', track, list.length > 1 ? counter : null);
 }
 
-function productView(p) {
+function productView(p, ctx) {
   const skus = p.skus || [];
   let sku = skus.find((k) => k.stock > 0) || null;
   let qty = 1;
@@ -385,6 +400,7 @@ function productView(p) {
       h('div.pd-sku-head', h('strong', '选择规格'), chosen, stockText),
       h('div.sku-list', skuButtons),
       qtyRow),
+    ...featureSections('productSections', p, ctx),
     h('section.card.pd-desc', h('h2.card-title', '商品详情'), h('p.pd-desc-text', p.description || '暂无介绍')),
     h('div.actionbar',
       h('a.ab-icon', { href: '#/' }, icon(ICONS.home), h('span', '首页')),
@@ -487,7 +503,7 @@ function checkoutScreen(ctx) {
 }
 
 /** The price-chain rows. Goods and shipping add; any other step is shown as the saving it is. */
-function stepRows(steps) {
+export function stepRows(steps) {
   return (steps || []).map((st) => {
     const adds = st.kind === 'goods' || st.kind === 'shipping';
     const amount = adds ? price(st.amount_fen) : h('span.price.price-red', '-¥' + yuan(Math.abs(st.amount_fen)));
@@ -544,7 +560,7 @@ function cashierScreen(ctx) {
 }
 
 /** Tick a deadline into `el` every second; onEnd runs once when it runs out. */
-function countdown(ctx, iso, el, text, onEnd) {
+export function countdown(ctx, iso, el, text, onEnd) {
   const end = Date.parse(iso);
   if (Number.isNaN(end)) return;
   let ended = false;
@@ -918,6 +934,7 @@ function meScreen(ctx) {
     h('section.card',
       h('a.card-title.card-title-link', { href: '#/orders' }, h('span', '我的订单'), h('span.muted.small', '全部订单'), icon(ICONS.chevron, 'icon chev')),
       h('div.shortcuts', shortcuts.map(([key, label, d]) => h('a.shortcut', { href: `#/orders?status=${key}` }, icon(d), h('span', label))))),
+    ...featureSections('meEntries', ctx),
     h('section.card.menu',
       h('a.menu-item', { href: '#/login' }, h('span', '切换账号'), icon(ICONS.chevron, 'icon chev')),
       logout),
