@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:21:09.089963
+Create Date: 2026-11-22 00:38:32.696527
 """
 
 from __future__ import annotations
@@ -229,6 +229,7 @@ def upgrade() -> None:
     sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=True),
     sa.Column('amount_fen', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('lines', sa.JSON(), nullable=False),
@@ -241,7 +242,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_refunds_customer_id_customers')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders')),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refunds_payment_id_payments')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('key', name=op.f('uq_refunds_key'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refunds_order_id'), ['order_id'], unique=False)

@@ -108,3 +108,20 @@ async def test_preview_tells_of_missing_stock_and_lists_filter_by_several_status
     assert r.json()["items"][0]["server_time"]
     r = await client.get("/api/v1/orders", params={"status": "paid,nonsense"}, headers=me)
     assert r.status_code == 422
+
+
+async def test_a_system_refund_returns_everything_once_whatever_the_retries(client, db):
+    from fissionmall.orders import service as orders
+
+    boss = await admin(client, db)
+    sku = (await product(client, boss, prices=(1001,)))["skus"][0]["id"]
+    me = await shopper(client)
+    oid = (await order(client, me, [{"sku_id": sku, "qty": 3}])).json()["id"]
+    await pay(client, me, oid)
+    for _ in range(3):  # a timer firing three times
+        async with db.tx() as s:
+            await orders.system_refund(s, order_id=oid, reason="拼团失败，已原路退款", key=f"group-failed:1:{oid}")
+    await run_jobs(db)
+    o = (await client.get(f"/api/v1/orders/{oid}", headers=me)).json()
+    assert o["status"] == "closed" and o["refunded_fen"] == o["paid_fen"] == 3803
+    assert [(r["kind"], r["status"], r["amount_fen"]) for r in o["refunds"]] == [("system", "succeeded", 3803)]

@@ -81,7 +81,9 @@ class Refund(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
     status: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16), default="after_sales")  # after_sales | late_payment
+    kind: Mapped[str] = mapped_column(String(16), default="after_sales")  # after_sales | late_payment | system
+    # A system refund's idempotency key (e.g. "group-failed:12:345"): the same key never refunds twice.
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)
     amount_fen: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200))
     lines: Mapped[list[Any]]  # [{line_id, qty, amount_fen}]

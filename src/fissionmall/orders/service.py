@@ -328,25 +328,20 @@ async def receive(s: AsyncSession, *, order_id: int, settings: Settings, custome
 # ---- after-sales -------------------------------------------------------------------------------
 
 
-async def request_refund(
-    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineIn] | None, reason: str
-) -> Refund:
-    """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
-    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+def _refundable(order: Order) -> None:
     if order.status not in REFUNDABLE:
         raise Conflict(
             "REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", order_status=order.status
         )
-    by_id = {ln.id: ln for ln in order.lines}
-    wanted: dict[int, int] = {}
-    if lines is None:
-        wanted = {ln.id: ln.qty - ln.refunded_qty - ln.refund_pending_qty for ln in order.lines}
-        wanted = {k: v for k, v in wanted.items() if v > 0}
-    else:
-        for item in lines:
-            if item.line_id not in by_id:
-                raise AppError("LINE_NOT_IN_ORDER", f"line {item.line_id} is not in this order", status=404)
-            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+
+
+def _all_left(order: Order) -> dict[int, int]:
+    left = {ln.id: ln.qty - ln.refunded_qty - ln.refund_pending_qty for ln in order.lines}
+    return {k: v for k, v in left.items() if v > 0}
+
+
+async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) -> tuple[list[dict[str, int]], int]:
+    """Mark units of lines as being refunded and work out their exact amounts."""
     if not wanted:
         raise Conflict("NOTHING_TO_REFUND", "every line is already refunded or being refunded")
     parts, total = [], 0
@@ -379,6 +374,25 @@ async def request_refund(
         total += amount
     if total > order.paid_fen - order.refunded_fen:
         raise Conflict("REFUND_EXCEEDS_PAID", "the refund is more than what is left of the payment")
+    return parts, total
+
+
+async def request_refund(
+    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineIn] | None, reason: str
+) -> Refund:
+    """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
+    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+    _refundable(order)
+    by_id = {ln.id: ln for ln in order.lines}
+    wanted: dict[int, int] = {}
+    if lines is None:
+        wanted = _all_left(order)
+    else:
+        for item in lines:
+            if item.line_id not in by_id:
+                raise AppError("LINE_NOT_IN_ORDER", f"line {item.line_id} is not in this order", status=404)
+            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+    parts, total = await _reserve_units(s, order, wanted)
     refund = Refund(
         order_id=order.id,
         customer_id=customer_id,
@@ -391,6 +405,41 @@ async def request_refund(
     s.add(refund)
     await s.flush()
     await jobs.publish(s, "RefundRequested", {"refund_id": refund.id, "order_id": order.id, "amount_fen": total})
+    return refund
+
+
+async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str) -> Refund:
+    """Refund everything left of a paid order with no merchant approval (e.g. a failed group), once per `key`.
+
+    Calling it again with the same key (a timer firing twice, a redelivered event) returns the first refund.
+    """
+    existing = await s.scalar(select(Refund).where(Refund.key == key))
+    if existing is not None:
+        return existing
+    order = await get_order(s, order_id=order_id)
+    _refundable(order)
+    parts, total = await _reserve_units(s, order, _all_left(order))
+    refund = Refund(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        status="processing",
+        kind="system",
+        key=key,
+        amount_fen=total,
+        reason=reason,
+        lines=parts,
+        created_at=clock.now(),
+        decided_at=clock.now(),
+    )
+    s.add(refund)
+    await s.flush()
+    await jobs.schedule(
+        s,
+        "payments.execute_refund",
+        {"refund_id": refund.id},
+        due_at=clock.now(),
+        key=f"refund-exec:{refund.id}:processing",
+    )
     return refund
 
 
