@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fissionmall import __version__, registry
+from fissionmall.accounts.deps import forget_customer_state
 from fissionmall.core import jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         use_settings(settings)
+        forget_customer_state()  # a new database may reuse customer ids
         db = init_db(settings.db_url)
         kv = init_kv(settings.redis_url, settings.redis_prefix)
         register(SandboxGateway(settings.secret_key))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from fissionmall.catalog.models import Category, Product, Sku
 from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
@@ -133,6 +134,8 @@ async def skus_for_sale(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, tu
     """SKUs that can be bought now, with their products, keyed by SKU id."""
     rows = await s.execute(
         select(Sku, Product)
+        # Checkout needs these rows only: not every sibling SKU and the category (2 extra SELECTs a quote).
+        .options(raiseload(Product.skus), raiseload(Product.category))
         .join(Product, Sku.product_id == Product.id)
         .where(Sku.id.in_(set(sku_ids)), Sku.is_active.is_(True), Product.status == "on_sale")
     )
