@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from fissionmall.app import create_app
 from fissionmall.core import clock
@@ -109,7 +109,11 @@ def settings(backend: dict[str, str], tmp_path: Path) -> Settings:
 
 
 async def _empty_tables(db: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # Only tables the migrations made: a model without its migration yet is test_migrations' to report,
+    # not a reason for every other test to fail.
+    async with db.read() as s:
+        existing = set(await s.run_sync(lambda sync: inspect(sync.connection()).get_table_names()))
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
     async with db.tx() as s:
         if db.is_sqlite:
             for t in tables:

@@ -201,3 +201,13 @@ async def _close_open_payments(s: AsyncSession, job: jobs.Job) -> None:
         .values(status="closed")
         .execution_options(synchronize_session=False)
     )
+
+
+async def list_notifications(
+    s: AsyncSession, *, exclude_outcomes: frozenset[str] = frozenset(), limit: int = 100
+) -> list[GatewayNotification]:
+    """Recent gateway notifications, newest first (without the given outcomes, e.g. the successful ones)."""
+    q = select(GatewayNotification).order_by(GatewayNotification.id.desc()).limit(limit)
+    if exclude_outcomes:
+        q = q.where(GatewayNotification.outcome.not_in(sorted(exclude_outcomes)))
+    return list((await s.scalars(q)).all())

@@ -28,7 +28,6 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
@@ -47,12 +46,12 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import MAX_FEN, IdPath, parse_cursor
 from fissionmall.core.security import client_ip, issue_token
 from fissionmall.ops import service as ops
+from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
 from fissionmall.orders.schemas import RejectIn, ShipIn
 from fissionmall.payments import service as payments
-from fissionmall.payments.models import GatewayNotification
 from fissionmall.settings import Settings, get_settings
 
 HERE = Path(__file__).parent
@@ -434,21 +433,6 @@ def _today_start() -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def _paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, int, int]:
-    """(orders, paid GMV, refunded so far), in fen, of the orders paid since a moment, or ever."""
-    q = select(
-        func.count(), func.coalesce(func.sum(Order.paid_fen), 0), func.coalesce(func.sum(Order.refunded_fen), 0)
-    ).where(Order.paid_at.is_not(None))
-    if since is not None:
-        q = q.where(Order.paid_at >= since)
-    n, paid, refunded = (await s.execute(q)).one()
-    return int(n), int(paid), int(refunded)
-
-
-async def _count_refunds(s: AsyncSession, status: str) -> int:
-    return int(await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == status)) or 0)
-
-
 @router.get("", include_in_schema=False)
 async def console_root() -> RedirectResponse:
     return RedirectResponse("/admin/", status_code=307)
@@ -463,11 +447,11 @@ async def dashboard(ctx: Anyone) -> Response:
             data["recent"], _ = await orders.list_orders(s, limit=6)
         if ctx.can("dashboard"):
             today = _today_start()
-            data["today_orders"], data["today_gmv"], _ = await _paid_figures(s, today)
-            data["total_orders"], data["total_gmv"], data["total_refunded"] = await _paid_figures(s, None)
+            data["today_orders"], data["today_gmv"], _ = await reports.paid_figures(s, today)
+            data["total_orders"], data["total_gmv"], data["total_refunded"] = await reports.paid_figures(s, None)
             data["today_label"] = today.strftime("%m月%d日")
         if ctx.can("refunds.read"):
-            data["pending_refunds"] = await _count_refunds(s, "pending")
+            data["pending_refunds"] = await reports.count_refunds(s, "pending")
         if ctx.can("system"):
             data["jobs"] = await ops.job_counts(s)
     return render(ctx, "dashboard.html", active="dashboard", statuses=ORDER_STATUSES, **data)
@@ -892,7 +876,7 @@ async def refund_list(ctx: RefundsRead, status: str = "", cursor: str = "") -> R
     async with ctx.db.read() as s:
         rows, nxt = await orders.list_refunds(s, status=status or None, before_id=_cursor(cursor), limit=PAGE_SIZE)
         numbers = await _order_numbers(s, rows)
-        pending = await _count_refunds(s, "pending")
+        pending = await reports.count_refunds(s, "pending")
     tabs = [(key, label, "/admin/refunds" + (f"?status={key}" if key else "")) for key, label in REFUND_TABS]
     return render(
         ctx,
@@ -992,17 +976,10 @@ async def job_retry(ctx: System, job_id: IdPath) -> Response:
     )
 
 
-async def _notifications(s: AsyncSession, *, failed_only: bool, limit: int = 100) -> list[GatewayNotification]:
-    q = select(GatewayNotification).order_by(GatewayNotification.id.desc()).limit(limit)
-    if failed_only:
-        q = q.where(GatewayNotification.outcome.not_in(sorted(NOTE_OK)))
-    return list((await s.scalars(q)).all())
-
-
 @router.get("/notifications", response_class=HTMLResponse)
 async def notification_list(ctx: System, failed: str = "") -> Response:
     async with ctx.db.read() as s:
-        rows = await _notifications(s, failed_only=failed == "1")
+        rows = await payments.list_notifications(s, exclude_outcomes=NOTE_OK if failed == "1" else frozenset())
     return render(ctx, "notifications.html", active="notifications", rows=rows, failed_only=failed == "1")
 
 

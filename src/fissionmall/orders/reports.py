@@ -1,0 +1,25 @@
+"""Read-only figures about orders for the console and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.orders.models import Order, Refund
+
+
+async def paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, int, int]:
+    """(orders, paid GMV, refunded so far), in fen, of the orders paid since a moment, or ever."""
+    q = select(
+        func.count(), func.coalesce(func.sum(Order.paid_fen), 0), func.coalesce(func.sum(Order.refunded_fen), 0)
+    ).where(Order.paid_at.is_not(None))
+    if since is not None:
+        q = q.where(Order.paid_at >= since)
+    n, paid, refunded = (await s.execute(q)).one()
+    return int(n), int(paid), int(refunded)
+
+
+async def count_refunds(s: AsyncSession, status: str) -> int:
+    return int(await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == status)) or 0)
