@@ -129,3 +129,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> 
     typer.echo("")
     if not load_only:
         serve(host=host, port=port, workers=1)
+
+
+if __name__ == "__main__":
+    app()
