@@ -22,7 +22,7 @@ from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
 from fissionmall.core.kv import init_kv
 from fissionmall.models import load_handlers
-from fissionmall.payments.gateway import SandboxGateway, register
+from fissionmall.payments.wechatpay import register_gateways
 from fissionmall.settings import Settings, get_settings, use_settings
 
 log = logging.getLogger("fissionmall")
@@ -82,12 +82,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         forget_customer_state()  # a new database may reuse customer ids
         db = init_db(settings.db_url)
         kv = init_kv(settings.redis_url, settings.redis_prefix)
-        register(SandboxGateway(settings.secret_key))
+        register_gateways(settings)  # sandbox always; WeChat Pay when configured
         stop = asyncio.Event()
         task = None
         if worker:
             task = asyncio.create_task(
-                jobs.worker_loop(
+                jobs.run_worker(
                     db, stop, poll_seconds=settings.worker_poll_seconds, max_attempts=settings.job_max_attempts
                 )
             )

@@ -70,7 +70,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await jobs.worker_loop(
+        await jobs.run_worker(
             db, stop, poll_seconds=settings.worker_poll_seconds, max_attempts=settings.job_max_attempts
         )
         await db.dispose()

@@ -103,3 +103,28 @@ async def test_a_keyed_job_scheduled_twice_exists_once(db):
         await jobs.schedule(s, "test.count_once", {"n": 2}, due_at=clock.now(), key="settle:2026-11")
     assert await jobs.run_due(db) == 1
     assert await _count(db, "Counted") == 1
+
+
+async def test_background_loops_run_beside_the_job_loop_and_restart_after_a_crash(db):
+    runs: list[str] = []
+
+    @jobs.background("test.flaky_consumer")
+    async def flaky(db_, stop):
+        runs.append("start")
+        if len(runs) == 1:
+            raise RuntimeError("lost the stream")
+        await stop.wait()
+        runs.append("stopped")
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(jobs.run_worker(db, stop, poll_seconds=0.05, max_attempts=3))
+    try:
+        for _ in range(100):
+            if len(runs) >= 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        jobs._loops.pop("test.flaky_consumer", None)
+    assert runs == ["start", "start", "stopped"]

@@ -16,6 +16,7 @@ committed twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -59,10 +60,24 @@ class Job(Base):
 
 
 Handler = Callable[[AsyncSession, Job], Awaitable[None]]
+Loop = Callable[[Database, asyncio.Event], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}
 _subscribers: dict[str, list[str]] = {}
 _wake = asyncio.Event()
+_loops: dict[str, Loop] = {}
+
+
+def background(name: str) -> Callable[[Loop], Loop]:
+    """Register a long-running loop `fn(db, stop)` (e.g. a Redis stream consumer) that runs wherever the
+    worker runs: inside `serve` in embedded mode, in every `fissionmall worker` process in production.
+    It must return soon after `stop` is set."""
+
+    def deco(fn: Loop) -> Loop:
+        _loops[name] = fn
+        return fn
+
+    return deco
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -176,6 +191,25 @@ async def retry_dead(s: AsyncSession, job_id: int) -> bool:
         return False
     job.status, job.attempts, job.due_at = "pending", 0, clock.now()
     return True
+
+
+async def run_worker(db: Database, stop: asyncio.Event, *, poll_seconds: float, max_attempts: int) -> None:
+    """The whole worker: the job loop plus every registered background loop, until `stop` is set."""
+    tasks = [asyncio.create_task(worker_loop(db, stop, poll_seconds=poll_seconds, max_attempts=max_attempts))]
+    tasks += [asyncio.create_task(_guarded(name, fn, db, stop)) for name, fn in sorted(_loops.items())]
+    await asyncio.gather(*tasks)
+
+
+async def _guarded(name: str, fn: Loop, db: Database, stop: asyncio.Event) -> None:
+    """Restart a background loop that crashed (after a pause), so one bad batch cannot stop it for good."""
+    while not stop.is_set():
+        try:
+            await fn(db, stop)
+            return
+        except Exception:
+            log.exception("background loop %s crashed; restarting in 1 s", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1)
 
 
 async def worker_loop(db: Database, stop: asyncio.Event, *, poll_seconds: float, max_attempts: int) -> None:
