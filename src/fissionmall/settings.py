@@ -45,6 +45,26 @@ class Settings(BaseSettings):
     payment_gateway: Literal["sandbox", "wechatpay"] = "sandbox"
     allow_sandbox_in_prod: bool = False
 
+    # WeChat (docs/wechat.md). Empty means "not configured": dev uses the sandbox twins.
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_mch_id: str = ""
+    wechat_mch_private_key: str = ""  # PEM text, or:
+    wechat_mch_private_key_path: Path | None = None
+    wechat_mch_serial: str = ""
+    wechat_apiv3_key: str = ""
+    wechat_platform_public_key: str = ""  # PEM text, or:
+    wechat_platform_public_key_path: Path | None = None
+    wechat_platform_public_key_id: str = ""
+    wechat_pay_base_url: str = "https://api.mch.weixin.qq.com"
+    wechat_notify_base_url: str = ""  # defaults to base_url
+    wechat_notify_max_age_seconds: int = 300
+    wechat_http_timeout_seconds: float = 10.0
+    wechat_profit_sharing: bool = False
+    wechat_transfer_scene_id: str = "1005"
+    wechat_reconcile_after_minutes: int = 10
+
     # Anti-abuse basics: requests per minute per client on login and checkout.
     login_rate_per_minute: int = 30
     order_rate_per_minute: int = 60
@@ -73,7 +93,39 @@ class Settings(BaseSettings):
                     "the sandbox payment gateway is refused in prod; set FISSIONMALL_PAYMENT_GATEWAY "
                     "or FISSIONMALL_ALLOW_SANDBOX_IN_PROD=true"
                 )
+        if self.payment_gateway == "wechatpay" and not self.wechat_pay_configured:
+            raise ValueError(
+                "FISSIONMALL_PAYMENT_GATEWAY=wechatpay needs FISSIONMALL_WECHAT_APP_ID, _MCH_ID, "
+                "_MCH_PRIVATE_KEY(_PATH), _MCH_SERIAL, _APIV3_KEY, "
+                "_PLATFORM_PUBLIC_KEY(_PATH) and _PLATFORM_PUBLIC_KEY_ID"
+            )
         return self
+
+    @property
+    def wechat_pay_configured(self) -> bool:
+        return bool(
+            self.wechat_app_id
+            and self.wechat_mch_id
+            and (self.wechat_mch_private_key or self.wechat_mch_private_key_path)
+            and self.wechat_mch_serial
+            and self.wechat_apiv3_key
+            and (self.wechat_platform_public_key or self.wechat_platform_public_key_path)
+            and self.wechat_platform_public_key_id
+        )
+
+    @property
+    def wechat_login_configured(self) -> bool:
+        return bool(self.wechat_app_id and self.wechat_app_secret)
+
+    def wechat_mch_private_key_pem(self) -> str:
+        if self.wechat_mch_private_key:
+            return self.wechat_mch_private_key
+        return self.wechat_mch_private_key_path.read_text() if self.wechat_mch_private_key_path else ""
+
+    def wechat_platform_public_key_pem(self) -> str:
+        if self.wechat_platform_public_key:
+            return self.wechat_platform_public_key
+        return self.wechat_platform_public_key_path.read_text() if self.wechat_platform_public_key_path else ""
 
     @property
     def dev(self) -> bool:

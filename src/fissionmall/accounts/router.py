@@ -7,16 +7,26 @@ from pydantic import StringConstraints
 
 from fissionmall.accounts import service
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, current_admin
-from fissionmall.accounts.wechat import SandboxWechat
+from fissionmall.accounts.wechat import SandboxWechat, WechatClient
 from fissionmall.core.errors import AppError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
 from fissionmall.core.security import client_ip, issue_token
+from fissionmall.settings import Settings
 
 router = APIRouter(tags=["account"])
 admin_router = APIRouter(tags=["admin: account"])
 
 _wechat = SandboxWechat()
+
+
+def _wechat_client(settings: Settings) -> WechatClient | None:
+    """The real code2Session client when an app id and secret are set; the sandbox twin in dev."""
+    if settings.wechat_login_configured:
+        from fissionmall.wechat.miniprogram import client_for
+
+        return client_for(settings)
+    return _wechat if settings.dev else None
 
 
 class WechatLoginIn(ApiModel):
@@ -52,9 +62,10 @@ async def wechat_login(body: WechatLoginIn, request: Request, settings: Settings
     ip = client_ip(request, settings.trusted_proxies)
     if not await get_kv().allow(f"login:ip:{ip}", limit=settings.login_rate_per_minute, window_seconds=60):
         raise TooMany("RATE_LIMITED", "too many logins from this address; wait a minute")
-    if not settings.dev:
+    client = _wechat_client(settings)
+    if client is None:
         raise AppError("WECHAT_NOT_CONFIGURED", "WeChat login is not configured", status=503)
-    session = await _wechat.code2session(body.code)
+    session = await client.code2session(body.code)
     device = request.headers.get("x-device-id")
     customer, is_new = await service.login_customer(
         db, openid=session.openid, ref=body.ref, ip=ip, device_id=device[:128] if device else None

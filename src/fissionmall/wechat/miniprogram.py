@@ -1,0 +1,192 @@
+"""The mini-program server API client (api.weixin.qq.com): login, access token, share codes, messages.
+
+- code2Session: codes are single-use; 40029 (invalid) and 40163 (already used) become clear 400s.
+- Access token: the *stable* token endpoint, cached in-process and refreshed 5 minutes before it
+  expires; a call answered 40001/42001 forces one refresh and is retried once.
+- getwxacodeunlimit: scene ≤ 32 visible characters; the answer is an image or a JSON error,
+  told apart by content type.
+- Subscribe messages: quota / refusal errors are returned (and logged), never raised.
+- msgSecCheck: returns "pass" | "review" | "risky".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from fissionmall.accounts.wechat import WechatSession
+from fissionmall.core import clock
+from fissionmall.core.errors import AppError, TooMany
+from fissionmall.settings import Settings
+
+log = logging.getLogger("fissionmall.wechat.mp")
+
+TOKEN_ERRORS = {40001, 42001, 40014}
+QUOTA_ERRORS = {43101, 45009, 43107, 43108}  # user refused / daily quota / …
+_SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    errcode: int = 0
+    errmsg: str = ""
+
+
+class MiniProgramClient:
+    def __init__(
+        self,
+        *,
+        appid: str,
+        secret: str,
+        base_url: str = "https://api.weixin.qq.com",
+        timeout_seconds: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.appid = appid
+        self._secret = secret
+        self.base_url = base_url.rstrip("/")
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.quota_errors: list[tuple[str, int, str]] = []  # (template_id, errcode, errmsg), newest last
+
+    async def _http(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as c:
+                return await c.request(method, self.base_url + path, **kw)
+        except httpx.HTTPError as exc:
+            raise AppError("WECHAT_UNAVAILABLE", f"WeChat did not answer: {exc!r}", status=502) from exc
+
+    # ---- login ----------------------------------------------------------------------------------
+
+    async def code2session(self, code: str) -> WechatSession:
+        r = await self._http(
+            "GET",
+            "/sns/jscode2session",
+            params={"appid": self.appid, "secret": self._secret, "js_code": code, "grant_type": "authorization_code"},
+        )
+        data = r.json()
+        err = int(data.get("errcode") or 0)
+        if err == 40029:
+            raise AppError("WECHAT_CODE_INVALID", "the login code is not valid")
+        if err == 40163:
+            raise AppError("WECHAT_CODE_USED", "the login code was already used; call wx.login() again")
+        if err == 45011:
+            raise TooMany("WECHAT_RATE_LIMITED", "too many logins; try again in a minute")
+        if err or not data.get("openid"):
+            log.warning("code2session failed: %s %s", err, data.get("errmsg"))
+            raise AppError("WECHAT_LOGIN_FAILED", f"WeChat refused the login ({err})", status=502)
+        return WechatSession(openid=str(data["openid"]), unionid=data.get("unionid"))
+
+    # ---- access token ---------------------------------------------------------------------------
+
+    async def access_token(self, *, force_refresh: bool = False) -> str:
+        """The stable access token, refreshed 5 minutes before it expires (one fetch at a time)."""
+        async with self._lock:
+            now = clock.now().timestamp()
+            if self._token and not force_refresh and now < self._token_expires_at - 300:
+                return self._token
+            r = await self._http(
+                "POST",
+                "/cgi-bin/stable_token",
+                json={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self._secret,
+                    "force_refresh": force_refresh,
+                },
+            )
+            data = r.json()
+            if not data.get("access_token"):
+                raise AppError("WECHAT_TOKEN_FAILED", f"no access token ({data.get('errcode')})", status=502)
+            self._token = str(data["access_token"])
+            self._token_expires_at = now + int(data.get("expires_in", 7200))
+            return self._token
+
+    async def _call(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        """POST with the token; on 40001/42001 refresh the token once and retry once."""
+        for attempt in (0, 1):
+            token = await self.access_token(force_refresh=attempt == 1)
+            r = await self._http("POST", path, params={"access_token": token}, json=body)
+            if r.headers.get("content-type", "").startswith("application/json"):
+                err = int(r.json().get("errcode") or 0)
+                if err in TOKEN_ERRORS and attempt == 0:
+                    log.info("access token rejected (%s); refreshing and retrying once", err)
+                    continue
+            return r
+        raise AssertionError("unreachable")
+
+    # ---- share codes, messages, content checks ------------------------------------------------
+
+    async def wxacode_unlimited(
+        self, *, scene: str, page: str = "", width: int = 430, check_path: bool = False
+    ) -> bytes:
+        """A share code image (PNG bytes) for `scene` (≤ 32 characters)."""
+        if not _SCENE.match(scene):
+            raise AppError("WECHAT_SCENE_INVALID", "scene is 1-32 characters of [0-9A-Za-z] and !#$&'()*+,/:;=?@-._~")
+        body: dict[str, Any] = {"scene": scene, "width": width, "check_path": check_path}
+        if page:
+            body["page"] = page
+        r = await self._call("/wxa/getwxacodeunlimit", body)
+        ctype = r.headers.get("content-type", "")
+        if ctype.startswith("image/"):
+            return r.content
+        data = r.json() if ctype.startswith("application/json") else {}
+        log.warning("getwxacodeunlimit failed: %s", data)
+        raise AppError("WECHAT_CODE_IMAGE_FAILED", f"WeChat made no share code ({data.get('errcode')})", status=502)
+
+    async def send_subscribe(
+        self, *, openid: str, template_id: str, data: dict[str, str], page: str = "", state: str = "formal"
+    ) -> SendResult:
+        """Send a subscribe message. Refusals and quota errors are recorded and returned, not raised."""
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: {"value": v} for k, v in data.items()},
+            "miniprogram_state": state,
+        }
+        if page:
+            body["page"] = page
+        res = (await self._call("/cgi-bin/message/subscribe/send", body)).json()
+        err = int(res.get("errcode") or 0)
+        if err:
+            self.quota_errors.append((template_id, err, str(res.get("errmsg", ""))))
+            del self.quota_errors[:-100]
+            log.info("subscribe message to %s not sent: %s %s", openid, err, res.get("errmsg"))
+            return SendResult(ok=False, errcode=err, errmsg=str(res.get("errmsg", "")))
+        return SendResult(ok=True)
+
+    async def msg_sec_check(self, *, openid: str, content: str, scene: int = 2) -> str:
+        """Check user text (scene 1 profile, 2 comment, 3 forum, 4 social log): pass | review | risky."""
+        res = (
+            await self._call("/wxa/msg_sec_check", {"openid": openid, "content": content, "version": 2, "scene": scene})
+        ).json()
+        if int(res.get("errcode") or 0):
+            raise AppError("WECHAT_CHECK_FAILED", f"content check failed ({res.get('errcode')})", status=502)
+        return str((res.get("result") or {}).get("suggest", "review"))
+
+
+# One client per (app id, base URL) per process, so the token cache is shared by every request.
+CLIENTS: dict[tuple[str, str], MiniProgramClient] = {}
+
+
+def client_for(settings: Settings) -> MiniProgramClient:
+    """The process's mini-program client for these settings (tests may put one in CLIENTS first)."""
+    key = (settings.wechat_app_id, settings.wechat_api_base_url)
+    c = CLIENTS.get(key)
+    if c is None:
+        c = CLIENTS[key] = MiniProgramClient(
+            appid=settings.wechat_app_id,
+            secret=settings.wechat_app_secret,
+            base_url=settings.wechat_api_base_url,
+            timeout_seconds=settings.wechat_http_timeout_seconds,
+        )
+    return c
