@@ -56,7 +56,7 @@ def worker() -> None:
     from fissionmall.core.db import init_db
     from fissionmall.core.kv import init_kv
     from fissionmall.models import load_handlers
-    from fissionmall.payments.gateway import SandboxGateway, register
+    from fissionmall.payments.wechatpay import register_gateways
 
     settings = get_settings()
     load_handlers()
@@ -65,7 +65,7 @@ def worker() -> None:
         use_settings(settings)
         db = init_db(settings.db_url)
         init_kv(settings.redis_url, settings.redis_prefix)
-        register(SandboxGateway(settings.secret_key))
+        register_gateways(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -101,6 +101,14 @@ def create_admin(
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {role} {username}")
+
+
+@app.command("fake-wechat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def fake_wechat(ctx: typer.Context) -> None:
+    """Run the local WeChat Pay + mini-program fakes for front-end developers (see docs/wechat.md)."""
+    from fissionmall.wechat.fake import main
+
+    raise typer.Exit(main(list(ctx.args)))
 
 
 @app.command()

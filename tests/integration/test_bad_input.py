@@ -206,6 +206,7 @@ async def test_a_replayed_notification_with_a_bad_signature_changes_nothing(clie
     for h, b in ((headers, tampered), ({**headers, "x-sandbox-signature": "0" * 64}, body), ({}, body)):
         r = await client.post("/api/v1/payments/sandbox/notify", content=b, headers=h)
         assert (r.status_code, r.json()["error"]["code"]) == (401, "SIGNATURE_INVALID")
+        assert r.json()["code"] == "FAIL"  # the shape WeChat documents for a refused notification
     assert await snapshot(db) == before
     # A correctly signed notification for a different amount is answered but not applied.
     h2, b2 = gw.notification(

@@ -37,7 +37,9 @@ class BadNotification(AppError):
 class PaymentGateway(Protocol):
     name: str
 
-    async def prepay(self, *, payment_id: int, amount_fen: int, description: str) -> dict[str, Any]: ...
+    async def prepay(
+        self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str
+    ) -> dict[str, Any]: ...
 
     async def refund(self, *, refund_id: int, payment_id: int, amount_fen: int, total_fen: int) -> None: ...
 
@@ -59,7 +61,7 @@ class SandboxGateway:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return {SIGNATURE_HEADER: self.sign(body), "content-type": "application/json"}, body
 
-    async def prepay(self, *, payment_id: int, amount_fen: int, description: str) -> dict[str, Any]:
+    async def prepay(self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str) -> dict[str, Any]:
         return {"name": "sandbox", "cashier_url": f"/shop/#/cashier/{payment_id}"}
 
     async def refund(self, *, refund_id: int, payment_id: int, amount_fen: int, total_fen: int) -> None:

@@ -65,7 +65,8 @@ async def notify(gateway: str, request: Request, db: DbDep) -> JSONResponse:
     except BadNotification as exc:
         async with db.tx() as s:
             await service.record_rejected(s, gateway=gateway, code=exc.code, detail=body[:500].decode(errors="replace"))
-        raise
+        # WeChat documents {"code": "FAIL", "message": …} with a non-2xx; our own clients read {"error": …}.
+        return JSONResponse({"code": "FAIL", "message": exc.message, **exc.body()}, status_code=exc.status)
     async with db.tx() as s:
         outcome = await service.apply_notification(s, gateway=gateway, note=note)
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})

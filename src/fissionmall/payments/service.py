@@ -12,6 +12,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, jobs
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
@@ -55,8 +56,9 @@ async def start_payment(
         )
         s.add(payment)
         await s.flush()
+    openid = await s.scalar(select(Customer.openid).where(Customer.id == customer_id))
     client = await get_gateway(gateway_name).prepay(
-        payment_id=payment.id, amount_fen=payment.amount_fen, description=f"订单 {order.no}"
+        payment_id=payment.id, amount_fen=payment.amount_fen, description=f"订单 {order.no}", payer_openid=openid or ""
     )
     return payment, client
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
@@ -76,9 +75,9 @@ class WechatPayGateway:
 
     # ---- PaymentGateway -------------------------------------------------------------------------
 
-    async def prepay(self, *, payment_id: int, amount_fen: int, description: str) -> dict[str, Any]:
+    async def prepay(self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str) -> dict[str, Any]:
         """JSAPI prepay; returns the wx.requestPayment parameters (with paySign) for the mini-program."""
-        openid = await _payer_openid(description)
+        openid = payer_openid
         if not openid:
             raise AppError("WECHAT_OPENID_UNKNOWN", "the payer has no WeChat openid", status=409)
         no = out_trade_no(payment_id)
@@ -207,23 +206,6 @@ class WechatPayGateway:
 
     async def query_transfer(self, out_bill_no: str) -> dict[str, Any]:
         return await self.client.query_transfer(out_bill_no)
-
-
-async def _payer_openid(description: str) -> str | None:
-    """The payer's openid, found from the order number in the description.
-
-    Workaround: PaymentGateway.prepay does not pass the customer; the order row is committed
-    (the payment row is not yet), so a fresh read session sees it. See docs/wechat.md.
-    """
-    from fissionmall.accounts.models import Customer
-    from fissionmall.core.db import get_db
-    from fissionmall.orders.models import Order
-
-    no = description.rsplit(" ", 1)[-1]
-    async with get_db().read() as s:
-        return await s.scalar(
-            select(Customer.openid).join(Order, Order.customer_id == Customer.id).where(Order.no == no)
-        )
 
 
 def register_gateways(settings: Settings) -> None:

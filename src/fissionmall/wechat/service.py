@@ -9,6 +9,7 @@ payment confirmed by both a query and a late notification is applied once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock, jobs
+from fissionmall.core.db import Database
 from fissionmall.core.errors import AppError
 from fissionmall.orders.models import Refund
 from fissionmall.payments import service as payments
@@ -147,3 +149,13 @@ async def _transfer_finished_job(s: AsyncSession, job: jobs.Job) -> None:
             "fail_reason": r.get("fail_reason", ""),
         },
     )
+
+
+@jobs.background("wechat.arm_sweeps")
+async def _arm_sweeps(db: Database, stop: asyncio.Event) -> None:
+    """Wherever a worker starts, make sure the next reconciliation and refund-poll runs are queued
+    (keyed per period, so several workers arm them once); the sweeps then re-arm themselves."""
+    if not get_settings().wechat_pay_configured:
+        return
+    async with db.tx() as s:
+        await schedule_periodic(s)
