@@ -123,3 +123,45 @@ async def test_a_source_refusal_leaves_nothing_behind(client, db, settings):
 
         assert await s.scalar(select(func.count()).select_from(Order)) == 0
     assert await _events(db, "FlashReserved") == 0
+
+
+class HeldTool(FlashTool):
+    """A tool whose paid orders wait (like a forming group) until it says otherwise."""
+
+    name = "test_held"
+    ready = False
+
+    async def can_ship(self, s, *, order) -> str | None:
+        return None if self.ready else "GROUP_FORMING"
+
+
+register_source(HeldTool())
+
+
+async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, settings):
+    from tests.helpers import pay, shopper
+
+    boss = await admin(client, db)
+    sku = (await product(client, boss))["skus"][0]["id"]
+    me = await shopper(client, "held")
+    async with db.read() as s:
+        from fissionmall.accounts.models import Customer
+
+        cid = await s.scalar(select(Customer.id))
+    async with db.tx() as s:
+        o = await orders.create_order(
+            s,
+            customer_id=cid,
+            body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
+            settings=settings,
+            source="test_held",
+            params={"ref": "H-1"},
+        )
+    await pay(client, me, o.id)
+    ship = {"carrier": "顺丰", "tracking_no": "SF123456"}
+    r = await client.post(f"/api/admin/v1/orders/{o.id}/ship", json=ship, headers=boss)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "GROUP_FORMING")
+    assert (await client.get(f"/api/v1/orders/{o.id}", headers=me)).json()["status"] == "paid"
+    HeldTool.ready = True
+    r = await client.post(f"/api/admin/v1/orders/{o.id}/ship", json=ship, headers=boss)
+    assert r.status_code == 200 and r.json()["status"] == "shipped"

@@ -145,8 +145,12 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 3600))
 
 
-async def run_due(db: Database, *, batch: int = 20, max_attempts: int = 8, limit: int | None = None) -> int:
-    """Run due jobs until none is left (or `limit` ran). Returns how many ran."""
+async def run_due(db: Database, *, batch: int = 5, max_attempts: int = 8, limit: int | None = None) -> int:
+    """Run due jobs until none is left (or `limit` ran). Returns how many ran.
+
+    A batch commits as one transaction, so every row its handlers touch stays locked until the last
+    handler ends: small batches keep a hot row (one group, one SKU) from waiting on twenty handlers.
+    """
     ran = 0
     while limit is None or ran < limit:
         n = await _run_batch(db, batch=batch, max_attempts=max_attempts)

@@ -23,3 +23,12 @@ async def paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, in
 
 async def count_refunds(s: AsyncSession, status: str) -> int:
     return int(await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == status)) or 0)
+
+
+PAID_STATUSES = ("paid", "shipped", "received", "completed", "closed")
+
+
+async def has_paid_order(s: AsyncSession, *, customer_id: int) -> bool:
+    """Whether a shopper has ever paid an order: the test for a "new user" (新人, 老带新)."""
+    q = select(Order.id).where(Order.customer_id == customer_id, Order.status.in_(PAID_STATUSES)).limit(1)
+    return await s.scalar(q) is not None

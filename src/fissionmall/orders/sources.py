@@ -6,7 +6,8 @@ transaction: `plan` validates the request and reserves what the tool owns (a
 seckill reservation, a group seat, bargain stock) and says at what activity
 price each line sells and whether it draws on the SKU's own stock; `created`
 links the new order to the tool's rows; `cancelled` runs inside the cancelling
-transaction and releases the reservation. Everything after payment (success,
+transaction and releases the reservation; `can_ship` may hold a paid order
+back (a forming group's orders must not ship). Everything after payment (success,
 refunds, completion) reaches the tool as outbox events carrying `source`.
 """
 
@@ -54,6 +55,10 @@ class OrderSource(Protocol):
 
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None: ...
 
+    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
+        """None if the paid order may ship (or be verified in store), else a refusal code (e.g. GROUP_FORMING)."""
+        ...
+
 
 class NormalSource:
     """A plain catalogue purchase."""
@@ -67,6 +72,22 @@ class NormalSource:
         return None
 
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        return None
+
+    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
+        return None
+
+
+class SourceDefaults:
+    """Mix-in for tools: hooks they do not need do nothing."""
+
+    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
+        return None
+
+    async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        return None
+
+    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         return None
 
 

@@ -107,7 +107,7 @@ NOTE_OUTCOME_ZH = {
 }
 NOTE_OK = frozenset({"applied", "duplicate"})
 SOURCE_ZH = {"normal": "普通订单", "seckill": "秒杀", "groupbuy": "拼团", "bargain": "砍价"}
-CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消"}
+CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "group_expired": "拼团失败自动取消"}
 GATEWAY_ZH = {"sandbox": "沙箱支付", "wechatpay": "微信支付"}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
 

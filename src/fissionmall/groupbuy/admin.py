@@ -1,0 +1,346 @@
+"""Console pages for group buying: activities with their figures, the activity editor, groups and shipping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from fissionmall.catalog import service as catalog
+from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import IdPath, parse_cursor
+from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
+from fissionmall.orders.schemas import ShipIn
+from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+
+router = APIRouter(prefix="/admin/groupbuy", include_in_schema=False)
+NAV = [("groupbuy", "拼团", "/admin/groupbuy", "marketing.read")]
+
+Read = Annotated[Console, Depends(console("marketing.read"))]
+Write = Annotated[Console, Depends(console("marketing"))]
+Ship = Annotated[Console, Depends(console("orders"))]
+
+GROUP_TABS = (("", "全部"), *((k, rules.GROUP_STATUS_ZH[k]) for k in ("forming", "succeeded", "failed", "pending")))
+ERRORS_ZH = {
+    "GROUP_FORMING": "该团还在拼团中，成团后才能发货",
+    "GROUP_PRICE_TOO_HIGH": "拼团价不能高于商品原价",
+    "ACTIVITY_WINDOW_INVALID": "结束时间必须晚于开始时间",
+    "STOCK_BELOW_RESERVED": "活动库存不能少于已被占用的数量",
+    "SKU_DUPLICATE": "同一规格只能设置一次拼团价",
+}
+
+
+def _cursor(raw: str) -> int | None:
+    try:
+        return parse_cursor(raw)
+    except AppError:
+        return None
+
+
+def _text(exc: AppError) -> str:
+    return ERRORS_ZH.get(exc.code) or error_text(exc)
+
+
+def _local(d: datetime | None) -> str:
+    return d.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M") if d else ""
+
+
+def _parse_local(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=shop_zone())
+    except ValueError:
+        return None
+
+
+@router.get("", response_class=HTMLResponse)
+async def activities(ctx: Read, cursor: str = "") -> Response:
+    async with ctx.db.read() as s:
+        rows, nxt = await service.list_activities(s, before_id=_cursor(cursor), limit=20)
+        stats = {a.id: await service.activity_stats(s, activity_id=a.id) for a in rows}
+        titles = {}
+        for a in rows:
+            try:
+                titles[a.id] = (await catalog.get_product(s, product_id=a.product_id, include_hidden=True)).title
+            except AppError:
+                titles[a.id] = "（商品已删除）"
+    next_url = f"/admin/groupbuy?{urlencode({'cursor': nxt})}" if nxt else None
+    ok = {"created": "活动已创建", "saved": "活动已保存", "closed": "活动已结束"}.get(
+        ctx.request.query_params.get("ok", "")
+    )
+    return render(
+        ctx,
+        "groupbuy/activities.html",
+        active="groupbuy",
+        rows=rows,
+        stats=stats,
+        titles=titles,
+        next_url=next_url,
+        paged=bool(cursor),
+        notice=ok or "",
+    )
+
+
+def _form_values(form: Any) -> dict[str, str]:
+    return {k: (v.strip() if isinstance(v, str) else "") for k, v in form.multi_items()}
+
+
+async def _editor(
+    ctx: Console,
+    *,
+    product_id: int | None,
+    activity: Any = None,
+    values: dict[str, str] | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    async with ctx.db.read() as s:
+        products, _ = await catalog.list_products(s, include_hidden=True, limit=100)
+        product = None
+        if product_id:
+            try:
+                product = await catalog.get_product(s, product_id=product_id, include_hidden=True)
+            except AppError:
+                product = None
+    if values is None:
+        values = {}
+        if activity is not None:
+            values = {
+                "title": activity.title,
+                "group_size": str(activity.group_size),
+                "duration_minutes": str(activity.duration_minutes),
+                "pay_minutes": str(activity.pay_minutes),
+                "leader_discount": f"{activity.leader_discount_fen / 100:.2f}",
+                "leader_points": str(activity.leader_points),
+                "max_open_per_user": str(activity.max_open_per_user),
+                "per_user_limit": str(activity.per_user_limit),
+                "per_order_limit": str(activity.per_order_limit),
+                "stock": str(activity.stock),
+                "starts_at": _local(activity.starts_at),
+                "ends_at": _local(activity.ends_at),
+                "new_user_required": "1" if activity.new_user_required else "",
+                "auto_fill": "1" if activity.auto_fill else "",
+            }
+            for item in activity.skus:
+                values[f"price_{item['sku_id']}"] = f"{item['price_fen'] / 100:.2f}"
+        else:
+            values = {
+                "group_size": "3",
+                "duration_minutes": "1440",
+                "pay_minutes": "15",
+                "max_open_per_user": "3",
+                "per_user_limit": "0",
+                "per_order_limit": "5",
+                "stock": "100",
+                "leader_discount": "0",
+                "leader_points": "0",
+            }
+    return render(
+        ctx,
+        "groupbuy/activity_form.html",
+        status_code=status_code,
+        active="groupbuy",
+        products=products,
+        product=product,
+        activity=activity,
+        v=values,
+        error=error,
+    )
+
+
+def _payload(values: dict[str, str], product: Any) -> dict[str, Any]:
+    """The typed form as an API body; what cannot be read becomes a value the schema refuses."""
+
+    def num(key: str) -> Any:
+        raw = values.get(key, "")
+        return int(raw) if raw.isdigit() else raw
+
+    skus = []
+    for sku in product.skus if product else []:
+        raw = values.get(f"price_{sku.id}", "")
+        if raw:
+            fen = fen_from_yuan(raw)
+            skus.append({"sku_id": sku.id, "price_fen": fen if fen is not None else raw})
+    discount = fen_from_yuan(values.get("leader_discount", "0") or "0")
+    body: dict[str, Any] = {
+        "group_size": num("group_size"),
+        "duration_minutes": num("duration_minutes"),
+        "pay_minutes": num("pay_minutes"),
+        "max_open_per_user": num("max_open_per_user"),
+        "per_user_limit": num("per_user_limit"),
+        "per_order_limit": num("per_order_limit"),
+        "stock": num("stock"),
+        "leader_points": num("leader_points"),
+        "leader_discount_fen": discount if discount is not None else values.get("leader_discount"),
+        "new_user_required": values.get("new_user_required") == "1",
+        "auto_fill": values.get("auto_fill") == "1",
+        "starts_at": _parse_local(values.get("starts_at", "")),
+        "ends_at": _parse_local(values.get("ends_at", "")),
+        "skus": skus,
+    }
+    if values.get("title"):
+        body["title"] = values["title"]
+    return body
+
+
+def _schema_error(exc: ValidationError) -> str:
+    names = {
+        "skus": "拼团价（至少填写一个规格，按元填写）",
+        "starts_at": "开始时间",
+        "ends_at": "结束时间",
+        "group_size": "成团人数（2 人起）",
+        "duration_minutes": "成团时限（5 分钟起）",
+        "stock": "活动库存",
+        "leader_discount_fen": "团长优惠",
+        "pay_minutes": "支付时限",
+        "max_open_per_user": "每人同时开团数",
+    }
+    fields = sorted({str(e.get("loc", ("",))[0]) for e in exc.errors()})
+    return "请检查：" + "、".join(names.get(f, f) for f in fields)
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new_activity(ctx: Write, product_id: int | None = None) -> Response:
+    return await _editor(ctx, product_id=product_id)
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create_activity(ctx: Write) -> Response:
+    values = _form_values(await ctx.request.form())
+    pid = int(values["product_id"]) if values.get("product_id", "").isdigit() else None
+    async with ctx.db.read() as s:
+        try:
+            product = await catalog.get_product(s, product_id=pid, include_hidden=True) if pid else None
+        except AppError:
+            product = None
+    if product is None:
+        return await _editor(ctx, product_id=None, values=values, error="请先选择商品", status_code=400)
+    try:
+        data = ActivityCreate.model_validate({**_payload(values, product), "product_id": product.id})
+        async with ctx.db.tx() as s:
+            await service.create_activity(s, data=data)
+    except ValidationError as exc:
+        return await _editor(ctx, product_id=pid, values=values, error=_schema_error(exc), status_code=400)
+    except AppError as exc:
+        return await _editor(ctx, product_id=pid, values=values, error=_text(exc), status_code=400)
+    return RedirectResponse("/admin/groupbuy?ok=created", status_code=303)
+
+
+@router.get("/{activity_id}/edit", response_class=HTMLResponse)
+async def edit_activity(ctx: Read, activity_id: IdPath) -> Response:
+    async with ctx.db.read() as s:
+        try:
+            act = await service.get_activity(s, activity_id=activity_id)
+        except AppError:
+            return render(
+                ctx, "message.html", status_code=404, title="找不到活动", message="该拼团活动不存在。", level="error"
+            )
+    return await _editor(ctx, product_id=act.product_id, activity=act)
+
+
+@router.post("/{activity_id}/edit", response_class=HTMLResponse)
+async def save_activity(ctx: Write, activity_id: IdPath) -> Response:
+    values = _form_values(await ctx.request.form())
+    async with ctx.db.read() as s:
+        act = await service.get_activity(s, activity_id=activity_id)
+        product = await catalog.get_product(s, product_id=act.product_id, include_hidden=True)
+    try:
+        data = ActivityUpdate.model_validate(_payload(values, product))
+        async with ctx.db.tx() as s:
+            await service.update_activity(s, activity_id=activity_id, data=data)
+    except ValidationError as exc:
+        return await _editor(
+            ctx, product_id=act.product_id, activity=act, values=values, error=_schema_error(exc), status_code=400
+        )
+    except AppError as exc:
+        return await _editor(
+            ctx, product_id=act.product_id, activity=act, values=values, error=_text(exc), status_code=400
+        )
+    return RedirectResponse("/admin/groupbuy?ok=saved", status_code=303)
+
+
+@router.post("/{activity_id}/close", response_class=HTMLResponse)
+async def close_activity(ctx: Write, activity_id: IdPath) -> Response:
+    async with ctx.db.tx() as s:
+        await service.close_activity(s, activity_id=activity_id)
+    return RedirectResponse("/admin/groupbuy?ok=closed", status_code=303)
+
+
+@router.get("/groups", response_class=HTMLResponse)
+async def groups(ctx: Read, status: str = "", activity_id: str = "", cursor: str = "") -> Response:
+    status = status if status in rules.GROUP_STATUS_ZH else ""
+    aid = int(activity_id) if activity_id.isdigit() else None
+    async with ctx.db.read() as s:
+        rows, nxt = await service.list_groups(s, activity_id=aid, status=status or None, before_id=_cursor(cursor))
+    keep = {"activity_id": str(aid)} if aid else {}
+    tabs = [
+        (k, label, "/admin/groupbuy/groups?" + urlencode({**keep, **({"status": k} if k else {})}))
+        for k, label in GROUP_TABS
+    ]
+    next_url = ("/admin/groupbuy/groups?" + urlencode({**keep, "status": status, "cursor": nxt})) if nxt else None
+    return render(
+        ctx,
+        "groupbuy/groups.html",
+        active="groupbuy",
+        rows=rows,
+        tabs=tabs,
+        status=status,
+        activity_id=aid,
+        next_url=next_url,
+        paged=bool(cursor),
+        now=service.clock.now(),
+    )
+
+
+async def _group_page(
+    ctx: Console, group_id: int, *, error: str = "", notice: str = "", status_code: int = 200
+) -> Response:
+    async with ctx.db.read() as s:
+        try:
+            g = await service.get_group(s, group_id=group_id)
+        except AppError:
+            return render(ctx, "message.html", status_code=404, title="找不到团", message="该团不存在。", level="error")
+        members = await service.group_members(s, group_id=g.id)
+        act = await service.get_activity(s, activity_id=g.activity_id)
+    return render(
+        ctx,
+        "groupbuy/group_detail.html",
+        status_code=status_code,
+        active="groupbuy",
+        g=g,
+        act=act,
+        members=members,
+        ship_error=error,
+        notice=notice,
+    )
+
+
+@router.get("/groups/{group_id}", response_class=HTMLResponse)
+async def group_detail(ctx: Read, group_id: IdPath) -> Response:
+    notice = "已发货" if ctx.request.query_params.get("ok") == "shipped" else ""
+    return await _group_page(ctx, group_id, notice=notice)
+
+
+@router.post("/groups/{group_id}/orders/{order_id}/ship", response_class=HTMLResponse)
+async def ship(ctx: Ship, group_id: IdPath, order_id: IdPath) -> Response:
+    """Ship one member's order, refused while the group is still forming."""
+    form = _form_values(await ctx.request.form())
+    try:
+        body = ShipIn.model_validate({"carrier": form.get("carrier", ""), "tracking_no": form.get("tracking_no", "")})
+    except ValidationError:
+        return await _group_page(ctx, group_id, error="请填写快递公司和 4 到 40 位的快递单号", status_code=400)
+    try:
+        async with ctx.db.tx() as s:
+            m = await service.member_of_order(s, order_id)
+            if m is None or m.group_id != group_id:
+                raise AppError("ORDER_NOT_FOUND", "订单不属于该团", status=404)
+            await service.ship_order(
+                s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=ctx.settings
+            )
+    except AppError as exc:
+        return await _group_page(ctx, group_id, error=_text(exc), status_code=409)
+    return RedirectResponse(f"/admin/groupbuy/groups/{group_id}?ok=shipped", status_code=303)

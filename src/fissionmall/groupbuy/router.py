@@ -1,0 +1,319 @@
+"""Group buying over HTTP: thin handlers over groupbuy.service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+
+from fissionmall.accounts import service as accounts
+from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, current_customer, require
+from fissionmall.core.errors import Conflict, TooMany
+from fissionmall.core.idempotency import run_once
+from fissionmall.core.kv import get_kv
+from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
+from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy.schemas import (
+    ActivityCreate,
+    ActivityOut,
+    ActivityUpdate,
+    GroupAdminOut,
+    GroupDetailAdmin,
+    GroupOrderIn,
+    GroupOrderOut,
+    GroupPublic,
+    JoinableGroup,
+    MyGroup,
+    StatsOut,
+)
+from fissionmall.orders.schemas import OrderAdminOut, ShipIn
+from fissionmall.settings import Settings
+
+router = APIRouter(tags=["groupbuy"])
+admin_router = APIRouter(tags=["admin: groupbuy"])
+
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+Limit = Annotated[int | None, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=32)]
+Marketing = Annotated[Admin, Depends(require("marketing"))]
+MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
+Shipper = Annotated[Admin, Depends(require("orders"))]
+StatusQ = Annotated[str | None, Query(pattern="^(" + "|".join(rules.GROUP_STATUSES) + ")$")]
+
+# Codes a 一键参团 attempt may lose on while trying the next best group.
+_NEXT_GROUP = frozenset({"GROUP_FULL", "GROUP_EXPIRED", "GROUP_FAILED", "GROUP_NEEDS_NEW_USER", "GROUP_ALREADY_JOINED"})
+
+
+async def optional_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller | None:
+    """The shopper if a token came with the call; share pages are public."""
+    if not request.headers.get("authorization"):
+        return None
+    return await current_customer(request, settings, db)
+
+
+MaybeCustomer = Annotated[Caller | None, Depends(optional_customer)]
+
+
+async def _rate(caller: Caller, settings: Settings) -> None:
+    if not await get_kv().allow(f"order:c:{caller.id}", limit=settings.order_rate_per_minute, window_seconds=60):
+        raise TooMany("RATE_LIMITED", "too many orders; wait a minute")
+
+
+def _created(group_id: int, order: Any) -> dict[str, Any]:
+    return GroupOrderOut.model_validate({"group_id": group_id, "order": order}).model_dump(mode="json")
+
+
+# ---- shop ----------------------------------------------------------------------------------------
+
+
+@router.get("/groupbuy/activities", response_model=list[ActivityOut])
+async def live_activities(db: DbDep, product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Any:
+    """Live group-buying activities (of one product with `product_id`), for the product page."""
+    async with db.read() as s:
+        rows, _ = await service.list_activities(s, product_id=product_id, live_only=True, limit=20)
+        return rows
+
+
+@router.get("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+async def activity(activity_id: IdPath, db: DbDep) -> Any:
+    async with db.read() as s:
+        return await service.get_activity(s, activity_id=activity_id, for_sale=True)
+
+
+@router.get("/groupbuy/activities/{activity_id}/groups", response_model=list[JoinableGroup])
+async def joinable(activity_id: IdPath, db: DbDep, caller: MaybeCustomer, limit: Limit = None) -> list[dict[str, Any]]:
+    """Groups the caller can join, nearly full first (never their own, never full ones)."""
+    async with db.read() as s:
+        await service.get_activity(s, activity_id=activity_id)
+        groups = await service.joinable_groups(
+            s, activity_id=activity_id, caller_id=caller.id if caller else None, limit=page_limit(limit, default=10)
+        )
+        out = []
+        for g in groups:
+            leader = await accounts.get_customer(s, g.leader_id)
+            out.append(
+                {
+                    "id": g.id,
+                    "size": g.size,
+                    "members": g.paid_count,
+                    "seats_left": rules.seats_left(g.size, g.seats_taken),
+                    "short": max(0, g.size - g.paid_count),
+                    "expires_at": g.expires_at,
+                    "leader_nickname": leader.nickname if leader else "",
+                    "leader_avatar_url": leader.avatar_url if leader else None,
+                }
+            )
+        return out
+
+
+@router.post("/groupbuy/activities/{activity_id}/groups", response_model=GroupOrderOut, status_code=201)
+async def open_group(
+    activity_id: IdPath,
+    body: GroupOrderIn,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: IdemKey = None,
+) -> dict[str, Any]:
+    """Open a group: returns the leader's order to pay; the group shows to others once it is paid."""
+    await _rate(caller, settings)
+
+    async def work(s: Any) -> dict[str, Any]:
+        g, o = await service.open_group(
+            s,
+            customer_id=caller.id,
+            activity_id=activity_id,
+            body=body,
+            settings=settings,
+            attribution={"ip": caller.ip, "device_id": caller.device_id},
+        )
+        return _created(g.id, o)
+
+    return await run_once(
+        db,
+        scope=f"groupbuy-open:{activity_id}",
+        owner=str(caller.id),
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )
+
+
+@router.post("/groupbuy/groups/{group_id}/join", response_model=GroupOrderOut, status_code=201)
+async def join_group(
+    group_id: IdPath,
+    body: GroupOrderIn,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: IdemKey = None,
+) -> dict[str, Any]:
+    """Join a group from its share link: a seat is held while the order waits for payment."""
+    await _rate(caller, settings)
+
+    async def work(s: Any) -> dict[str, Any]:
+        g, o = await service.join_group(
+            s,
+            customer_id=caller.id,
+            group_id=group_id,
+            body=body,
+            settings=settings,
+            attribution={"ip": caller.ip, "device_id": caller.device_id},
+        )
+        return _created(g.id, o)
+
+    return await run_once(
+        db,
+        scope=f"groupbuy-join:{group_id}",
+        owner=str(caller.id),
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        work=work,
+    )
+
+
+@router.post("/groupbuy/activities/{activity_id}/quick-join", response_model=GroupOrderOut, status_code=201)
+async def quick_join(
+    activity_id: IdPath, body: GroupOrderIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """一键参团: join the best joinable group (nearly full first); 409 NO_JOINABLE_GROUP if none."""
+    await _rate(caller, settings)
+    async with db.read() as s:
+        await service.get_activity(s, activity_id=activity_id, for_sale=True)
+        candidates = [g.id for g in await service.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]
+    for group_id in candidates[:5]:
+        try:
+            async with db.tx() as s:
+                g, o = await service.join_group(
+                    s,
+                    customer_id=caller.id,
+                    group_id=group_id,
+                    body=body,
+                    settings=settings,
+                    attribution={"ip": caller.ip, "device_id": caller.device_id},
+                )
+                return _created(g.id, o)
+        except Conflict as exc:
+            if exc.code not in _NEXT_GROUP:
+                raise
+    raise Conflict("NO_JOINABLE_GROUP", "no group of this activity can be joined now: open one")
+
+
+@router.get("/groupbuy/groups/{group_id}", response_model=GroupPublic)
+async def group(group_id: IdPath, db: DbDep, caller: MaybeCustomer) -> dict[str, Any]:
+    """The share page: countdown, members' avatars and nicknames, seats left."""
+    async with db.read() as s:
+        g = await service.get_group(s, group_id=group_id)
+        if g.status in ("pending", "cancelled") and (caller is None or caller.id != g.leader_id):
+            raise service.NotFound("GROUP_NOT_FOUND", "group not found")
+        return await service.group_view(s, g, caller_id=caller.id if caller else None)
+
+
+@router.get("/groupbuy/me/groups", response_model=list[MyGroup])
+async def my_groups(caller: CurrentCustomer, db: DbDep) -> list[dict[str, Any]]:
+    async with db.read() as s:
+        rows = await service.my_groups(s, customer_id=caller.id)
+    return [
+        {
+            "group_id": g.id,
+            "activity_id": g.activity_id,
+            "role": m.role,
+            "member_status": m.status,
+            "group_status": g.status,
+            "size": g.size,
+            "paid_members": g.paid_count,
+            "expires_at": g.expires_at,
+            "order_id": m.order_id,
+            "created_at": m.created_at,
+        }
+        for m, g in rows
+    ]
+
+
+# ---- admin ---------------------------------------------------------------------------------------
+
+
+@admin_router.get("/groupbuy/activities", response_model=Page[ActivityOut])
+async def admin_activities(
+    _: MarketingRead,
+    db: DbDep,
+    product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Page[Any]:
+    async with db.read() as s:
+        rows, nxt = await service.list_activities(
+            s, product_id=product_id, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+        return Page(items=[ActivityOut.model_validate(a) for a in rows], next_cursor=nxt)
+
+
+@admin_router.post("/groupbuy/activities", response_model=ActivityOut, status_code=201)
+async def admin_create_activity(body: ActivityCreate, _: Marketing, db: DbDep) -> Any:
+    async with db.tx() as s:
+        return await service.create_activity(s, data=body)
+
+
+@admin_router.get("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+async def admin_activity(activity_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
+    async with db.read() as s:
+        return await service.get_activity(s, activity_id=activity_id)
+
+
+@admin_router.put("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+async def admin_update_activity(activity_id: IdPath, body: ActivityUpdate, _: Marketing, db: DbDep) -> Any:
+    async with db.tx() as s:
+        return await service.update_activity(s, activity_id=activity_id, data=body)
+
+
+@admin_router.delete("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+async def admin_close_activity(activity_id: IdPath, _: Marketing, db: DbDep) -> Any:
+    """Close an activity (no new groups); groups already forming run to their end."""
+    async with db.tx() as s:
+        return await service.close_activity(s, activity_id=activity_id)
+
+
+@admin_router.get("/groupbuy/activities/{activity_id}/stats", response_model=StatsOut)
+async def admin_stats(activity_id: IdPath, _: MarketingRead, db: DbDep) -> dict[str, Any]:
+    async with db.read() as s:
+        await service.get_activity(s, activity_id=activity_id)
+        return await service.activity_stats(s, activity_id=activity_id)
+
+
+@admin_router.get("/groupbuy/groups", response_model=Page[GroupAdminOut])
+async def admin_groups(
+    _: MarketingRead,
+    db: DbDep,
+    status: StatusQ = None,
+    activity_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Page[Any]:
+    async with db.read() as s:
+        rows, nxt = await service.list_groups(
+            s, activity_id=activity_id, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+        return Page(items=[GroupAdminOut.model_validate(g) for g in rows], next_cursor=nxt)
+
+
+@admin_router.get("/groupbuy/groups/{group_id}", response_model=GroupDetailAdmin)
+async def admin_group(group_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
+    async with db.read() as s:
+        g = await service.get_group(s, group_id=group_id)
+        data = GroupAdminOut.model_validate(g).model_dump()
+        data["members"] = await service.group_members(s, group_id=g.id)
+        data["can_ship"] = g.status == "succeeded"
+        return data
+
+
+@admin_router.post("/groupbuy/orders/{order_id}/ship", response_model=OrderAdminOut)
+async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, settings: SettingsDep) -> Any:
+    """Ship a group order: refused (409 GROUP_FORMING) while its group is still forming."""
+    from fissionmall.orders import service as orders
+    from fissionmall.orders.router import order_out
+
+    async with db.tx() as s:
+        o = await service.ship_order(
+            s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
+        )
+        return order_out(o, await orders.refunds_of(s, o.id), admin=True)

@@ -1,0 +1,200 @@
+"""Group-buying API shapes. Money is strict integer fen."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.orders.schemas import Address, Id, Qty
+
+Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class ActivitySku(ApiModel):
+    sku_id: Id
+    price_fen: Fen
+
+
+class ActivityCreate(ApiModel):
+    title: Title | None = None
+    product_id: Id
+    skus: Annotated[list[ActivitySku], Field(min_length=1, max_length=50)]
+    group_size: Annotated[int, Field(strict=True, ge=2, le=100)]
+    duration_minutes: Minutes
+    pay_minutes: Annotated[int, Field(strict=True, ge=1, le=120)] = 15
+    new_user_required: bool = False
+    leader_discount_fen: Fen = 0
+    leader_points: Annotated[int, Field(strict=True, ge=0, le=10**7)] = 0
+    leader_coupon_template_id: Id | None = None
+    max_open_per_user: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
+    per_user_limit: Annotated[int, Field(strict=True, ge=0, le=999)] = 0
+    per_order_limit: Annotated[int, Field(strict=True, ge=1, le=999)] = 5
+    stock: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    auto_fill: bool = False
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class ActivityUpdate(ApiModel):
+    title: Title | None = None
+    skus: Annotated[list[ActivitySku], Field(min_length=1, max_length=50)] | None = None
+    group_size: Annotated[int, Field(strict=True, ge=2, le=100)] | None = None
+    duration_minutes: Minutes | None = None
+    pay_minutes: Annotated[int, Field(strict=True, ge=1, le=120)] | None = None
+    new_user_required: bool | None = None
+    leader_discount_fen: Fen | None = None
+    leader_points: Annotated[int, Field(strict=True, ge=0, le=10**7)] | None = None
+    leader_coupon_template_id: Id | None = None
+    max_open_per_user: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    per_user_limit: Annotated[int, Field(strict=True, ge=0, le=999)] | None = None
+    per_order_limit: Annotated[int, Field(strict=True, ge=1, le=999)] | None = None
+    stock: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None
+    auto_fill: bool | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class ActivityOut(ApiModel):
+    id: int
+    title: str
+    product_id: int
+    skus: list[ActivitySku]
+    group_size: int
+    duration_minutes: int
+    pay_minutes: int
+    new_user_required: bool
+    leader_discount_fen: int
+    leader_points: int
+    leader_coupon_template_id: int | None
+    max_open_per_user: int
+    per_user_limit: int
+    per_order_limit: int
+    stock: int
+    stock_left: int
+    auto_fill: bool
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
+    status: str
+
+
+class GroupOrderIn(ApiModel):
+    sku_id: Id
+    qty: Qty = 1
+    address: Address | None = None
+    remark: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class OrderBrief(ApiModel):
+    id: int
+    no: str
+    status: str
+    payable_fen: int
+    pay_deadline: ApiDateTime
+
+
+class GroupOrderOut(ApiModel):
+    group_id: int
+    order: OrderBrief
+
+
+class JoinableGroup(ApiModel):
+    id: int
+    size: int
+    members: int
+    seats_left: int
+    short: int
+    expires_at: ApiDateTime
+    leader_nickname: str = ""
+    leader_avatar_url: str | None = None
+
+
+class MemberPublic(ApiModel):
+    nickname: str
+    avatar_url: str | None
+    role: str
+    is_virtual: bool
+
+
+class GroupPublic(ApiModel):
+    id: int
+    activity_id: int
+    status: str
+    size: int
+    paid_members: int
+    virtual_members: int
+    seats_left: int
+    short: int
+    new_user_required: bool
+    expires_at: ApiDateTime | None
+    members: list[MemberPublic]
+    me: dict[str, Any] | None
+    product: dict[str, Any]
+    skus: list[dict[str, Any]]
+    server_time: ApiDateTime
+
+
+class GroupAdminOut(ApiModel):
+    id: int
+    activity_id: int
+    leader_id: int
+    status: str
+    size: int
+    seats_taken: int
+    paid_count: int
+    virtual_count: int
+    new_users: int
+    new_user_required: bool
+    expires_at: ApiDateTime | None
+    created_at: ApiDateTime
+    succeeded_at: ApiDateTime | None
+    failed_at: ApiDateTime | None
+
+
+class MemberAdminOut(ApiModel):
+    id: int
+    role: str
+    status: str
+    customer_id: int | None
+    nickname: str
+    is_new_user: bool
+    is_virtual: bool
+    order_id: int | None
+    order_no: str | None
+    order_status: str | None
+    paid_fen: int
+    refunded_fen: int
+    created_at: ApiDateTime
+
+
+class GroupDetailAdmin(GroupAdminOut):
+    members: list[MemberAdminOut]
+    can_ship: bool
+
+
+class StatsOut(ApiModel):
+    activity_id: int
+    opened: int
+    forming: int
+    succeeded: int
+    failed: int
+    success_rate_bp: int
+    members: int
+    gmv_fen: int
+    refunded_fen: int
+    refunded_after_success: int
+
+
+class MyGroup(ApiModel):
+    group_id: int
+    activity_id: int
+    role: str
+    member_status: str
+    group_status: str
+    size: int
+    paid_members: int
+    expires_at: ApiDateTime | None
+    order_id: int | None
+    created_at: ApiDateTime

@@ -1,0 +1,933 @@
+"""Group buying: activities, opening and joining groups through orders, success and failure.
+
+Seats, stock and per-shopper quotas only move through conditional UPDATEs, inside the order's own
+transaction (the `groupbuy` OrderSource): a seat is reserved when the order is created and released
+when that order is cancelled unpaid, so a group never has more paying members than its size.
+Success is decided when the last seat is paid (OrderPaid), failure by a durable timer per group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.accounts import service as accounts
+from fissionmall.catalog import service as catalog
+from fissionmall.core import clock, jobs
+from fissionmall.core.db import is_postgres
+from fissionmall.core.errors import AppError, Conflict, NotFound
+from fissionmall.groupbuy import rules
+from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupQuota
+from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate, GroupOrderIn
+from fissionmall.orders import service as orders
+from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import CheckoutIn
+from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.settings import Settings
+
+SOURCE = "groupbuy"
+EXPIRE_HANDLER = "groupbuy.expire"
+SHIP_REFUSAL = "GROUP_FORMING"
+PAID_STATES = ("paid", "shipped", "received", "completed", "closed")
+
+
+def _rows(res: Any) -> int:
+    return int(res.rowcount)
+
+
+# ---- activities ----------------------------------------------------------------------------------
+
+
+async def _check_skus(s: AsyncSession, product_id: int, skus: Sequence[Any]) -> list[dict[str, int]]:
+    product = await catalog.get_product(s, product_id=product_id, include_hidden=True)
+    own = {k.id: k for k in product.skus if k.is_active}
+    seen: set[int] = set()
+    out = []
+    for item in skus:
+        if item.sku_id in seen:
+            raise AppError("SKU_DUPLICATE", f"SKU {item.sku_id} is listed twice", sku_id=item.sku_id)
+        seen.add(item.sku_id)
+        sku = own.get(item.sku_id)
+        if sku is None:
+            raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {item.sku_id} is not a SKU of product {product_id}")
+        if item.price_fen > sku.price_fen:
+            raise AppError("GROUP_PRICE_TOO_HIGH", "the group price may not exceed the SKU's price", sku_id=sku.id)
+        out.append({"sku_id": item.sku_id, "price_fen": item.price_fen})
+    return out
+
+
+async def create_activity(s: AsyncSession, *, data: ActivityCreate) -> GroupActivity:
+    """Create a group-buying activity for one product, with its own stock."""
+    if data.ends_at <= data.starts_at:
+        raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
+    skus = await _check_skus(s, data.product_id, data.skus)
+    product = await catalog.get_product(s, product_id=data.product_id, include_hidden=True)
+    now = clock.now()
+    fields = data.model_dump(exclude={"skus", "title"})
+    act = GroupActivity(
+        **fields,
+        title=data.title or product.title,
+        skus=skus,
+        stock_left=data.stock,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(act)
+    await s.flush()
+    return act
+
+
+async def get_activity(s: AsyncSession, *, activity_id: int, for_sale: bool = False) -> GroupActivity:
+    act = await s.scalar(
+        select(GroupActivity).where(GroupActivity.id == activity_id).execution_options(populate_existing=True)
+    )
+    if act is None or (for_sale and act.status != "active"):
+        raise NotFound("ACTIVITY_NOT_FOUND", "group-buying activity not found")
+    return act
+
+
+async def update_activity(s: AsyncSession, *, activity_id: int, data: ActivityUpdate) -> GroupActivity:
+    """Edit an activity. A new `stock` moves `stock_left` by the same amount (never below zero)."""
+    act = await get_activity(s, activity_id=activity_id)
+    given = data.model_dump(exclude_unset=True)
+    if "skus" in given and data.skus is not None:
+        act.skus = await _check_skus(s, act.product_id, data.skus)
+    starts, ends = given.get("starts_at", act.starts_at), given.get("ends_at", act.ends_at)
+    if ends <= starts:
+        raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
+    if "stock" in given and data.stock is not None:
+        delta = data.stock - act.stock
+        res = await s.execute(
+            update(GroupActivity)
+            .where(GroupActivity.id == act.id, GroupActivity.stock_left + delta >= 0)
+            .values(stock=data.stock, stock_left=GroupActivity.stock_left + delta)
+            .execution_options(synchronize_session=False)
+        )
+        if _rows(res) != 1:
+            raise Conflict("STOCK_BELOW_RESERVED", "more units are already reserved or sold than the new stock")
+    for key, value in given.items():
+        if key in ("skus", "stock") or (value is None and key != "leader_coupon_template_id"):
+            continue
+        setattr(act, key, value)
+    act.updated_at = clock.now()
+    await s.flush()
+    return await get_activity(s, activity_id=act.id)
+
+
+async def close_activity(s: AsyncSession, *, activity_id: int) -> GroupActivity:
+    """Stop new groups; groups already forming run to their end."""
+    act = await get_activity(s, activity_id=activity_id)
+    act.status, act.updated_at = "closed", clock.now()
+    return act
+
+
+async def list_activities(
+    s: AsyncSession,
+    *,
+    product_id: int | None = None,
+    live_only: bool = False,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[GroupActivity], str | None]:
+    q = select(GroupActivity).order_by(GroupActivity.id.desc()).limit(limit + 1)
+    if product_id is not None:
+        q = q.where(GroupActivity.product_id == product_id)
+    if live_only:
+        now = clock.now()
+        q = q.where(GroupActivity.status == "active", GroupActivity.ends_at > now)
+    if before_id:
+        q = q.where(GroupActivity.id < before_id)
+    rows = list((await s.scalars(q)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+def sku_price(act: GroupActivity, sku_id: int) -> int | None:
+    for item in act.skus:
+        if item["sku_id"] == sku_id:
+            return int(item["price_fen"])
+    return None
+
+
+# ---- the order source: reserve seat, stock and quota inside the order's transaction -------------
+
+
+async def _quota_row(s: AsyncSession, activity_id: int, customer_id: int) -> None:
+    ins = pg_insert(GroupQuota) if is_postgres(s) else sqlite_insert(GroupQuota)
+    await s.execute(
+        ins.values(activity_id=activity_id, customer_id=customer_id, open_now=0, units=0).on_conflict_do_nothing(
+            index_elements=["activity_id", "customer_id"]
+        )
+    )
+
+
+async def _take_quota(s: AsyncSession, act: GroupActivity, customer_id: int, *, opens: bool, units: int) -> None:
+    await _quota_row(s, act.id, customer_id)
+    conds = [GroupQuota.activity_id == act.id, GroupQuota.customer_id == customer_id]
+    values: dict[str, Any] = {"units": GroupQuota.units + units}
+    if opens:
+        conds.append(GroupQuota.open_now < act.max_open_per_user)
+        values["open_now"] = GroupQuota.open_now + 1
+    if act.per_user_limit:
+        conds.append(GroupQuota.units + units <= act.per_user_limit)
+    res = await s.execute(
+        update(GroupQuota).where(*conds).values(**values).execution_options(synchronize_session=False)
+    )
+    if _rows(res) == 1:
+        return
+    quota = await s.scalar(select(GroupQuota).where(*conds[:2]).execution_options(populate_existing=True))
+    if opens and quota is not None and quota.open_now >= act.max_open_per_user:
+        raise Conflict(
+            "OPEN_LIMIT_REACHED",
+            f"at most {act.max_open_per_user} groups of this activity open at once",
+            limit=act.max_open_per_user,
+        )
+    raise Conflict(
+        "PURCHASE_LIMIT_REACHED", f"at most {act.per_user_limit} units per shopper", limit=act.per_user_limit
+    )
+
+
+async def _give_quota(s: AsyncSession, activity_id: int, customer_id: int, *, closes: bool, units: int) -> None:
+    values: dict[str, Any] = {"units": GroupQuota.units - units}
+    if closes:
+        values["open_now"] = GroupQuota.open_now - 1
+    await s.execute(
+        update(GroupQuota)
+        .where(GroupQuota.activity_id == activity_id, GroupQuota.customer_id == customer_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _close_open(s: AsyncSession, activity_id: int, customer_id: int) -> None:
+    """The leader's group left the open states: one more group may be opened."""
+    await _give_quota(s, activity_id, customer_id, closes=True, units=0)
+
+
+async def _take_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
+    res = await s.execute(
+        update(GroupActivity)
+        .where(GroupActivity.id == activity_id, GroupActivity.stock_left >= qty)
+        .values(stock_left=GroupActivity.stock_left - qty)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        raise Conflict("SOLD_OUT", "the activity's stock is sold out")
+
+
+async def _return_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
+    await s.execute(
+        update(GroupActivity)
+        .where(GroupActivity.id == activity_id)
+        .values(stock_left=GroupActivity.stock_left + qty)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def is_new_customer(s: AsyncSession, customer_id: int) -> bool:
+    """A new shopper (老带新) has never paid for an order."""
+    rows, _ = await orders.list_orders(s, customer_id=customer_id, status=",".join(PAID_STATES), limit=1)
+    return not rows
+
+
+async def get_group(s: AsyncSession, *, group_id: int, visible_only: bool = False) -> Group:
+    g = await s.scalar(select(Group).where(Group.id == group_id).execution_options(populate_existing=True))
+    if g is None or (visible_only and g.status in ("pending", "cancelled")):
+        raise NotFound("GROUP_NOT_FOUND", "group not found")
+    return g
+
+
+async def _holding(s: AsyncSession, group_id: int, customer_id: int) -> GroupMember | None:
+    return await s.scalar(
+        select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.holder == customer_id)
+    )
+
+
+async def _has_new_user(s: AsyncSession, group_id: int) -> bool:
+    found = await s.scalar(
+        select(GroupMember.id).where(
+            GroupMember.group_id == group_id,
+            GroupMember.status.in_(rules.HOLDING),
+            GroupMember.is_new_user.is_(True),
+        )
+    )
+    return found is not None
+
+
+def _join_refusal(g: Group, act: GroupActivity, now: Any) -> Conflict | None:
+    if g.status == "failed":
+        return Conflict("GROUP_FAILED", "this group has failed")
+    if g.status == "succeeded":
+        return Conflict("GROUP_FULL", "this group is already complete")
+    if g.expires_at is not None and g.expires_at <= now:
+        return Conflict("GROUP_EXPIRED", "this group has expired")
+    if g.seats_taken >= g.size:
+        return Conflict("GROUP_FULL", "every seat of this group is taken")
+    return None
+
+
+async def _reserve_seat(s: AsyncSession, g: Group, act: GroupActivity, *, is_new: bool) -> None:
+    """Compare-and-set on the seat counter; the refusal says why when it loses."""
+    now = clock.now()
+    keep_last = 0
+    if g.new_user_required and not is_new and not await _has_new_user(s, g.id):
+        keep_last = 1  # 老带新: the last seat waits for a new shopper
+    res = await s.execute(
+        update(Group)
+        .where(
+            Group.id == g.id,
+            Group.status == "forming",
+            Group.expires_at > now,
+            Group.seats_taken < Group.size - keep_last,
+        )
+        .values(seats_taken=Group.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) == 1:
+        return
+    g = await get_group(s, group_id=g.id)
+    refusal = _join_refusal(g, act, now)
+    if refusal is not None:
+        raise refusal
+    raise Conflict("GROUP_NEEDS_NEW_USER", "the last seat of this 老带新 group is kept for a new shopper")
+
+
+class GroupBuySource:
+    """The `groupbuy` order source: one line at the group price, the activity's own stock."""
+
+    name = SOURCE
+
+    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
+        if len(items) != 1:
+            raise AppError("GROUP_ONE_SKU", "a group order holds exactly one SKU")
+        item = items[0]
+        now = clock.now()
+        opening = params["mode"] == "open"
+        g: Group | None = None
+        if opening:
+            act = await get_activity(s, activity_id=params["activity_id"], for_sale=True)
+            refusal = rules.window_refusal(rules.Window(act.starts_at, act.ends_at), now)
+            if refusal:
+                raise Conflict(
+                    refusal, "the activity is not open now" if refusal == "ACTIVITY_NOT_STARTED" else "ended"
+                )
+        else:
+            g = await get_group(s, group_id=params["group_id"], visible_only=True)
+            act = await get_activity(s, activity_id=g.activity_id)
+            if g.leader_id == customer_id:
+                raise Conflict("GROUP_OWN", "you lead this group: share it instead of joining it")
+            if await _holding(s, g.id, customer_id) is not None:
+                raise Conflict("GROUP_ALREADY_JOINED", "you are already in this group")
+            refusal_exc = _join_refusal(g, act, now)
+            if refusal_exc is not None:
+                raise refusal_exc
+        price = sku_price(act, item.sku_id)
+        if price is None:
+            raise AppError("SKU_NOT_IN_ACTIVITY", f"SKU {item.sku_id} is not sold in this group activity")
+        if item.qty > act.per_order_limit:
+            raise AppError(
+                "QTY_LIMIT_EXCEEDED", f"at most {act.per_order_limit} per group order", limit=act.per_order_limit
+            )
+        await _take_quota(s, act, customer_id, opens=opening, units=item.qty)
+        await _take_stock(s, act.id, item.qty)
+        is_new = False
+        if opening:
+            g = Group(
+                activity_id=act.id,
+                leader_id=customer_id,
+                size=act.group_size,
+                seats_taken=1,
+                new_user_required=act.new_user_required,
+                status="pending",
+                created_at=now,
+            )
+            s.add(g)
+            await s.flush()
+        else:
+            assert g is not None
+            is_new = await is_new_customer(s, customer_id)
+            await _reserve_seat(s, g, act, is_new=is_new)
+        if opening and act.new_user_required:
+            is_new = await is_new_customer(s, customer_id)
+        member = GroupMember(
+            group_id=g.id,
+            activity_id=act.id,
+            customer_id=customer_id,
+            holder=customer_id,
+            role="leader" if opening else "member",
+            status="reserved",
+            sku_id=item.sku_id,
+            qty=item.qty,
+            is_new_user=is_new,
+            created_at=now,
+        )
+        s.add(member)
+        await s.flush()
+        unit = rules.unit_price(price, leader=opening, leader_discount_fen=act.leader_discount_fen)
+        return Plan(
+            lines=[
+                PlannedLine(
+                    sku_id=item.sku_id,
+                    qty=item.qty,
+                    activity_price_fen=unit,
+                    activity_label="拼团价（团长）" if opening and unit != price else "拼团价",
+                    take_sku_stock=False,
+                )
+            ],
+            source_ref=f"g{g.id}-m{member.id}",
+            pay_minutes=act.pay_minutes,
+            allows_coupons=False,
+            attribution={"groupbuy_activity_id": act.id, "groupbuy_group_id": g.id},
+            context={"member_id": member.id},
+        )
+
+    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
+        await s.execute(
+            update(GroupMember)
+            .where(GroupMember.id == plan.context["member_id"])
+            .values(order_id=order.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        """An unpaid order was cancelled: its seat, stock and quota come back."""
+        await release_member(s, order_id=order.id)
+
+    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
+        """A paid order ships only once its group has succeeded (the platform's ship asks this)."""
+        return None if await can_ship(s, order_id=order.id) else SHIP_REFUSAL
+
+
+register_source(GroupBuySource())
+
+
+async def member_of_order(s: AsyncSession, order_id: int) -> GroupMember | None:
+    return await s.scalar(
+        select(GroupMember).where(GroupMember.order_id == order_id).execution_options(populate_existing=True)
+    )
+
+
+async def release_member(s: AsyncSession, *, order_id: int) -> bool:
+    """Free a reserved (unpaid) member's seat; once, however often it is called."""
+    m = await member_of_order(s, order_id)
+    if m is None:
+        return False
+    res = await s.execute(
+        update(GroupMember)
+        .where(GroupMember.id == m.id, GroupMember.status == "reserved")
+        .values(status="released", holder=None, released_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        return False
+    assert m.customer_id is not None
+    await _return_stock(s, m.activity_id, m.qty)
+    if m.role == "leader":
+        res = await s.execute(
+            update(Group)
+            .where(Group.id == m.group_id, Group.status == "pending")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+        await _give_quota(s, m.activity_id, m.customer_id, closes=_rows(res) == 1, units=m.qty)
+        await s.execute(
+            update(Group)
+            .where(Group.id == m.group_id)
+            .values(seats_taken=Group.seats_taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        await _give_quota(s, m.activity_id, m.customer_id, closes=False, units=m.qty)
+        await s.execute(
+            update(Group)
+            .where(Group.id == m.group_id)
+            .values(seats_taken=Group.seats_taken - 1)
+            .execution_options(synchronize_session=False)
+        )
+    return True
+
+
+# ---- opening and joining -------------------------------------------------------------------------
+
+
+def _checkout(body: GroupOrderIn) -> CheckoutIn:
+    return CheckoutIn.model_validate(
+        {
+            "items": [{"sku_id": body.sku_id, "qty": body.qty}],
+            "address": body.address.model_dump() if body.address else None,
+            "remark": body.remark,
+        }
+    )
+
+
+async def open_group(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    activity_id: int,
+    body: GroupOrderIn,
+    settings: Settings,
+    attribution: dict[str, Any] | None = None,
+) -> tuple[Group, Order]:
+    """Open a group: the leader's order at the group price; the group shows once it is paid."""
+    order = await orders.create_order(
+        s,
+        customer_id=customer_id,
+        body=_checkout(body),
+        settings=settings,
+        source=SOURCE,
+        params={"mode": "open", "activity_id": activity_id},
+        attribution=attribution,
+    )
+    m = await member_of_order(s, order.id)
+    assert m is not None
+    return await get_group(s, group_id=m.group_id), order
+
+
+async def join_group(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    group_id: int,
+    body: GroupOrderIn,
+    settings: Settings,
+    attribution: dict[str, Any] | None = None,
+) -> tuple[Group, Order]:
+    """Join a forming group: a seat is reserved with the order and kept if it is paid in time."""
+    order = await orders.create_order(
+        s,
+        customer_id=customer_id,
+        body=_checkout(body),
+        settings=settings,
+        source=SOURCE,
+        params={"mode": "join", "group_id": group_id},
+        attribution=attribution,
+    )
+    return await get_group(s, group_id=group_id), order
+
+
+async def joinable_groups(s: AsyncSession, *, activity_id: int, caller_id: int | None, limit: int = 10) -> list[Group]:
+    """Forming groups with a free seat, nearly full first; never the caller's own or ones they are in."""
+    now = clock.now()
+    q = (
+        select(Group)
+        .where(
+            Group.activity_id == activity_id,
+            Group.status == "forming",
+            Group.expires_at > now,
+            Group.seats_taken < Group.size,
+        )
+        .order_by((Group.size - Group.seats_taken).asc(), Group.expires_at.asc(), Group.id.asc())
+        .limit(limit)
+    )
+    if caller_id is not None:
+        mine = select(GroupMember.group_id).where(GroupMember.holder == caller_id)
+        q = q.where(Group.leader_id != caller_id, Group.id.not_in(mine))
+    return list((await s.scalars(q)).all())
+
+
+# ---- payment, success, failure -------------------------------------------------------------------
+
+
+async def member_paid(s: AsyncSession, *, order_id: int) -> None:
+    """A member's order was paid: the leader's payment makes the group visible; the last seat succeeds it."""
+    m = await member_of_order(s, order_id)
+    if m is None:
+        return
+    now = clock.now()
+    res = await s.execute(
+        update(GroupMember)
+        .where(GroupMember.id == m.id, GroupMember.status == "reserved")
+        .values(status="paid", paid_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        return
+    if m.role == "leader":
+        act = await get_activity(s, activity_id=m.activity_id)
+        expires = now + timedelta(minutes=act.duration_minutes)
+        res = await s.execute(
+            update(Group)
+            .where(Group.id == m.group_id, Group.status == "pending")
+            .values(status="forming", formed_at=now, expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+        if _rows(res) == 1:
+            await jobs.schedule(
+                s, EXPIRE_HANDLER, {"group_id": m.group_id}, due_at=expires, key=f"group-expire:{m.group_id}"
+            )
+    await s.execute(
+        update(Group)
+        .where(Group.id == m.group_id)
+        .values(paid_count=Group.paid_count + 1, new_users=Group.new_users + (1 if m.is_new_user else 0))
+        .execution_options(synchronize_session=False)
+    )
+    await _try_succeed(s, m.group_id)
+
+
+async def _members(s: AsyncSession, group_id: int) -> list[GroupMember]:
+    q = select(GroupMember).where(GroupMember.group_id == group_id).order_by(GroupMember.id)
+    return list((await s.scalars(q.execution_options(populate_existing=True))).all())
+
+
+async def _try_succeed(s: AsyncSession, group_id: int) -> bool:
+    now = clock.now()
+    res = await s.execute(
+        update(Group)
+        .where(
+            Group.id == group_id,
+            Group.status == "forming",
+            Group.paid_count + Group.virtual_count >= Group.size,
+            or_(Group.new_user_required.is_(False), Group.new_users >= 1),
+        )
+        .values(status="succeeded", succeeded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        return False
+    g = await get_group(s, group_id=group_id)
+    act = await get_activity(s, activity_id=g.activity_id)
+    await _close_open(s, g.activity_id, g.leader_id)
+    paid = [m for m in await _members(s, g.id) if m.status == "paid"]
+    await jobs.publish(
+        s,
+        "GroupSucceeded",
+        {
+            "group_id": g.id,
+            "activity_id": g.activity_id,
+            "leader_id": g.leader_id,
+            "size": g.size,
+            "virtual_members": g.virtual_count,
+            "members": [{"customer_id": m.customer_id, "order_id": m.order_id, "role": m.role} for m in paid],
+        },
+    )
+    if act.leader_points or act.leader_coupon_template_id or act.leader_discount_fen:
+        # Points and coupons belong to other tools: they listen for this event.
+        await jobs.publish(
+            s,
+            "GroupLeaderRewarded",
+            {
+                "group_id": g.id,
+                "leader_id": g.leader_id,
+                "discount_fen": act.leader_discount_fen,
+                "points": act.leader_points,
+                "coupon_template_id": act.leader_coupon_template_id,
+            },
+        )
+    return True
+
+
+async def expire_group(s: AsyncSession, *, group_id: int) -> str:
+    """The group's time is up: succeed it if every seat turns out paid (or auto-fill is on), else fail it,
+    refund every paid member in full and cancel the unpaid orders. Returns the group's status; a second
+    run finds the group settled and does nothing."""
+    g = await get_group(s, group_id=group_id)
+    if g.status != "forming":
+        return g.status
+    act = await get_activity(s, activity_id=g.activity_id)
+    # Payments confirmed before the deadline whose OrderPaid handler has not run yet still count.
+    for m in await _members(s, g.id):
+        if m.status == "reserved" and m.order_id is not None:
+            o = await orders.get_order(s, order_id=m.order_id)
+            if o.status in PAID_STATES:
+                await member_paid(s, order_id=o.id)
+            else:
+                try:
+                    await orders.cancel(s, order_id=o.id, reason="group_expired")
+                except Conflict:  # paid at this very moment
+                    await member_paid(s, order_id=o.id)
+    g = await get_group(s, group_id=group_id)
+    if g.status != "forming":
+        return g.status
+    if act.auto_fill and (not g.new_user_required or g.new_users >= 1) and g.paid_count >= 1:
+        short = g.size - g.paid_count
+        now = clock.now()
+        for _ in range(short):
+            s.add(
+                GroupMember(
+                    group_id=g.id,
+                    activity_id=g.activity_id,
+                    customer_id=None,
+                    holder=None,
+                    role="virtual",
+                    status="paid",
+                    qty=0,
+                    created_at=now,
+                    paid_at=now,
+                )
+            )
+        await s.execute(
+            update(Group)
+            .where(Group.id == g.id, Group.status == "forming")
+            .values(virtual_count=short, seats_taken=g.size)
+            .execution_options(synchronize_session=False)
+        )
+        if await _try_succeed(s, g.id):
+            return "succeeded"
+    res = await s.execute(
+        update(Group)
+        .where(Group.id == g.id, Group.status == "forming")
+        .values(status="failed", failed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        return (await get_group(s, group_id=group_id)).status
+    await _close_open(s, g.activity_id, g.leader_id)
+    refunded = []
+    for m in await _members(s, g.id):
+        if m.status != "paid" or m.order_id is None or m.customer_id is None:
+            continue
+        await refund_failed_member(s, group_id=g.id, member=m)
+        refunded.append(m.order_id)
+    await jobs.publish(s, "GroupFailed", {"group_id": g.id, "activity_id": g.activity_id, "refunded_orders": refunded})
+    return "failed"
+
+
+async def refund_failed_member(s: AsyncSession, *, group_id: int, member: GroupMember) -> None:
+    """Refund one paid member of a failed group in full, once (keyed), and return the stock."""
+    assert member.order_id is not None and member.customer_id is not None
+    res = await s.execute(
+        update(GroupMember)
+        .where(GroupMember.id == member.id, GroupMember.status == "paid")
+        .values(status="refunded", holder=None, released_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        return
+    await _return_stock(s, member.activity_id, member.qty)
+    await _give_quota(s, member.activity_id, member.customer_id, closes=False, units=member.qty)
+    try:
+        await orders.system_refund(
+            s,
+            order_id=member.order_id,
+            reason=rules.FAILED_REFUND_REASON,
+            key=f"group-failed:{group_id}:{member.order_id}",
+        )
+    except Conflict as exc:
+        if exc.code not in ("NOTHING_TO_REFUND", "REFUND_NOT_ALLOWED"):
+            raise  # already refunded by the shopper's own request: nothing is left to send back
+
+
+async def member_refunded(s: AsyncSession, *, order_id: int, amount_fen: int) -> None:
+    """A refund of a member's order: recorded for the console; a succeeded group stays succeeded."""
+    await s.execute(
+        update(GroupMember)
+        .where(GroupMember.order_id == order_id)
+        .values(refunded_fen=GroupMember.refunded_fen + amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@jobs.on("OrderPaid", "groupbuy.member_paid")
+async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
+    if job.payload.get("source") == SOURCE:
+        await member_paid(s, order_id=job.payload["order_id"])
+
+
+@jobs.on("OrderCancelled", "groupbuy.member_cancelled")
+async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
+    # The cancelled() hook already released the seat in the cancelling transaction; this is a second wall.
+    if job.payload.get("source") == SOURCE:
+        await release_member(s, order_id=job.payload["order_id"])
+
+
+@jobs.on("OrderLineRefunded", "groupbuy.member_refunded")
+async def _on_refunded(s: AsyncSession, job: jobs.Job) -> None:
+    if job.payload.get("source") == SOURCE:
+        await member_refunded(s, order_id=job.payload["order_id"], amount_fen=job.payload["amount_fen"])
+
+
+@jobs.handler(EXPIRE_HANDLER)
+async def _on_expire(s: AsyncSession, job: jobs.Job) -> None:
+    await expire_group(s, group_id=job.payload["group_id"])
+
+
+# ---- shipping guard ------------------------------------------------------------------------------
+
+
+async def can_ship(s: AsyncSession, *, order_id: int) -> bool:
+    """Orders of a group ship only once the group has succeeded."""
+    m = await member_of_order(s, order_id)
+    if m is None:
+        return True
+    g = await get_group(s, group_id=m.group_id)
+    return g.status == "succeeded"
+
+
+async def ship_order(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:
+    """Ship a group order, refusing while its group is still forming (until orders.ship has a hook)."""
+    if not await can_ship(s, order_id=order_id):
+        raise Conflict(SHIP_REFUSAL, "the order's group has not succeeded yet; it cannot ship")
+    return await orders.ship(s, order_id=order_id, carrier=carrier, tracking_no=tracking_no, settings=settings)
+
+
+# ---- views and figures ---------------------------------------------------------------------------
+
+
+async def group_view(s: AsyncSession, g: Group, *, caller_id: int | None = None) -> dict[str, Any]:
+    """The share page's data: countdown, members (avatars, nicknames), seats left."""
+    act = await get_activity(s, activity_id=g.activity_id)
+    members = []
+    mine = None
+    for m in await _members(s, g.id):
+        if m.status not in ("paid", "refunded") and not (m.status == "reserved" and m.customer_id == caller_id):
+            continue
+        if m.role == "virtual":
+            members.append({"nickname": "拼团小助手", "avatar_url": None, "role": "virtual", "is_virtual": True})
+            continue
+        c = await accounts.get_customer(s, m.customer_id) if m.customer_id else None
+        members.append(
+            {
+                "nickname": c.nickname if c else "",
+                "avatar_url": c.avatar_url if c else None,
+                "role": m.role,
+                "is_virtual": False,
+            }
+        )
+        if caller_id is not None and m.customer_id == caller_id:
+            mine = {"role": m.role, "status": m.status, "order_id": m.order_id}
+    product = await catalog.get_product(s, product_id=act.product_id, include_hidden=True)
+    return {
+        "id": g.id,
+        "activity_id": g.activity_id,
+        "status": g.status,
+        "size": g.size,
+        "paid_members": g.paid_count,
+        "virtual_members": g.virtual_count,
+        "seats_left": rules.seats_left(g.size, g.seats_taken),
+        "short": max(0, g.size - g.paid_count - g.virtual_count),
+        "new_user_required": g.new_user_required,
+        "expires_at": g.expires_at,
+        "members": members,
+        "me": mine,
+        "product": {
+            "id": product.id,
+            "title": product.title,
+            "image": product.images[0] if product.images else None,
+        },
+        "skus": [
+            {
+                "sku_id": k["sku_id"],
+                "price_fen": k["price_fen"],
+                "name": next((x.name for x in product.skus if x.id == k["sku_id"]), ""),
+            }
+            for k in act.skus
+        ],
+        "server_time": clock.now(),
+    }
+
+
+async def my_groups(s: AsyncSession, *, customer_id: int, limit: int = 50) -> list[tuple[GroupMember, Group]]:
+    q = (
+        select(GroupMember, Group)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(GroupMember.customer_id == customer_id, GroupMember.status != "released")
+        .order_by(GroupMember.id.desc())
+        .limit(limit)
+    )
+    return [(m, g) for m, g in (await s.execute(q)).all()]
+
+
+async def list_groups(
+    s: AsyncSession,
+    *,
+    activity_id: int | None = None,
+    status: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[Group], str | None]:
+    q = select(Group).order_by(Group.id.desc()).limit(limit + 1)
+    if activity_id:
+        q = q.where(Group.activity_id == activity_id)
+    if status:
+        q = q.where(Group.status == status)
+    if before_id:
+        q = q.where(Group.id < before_id)
+    rows = list((await s.scalars(q)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def group_members(s: AsyncSession, *, group_id: int) -> list[dict[str, Any]]:
+    """Every member with its order figures, for the console (refunds after success included)."""
+    out = []
+    for m in await _members(s, group_id):
+        o = await orders.get_order(s, order_id=m.order_id) if m.order_id else None
+        c = await accounts.get_customer(s, m.customer_id) if m.customer_id else None
+        out.append(
+            {
+                "id": m.id,
+                "role": m.role,
+                "status": m.status,
+                "customer_id": m.customer_id,
+                "nickname": c.nickname if c else ("虚拟成员" if m.role == "virtual" else ""),
+                "is_new_user": m.is_new_user,
+                "is_virtual": m.role == "virtual",
+                "order_id": m.order_id,
+                "order_no": o.no if o else None,
+                "order_status": o.status if o else None,
+                "paid_fen": o.paid_fen if o else 0,
+                "refunded_fen": o.refunded_fen if o else 0,
+                "created_at": m.created_at,
+            }
+        )
+    return out
+
+
+async def activity_stats(s: AsyncSession, *, activity_id: int) -> dict[str, Any]:
+    """Groups opened → succeeded → failed, success rate, paying members, GMV and refunds."""
+    rows = await s.execute(
+        select(Group.status, func.count()).where(Group.activity_id == activity_id).group_by(Group.status)
+    )
+    by = {st: int(n) for st, n in rows.all()}
+    money = (
+        await s.execute(
+            select(
+                func.count(), func.coalesce(func.sum(Order.paid_fen), 0), func.coalesce(func.sum(Order.refunded_fen), 0)
+            )
+            .select_from(GroupMember)
+            .join(Order, Order.id == GroupMember.order_id)
+            .where(GroupMember.activity_id == activity_id, Order.paid_at.is_not(None))
+        )
+    ).one()
+    after_success = await s.scalar(
+        select(func.count())
+        .select_from(GroupMember)
+        .join(Group, Group.id == GroupMember.group_id)
+        .where(GroupMember.activity_id == activity_id, Group.status == "succeeded", GroupMember.refunded_fen > 0)
+    )
+    opened = by.get("forming", 0) + by.get("succeeded", 0) + by.get("failed", 0)
+    succeeded, failed = by.get("succeeded", 0), by.get("failed", 0)
+    return {
+        "activity_id": activity_id,
+        "opened": opened,
+        "forming": by.get("forming", 0),
+        "succeeded": succeeded,
+        "failed": failed,
+        "success_rate_bp": rules.success_rate_bp(succeeded, succeeded + failed),
+        "members": int(money[0]),
+        "gmv_fen": int(money[1]),
+        "refunded_fen": int(money[2]),
+        "refunded_after_success": int(after_success or 0),
+    }
+
+
+async def seat_invariant(s: AsyncSession) -> list[int]:
+    """Ids of groups breaking the seat invariant (more paid members than seats): always empty."""
+    paid = (
+        select(GroupMember.group_id, func.count().label("n"))
+        .where(GroupMember.status == "paid")
+        .group_by(GroupMember.group_id)
+        .subquery()
+    )
+    q = (
+        select(Group.id)
+        .join(paid, paid.c.group_id == Group.id)
+        .where(or_(paid.c.n > Group.size, Group.paid_count > Group.size, and_(Group.seats_taken > Group.size)))
+    )
+    return list((await s.scalars(q)).all())

@@ -1,0 +1,107 @@
+"""The group-buying console: activity editor, figures, groups by state, shipping only after success."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fissionmall.core import clock
+from fissionmall.groupbuy.models import GroupActivity
+from fissionmall.web.admin import shop_zone
+from tests.groupbuy.support import joined_and_paid, make_activity, opened_and_paid
+from tests.helpers import admin, product, run_jobs, shopper
+from tests.integration.test_console_pages import console
+
+
+def _local(days: float) -> str:
+    return (clock.now() + timedelta(days=days)).astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_refused(client, db):
+    boss = await admin(client, db, username="api-boss")
+    p = await product(client, boss, prices=(1990,), stock=10)
+    csrf = await console(client, db, "operator")
+    sku = p["skus"][0]["id"]
+    page = await client.get(f"/admin/groupbuy/new?product_id={p['id']}")
+    assert page.status_code == 200 and f'name="price_{sku}"' in page.text
+    form = {
+        "csrf_token": csrf,
+        "product_id": str(p["id"]),
+        "title": "三人团",
+        "group_size": "3",
+        "duration_minutes": "1440",
+        "pay_minutes": "15",
+        "stock": "30",
+        "max_open_per_user": "3",
+        "per_user_limit": "0",
+        "per_order_limit": "5",
+        "leader_discount": "1.00",
+        "leader_points": "0",
+        "starts_at": _local(-1),
+        "ends_at": _local(7),
+        f"price_{sku}": "29.90",
+    }
+    r = await client.post("/admin/groupbuy/new", data=form)
+    assert r.status_code == 400 and "拼团价不能高于商品原价" in r.text
+    async with db.read() as s:
+        assert (await s.scalars(select(GroupActivity))).all() == []
+    r = await client.post("/admin/groupbuy/new", data={**form, f"price_{sku}": "9.90", "new_user_required": "1"})
+    assert r.status_code == 303, r.text
+    async with db.read() as s:
+        act = (await s.scalars(select(GroupActivity))).one()
+    assert (act.skus, act.leader_discount_fen, act.new_user_required, act.stock) == (
+        [{"sku_id": sku, "price_fen": 990}],
+        100,
+        True,
+        30,
+    )
+    listing = await client.get("/admin/groupbuy")
+    assert listing.status_code == 200 and "三人团" in listing.text
+    r = await client.post(f"/admin/groupbuy/{act.id}/edit", data={**form, f"price_{sku}": "8.80", "stock": "20"})
+    assert r.status_code == 303
+    async with db.read() as s:
+        act2 = await s.get(GroupActivity, act.id, populate_existing=True)
+        assert act2 is not None and act2.skus[0]["price_fen"] == 880 and act2.stock_left == 20
+
+
+async def test_groups_list_filters_by_state_and_ships_only_a_succeeded_group(client, db):
+    boss = await admin(client, db, username="api-boss")
+    p = await product(client, boss, stock=10)
+    act = await make_activity(client, boss, p, group_size=2)
+    sku = act["skus"][0]["sku_id"]
+    a, b, c = await shopper(client, "ca"), await shopper(client, "cb"), await shopper(client, "cc")
+    done, leader_order = await opened_and_paid(client, a, act)
+    forming, forming_order = await opened_and_paid(client, c, act)
+    await run_jobs(db)
+    await joined_and_paid(client, b, done, sku)
+    await run_jobs(db)
+    csrf = await console(client, db, "operator")
+
+    page = await client.get("/admin/groupbuy/groups?status=forming")
+    assert page.status_code == 200
+    assert re.findall(r'data-group-id="(\d+)"', page.text) == [str(forming)]
+    page = await client.get("/admin/groupbuy/groups?status=succeeded")
+    assert re.findall(r'data-group-id="(\d+)"', page.text) == [str(done)]
+
+    r = await client.post(
+        f"/admin/groupbuy/groups/{forming}/orders/{forming_order}/ship",
+        data={"csrf_token": csrf, "carrier": "顺丰速运", "tracking_no": "SF0001"},
+    )
+    assert r.status_code == 409 and "成团后才能发货" in r.text
+    assert (await client.get(f"/api/v1/orders/{forming_order}", headers=c)).json()["status"] == "paid"
+    r = await client.post(
+        f"/admin/groupbuy/groups/{done}/orders/{leader_order}/ship",
+        data={"csrf_token": csrf, "carrier": "顺丰速运", "tracking_no": "SF0002"},
+    )
+    assert r.status_code == 303
+    assert (await client.get(f"/api/v1/orders/{leader_order}", headers=a)).json()["status"] == "shipped"
+    figures = await client.get("/admin/groupbuy")
+    assert 'data-figure="opened">2<' in figures.text and 'data-figure="succeeded">1<' in figures.text
+
+
+async def test_staff_without_marketing_cannot_open_the_editor(client, db):
+    await console(client, db, "finance")
+    r = await client.get("/admin/groupbuy/new")
+    assert r.status_code == 403
