@@ -58,6 +58,7 @@ lint: $(DEV_STAMP)
 ## bench: throughput figures as JSON lines (SQLite and PostgreSQL, with a bare-ASGI ceiling)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.groupbuy
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
