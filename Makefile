@@ -59,6 +59,7 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.groupbuy
+	$(BIN)/python -m bench.pricing
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

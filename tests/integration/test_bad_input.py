@@ -148,10 +148,10 @@ CASES = [
     ("order id overflow", lambda w: ("GET", "/api/v1/orders/99999999999999999999999", None), 422, "VALIDATION_ERROR"),
     ("bad cursor", lambda w: ("GET", "/api/v1/orders?cursor=abc", None), 400, "CURSOR_INVALID"),
     (
-        "coupon before coupons exist",
+        "a coupon that does not exist",
         lambda w: ("POST", "/api/v1/checkout/preview", {"items": [{"sku_id": w["sku"], "qty": 1}], "coupon_id": 5}),
-        400,
-        "COUPON_NOT_APPLICABLE",
+        404,
+        "COUPON_NOT_FOUND",
     ),
     (
         "negative points",

@@ -41,8 +41,15 @@ async def list_products(
 
 @router.get("/products/{product_id}", response_model=ProductPublic)
 async def get_product(product_id: IdPath, db: DbDep) -> ProductPublic:
+    from fissionmall.promotions import rules as promo_rules
+    from fissionmall.promotions import service as promotions
+
     async with db.read() as s:
-        return service.to_public(await service.get_product(s, product_id=product_id))
+        row = await service.get_product(s, product_id=product_id)
+        p = service.to_public(row)
+        live = await promotions.badges(s, product_id=p.id, category_id=row.category_id, sku_ids=[k.id for k in p.skus])
+    p.promotions = [{"id": x.id, "kind": x.kind, "name": x.name, "label": promo_rules.label(x)} for x in live]
+    return p
 
 
 @router.get("/categories", response_model=list[CategoryPublic])

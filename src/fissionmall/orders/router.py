@@ -48,11 +48,12 @@ def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> Or
 
 
 @router.post("/checkout/preview", response_model=PreviewOut)
-async def preview(body: CheckoutIn, _: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
-    """Price a cart through the price chain, with every step explained."""
+async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """Price a cart through the price chain, with every step explained. Without a `coupon_id` the best of
+    the shopper's coupons is chosen; the others are listed with why each does not apply."""
     async with db.read() as s:
-        q, images = await service.quote(s, body=body, settings=settings)
-    return service.preview_dict(q, images)
+        q, images = await service.quote(s, body=body, settings=settings, customer_id=caller.id, pick_best_coupon=True)
+    return {**service.preview_dict(q, images), **q.extra}
 
 
 @router.post("/orders", response_model=OrderCreated, status_code=201)

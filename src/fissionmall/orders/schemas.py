@@ -35,6 +35,9 @@ class StepOut(ApiModel):
     kind: str
     label: str
     amount_fen: int
+    # The rule behind the row ("promotion:12", "coupon:34"): stored with the order for usage figures,
+    # accepted here so stored steps validate, and left out of responses.
+    ref: str = Field(default="", exclude=True)
 
 
 class PreviewLine(ApiModel):
@@ -59,6 +62,12 @@ class PreviewOut(ApiModel):
     shipping_fen: int
     total_fen: int
     payable_fen: int
+    # The coupon priced in (chosen, or the best one when none was chosen), the other usable ones with
+    # what each saves, and the unusable ones with why ("还差12元可用"); tier hints ("再买1件享9折").
+    coupon: dict[str, Any] | None = None
+    coupons_available: list[dict[str, Any]] = []
+    coupons_unavailable: list[dict[str, Any]] = []
+    hints: list[str] = []
 
 
 class OrderLineOut(ApiModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
+from fissionmall.coupons import service as coupons
 from fissionmall.orders.models import Order, OrderLine, Refund
 from fissionmall.orders.rules import (
     ORDER_TRANSITIONS,
@@ -28,7 +30,8 @@ from fissionmall.orders.rules import (
 )
 from fissionmall.orders.schemas import CartItem, CheckoutIn, RefundLineIn
 from fissionmall.orders.sources import PlannedLine, get_source
-from fissionmall.pricing.rules import CartLine, PricingContext, Quote, price, refund_amount
+from fissionmall.pricing.rules import CartLine, PricingContext, Quote, refund_amount
+from fissionmall.promotions import service as promotions
 from fissionmall.settings import Settings, get_settings
 
 
@@ -44,11 +47,20 @@ def _merge(items: Sequence[CartItem], max_qty: int) -> list[tuple[int, int]]:
 
 
 async def quote(
-    s: AsyncSession, *, body: CheckoutIn, settings: Settings, planned: Sequence[PlannedLine] | None = None
+    s: AsyncSession,
+    *,
+    body: CheckoutIn,
+    settings: Settings,
+    planned: Sequence[PlannedLine] | None = None,
+    customer_id: int | None = None,
+    allows_coupons: bool = True,
+    pick_best_coupon: bool = False,
+    choose_coupon: bool = True,
 ) -> tuple[Quote, dict[int, Any]]:
-    """Price a cart as it would be ordered now (with a source's plan: at its activity prices)."""
-    if body.coupon_id is not None:
-        raise AppError("COUPON_NOT_APPLICABLE", "coupons arrive with the pricing issue")
+    """Price a cart as it would be ordered now (with a source's plan: at its activity prices), with the live
+    promotions and the chosen coupon; with `pick_best_coupon`, the shopper's coupons are listed and the best one
+    priced in when none is chosen (unless `choose_coupon` is False: the shopper wants none).
+    What checkout shows about coupons and tier hints is in `quote.extra`."""
     if body.points:
         raise AppError("POINTS_NOT_APPLICABLE", "points deduction arrives with the loyalty issue")
     if planned is None:
@@ -76,8 +88,24 @@ async def quote(
             )
         )
         images[p.sku_id] = prod.images[0] if prod.images else None
-    ctx = PricingContext(shipping_fee_fen=settings.shipping_fee_fen)
-    return price(cart, ctx), images
+    ctx = await promotions.context(s, base=PricingContext(shipping_fee_fen=settings.shipping_fee_fen))
+    q, info = await coupons.apply(
+        s,
+        cart=cart,
+        ctx=ctx,
+        customer_id=customer_id,
+        coupon_id=body.coupon_id,
+        allows_coupons=allows_coupons,
+        pick_best=pick_best_coupon,
+        choose=choose_coupon,
+    )
+    for g in q.lines:
+        if g.line.gift_of is not None and g.line.sku_id not in images:
+            gift = await catalog.skus_for_sale(s, [g.line.sku_id])
+            if g.line.sku_id in gift:
+                gift_prod = gift[g.line.sku_id][1]
+                images[g.line.sku_id] = gift_prod.images[0] if gift_prod.images else None
+    return replace(q, extra={**info, "hints": list(q.hints)}), images
 
 
 def preview_dict(q: Quote, images: dict[int, Any]) -> dict[str, Any]:
@@ -130,7 +158,14 @@ async def create_order(
     plan = await src.plan(s, customer_id=customer_id, items=merged, params=params or {})
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError("COUPON_NOT_APPLICABLE", "this activity takes no coupon")
-    q, images = await quote(s, body=body, settings=settings, planned=plan.lines)
+    q, images = await quote(
+        s,
+        body=body,
+        settings=settings,
+        planned=plan.lines,
+        customer_id=customer_id,
+        allows_coupons=plan.allows_coupons,
+    )
     now = clock.now()
     order = Order(
         no=_order_no(now),
@@ -143,7 +178,7 @@ async def create_order(
         discount_fen=q.discount_fen,
         shipping_fen=q.shipping_fen,
         payable_fen=q.payable_fen,
-        steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen} for st in q.steps],
+        steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in q.steps],
         address=body.address.model_dump(),
         remark=body.remark,
         created_at=now,
@@ -151,8 +186,17 @@ async def create_order(
     )
     s.add(order)
     await s.flush()
-    for p, planned in zip(q.lines, plan.lines, strict=True):
-        if planned.take_sku_stock:
+    coupon = q.extra.get("coupon")
+    if coupon is not None:
+        # available → locked in this transaction: two orders racing for one coupon cannot both win.
+        await coupons.lock(s, coupon_id=coupon["id"], customer_id=customer_id, order_id=order.id)
+    goods = [p for p in q.lines if p.line.gift_of is None]
+    gifts = [p for p in q.lines if p.line.gift_of is not None]
+    for p, planned in [*zip(goods, plan.lines, strict=True), *((g, None) for g in gifts)]:
+        if planned is None:
+            # A full-gift line draws on the promotion's own gift stock, not the SKU's.
+            await promotions.reserve_gift(s, promotion_id=p.line.gift_of or 0, qty=p.line.qty, order_id=order.id)
+        elif planned.take_sku_stock:
             await catalog.take_stock(s, sku_id=p.line.sku_id, qty=p.line.qty)
         s.add(
             OrderLine(
@@ -160,7 +204,7 @@ async def create_order(
                 product_id=p.line.product_id,
                 sku_id=p.line.sku_id,
                 title=p.line.title,
-                sku_name=p.line.sku_name,
+                sku_name=(p.line.sku_name + ("（赠品）" if planned is None else ""))[:64],
                 image=images.get(p.line.sku_id),
                 unit_price_fen=p.line.unit_price_fen,
                 qty=p.line.qty,
@@ -168,7 +212,7 @@ async def create_order(
                 discount_fen=p.discount_fen,
                 shipping_fen=p.shipping_fen,
                 payable_fen=p.payable_fen,
-                sku_stock_taken=planned.take_sku_stock,
+                sku_stock_taken=planned is not None and planned.take_sku_stock,
             )
         )
     await s.flush()

@@ -65,6 +65,8 @@ PAGE_SIZE = 20
 
 ROLE_ZH = {"owner": "店主", "operator": "运营", "finance": "财务", "store_staff": "门店店员"}
 PERMISSION_ZH = {
+    "marketing": "营销工具",
+    "marketing.read": "查看营销",
     "catalog": "商品管理",
     "catalog.read": "查看商品",
     "orders": "订单发货",

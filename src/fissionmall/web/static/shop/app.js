@@ -449,8 +449,11 @@ function checkoutScreen(ctx) {
     return null;
   }
 
+  let couponId = null;
   api('/checkout/preview', { body: { items: state.items } }).then((q) => {
     if (!ctx.alive()) return;
+    // The preview picks the shopper's best coupon; the order is placed with exactly that one.
+    couponId = q.coupon ? q.coupon.id : null;
     put(linesBox, ...q.lines.map((ln) => h('div.line',
       img(ln.image, ln.title),
       h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
@@ -473,6 +476,7 @@ function checkoutScreen(ctx) {
     }
     localStorage.setItem(KEY_ADDRESS, JSON.stringify(address));
     const body = { items: state.items, address, remark: remark.value.trim() };
+    if (couponId) body.coupon_id = couponId;
     const bodyText = JSON.stringify(body);
     // One key per attempt: a retry of the very same request reuses it, so a lost reply never makes two orders.
     if (!state.attempt || state.attempt.body !== bodyText) state.attempt = { key: randomId('order-'), body: bodyText };

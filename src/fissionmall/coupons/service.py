@@ -1,0 +1,534 @@
+"""Coupons: templates, claims safe under concurrency, the lock → use → release/return lifecycle.
+
+Counts are never read-then-written: `issued = issued + 1 WHERE issued < total` guards the total, a
+conditional upsert on (template, customer) guards the per-user limit, and an order takes its coupon
+with `status = 'available' → 'locked'` in the order's own transaction. The outbox then moves it on:
+OrderPaid uses it, OrderCancelled releases it, a full refund returns it (per template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core import clock, jobs
+from fissionmall.core.db import is_postgres
+from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
+from fissionmall.coupons import rules
+from fissionmall.coupons.models import Coupon, CouponClaimCount, CouponTemplate
+from fissionmall.coupons.schemas import TemplateCreate, TemplateUpdate
+from fissionmall.pricing.rules import CartLine, CouponChoice, PricingContext, Quote, best_coupon, price
+
+# ---- templates -------------------------------------------------------------------------------------
+
+
+def _fields(data: dict[str, Any]) -> dict[str, Any]:
+    if "scope" in data:
+        data["scope_kind"] = data.pop("scope")
+    return data
+
+
+async def create_template(s: AsyncSession, *, data: TemplateCreate) -> CouponTemplate:
+    """Create a coupon template after checking it can work."""
+    values = _fields(data.model_dump())
+    rules.check_template(values)
+    now = clock.now()
+    t = CouponTemplate(**values, issued=0, used=0, created_at=now, updated_at=now)
+    s.add(t)
+    await s.flush()
+    return t
+
+
+async def get_template(s: AsyncSession, template_id: int) -> CouponTemplate:
+    t = await s.get(CouponTemplate, template_id, populate_existing=True)
+    if t is None:
+        raise not_found("coupon_template")
+    return t
+
+
+async def update_template(s: AsyncSession, *, template_id: int, data: TemplateUpdate) -> CouponTemplate:
+    """Edit a template (pause/resume is `status`); coupons already claimed keep their window."""
+    t = await get_template(s, template_id)
+    changes = _fields(data.model_dump(exclude_unset=True))
+    merged = {
+        c: getattr(t, c)
+        for c in (
+            "kind",
+            "amount_fen",
+            "percent_bp",
+            "threshold_fen",
+            "scope_kind",
+            "scope_ids",
+            "valid_from",
+            "valid_until",
+            "valid_days",
+            "claim_from",
+            "claim_until",
+        )
+    }
+    merged.update(changes)
+    if "valid_days" in changes and changes["valid_days"] is not None and "valid_until" not in changes:
+        merged["valid_until"] = merged["valid_from"] = None
+        changes["valid_until"] = changes["valid_from"] = None
+    if "valid_until" in changes and changes["valid_until"] is not None and "valid_days" not in changes:
+        merged["valid_days"] = changes["valid_days"] = None
+    rules.check_template(merged)
+    if changes.get("total") is not None and changes["total"] < t.issued:
+        raise Conflict("TOTAL_BELOW_ISSUED", f"{t.issued} are already issued", issued=t.issued)
+    for k, v in changes.items():
+        setattr(t, k, v)
+    t.updated_at = clock.now()
+    await s.flush()
+    return t
+
+
+async def delete_template(s: AsyncSession, *, template_id: int) -> None:
+    """Delete a template nobody holds yet; once issued, pause it instead."""
+    t = await get_template(s, template_id)
+    if t.issued:
+        raise Conflict("TEMPLATE_IN_USE", "coupons of this template were issued: pause it instead")
+    await s.execute(delete(CouponClaimCount).where(CouponClaimCount.template_id == t.id))
+    await s.delete(t)
+
+
+async def list_templates(
+    s: AsyncSession, *, before_id: int | None = None, limit: int = 20, status: str | None = None
+) -> tuple[list[CouponTemplate], str | None]:
+    q = select(CouponTemplate).order_by(CouponTemplate.id.desc()).limit(limit + 1)
+    if before_id:
+        q = q.where(CouponTemplate.id < before_id)
+    if status:
+        q = q.where(CouponTemplate.status == status)
+    rows = list((await s.scalars(q)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def usage(s: AsyncSession, template_id: int) -> dict[str, int]:
+    """Coupons of a template by status (the console's usage figures)."""
+    rows = await s.execute(
+        select(Coupon.status, func.count()).where(Coupon.template_id == template_id).group_by(Coupon.status)
+    )
+    return {st: int(n) for st, n in rows.all()}
+
+
+# ---- claims ----------------------------------------------------------------------------------------
+
+
+async def claimable(s: AsyncSession, *, customer_id: int | None) -> list[tuple[CouponTemplate, int]]:
+    """Templates shown in the coupon centre, with how many the caller holds."""
+    now = clock.now()
+    q = (
+        select(CouponTemplate)
+        .where(
+            CouponTemplate.status == "active",
+            CouponTemplate.issue_mode == "claim",
+            or_(CouponTemplate.claim_from.is_(None), CouponTemplate.claim_from <= now),
+            or_(CouponTemplate.claim_until.is_(None), CouponTemplate.claim_until > now),
+            or_(CouponTemplate.valid_until.is_(None), CouponTemplate.valid_until > now),
+        )
+        .order_by(CouponTemplate.id.desc())
+        .limit(100)
+    )
+    templates = list((await s.scalars(q)).all())
+    held: dict[int, int] = {}
+    if customer_id is not None and templates:
+        rows = await s.execute(
+            select(CouponClaimCount.template_id, CouponClaimCount.count).where(
+                CouponClaimCount.customer_id == customer_id,
+                CouponClaimCount.template_id.in_([t.id for t in templates]),
+            )
+        )
+        held = {tid: n for tid, n in rows.all()}
+    return [(t, held.get(t.id, 0)) for t in templates]
+
+
+async def _take_user_slot(s: AsyncSession, template_id: int, customer_id: int, limit: int) -> bool:
+    """count + 1 for (template, customer) if still under `limit`, as one statement."""
+    ins = (pg_insert if is_postgres(s) else sqlite_insert)(CouponClaimCount).values(
+        template_id=template_id, customer_id=customer_id, count=1
+    )
+    stmt = ins.on_conflict_do_update(
+        index_elements=["template_id", "customer_id"],
+        set_={"count": CouponClaimCount.count + 1},
+        where=CouponClaimCount.count < limit,
+    )
+    res = await s.execute(stmt)
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def grant(
+    s: AsyncSession,
+    *,
+    template_id: int,
+    customer_id: int,
+    source: str = "claim",
+    grant_key: str | None = None,
+) -> Coupon:
+    """Give one coupon of a template to a shopper, within the total and the per-user limit."""
+    now = clock.now()
+    t = await get_template(s, template_id)
+    if source == "claim":
+        refusal = rules.claim_refusal(t, now)
+        if refusal is not None:
+            raise Conflict(refusal, "this coupon cannot be claimed now")
+    elif t.status != "active":
+        raise Conflict("COUPON_NOT_CLAIMABLE", "this coupon template is paused")
+    if grant_key is not None and await s.scalar(select(Coupon.id).where(Coupon.grant_key == grant_key)):
+        raise Conflict("ALREADY_GRANTED", "this grant was made already")
+    if not await _take_user_slot(s, t.id, customer_id, t.per_user_limit):
+        raise Conflict("CLAIM_LIMIT_REACHED", f"at most {t.per_user_limit} per shopper", limit=t.per_user_limit)
+    res = await s.execute(
+        update(CouponTemplate)
+        .where(
+            CouponTemplate.id == t.id,
+            CouponTemplate.status == "active",
+            or_(CouponTemplate.total.is_(None), CouponTemplate.issued < CouponTemplate.total),
+        )
+        .values(issued=CouponTemplate.issued + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("COUPON_SOLD_OUT", "all coupons of this template are gone")
+    start, end = rules.window(valid_from=t.valid_from, valid_until=t.valid_until, valid_days=t.valid_days, now=now)
+    c = Coupon(
+        template_id=t.id,
+        customer_id=customer_id,
+        status="available",
+        source=source,
+        grant_key=grant_key,
+        valid_from=start,
+        valid_until=end,
+        claimed_at=now,
+    )
+    s.add(c)
+    await s.flush()
+    await jobs.schedule(s, "coupons.expire", {"coupon_id": c.id}, due_at=end, key=f"coupon-expire:{c.id}")
+    remind_at = end - timedelta(days=1)
+    if remind_at > now:
+        await jobs.schedule(s, "coupons.remind", {"coupon_id": c.id}, due_at=remind_at, key=f"coupon-remind:{c.id}")
+    await jobs.publish(
+        s, "CouponGranted", {"coupon_id": c.id, "template_id": t.id, "customer_id": customer_id, "source": source}
+    )
+    return c
+
+
+async def issue(
+    s: AsyncSession, *, template_id: int, customer_ids: Sequence[int], batch: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """An operator issues one coupon to each listed shopper; with `batch`, repeating it issues nothing new."""
+    from fissionmall.accounts.models import Customer
+
+    await get_template(s, template_id)
+    known = set((await s.scalars(select(Customer.id).where(Customer.id.in_(set(customer_ids))))).all())
+    issued, skipped = 0, []
+    for cid in sorted(set(customer_ids)):
+        if cid not in known:
+            skipped.append({"customer_id": cid, "code": "CUSTOMER_NOT_FOUND"})
+            continue
+        key = f"issue:{template_id}:{batch}:{cid}" if batch else None
+        try:
+            async with s.begin_nested():
+                await grant(s, template_id=template_id, customer_id=cid, source="operator", grant_key=key)
+            issued += 1
+        except AppError as exc:
+            skipped.append({"customer_id": cid, "code": exc.code})
+    return issued, skipped
+
+
+async def my_coupons(
+    s: AsyncSession, *, customer_id: int, status: str | None = None, before_id: int | None = None, limit: int = 20
+) -> tuple[list[tuple[Coupon, CouponTemplate]], str | None]:
+    q = (
+        select(Coupon, CouponTemplate)
+        .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
+        .where(Coupon.customer_id == customer_id)
+        .order_by(Coupon.id.desc())
+        .limit(limit + 1)
+    )
+    if status:
+        q = q.where(Coupon.status.in_(status.split(",")))
+    if before_id:
+        q = q.where(Coupon.id < before_id)
+    rows = [(c, t) for c, t in (await s.execute(q)).all()]
+    return rows[:limit], (str(rows[limit - 1][0].id) if len(rows) > limit else None)
+
+
+# ---- checkout ----------------------------------------------------------------------------------------
+
+
+def _coupon_dict(c: Coupon, t: CouponTemplate, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "template_id": t.id,
+        "name": t.name,
+        "headline": rules.headline(t),
+        "valid_until": c.valid_until,
+        **extra,
+    }
+
+
+async def _usable(s: AsyncSession, customer_id: int) -> list[tuple[Coupon, CouponTemplate]]:
+    now = clock.now()
+    rows = await s.execute(
+        select(Coupon, CouponTemplate)
+        .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
+        .where(Coupon.customer_id == customer_id, Coupon.status == "available", Coupon.valid_until > now)
+        .order_by(Coupon.valid_until, Coupon.id)  # the soonest to expire wins a tie
+        .limit(200)
+    )
+    return [(c, t) for c, t in rows.all()]
+
+
+async def _chosen(s: AsyncSession, coupon_id: int, customer_id: int | None) -> tuple[Coupon, CouponTemplate]:
+    row = (
+        await s.execute(
+            select(Coupon, CouponTemplate)
+            .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
+            .where(Coupon.id == coupon_id)
+        )
+    ).first()
+    # Someone else's coupon reads exactly like a missing one.
+    if row is None or (customer_id is not None and row[0].customer_id != customer_id):
+        raise NotFound("COUPON_NOT_FOUND", "no such coupon")
+    c, t = row
+    now = clock.now()
+    if c.status in ("locked", "used"):
+        raise Conflict("COUPON_USED", "this coupon is used or held by another order", coupon_status=c.status)
+    if c.status == "expired" or c.valid_until <= now:
+        raise Conflict("COUPON_EXPIRED", "this coupon has expired")
+    if c.valid_from > now:
+        raise Conflict("COUPON_NOT_STARTED", "this coupon is not valid yet")
+    return c, t
+
+
+async def apply(
+    s: AsyncSession,
+    *,
+    cart: Sequence[CartLine],
+    ctx: PricingContext,
+    customer_id: int | None,
+    coupon_id: int | None,
+    allows_coupons: bool = True,
+    pick_best: bool = False,
+    choose: bool = True,
+) -> tuple[Quote, dict[str, Any]]:
+    """Price a cart with the chosen coupon (refusing one that does not apply), or with the best one.
+
+    `pick_best` lists the shopper's coupons and, unless `choose` is False (the shopper chose none),
+    prices the best one in.
+
+    Returns the quote and what checkout shows about coupons: `coupon`, `coupons_available`,
+    `coupons_unavailable[{id, reason}]`.
+    """
+    info: dict[str, Any] = {"coupon": None, "coupons_available": [], "coupons_unavailable": []}
+    if coupon_id is not None:
+        if not allows_coupons:
+            raise AppError("COUPON_NOT_APPLICABLE", "this activity takes no coupon")
+        c, t = await _chosen(s, coupon_id, customer_id)
+        q = price(cart, replace(ctx, coupon=rules.spec(c.id, t)))
+        if q.coupon_refusal is not None:
+            code = "COUPON_BELOW_THRESHOLD" if q.coupon_refusal.startswith("还差") else "COUPON_NOT_APPLICABLE"
+            raise AppError(code, q.coupon_refusal, status=409 if code == "COUPON_BELOW_THRESHOLD" else 400)
+        info["coupon"] = _coupon_dict(c, t, discount_fen=q.coupon_fen)
+        if not pick_best:
+            return q, info
+        mine = await _usable(s, customer_id) if customer_id is not None else []
+        choice = best_coupon(cart, ctx, [rules.spec(x.id, xt) for x, xt in mine])
+        _lists(info, choice, mine)
+        return q, info
+    if customer_id is None or not pick_best:
+        return price(cart, ctx), info
+    mine = await _usable(s, customer_id)
+    if not allows_coupons:
+        info["coupons_unavailable"] = [_coupon_dict(c, t, reason="活动商品不可用券") for c, t in mine]
+        return price(cart, ctx), info
+    choice = best_coupon(cart, ctx, [rules.spec(c.id, t) for c, t in mine])
+    _lists(info, choice, mine)
+    if not choose:
+        return price(cart, ctx), info
+    if choice.chosen is not None:
+        c, t = next((c, t) for c, t in mine if c.id == choice.chosen.coupon_id)
+        info["coupon"] = _coupon_dict(c, t, discount_fen=choice.quote.coupon_fen)
+    return choice.quote, info
+
+
+def _lists(info: dict[str, Any], choice: CouponChoice, mine: list[tuple[Coupon, CouponTemplate]]) -> None:
+    by_id = {c.id: (c, t) for c, t in mine}
+    info["coupons_available"] = [
+        _coupon_dict(*by_id[sp.coupon_id], discount_fen=saving) for sp, saving in choice.usable
+    ]
+    info["coupons_unavailable"] = [_coupon_dict(*by_id[sp.coupon_id], reason=why) for sp, why in choice.unusable]
+
+
+async def lock(s: AsyncSession, *, coupon_id: int, customer_id: int, order_id: int) -> None:
+    """Take the coupon for an order, in the order's transaction: available → locked, or refuse."""
+    now = clock.now()
+    res = await s.execute(
+        update(Coupon)
+        .where(
+            Coupon.id == coupon_id,
+            Coupon.customer_id == customer_id,
+            Coupon.status == "available",
+            Coupon.valid_until > now,
+        )
+        .values(status="locked", order_id=order_id, locked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("COUPON_USED", "this coupon was just used by another order")
+
+
+def _back_to_available() -> Any:
+    # A coupon coming back after its window has closed comes back expired.
+    return case((Coupon.valid_until > clock.now(), "available"), else_="expired")
+
+
+async def release(s: AsyncSession, *, order_id: int) -> int:
+    """Give back the coupon an unpaid order held (the order was cancelled)."""
+    res = await s.execute(
+        update(Coupon)
+        .where(Coupon.order_id == order_id, Coupon.status == "locked")
+        .values(status=_back_to_available(), order_id=None, locked_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+async def consume(s: AsyncSession, *, order_id: int) -> int:
+    """The order was paid: its coupon is used."""
+    rows = list((await s.scalars(select(Coupon).where(Coupon.order_id == order_id, Coupon.status == "locked"))).all())
+    for c in rows:
+        res = await s.execute(
+            update(Coupon)
+            .where(Coupon.id == c.id, Coupon.status == "locked")
+            .values(status="used", used_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            await s.execute(
+                update(CouponTemplate)
+                .where(CouponTemplate.id == c.template_id)
+                .values(used=CouponTemplate.used + 1)
+                .execution_options(synchronize_session=False)
+            )
+    return len(rows)
+
+
+async def give_back(s: AsyncSession, *, order_id: int) -> int:
+    """A fully refunded order returns its used coupon, when its template says so."""
+    rows = list((await s.scalars(select(Coupon).where(Coupon.order_id == order_id, Coupon.status == "used"))).all())
+    n = 0
+    for c in rows:
+        t = await get_template(s, c.template_id)
+        if not t.return_on_refund:
+            continue
+        res = await s.execute(
+            update(Coupon)
+            .where(Coupon.id == c.id, Coupon.status == "used")
+            .values(status=_back_to_available(), order_id=None, used_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            n += 1
+            await s.execute(
+                update(CouponTemplate)
+                .where(CouponTemplate.id == t.id, CouponTemplate.used > 0)
+                .values(used=CouponTemplate.used - 1)
+                .execution_options(synchronize_session=False)
+            )
+    return n
+
+
+async def coupon_of_order(s: AsyncSession, order_id: int) -> Coupon | None:
+    return await s.scalar(select(Coupon).where(Coupon.order_id == order_id))
+
+
+# ---- events and timers ---------------------------------------------------------------------------------
+
+
+@jobs.on("OrderPaid", "coupons.consume")
+async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
+    await consume(s, order_id=job.payload["order_id"])
+
+
+@jobs.on("OrderCancelled", "coupons.release")
+async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
+    await release(s, order_id=job.payload["order_id"])
+
+
+@jobs.on("OrderRefunded", "coupons.return_on_refund")
+async def _on_refunded(s: AsyncSession, job: jobs.Job) -> None:
+    from fissionmall.orders import service as orders
+
+    order = await orders.get_order(s, order_id=job.payload["order_id"])
+    if order.paid_fen and order.refunded_fen >= order.paid_fen:
+        await give_back(s, order_id=order.id)
+
+
+@jobs.on("CustomerRegistered", "coupons.new_user_pack")
+async def _on_registered(s: AsyncSession, job: jobs.Job) -> None:
+    """新人礼包: every active new-user template, once per shopper (the grant key makes it once)."""
+    customer_id = job.payload["customer_id"]
+    templates = (
+        await s.scalars(
+            select(CouponTemplate)
+            .where(CouponTemplate.issue_mode == "new_user", CouponTemplate.status == "active")
+            .order_by(CouponTemplate.id)
+        )
+    ).all()
+    for t in templates:
+        for n in range(t.per_user_limit):
+            try:
+                async with s.begin_nested():
+                    await grant(
+                        s,
+                        template_id=t.id,
+                        customer_id=customer_id,
+                        source="new_user",
+                        grant_key=f"new_user:{t.id}:{customer_id}:{n}",
+                    )
+            except AppError:
+                pass  # sold out, already granted: the pack gives what it still can
+
+
+@jobs.handler("coupons.expire")
+async def _expire(s: AsyncSession, job: jobs.Job) -> None:
+    res = await s.execute(
+        update(Coupon)
+        .where(Coupon.id == job.payload["coupon_id"], Coupon.status == "available", Coupon.valid_until <= clock.now())
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount == 1:  # type: ignore[attr-defined]
+        c = await s.get(Coupon, job.payload["coupon_id"])
+        assert c is not None
+        await jobs.publish(s, "CouponExpired", {"coupon_id": c.id, "customer_id": c.customer_id})
+
+
+@jobs.handler("coupons.remind")
+async def _remind(s: AsyncSession, job: jobs.Job) -> None:
+    c = await s.get(Coupon, job.payload["coupon_id"])
+    if c is None or c.status != "available":
+        return
+    t = await get_template(s, c.template_id)
+    await jobs.publish(
+        s,
+        "CouponExpiring",
+        {
+            "coupon_id": c.id,
+            "customer_id": c.customer_id,
+            "template_id": t.id,
+            "name": t.name,
+            "valid_until": c.valid_until.isoformat(),
+        },
+    )
+
+
+__all__ = ["and_"]

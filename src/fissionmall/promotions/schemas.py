@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, Fen
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
+Small = Annotated[int, Field(strict=True, ge=1, le=9999)]
+
+
+class ReductionTierIn(ApiModel):
+    threshold: Annotated[int, Field(strict=True, ge=1, le=10_000_000_000)]  # fen, or items when basis=count
+    amount_fen: Fen = 0
+    percent_bp: Bp = 0  # off: 1000 = 9折
+
+
+class PriceTierIn(ApiModel):
+    min_qty: Small
+    unit_price_fen: Fen
+
+
+class SkuDiscountIn(ApiModel):
+    sku_id: Id
+    price_fen: Fen | None = None
+    percent_bp: Bp | None = None  # off
+
+
+class PromotionCreate(ApiModel):
+    kind: Literal["full_reduction", "gift", "free_shipping", "limited_discount", "tiered_price"]
+    name: Name
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    status: Literal["active", "paused"] = "active"
+    scope: Literal["all", "products", "categories"] = "all"
+    scope_ids: Annotated[list[Id], Field(max_length=500)] = []
+    scope_exclude: bool = False
+    basis: Literal["amount", "count"] = "amount"
+    tiers: Annotated[list[ReductionTierIn], Field(max_length=10)] = []
+    price_tiers: Annotated[list[PriceTierIn], Field(max_length=10)] = []
+    items: Annotated[list[SkuDiscountIn], Field(max_length=200)] = []
+    sku_id: Id | None = None
+    threshold: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)] = 0
+    gift_sku_id: Id | None = None
+    gift_qty: Small = 1
+    gift_stock: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
+
+
+class PromotionUpdate(ApiModel):
+    name: Name | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    status: Literal["active", "paused"] | None = None
+    scope: Literal["all", "products", "categories"] | None = None
+    scope_ids: Annotated[list[Id], Field(max_length=500)] | None = None
+    scope_exclude: bool | None = None
+    basis: Literal["amount", "count"] | None = None
+    tiers: Annotated[list[ReductionTierIn], Field(max_length=10)] | None = None
+    price_tiers: Annotated[list[PriceTierIn], Field(max_length=10)] | None = None
+    items: Annotated[list[SkuDiscountIn], Field(max_length=200)] | None = None
+    sku_id: Id | None = None
+    threshold: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)] | None = None
+    gift_sku_id: Id | None = None
+    gift_qty: Small | None = None
+    gift_stock: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
+
+
+class PromotionOut(ApiModel):
+    id: int
+    kind: str
+    name: str
+    label: str
+    status: str
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
+    scope: str
+    scope_ids: list[int]
+    scope_exclude: bool
+    basis: str
+    tiers: list[dict[str, int]]
+    price_tiers: list[dict[str, int]]
+    items: list[dict[str, int | None]]
+    sku_id: int | None
+    threshold: int
+    gift_sku_id: int | None
+    gift_qty: int
+    gift_stock: int | None
+    gift_given: int
+    used_orders: int
+    discount_fen: int
+    created_at: ApiDateTime
+
+
+class PromotionBadge(ApiModel):
+    """What the shop shows on a product: '满100减20', '限时8折', '3件起每件40元'."""
+
+    id: int
+    kind: str
+    label: str
+    ends_at: ApiDateTime

@@ -1,0 +1,205 @@
+"""Promotions: CRUD, the live rules for a checkout, gift stock, usage figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog import service as catalog
+from fissionmall.core import clock, jobs
+from fissionmall.core.errors import AppError, Conflict, not_found
+from fissionmall.pricing.rules import CartLine, PricingContext
+from fissionmall.promotions import rules
+from fissionmall.promotions.models import GiftReservation, Promotion, PromotionUse
+from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
+
+
+def _values(data: dict[str, Any]) -> dict[str, Any]:
+    if "scope" in data:
+        data["scope_kind"] = data.pop("scope")
+    price_tiers = data.pop("price_tiers", None)
+    if data.get("kind") == "tiered_price" and price_tiers is not None:
+        data["tiers"] = price_tiers
+    return data
+
+
+async def _check_skus(s: AsyncSession, p: dict[str, Any]) -> None:
+    wanted = {i["sku_id"] for i in p.get("items") or []}
+    for k in ("sku_id", "gift_sku_id"):
+        if p.get(k):
+            wanted.add(p[k])
+    if not wanted:
+        return
+    found = await catalog.skus_for_sale(s, sorted(wanted))
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise AppError("SKU_NOT_FOUND", f"SKU {missing[0]} is not for sale", status=404, sku_id=missing[0])
+
+
+async def create(s: AsyncSession, *, data: PromotionCreate) -> Promotion:
+    """Create a promotion after checking its rule makes sense."""
+    values = _values(data.model_dump())
+    rules.check(values)
+    await _check_skus(s, values)
+    now = clock.now()
+    p = Promotion(**values, gift_given=0, used_orders=0, discount_fen=0, created_at=now, updated_at=now)
+    s.add(p)
+    await s.flush()
+    return p
+
+
+async def get(s: AsyncSession, promotion_id: int) -> Promotion:
+    p = await s.get(Promotion, promotion_id, populate_existing=True)
+    if p is None:
+        raise not_found("promotion")
+    return p
+
+
+async def update_promotion(s: AsyncSession, *, promotion_id: int, data: PromotionUpdate) -> Promotion:
+    """Edit a promotion (pause/resume is `status`)."""
+    p = await get(s, promotion_id)
+    changes = data.model_dump(exclude_unset=True)
+    changes = _values({"kind": p.kind, **changes})
+    changes.pop("kind")
+    changes.pop("price_tiers", None)
+    merged = {c.name: getattr(p, c.name) for c in Promotion.__table__.columns}
+    merged.update(changes)
+    rules.check(merged)
+    await _check_skus(s, merged)
+    if merged.get("gift_stock") is not None and merged["gift_stock"] < p.gift_given:
+        raise Conflict("GIFT_STOCK_BELOW_GIVEN", f"{p.gift_given} gifts are already given", given=p.gift_given)
+    for k, v in changes.items():
+        setattr(p, k, v)
+    p.updated_at = clock.now()
+    await s.flush()
+    return p
+
+
+async def delete(s: AsyncSession, *, promotion_id: int) -> None:
+    p = await get(s, promotion_id)
+    if p.used_orders or p.gift_given:
+        raise Conflict("PROMOTION_IN_USE", "orders used this promotion: pause it instead")
+    await s.delete(p)
+
+
+async def list_promotions(
+    s: AsyncSession, *, kind: str | None = None, before_id: int | None = None, limit: int = 20
+) -> tuple[list[Promotion], str | None]:
+    q = select(Promotion).order_by(Promotion.id.desc()).limit(limit + 1)
+    if kind:
+        q = q.where(Promotion.kind == kind)
+    if before_id:
+        q = q.where(Promotion.id < before_id)
+    rows = list((await s.scalars(q)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def live(s: AsyncSession) -> list[Promotion]:
+    """Promotions running now."""
+    now = clock.now()
+    q = (
+        select(Promotion)
+        .where(Promotion.status == "active", Promotion.starts_at <= now, Promotion.ends_at > now)
+        .order_by(Promotion.id)
+    )
+    return list((await s.scalars(q)).all())
+
+
+async def context(s: AsyncSession, *, base: PricingContext) -> PricingContext:
+    """`base` with the live promotions' rules filled in."""
+    from dataclasses import replace
+
+    promos = await live(s)
+    if not promos:
+        return base
+    gift_ids = sorted({p.gift_sku_id for p in promos if p.kind == "gift" and p.gift_sku_id})
+    gifts: dict[int, CartLine] = {}
+    if gift_ids:
+        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids)).items():
+            gifts[sku_id] = CartLine(
+                sku_id=sku.id,
+                product_id=prod.id,
+                category_id=prod.category_id,
+                title=prod.title,
+                sku_name=sku.name,
+                unit_price_fen=sku.price_fen,
+                qty=1,
+            )
+    return replace(base, **rules.to_context_parts(promos, gifts))  # type: ignore[arg-type]
+
+
+async def badges(
+    s: AsyncSession, *, product_id: int, category_id: int | None, sku_ids: Sequence[int]
+) -> list[Promotion]:
+    """The live promotions a product page shows."""
+    return [p for p in await live(s) if rules.covers_product(p, product_id, category_id, set(sku_ids))]
+
+
+async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id: int) -> None:
+    """Take gift units from the promotion's own stock for an order, atomically."""
+    res = await s.execute(
+        update(Promotion)
+        .where(
+            Promotion.id == promotion_id,
+            (Promotion.gift_stock.is_(None)) | (Promotion.gift_stock - Promotion.gift_given >= qty),
+        )
+        .values(gift_given=Promotion.gift_given + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("GIFT_OUT_OF_STOCK", "the gift just ran out; check out again to see the new price")
+    s.add(GiftReservation(order_id=order_id, promotion_id=promotion_id, qty=qty, status="held"))
+
+
+async def release_gifts(s: AsyncSession, *, order_id: int) -> None:
+    held = (await s.scalars(select(GiftReservation).where(GiftReservation.order_id == order_id))).all()
+    for r in held:
+        res = await s.execute(
+            update(GiftReservation)
+            .where(GiftReservation.id == r.id, GiftReservation.status == "held")
+            .values(status="released")
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            await s.execute(
+                update(Promotion)
+                .where(Promotion.id == r.promotion_id)
+                .values(gift_given=Promotion.gift_given - r.qty)
+                .execution_options(synchronize_session=False)
+            )
+
+
+@jobs.on("OrderCancelled", "promotions.release_gifts")
+async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
+    await release_gifts(s, order_id=job.payload["order_id"])
+
+
+@jobs.on("OrderPaid", "promotions.count_usage")
+async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
+    """Usage figures: each paid order counts once per promotion that priced it."""
+    from fissionmall.orders import service as orders
+
+    order = await orders.get_order(s, order_id=job.payload["order_id"])
+    per: dict[int, int] = {}
+    for st in order.steps or []:
+        ref = str(st.get("ref", ""))
+        if ref.startswith("promotion:"):
+            pid = int(ref.split(":", 1)[1])
+            per[pid] = per.get(pid, 0) - int(st.get("amount_fen", 0))
+    for pid, cut in sorted(per.items()):
+        try:
+            async with s.begin_nested():
+                s.add(PromotionUse(order_id=order.id, promotion_id=pid, discount_fen=cut))
+                await s.flush()
+        except IntegrityError:
+            continue
+        await s.execute(
+            update(Promotion)
+            .where(Promotion.id == pid)
+            .values(used_orders=Promotion.used_orders + 1, discount_fen=Promotion.discount_fen + cut)
+            .execution_options(synchronize_session=False)
+        )
