@@ -60,6 +60,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.groupbuy
 	$(BIN)/python -m bench.pricing
+	$(BIN)/python -m bench.distribution
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -79,8 +79,11 @@ async def wechat_login(body: WechatLoginIn, request: Request, settings: Settings
 @router.get("/me", response_model=MeOut)
 async def me(caller: CurrentCustomer, db: DbDep) -> MeOut:
     """The shopper's profile. Points, wallet and membership fill in as those issues land."""
+    from fissionmall.distribution.service import is_distributor
+
     async with db.read() as s:
         c = await service.get_customer(s, caller.id)
+        distributor = await is_distributor(s, caller.id)
     assert c is not None
     return MeOut(
         id=c.id,
@@ -89,7 +92,7 @@ async def me(caller: CurrentCustomer, db: DbDep) -> MeOut:
         level=c.level,
         points=0,
         wallet_fen=0,
-        is_distributor=False,
+        is_distributor=distributor,
         paid_member_until=None,
     )
 

@@ -35,6 +35,9 @@ async def login_customer(
                     s.add(c)
                     await s.flush()
                     await jobs.publish(s, "CustomerRegistered", {"customer_id": c.id, "ref": ref})
+                elif ref:
+                    # A returning shopper who came through a share link: the distribution tool may bind them.
+                    await jobs.publish(s, "CustomerLoggedIn", {"customer_id": c.id, "ref": ref})
                 if c.is_blocked:
                     raise AppError("ACCOUNT_BLOCKED", "this account is blocked", status=403)
                 c.last_login_at, c.last_ip, c.last_device_id = now, ip, device_id or c.last_device_id

@@ -67,6 +67,8 @@ ROLE_ZH = {"owner": "店主", "operator": "运营", "finance": "财务", "store_
 PERMISSION_ZH = {
     "marketing": "营销工具",
     "marketing.read": "查看营销",
+    "withdrawals": "提现审核",
+    "withdrawals.read": "查看提现",
     "catalog": "商品管理",
     "catalog.read": "查看商品",
     "orders": "订单发货",

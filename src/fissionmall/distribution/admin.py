@@ -1,0 +1,257 @@
+"""Console pages for distribution: settings, distributors (approval, ranking, drill-down), withdrawals."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import IdPath, parse_cursor
+from fissionmall.distribution import service
+from fissionmall.distribution.models import Distributor
+from fissionmall.distribution.schemas import ConfigIn
+from fissionmall.web.admin import Console, console, render
+
+router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
+NAV = [
+    ("distribution", "分销", "/admin/distribution", "marketing.read"),
+    ("distribution-withdrawals", "佣金提现", "/admin/distribution/withdrawals", "withdrawals.read"),
+]
+
+Read = Annotated[Console, Depends(console("marketing.read"))]
+Write = Annotated[Console, Depends(console("marketing"))]
+WdRead = Annotated[Console, Depends(console("withdrawals.read"))]
+WdWrite = Annotated[Console, Depends(console("withdrawals"))]
+
+DISTRIBUTOR_STATUS_ZH = {"pending": "待审核", "approved": "已通过", "rejected": "已拒绝", "disabled": "已停用"}
+WITHDRAWAL_STATUS_ZH = {
+    "pending": "待审核",
+    "paying": "打款中",
+    "paid": "已到账",
+    "failed": "打款失败（已退回）",
+    "rejected": "已拒绝（已退回）",
+}
+KIND_ZH = {
+    "accrue": "订单佣金（冻结）",
+    "mature_out": "结算解冻",
+    "mature_in": "结算入账",
+    "reverse": "退款扣回",
+    "void": "订单作废",
+    "withdraw_hold": "提现冻结",
+    "withdraw_paid": "提现到账",
+    "withdraw_return": "提现退回",
+}
+BIND_MODE_ZH = {"first": "首次绑定有效", "registration_only": "仅注册时绑定", "latest": "以最新链接为准"}
+APPROVAL_ZH = {"auto": "自动通过", "manual": "人工审核", "everyone": "人人分销"}
+ERROR_ZH = {
+    "LEVELS_NOT_ALLOWED": "最多两级分销：三级及以上涉嫌传销，系统不允许",
+    "RATE_ABOVE_CAP": "一级与二级佣金比例之和不能超过单笔订单佣金上限",
+    "CAP_TOO_HIGH": "单笔订单佣金上限不能超过 30%",
+    "WITHDRAWAL_STATE_INVALID": "该提现单状态已变化，请刷新页面",
+    "DISTRIBUTOR_STATE_INVALID": "该分销员状态已变化，请刷新页面",
+}
+VOCAB: dict[str, Any] = {
+    "DISTRIBUTOR_STATUS_ZH": DISTRIBUTOR_STATUS_ZH,
+    "WITHDRAWAL_STATUS_ZH": WITHDRAWAL_STATUS_ZH,
+    "KIND_ZH": KIND_ZH,
+    "BIND_MODE_ZH": BIND_MODE_ZH,
+    "APPROVAL_ZH": APPROVAL_ZH,
+}
+
+
+def _err(exc: AppError) -> str:
+    return ERROR_ZH.get(exc.code) or f"{exc.message}（{exc.code}）"
+
+
+def _back(path: str, **params: str) -> RedirectResponse:
+    return RedirectResponse(path + (f"?{urlencode(params)}" if params else ""), status_code=303)
+
+
+async def _config_page(
+    ctx: Console, *, cfg: dict[str, Any] | None = None, error: str = "", status: int = 200
+) -> Response:
+    async with ctx.db.read() as s:
+        current = (await service.get_config(s)).model_dump(mode="json")
+        by_gmv = await service.ranking(s, by="gmv", limit=10)
+        by_commission = await service.ranking(s, by="commission", limit=10)
+    cfg = cfg or current
+    return render(
+        ctx,
+        "distribution/index.html",
+        status_code=status,
+        active="distribution",
+        cfg=cfg,
+        advanced=json.dumps(
+            {"overrides": cfg.get("overrides", []), "source_rates": cfg.get("source_rates", {})},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        error=error,
+        notice="设置已保存" if ctx.request.query_params.get("ok") else "",
+        by_gmv=by_gmv,
+        by_commission=by_commission,
+        **VOCAB,
+    )
+
+
+@router.get("")
+async def index(ctx: Read) -> Response:
+    return await _config_page(ctx)
+
+
+def _int(form: Any, name: str) -> Any:
+    raw = str(form.get(name) or "").strip()
+    try:
+        return int(raw)
+    except ValueError:
+        return raw  # the schema refuses it with a clear message
+
+
+@router.post("/config")
+async def save_config(ctx: Write) -> Response:
+    form = await ctx.request.form()
+    data: dict[str, Any] = {
+        "enabled": form.get("enabled") == "on",
+        "self_purchase_commission": form.get("self_purchase_commission") == "on",
+        "bind_mode": form.get("bind_mode"),
+        "approval": form.get("approval"),
+    }
+    for name in (
+        "levels",
+        "level1_rate_bp",
+        "level2_rate_bp",
+        "cap_bp",
+        "frozen_days",
+        "binding_expiry_days",
+        "min_withdraw_fen",
+        "withdraw_fee_bp",
+    ):
+        data[name] = _int(form, name)
+    try:
+        advanced = json.loads(str(form.get("advanced") or "{}"))
+        if not isinstance(advanced, dict):
+            raise ValueError("not an object")
+        data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
+        cfg = ConfigIn.model_validate(data)
+    except AppError as exc:
+        return await _config_page(ctx, cfg=data, error=_err(exc), status=400)
+    except (ValueError, ValidationError) as exc:
+        return await _config_page(ctx, cfg=data, error=f"设置有误：{str(exc)[:300]}", status=400)
+    async with ctx.db.tx() as s:
+        await service.save_config(s, data=cfg, admin_id=ctx.admin.id)
+    return _back("/admin/distribution", ok="1")
+
+
+@router.get("/distributors")
+async def distributors(ctx: Read, status: str = "", cursor: str = "") -> Response:
+    status = status if status in DISTRIBUTOR_STATUS_ZH else ""
+    try:
+        before = parse_cursor(cursor)
+    except AppError:
+        before = None
+    async with ctx.db.read() as s:
+        rows, nxt = await service.list_distributors(s, status=status or None, before_id=before, limit=20)
+    return render(
+        ctx,
+        "distribution/distributors.html",
+        active="distribution",
+        rows=rows,
+        status=status,
+        next_url=f"/admin/distribution/distributors?{urlencode({'status': status, 'cursor': nxt})}" if nxt else None,
+        notice=ctx.request.query_params.get("ok", ""),
+        **VOCAB,
+    )
+
+
+@router.post("/distributors/{distributor_id}/decide")
+async def decide(ctx: Write, distributor_id: IdPath) -> Response:
+    form = await ctx.request.form()
+    try:
+        async with ctx.db.tx() as s:
+            await service.decide_distributor(
+                s, distributor_id=distributor_id, approve=form.get("approve") == "1", admin_id=ctx.admin.id
+            )
+    except AppError as exc:
+        return _back("/admin/distribution/distributors", ok=_err(exc))
+    return _back("/admin/distribution/distributors", ok="已处理")
+
+
+@router.get("/distributors/{distributor_id}")
+async def detail(ctx: Read, distributor_id: IdPath) -> Response:
+    async with ctx.db.read() as s:
+        d = await s.get(Distributor, distributor_id)
+        if d is None:
+            return render(
+                ctx, "message.html", status_code=404, title="找不到分销员", message="分销员不存在", level="error"
+            )
+        summary = await service.distributor_summary(s, d)
+        bal = await service.balances(s, d.customer_id)
+        l1, l2 = await service.team_sizes(s, d.customer_id)
+        statements = await service.statements_of(s, d.customer_id)
+        entries, _ = await service.ledger(s, customer_id=d.customer_id, before_id=None, limit=50)
+        wds, _ = await service.list_withdrawals(s, customer_id=d.customer_id, limit=20)
+    return render(
+        ctx,
+        "distribution/detail.html",
+        active="distribution",
+        d=summary,
+        bal=bal,
+        l1=l1,
+        l2=l2,
+        statements=statements,
+        entries=entries,
+        withdrawals=wds,
+        **VOCAB,
+    )
+
+
+@router.get("/withdrawals")
+async def withdrawals(ctx: WdRead, status: str = "pending", cursor: str = "") -> Response:
+    status = status if status in WITHDRAWAL_STATUS_ZH or status == "all" else "pending"
+    try:
+        before = parse_cursor(cursor)
+    except AppError:
+        before = None
+    async with ctx.db.read() as s:
+        rows, nxt = await service.list_withdrawals(
+            s, status=None if status == "all" else status, before_id=before, limit=20
+        )
+        names = {w.distributor_customer_id: await service._nickname(s, w.distributor_customer_id) for w in rows}
+    return render(
+        ctx,
+        "distribution/withdrawals.html",
+        active="distribution-withdrawals",
+        rows=rows,
+        names=names,
+        status=status,
+        next_url=f"/admin/distribution/withdrawals?{urlencode({'status': status, 'cursor': nxt})}" if nxt else None,
+        notice=ctx.request.query_params.get("ok", ""),
+        **VOCAB,
+    )
+
+
+@router.post("/withdrawals/{withdrawal_id}/approve")
+async def approve(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
+    try:
+        async with ctx.db.tx() as s:
+            await service.approve_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id)
+    except AppError as exc:
+        return _back("/admin/distribution/withdrawals", ok=_err(exc))
+    return _back("/admin/distribution/withdrawals", ok="已同意，正在打款", status="all")
+
+
+@router.post("/withdrawals/{withdrawal_id}/reject")
+async def reject(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
+    form = await ctx.request.form()
+    reason = str(form.get("reason") or "").strip()[:200] or "不符合提现要求"
+    try:
+        async with ctx.db.tx() as s:
+            await service.reject_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id, reason=reason)
+    except AppError as exc:
+        return _back("/admin/distribution/withdrawals", ok=_err(exc))
+    return _back("/admin/distribution/withdrawals", ok="已拒绝，金额已退回分销员")

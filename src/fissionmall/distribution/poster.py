@@ -1,0 +1,118 @@
+"""Share images: a QR code (qrcode) and a poster (Pillow) with the product picture, price, text and the QR.
+
+Rendering is CPU work, so the service runs it in a thread. Files are cached under var_dir by a hash of
+everything drawn on them, so a price or picture change makes a new poster and an unchanged one is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from fissionmall.core.money import yuan
+
+FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+W, H = 750, 1200
+
+
+@dataclass(frozen=True)
+class PosterSpec:
+    share_url: str
+    title: str
+    price_fen: int | None
+    image_path: pathlib.Path | None
+    inviter: str
+    text: str = "长按识别二维码，立即购买"
+
+    def digest(self) -> str:
+        mtime = self.image_path.stat().st_mtime_ns if self.image_path and self.image_path.is_file() else 0
+        raw = f"{self.share_url}|{self.title}|{self.price_fen}|{self.image_path}|{mtime}|{self.inviter}|{self.text}|v1"
+        return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+@lru_cache(maxsize=16)
+def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for candidate in FONT_CANDIDATES:
+        path = pathlib.Path(candidate)
+        if path.is_file():
+            try:
+                return ImageFont.truetype(str(path), px, index=2 if path.name.startswith("NotoSansCJK") else 0)
+            except OSError:
+                continue
+    return ImageFont.load_default()
+
+
+def qr_image(data: str, box: int = 10) -> Image.Image:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box, border=2)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+
+
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> list[str]:
+    lines, cur = [], ""
+    for ch in text:
+        if draw.textlength(cur + ch, font=font) > width and cur:
+            lines.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        lines.append(cur)
+    return lines[:2]
+
+
+def render_poster(spec: PosterSpec) -> Image.Image:
+    img = Image.new("RGB", (W, H), "white")
+    draw = ImageDraw.Draw(img)
+    if spec.image_path and spec.image_path.is_file():
+        with Image.open(spec.image_path) as raw:
+            pic = raw.convert("RGB")
+            side = min(pic.size)
+            left, top = (pic.width - side) // 2, (pic.height - side) // 2
+            img.paste(pic.crop((left, top, left + side, top + side)).resize((W, W)), (0, 0))
+    else:
+        draw.rectangle((0, 0, W, W), fill=(255, 236, 230))
+        draw.text((W // 2, W // 2), "裂变商城", fill=(230, 80, 60), font=_font(64), anchor="mm")
+    y = W + 30
+    for line in _wrap(draw, spec.title, _font(36), W - 60):
+        draw.text((30, y), line, fill=(30, 30, 30), font=_font(36))
+        y += 50
+    if spec.price_fen is not None:
+        draw.text((30, y + 10), "¥" + yuan(spec.price_fen), fill=(230, 40, 40), font=_font(56))
+    qr = qr_image(spec.share_url, box=6).resize((220, 220))
+    img.paste(qr, (W - 250, H - 250))
+    draw.text((30, H - 180), f"{spec.inviter} 为你推荐", fill=(90, 90, 90), font=_font(30))
+    draw.text((30, H - 130), spec.text, fill=(150, 150, 150), font=_font(28))
+    return img
+
+
+def ensure_files(spec: PosterSpec, folder: pathlib.Path) -> tuple[str, str]:
+    """Write (or reuse) the QR and poster PNGs; returns their file names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = spec.digest()
+    qr_name, poster_name = f"{key}-qr.png", f"{key}-poster.png"
+    if not (folder / qr_name).is_file():
+        _atomic_save(qr_image(spec.share_url), folder / qr_name)
+    if not (folder / poster_name).is_file():
+        _atomic_save(render_poster(spec), folder / poster_name)
+    return qr_name, poster_name
+
+
+def _atomic_save(img: Image.Image, path: pathlib.Path) -> None:
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    img.save(tmp, format="PNG", optimize=True)
+    tmp.replace(path)

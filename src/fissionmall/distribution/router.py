@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import StringConstraints
+
+from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.core.errors import NotFound, TooMany
+from fissionmall.core.idempotency import run_once
+from fissionmall.core.kv import get_kv
+from fissionmall.core.schemas import ApiModel, IdPath, Page, page_limit, parse_cursor
+from fissionmall.core.security import client_ip
+from fissionmall.distribution import service
+from fissionmall.distribution.schemas import (
+    ApplyOut,
+    BindIn,
+    BindOut,
+    CommissionOut,
+    ConfigIn,
+    ConfigOut,
+    DistributorOut,
+    MeOut,
+    RankRow,
+    ShareOut,
+    VisitIn,
+    WithdrawalOut,
+    WithdrawIn,
+)
+from fissionmall.settings import Settings
+
+router = APIRouter(prefix="/distribution", tags=["distribution"])
+admin_router = APIRouter(tags=["admin: distribution"])
+
+MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
+MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
+WithdrawalsRead = Annotated[Admin, Depends(require("withdrawals.read"))]
+WithdrawalsWrite = Annotated[Admin, Depends(require("withdrawals"))]
+Limit = Annotated[int | None, Query(ge=1, le=100)]
+MEDIA_NAME = re.compile(r"^[0-9a-f]{24}-(qr|poster)\.png$")
+
+
+@router.post("/apply", response_model=ApplyOut)
+async def apply(caller: CurrentCustomer, db: DbDep) -> ApplyOut:
+    """Become a distributor (approved at once, or queued for an operator by the shop's setting)."""
+    async with db.tx() as s:
+        d = await service.apply(s, customer_id=caller.id)
+    return ApplyOut(status=d.status, share_code=d.share_code if d.status == "approved" else None)
+
+
+@router.post("/bind", response_model=BindOut)
+async def bind(body: BindIn, caller: CurrentCustomer, db: DbDep) -> BindOut:
+    """Bind to the distributor whose share link or code the shopper opened (by the shop's bind mode)."""
+    async with db.tx() as s:
+        r = await service.bind(s, customer_id=caller.id, ref=body.ref, origin="share_link")
+        nick = await service._nickname(s, r.distributor_customer_id) if r.distributor_customer_id else None
+    return BindOut(status=r.status, distributor_nickname=nick)  # type: ignore[arg-type]
+
+
+@router.post("/visits", status_code=204)
+async def visit(body: VisitIn, request: Request, db: DbDep, settings: SettingsDep) -> None:
+    """A share page was opened (anonymous allowed): counted for the distributor."""
+    ip = client_ip(request, settings.trusted_proxies)
+    if not await get_kv().allow(f"distribution-visit:{ip}", limit=120, window_seconds=60):
+        raise TooMany("RATE_LIMITED", "too many visits from this address")
+    async with db.tx() as s:
+        await service.record_visit(s, ref=body.ref, product_id=body.product_id, visitor_id=None, ip=ip)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+    """Distributor centre: balances, team sizes, orders brought."""
+    async with db.tx() as s:
+        return await service.me(s, customer_id=caller.id)
+
+
+@router.get("/commissions", response_model=Page[CommissionOut])
+async def commissions(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: str | None = None) -> Any:
+    """The commission ledger, newest first."""
+    async with db.read() as s:
+        rows, nxt = await service.ledger(
+            s, customer_id=caller.id, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+    return {"items": rows, "next_cursor": nxt}
+
+
+@router.get("/share", response_model=ShareOut)
+async def share(
+    request: Request,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> dict[str, str]:
+    """Share link, QR code and poster for a product (or the shop) with the distributor's code."""
+    async with db.tx() as s:
+        # Dev with the default base URL: link back to whatever host served this request (local demos).
+        dev_default = settings.dev and settings.base_url == Settings.model_fields["base_url"].default
+        base = str(request.base_url) if dev_default else None
+        return await service.share(s, customer_id=caller.id, product_id=product_id, settings=settings, base_url=base)
+
+
+@router.get("/media/{name}", include_in_schema=False)
+async def media(name: str, settings: SettingsDep) -> FileResponse:
+    if not MEDIA_NAME.match(name):
+        raise NotFound("NOT_FOUND", "not found")
+    path = service.share_folder(settings) / name
+    if not path.is_file():
+        raise NotFound("NOT_FOUND", "not found")
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.post("/withdrawals", response_model=WithdrawalOut, status_code=201)
+async def withdraw(
+    body: WithdrawIn,
+    caller: CurrentCustomer,
+    db: DbDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Withdraw from the available balance; an operator approves, then it is transferred."""
+
+    async def work(s: Any) -> dict[str, Any]:
+        w = await service.request_withdrawal(s, customer_id=caller.id, amount_fen=body.amount_fen)
+        return WithdrawalOut.model_validate(w).model_dump(mode="json")
+
+    return await run_once(
+        db, scope="distribution-withdraw", owner=str(caller.id), key=idempotency_key, body=body.model_dump(), work=work
+    )
+
+
+@router.get("/withdrawals", response_model=Page[WithdrawalOut])
+async def my_withdrawals(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: str | None = None) -> Any:
+    async with db.read() as s:
+        rows, nxt = await service.list_withdrawals(
+            s, customer_id=caller.id, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+    return {"items": rows, "next_cursor": nxt}
+
+
+# ---- admin ---------------------------------------------------------------------------------------
+
+
+@admin_router.get("/distribution/config", response_model=ConfigOut)
+async def get_config(_: MarketingRead, db: DbDep) -> ConfigIn:
+    async with db.read() as s:
+        return await service.get_config(s)
+
+
+@admin_router.put("/distribution/config", response_model=ConfigOut)
+async def put_config(body: ConfigIn, admin: MarketingWrite, db: DbDep) -> ConfigIn:
+    """Replace the distribution settings (≤ 2 levels; rates within the per-order cap ≤ 30%)."""
+    async with db.tx() as s:
+        return await service.save_config(s, data=body, admin_id=admin.id)
+
+
+@admin_router.get("/distribution/distributors", response_model=Page[DistributorOut])
+async def distributors(
+    _: MarketingRead,
+    db: DbDep,
+    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|disabled)$")] = None,
+    limit: Limit = None,
+    cursor: str | None = None,
+) -> Any:
+    async with db.read() as s:
+        rows, nxt = await service.list_distributors(
+            s, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+    return {"items": rows, "next_cursor": nxt}
+
+
+class DecideIn(ApiModel):
+    approve: bool
+
+
+@admin_router.post("/distribution/distributors/{distributor_id}/decide", response_model=DistributorOut)
+async def decide(distributor_id: IdPath, body: DecideIn, admin: MarketingWrite, db: DbDep) -> Any:
+    """Approve or reject an application (approve=false on an approved distributor disables them)."""
+    async with db.tx() as s:
+        d = await service.decide_distributor(s, distributor_id=distributor_id, approve=body.approve, admin_id=admin.id)
+        return await service.distributor_summary(s, d)
+
+
+@admin_router.get("/distribution/ranking", response_model=list[RankRow])
+async def ranking(_: MarketingRead, db: DbDep, by: Literal["gmv", "commission"] = "gmv", limit: Limit = None) -> Any:
+    async with db.read() as s:
+        return await service.ranking(s, by=by, limit=page_limit(limit))
+
+
+@admin_router.get("/withdrawals", response_model=Page[WithdrawalOut])
+async def withdrawals(
+    _: WithdrawalsRead,
+    db: DbDep,
+    status: Annotated[str | None, Query(pattern="^(pending|paying|paid|failed|rejected)$")] = None,
+    limit: Limit = None,
+    cursor: str | None = None,
+) -> Any:
+    async with db.read() as s:
+        rows, nxt = await service.list_withdrawals(
+            s, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+    return {"items": rows, "next_cursor": nxt}
+
+
+@admin_router.post("/withdrawals/{withdrawal_id}/approve", response_model=WithdrawalOut)
+async def approve_withdrawal(withdrawal_id: IdPath, admin: WithdrawalsWrite, db: DbDep) -> Any:
+    """Approve a withdrawal: the transfer runs once in the payout job."""
+    async with db.tx() as s:
+        return await service.approve_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=admin.id)
+
+
+class RejectIn(ApiModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+@admin_router.post("/withdrawals/{withdrawal_id}/reject", response_model=WithdrawalOut)
+async def reject_withdrawal(withdrawal_id: IdPath, body: RejectIn, admin: WithdrawalsWrite, db: DbDep) -> Any:
+    """Reject a withdrawal: the money returns to available."""
+    async with db.tx() as s:
+        return await service.reject_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=admin.id, reason=body.reason)

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, Fen
+from fissionmall.distribution.rules import MAX_CAP_BP, MAX_LEVELS
+
+Days = Annotated[int, Field(strict=True, ge=0, le=365)]
+ProductId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
+ShareCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class SourceRate(ApiModel):
+    level1_rate_bp: Bp = 0
+    level2_rate_bp: Bp = 0
+
+
+class RateOverride(ApiModel):
+    """A product's or a SKU's own terms: per level a rate or a fixed amount per unit (not both)."""
+
+    product_id: ProductId | None = None
+    sku_id: ProductId | None = None
+    level1_rate_bp: Bp | None = None
+    level2_rate_bp: Bp | None = None
+    level1_fixed_fen: Fen | None = None
+    level2_fixed_fen: Fen | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RateOverride:
+        if (self.product_id is None) == (self.sku_id is None):
+            raise AppError("OVERRIDE_TARGET_INVALID", "an override names exactly one of product_id or sku_id")
+        for lvl in (1, 2):
+            if getattr(self, f"level{lvl}_rate_bp") is not None and getattr(self, f"level{lvl}_fixed_fen") is not None:
+                raise AppError("OVERRIDE_RATE_AND_FIXED", f"level {lvl}: give a rate or a fixed amount, not both")
+        return self
+
+
+class ConfigIn(ApiModel):
+    enabled: bool = False
+    levels: Annotated[int, Field(strict=True, ge=1, le=10)] = 2
+    level1_rate_bp: Bp = 1000
+    level2_rate_bp: Bp = 500
+    cap_bp: Bp = MAX_CAP_BP
+    frozen_days: Days = 7
+    bind_mode: Literal["first", "registration_only", "latest"] = "first"
+    binding_expiry_days: Days = 0  # 0 = never expires
+    min_withdraw_fen: Fen = 100
+    withdraw_fee_bp: Bp = 0
+    self_purchase_commission: bool = False
+    approval: Literal["auto", "manual", "everyone"] = "auto"
+    overrides: Annotated[list[RateOverride], Field(max_length=500)] = []
+    source_rates: dict[Literal["groupbuy", "seckill", "bargain"], SourceRate | None] = {}
+
+    @model_validator(mode="after")
+    def _compliant(self) -> ConfigIn:
+        if self.levels > MAX_LEVELS:
+            raise AppError("LEVELS_NOT_ALLOWED", "at most 2 levels: deeper chains count as pyramid selling")
+        if self.cap_bp > MAX_CAP_BP:
+            raise AppError("CAP_TOO_HIGH", f"the per-order cap is at most {MAX_CAP_BP} bp (30%)")
+        pairs = [(self.level1_rate_bp, self.level2_rate_bp)]
+        pairs += [(o.level1_rate_bp or 0, o.level2_rate_bp or 0) for o in self.overrides]
+        pairs += [(r.level1_rate_bp, r.level2_rate_bp) for r in self.source_rates.values() if r is not None]
+        for l1, l2 in pairs:
+            if l1 + (l2 if self.levels == 2 else 0) > self.cap_bp:
+                raise AppError("RATE_ABOVE_CAP", "level-1 plus level-2 rates exceed the per-order cap")
+        return self
+
+
+class ConfigOut(ConfigIn):
+    pass
+
+
+class ApplyOut(ApiModel):
+    status: str
+    share_code: str | None
+
+
+class BindIn(ApiModel):
+    ref: ShareCode
+
+
+class BindOut(ApiModel):
+    status: Literal["bound", "rebound", "kept"]
+    distributor_nickname: str | None = None
+
+
+class VisitIn(ApiModel):
+    ref: ShareCode
+    product_id: ProductId | None = None
+
+
+class ShareOut(ApiModel):
+    scene: str
+    share_url: str
+    qrcode_png_url: str
+    poster_png_url: str
+
+
+class OrderBrought(ApiModel):
+    order_id: int
+    level: int
+    goods_fen: int
+    commission_fen: int
+    status: str
+    bind_origin: str = ""  # registration | share_link | self
+    paid_at: ApiDateTime
+
+
+class MeOut(ApiModel):
+    status: str | None
+    share_code: str | None
+    level1_count: int
+    level2_count: int
+    pending_fen: int
+    available_fen: int
+    withdrawing_fen: int
+    withdrawn_fen: int
+    today_fen: int
+    month_fen: int
+    total_fen: int
+    visits: int
+    min_withdraw_fen: int
+    withdraw_fee_bp: int
+    orders: list[OrderBrought]
+
+
+class CommissionOut(ApiModel):
+    id: int
+    order_id: int | None
+    order_line_id: int | None
+    withdrawal_id: int | None
+    level: int
+    kind: str
+    bucket: str
+    amount_fen: int
+    base_fen: int
+    rate_bp: int | None
+    created_at: ApiDateTime
+
+
+class WithdrawIn(ApiModel):
+    amount_fen: Annotated[int, Field(strict=True, ge=1, le=10_000_000_000)]
+
+
+class WithdrawalOut(ApiModel):
+    id: int
+    distributor_customer_id: int
+    amount_fen: int
+    fee_fen: int
+    net_fen: int
+    status: str
+    transfer_id: str | None
+    failure: str | None
+    created_at: ApiDateTime
+    decided_at: ApiDateTime | None
+    paid_at: ApiDateTime | None
+
+
+class DistributorOut(ApiModel):
+    id: int
+    customer_id: int
+    nickname: str
+    status: str
+    share_code: str
+    created_at: ApiDateTime
+    level1_count: int = 0
+    gmv_fen: int = 0
+    commission_fen: int = 0
+    available_fen: int = 0
+
+
+class RankRow(ApiModel):
+    customer_id: int
+    nickname: str
+    orders: int
+    gmv_fen: int
+    commission_fen: int
