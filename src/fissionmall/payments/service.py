@@ -8,6 +8,7 @@ delivery wins and the rest are answered "already done" with nothing changed.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -213,3 +214,30 @@ async def list_notifications(
     if exclude_outcomes:
         q = q.where(GatewayNotification.outcome.not_in(sorted(exclude_outcomes)))
     return list((await s.scalars(q)).all())
+
+
+async def list_payments(
+    s: AsyncSession,
+    *,
+    status: str | None = None,
+    gateway: str | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[Payment], str | None]:
+    """Payments newest first, for the console."""
+    q = select(Payment).order_by(Payment.id.desc()).limit(limit + 1)
+    if status:
+        q = q.where(Payment.status == status)
+    if gateway:
+        q = q.where(Payment.gateway == gateway)
+    if before_id:
+        q = q.where(Payment.id < before_id)
+    rows = list((await s.scalars(q)).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def stale_pending(s: AsyncSession, *, older_than: timedelta, limit: int = 200) -> list[Payment]:
+    """Payments still pending after `older_than`: the ones whose notification may have been lost."""
+    cutoff = clock.now() - older_than
+    q = select(Payment).where(Payment.status == "pending", Payment.created_at <= cutoff).order_by(Payment.id)
+    return list((await s.scalars(q.limit(limit))).all())

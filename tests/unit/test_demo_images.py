@@ -1,0 +1,71 @@
+"""Demo catalogue sanity and locally rendered product pictures."""
+
+from __future__ import annotations
+
+import pathlib
+
+from PIL import Image
+
+from fissionmall.demo.catalogue import CATEGORIES, PRODUCTS
+from fissionmall.demo.images import render_product_image
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_product_image_is_valid_deterministic_png(tmp_path: pathlib.Path) -> None:
+    first = tmp_path / "a" / "nested" / "first.png"
+    again = tmp_path / "again.png"
+    other = tmp_path / "other.png"
+
+    render_product_image("赣南脐橙", 7, first, size=320)
+    render_product_image("赣南脐橙", 7, again, size=320)
+    render_product_image("赣南脐橙", 8, other, size=320)
+
+    for path in (first, again, other):
+        data = path.read_bytes()
+        assert data.startswith(PNG_MAGIC)
+        with Image.open(path) as img:
+            img.verify()
+        with Image.open(path) as img:
+            assert img.format == "PNG"
+            assert img.size == (320, 320)
+
+    assert first.read_bytes() == again.read_bytes()
+    assert first.read_bytes() != other.read_bytes()
+
+
+def test_render_product_image_default_size(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "default.png"
+    render_product_image("每日坚果混合装", 3, path)
+    with Image.open(path) as img:
+        assert img.size == (600, 600)
+
+
+def test_demo_catalogue_is_consistent() -> None:
+    assert 5 <= len(CATEGORIES) <= 6
+    assert len(set(CATEGORIES)) == len(CATEGORIES)
+    assert len(PRODUCTS) >= 12
+    titles = [p["title"] for p in PRODUCTS]
+    assert len(set(titles)) == len(titles)
+    for product in PRODUCTS:
+        assert isinstance(product["title"], str)
+        assert product["title"]
+        assert product["category"] in CATEGORIES
+        assert isinstance(product["description"], str)
+        assert product["description"]
+        assert isinstance(product["labels"], list)
+        assert all(isinstance(label, str) and label for label in product["labels"])
+        skus = product["skus"]
+        assert skus, product["title"]
+        assert 1 <= len(skus) <= 3
+        assert len({sku["name"] for sku in skus}) == len(skus)
+        for sku in skus:
+            assert isinstance(sku["name"], str)
+            assert sku["name"]
+            # Money is integer fen only: reject floats and bools outright.
+            assert type(sku["price_fen"]) is int, (product["title"], sku)
+            assert sku["price_fen"] > 0, (product["title"], sku)
+            assert type(sku["stock"]) is int, (product["title"], sku)
+            assert sku["stock"] >= 0, (product["title"], sku)
+    # Every category should actually be used by the demo shop.
+    assert {p["category"] for p in PRODUCTS} == set(CATEGORIES)
