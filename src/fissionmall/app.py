@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fissionmall import __version__, registry
@@ -62,6 +62,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # A number past what the database stores (validation should have bounded it): the client's, not ours.
+        log.warning("overflow reached the database: %s", exc)
+        return _error(400, "VALUE_OUT_OF_RANGE", "a number in the request is out of range")
+
+    @app.exception_handler(DataError)
+    async def _data_error(_: Request, exc: DataError) -> JSONResponse:
+        # E.g. a NUL character PostgreSQL refuses in text: bad input that got past validation.
+        log.warning("data error from the database: %s", exc.orig)
+        return _error(400, "INVALID_VALUE", "a value in the request cannot be stored or searched")
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -146,6 +146,7 @@ CASES = [
         "VALIDATION_ERROR",
     ),
     ("order id overflow", lambda w: ("GET", "/api/v1/orders/99999999999999999999999", None), 422, "VALIDATION_ERROR"),
+    ("category id overflow", lambda w: ("GET", f"/api/v1/products?category_id={2**70}", None), 422, "VALIDATION_ERROR"),
     ("bad cursor", lambda w: ("GET", "/api/v1/orders?cursor=abc", None), 400, "CURSOR_INVALID"),
     (
         "a coupon that does not exist",
@@ -249,3 +250,23 @@ async def test_admin_product_input_is_validated(client, db, shop):
         r = await client.post("/api/admin/v1/products", json=body, headers=shop["boss"])
         assert (r.status_code, r.json()["error"]["code"]) == (422, "VALIDATION_ERROR"), body
     assert await snapshot(db) == before
+
+
+async def test_values_the_database_cannot_take_are_a_400_not_a_500(app, client, db, shop):
+    r = await client.get("/api/v1/products", params={"q": "橙\x00子"})
+    assert r.status_code == 200  # NUL is dropped from a search, on SQLite and PostgreSQL alike
+    # The safety net behind validation: a value the database refuses is still the client's error.
+    from sqlalchemy.exc import DataError
+
+    async def overflow() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    async def data_error() -> None:
+        raise DataError("SELECT 1", {}, Exception("invalid byte sequence for encoding UTF8: 0x00"))
+
+    app.add_api_route("/test-only/overflow", overflow)
+    app.add_api_route("/test-only/data-error", data_error)
+    r = await client.get("/test-only/overflow")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "VALUE_OUT_OF_RANGE")
+    r = await client.get("/test-only/data-error")
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "INVALID_VALUE")

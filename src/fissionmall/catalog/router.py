@@ -27,7 +27,7 @@ Search = Annotated[str | None, Query(max_length=60)]
 async def list_products(
     db: DbDep,
     q: Search = None,
-    category_id: Annotated[int | None, Query(ge=1)] = None,
+    category_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> Page[ProductPublic]:

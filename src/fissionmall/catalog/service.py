@@ -114,8 +114,9 @@ async def list_products(
             stmt = stmt.where(Product.status == status)
     else:
         stmt = stmt.where(Product.status == "on_sale")
+    q = (q or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if q:
-        like = f"%{q.strip()}%"
+        like = f"%{q}%"
         stmt = stmt.where(or_(Product.title.like(like), Product.description.like(like)))
     if category_id:
         stmt = stmt.where(Product.category_id == category_id)
