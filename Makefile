@@ -61,6 +61,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.groupbuy
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.distribution
+	$(BIN)/python -m bench.seckill
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

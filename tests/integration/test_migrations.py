@@ -34,3 +34,13 @@ def test_migrations_downgrade_to_empty_and_back(empty_db):
     downgrade(empty_db, "base")
     upgrade(empty_db)
     check(empty_db)
+
+
+def test_the_migration_history_has_one_head():
+    # Tools may branch from the platform while they are built side by side; what lands is merged.
+    from alembic.script import ScriptDirectory
+
+    from fissionmall.core.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"several migration heads {heads}: add a merge revision"

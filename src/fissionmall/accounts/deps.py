@@ -54,7 +54,7 @@ async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -
         raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
     claims = read_token(settings.secret_key, token, kind="customer")
     customer_id = int(claims["sub"])
-    state = await _customer_state(db, customer_id)
+    state = await customer_state(db, customer_id)
     if state is None:
         raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
     if state:
@@ -73,7 +73,7 @@ _STATE_TTL = 5.0
 _state_cache: dict[int, tuple[bool, float]] = {}
 
 
-async def _customer_state(db: Database, customer_id: int) -> bool | None:
+async def customer_state(db: Database, customer_id: int) -> bool | None:
     """None if the customer does not exist, else whether they are blocked."""
     hit = _state_cache.get(customer_id)
     now = time.monotonic()

@@ -199,3 +199,26 @@ def to_admin(p: Product) -> ProductAdmin:
         updated_at=p.updated_at,
         skus=[SkuAdmin.model_validate(k) for k in p.skus],
     )
+
+
+async def reserve_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+    """Move stock out of the SKU into a tool's own pool (a seckill pool), not counted as sold; atomic."""
+    res = await s.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock >= qty)
+        .values(stock=Sku.stock - qty)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("INSUFFICIENT_STOCK", "the SKU has less stock than the pool asks for", sku_id=sku_id)
+
+
+async def release_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+    """Give a pool's unsold units back to the SKU."""
+    if qty > 0:
+        await s.execute(
+            update(Sku)
+            .where(Sku.id == sku_id)
+            .values(stock=Sku.stock + qty)
+            .execution_options(synchronize_session=False)
+        )

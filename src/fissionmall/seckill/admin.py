@@ -1,0 +1,162 @@
+"""Console pages for flash sales: sessions, the session editor, the live board and the result report."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fissionmall.core import clock
+from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import IdPath, parse_cursor
+from fissionmall.seckill import rules, service
+from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+
+router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
+NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
+
+Read = Annotated[Console, Depends(console("marketing.read"))]
+Write = Annotated[Console, Depends(console("marketing"))]
+
+STATE_ZH = {"upcoming": "即将开始", "active": "抢购中", "ended": "已结束", "sold_out": "已抢光"}
+REASON_ZH = {
+    "RATE_LIMITED": "频率超限",
+    "CAPTCHA_REQUIRED": "需验证码",
+    "NOT_STARTED": "未开始",
+    "ENDED": "已结束",
+    "BAD_TOKEN": "令牌无效",
+    "LIMIT_REACHED": "超出限购",
+    "SOLD_OUT": "已抢光",
+    "NEW_USERS_ONLY": "仅限新客",
+}
+ERRORS_ZH = {
+    "WINDOW_INVALID": "结束时间必须晚于开始时间",
+    "DUPLICATE_SKU": "同一规格只能出现一次",
+    "INSUFFICIENT_STOCK": "商品库存不足以划出这个秒杀库存",
+    "SKU_NOT_FOUND": "找不到这个规格（或商品未上架）",
+}
+ROWS = 3
+_last: dict[int, tuple[float, int]] = {}  # session → (monotonic time, attempts) of the last board view
+
+
+def _parse_local(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=shop_zone())
+    except ValueError:
+        return None
+
+
+@router.get("", response_class=HTMLResponse)
+async def sessions(ctx: Read, cursor: str = "") -> Response:
+    try:
+        before = parse_cursor(cursor)
+    except AppError:
+        before = None
+    async with ctx.db.read() as s:
+        rows, nxt = await service.list_sessions(s, before_id=before, limit=20)
+    now = clock.now()
+    states = {r.id: STATE_ZH[rules.window_state(now, r.starts_at, r.ends_at)] for r in rows}
+    ok = {"created": "场次已创建", "deleted": "场次已撤下，剩余库存已退回商品"}.get(
+        ctx.request.query_params.get("ok", "")
+    )
+    return render(
+        ctx,
+        "seckill/sessions.html",
+        active="seckill",
+        rows=rows,
+        states=states,
+        ok=ok,
+        next_url=f"/admin/seckill?cursor={nxt}" if nxt else None,
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new_session(ctx: Write) -> Response:
+    return render(ctx, "seckill/session_form.html", active="seckill", form={}, rows=[{}] * ROWS, error="")
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create_session(ctx: Write) -> Response:
+    form = await ctx.request.form()
+    f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    rows = [{k: f.get(f"{k}_{i}", "") for k in ("sku_id", "price", "stock", "limit", "new_only")} for i in range(ROWS)]
+    error = ""
+    starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
+    title = f.get("title", "").strip()
+    items: list[service.ItemSpec] = []
+    if not title or len(title) > 64:
+        error = "请填写场次名称（64 字以内）"
+    elif starts is None or ends is None:
+        error = "请填写开始和结束时间"
+    for i, r in enumerate(rows):
+        if error or not r["sku_id"].strip():
+            continue
+        price = fen_from_yuan(r["price"])
+        if not r["sku_id"].strip().isdigit() or price is None:
+            error = f"第 {i + 1} 行：请填写规格 ID 和秒杀价"
+            continue
+        stock = r["stock"].strip()
+        limit = r["limit"].strip() or "1"
+        if (stock and not stock.isdigit()) or not limit.isdigit() or not 1 <= int(limit) <= 999:
+            error = f"第 {i + 1} 行：库存和限购须为正整数"
+            continue
+        items.append(
+            service.ItemSpec(int(r["sku_id"]), price, int(stock) if stock else None, int(limit), r["new_only"] == "on")
+        )
+    if not error and not items:
+        error = "至少添加一个秒杀商品"
+    if not error:
+        assert starts is not None and ends is not None
+        try:
+            async with ctx.db.tx() as s:
+                sess = await service.create_session(s, title=title, starts_at=starts, ends_at=ends, items=items)
+            await service.publish_items(ctx.db, sess)
+            return RedirectResponse("/admin/seckill?ok=created", status_code=303)
+        except AppError as exc:
+            error = ERRORS_ZH.get(exc.code) or error_text(exc)
+    return render(ctx, "seckill/session_form.html", status_code=422, active="seckill", form=f, rows=rows, error=error)
+
+
+async def _board(ctx: Console, session_id: int) -> dict[str, Any]:
+    b = await service.board(ctx.db, session_id=session_id)
+    total = sum(r["attempts"] for r in b["items"])
+    now = time.monotonic()
+    prev = _last.get(session_id)
+    _last[session_id] = (now, total)
+    b["attempts_per_s"] = round((total - prev[1]) / (now - prev[0]), 1) if prev and now > prev[0] else 0.0
+    b["attempts"] = total
+    b["state_zh"] = STATE_ZH[b["state"]]
+    return b
+
+
+@router.get("/{session_id}", response_class=HTMLResponse)
+async def session_page(ctx: Read, session_id: IdPath) -> Response:
+    async with ctx.db.read() as s:
+        try:
+            sess = await service.get_session(s, session_id=session_id)
+        except AppError:
+            return render(
+                ctx, "message.html", status_code=404, title="找不到场次", message="这个秒杀场次不存在或已撤下。"
+            )
+    return render(
+        ctx, "seckill/board.html", active="seckill", sess=sess, b=await _board(ctx, session_id), reasons=REASON_ZH
+    )
+
+
+@router.get("/{session_id}/board", response_class=HTMLResponse)
+async def board_partial(ctx: Read, session_id: IdPath) -> Response:
+    return render(ctx, "seckill/_board.html", b=await _board(ctx, session_id), reasons=REASON_ZH)
+
+
+@router.post("/{session_id}/delete", response_class=HTMLResponse)
+async def delete(ctx: Write, session_id: IdPath) -> Response:
+    try:
+        async with ctx.db.tx() as s:
+            sess = await service.delete_session(s, session_id=session_id)
+        await service.publish_items(ctx.db, sess)
+    except AppError as exc:
+        return render(ctx, "message.html", status_code=404, title="无法撤下", message=error_text(exc))
+    return RedirectResponse("/admin/seckill?ok=deleted", status_code=303)

@@ -1,0 +1,178 @@
+"""Flash-sale HTTP: thin. The attempt route does no database work on the Redis path."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.core import clock
+from fissionmall.core.schemas import ApiDateTime, ApiModel, IdPath, Page, page_limit, parse_cursor
+from fissionmall.risk import rules as risk_rules
+from fissionmall.seckill import service
+from fissionmall.seckill.schemas import (
+    AttemptIn,
+    AttemptOut,
+    SessionAdmin,
+    SessionCreate,
+    SessionUpdate,
+    TokenOut,
+    session_admin,
+)
+
+router = APIRouter(tags=["seckill"])
+admin_router = APIRouter(tags=["admin: seckill"])
+Marketing = Annotated[Admin, Depends(require("marketing"))]
+MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
+AttemptId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/seckill/sessions")
+async def sessions(db: DbDep) -> dict[str, Any]:
+    """Sessions with their items, remaining stock and state, and the server time for countdowns."""
+    async with db.read() as s:
+        data = await service.shop_sessions(s)
+    return _jsonable(data)
+
+
+def _jsonable(data: Any) -> Any:
+    from fissionmall.core.schemas import _iso
+
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if hasattr(data, "tzinfo"):
+        return _iso(data)
+    return data
+
+
+@router.post("/seckill/items/{item_id}/token", response_model=TokenOut)
+async def token(item_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """The one-time path token an attempt needs (handed out shortly before the start and during the sale)."""
+    return await service.issue_token(db, settings, item_id=item_id, customer_id=caller.id)
+
+
+@router.post(
+    "/seckill/items/{item_id}/attempts", status_code=202, response_model=AttemptOut, response_model_exclude_none=True
+)
+async def attempt(item_id: IdPath, body: AttemptIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> Any:
+    """Try to win: 202 {attempt_id, status}; poll GET /seckill/attempts/{id} for the order."""
+    res = await service.attempt(
+        db,
+        settings,
+        item_id=item_id,
+        caller=service.Caller(caller.id, caller.ip, caller.device_id),
+        qty=body.qty,
+        token=body.token,
+        address=body.address.model_dump(),
+        captcha_id=body.captcha.id if body.captcha else None,
+        captcha_answer=body.captcha.answer if body.captcha else None,
+    )
+    return JSONResponse(res, status_code=202)
+
+
+@router.get("/seckill/attempts/{attempt_id}", response_model=AttemptOut, response_model_exclude_none=True)
+async def attempt_status(attempt_id: AttemptId, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+    return await service.attempt_status(db, attempt_id=attempt_id, customer_id=caller.id)
+
+
+class CaptchaOut(ApiModel):
+    captcha_id: str
+    question: str
+
+
+@router.post("/seckill/captcha", response_model=CaptchaOut)
+async def captcha(caller: CurrentCustomer, settings: SettingsDep) -> dict[str, str]:
+    """An arithmetic challenge; answer it in the attempt's `captcha` after CAPTCHA_REQUIRED."""
+    cid, q = risk_rules.new_captcha(settings.secret_key, customer_id=caller.id, now=int(clock.now().timestamp()))
+    return {"captcha_id": cid, "question": q}
+
+
+@router.post("/seckill/items/{item_id}/notify-me")
+async def notify_me(item_id: IdPath, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+    """Ask to be told when the item is restocked or comes back in a later session."""
+    async with db.tx() as s:
+        return await service.notify_me(s, item_id=item_id, customer_id=caller.id)
+
+
+@router.get("/seckill/items/{item_id}/similar")
+async def similar(item_id: IdPath, db: DbDep) -> dict[str, Any]:
+    """Products on sale like this one: what a sold-out shopper is shown."""
+    async with db.read() as s:
+        return {"items": await service.similar_on_sale(s, item_id=item_id)}
+
+
+# ---- admin ----------------------------------------------------------------------------------------
+
+
+@admin_router.post("/seckill/sessions", response_model=SessionAdmin, status_code=201)
+async def create_session(body: SessionCreate, _: Marketing, db: DbDep) -> SessionAdmin:
+    async with db.tx() as s:
+        sess = await service.create_session(
+            s,
+            title=body.title,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            items=[
+                service.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only) for i in body.items
+            ],
+        )
+    await service.publish_items(db, sess)
+    return session_admin(sess)
+
+
+@admin_router.get("/seckill/sessions", response_model=Page[SessionAdmin])
+async def list_sessions(
+    _: MarketingRead,
+    db: DbDep,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+) -> Page[SessionAdmin]:
+    async with db.read() as s:
+        rows, nxt = await service.list_sessions(s, before_id=parse_cursor(cursor), limit=page_limit(limit))
+    return Page(items=[session_admin(r) for r in rows], next_cursor=nxt)
+
+
+@admin_router.get("/seckill/sessions/{session_id}", response_model=SessionAdmin)
+async def get_session(session_id: IdPath, _: MarketingRead, db: DbDep) -> SessionAdmin:
+    async with db.read() as s:
+        return session_admin(await service.get_session(s, session_id=session_id))
+
+
+@admin_router.put("/seckill/sessions/{session_id}", response_model=SessionAdmin)
+async def update_session(session_id: IdPath, body: SessionUpdate, _: Marketing, db: DbDep) -> SessionAdmin:
+    async with db.tx() as s:
+        sess = await service.update_session(
+            s,
+            session_id=session_id,
+            title=body.title,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            items=[c.model_dump() for c in body.items] if body.items else None,
+        )
+    await service.publish_items(db, sess)
+    return session_admin(sess)
+
+
+@admin_router.delete("/seckill/sessions/{session_id}", response_model=SessionAdmin)
+async def delete_session(session_id: IdPath, _: Marketing, db: DbDep) -> SessionAdmin:
+    async with db.tx() as s:
+        sess = await service.delete_session(s, session_id=session_id)
+    await service.publish_items(db, sess)
+    return session_admin(sess)
+
+
+class BoardOut(ApiModel):
+    session_id: int
+    server_time: ApiDateTime
+    state: str
+    items: list[dict[str, Any]]
+
+
+@admin_router.get("/seckill/sessions/{session_id}/board", response_model=BoardOut)
+async def board(session_id: IdPath, _: MarketingRead, db: DbDep) -> dict[str, Any]:
+    """Live figures: attempts and refusals by reason, sold, paid, remaining."""
+    return await service.board(db, session_id=session_id)

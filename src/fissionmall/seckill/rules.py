@@ -1,0 +1,62 @@
+"""Flash-sale decisions, pure."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+POOL_SHARE_BP = 9000  # a pool defaults to 90% of the SKU's stock; 10% stays as the buffer
+PAY_MINUTES = 5
+
+# Refusals and the HTTP status each is answered with.
+REFUSALS = {
+    "RATE_LIMITED": 429,
+    "CAPTCHA_REQUIRED": 429,
+    "NOT_STARTED": 409,
+    "ENDED": 409,
+    "BAD_TOKEN": 403,
+    "LIMIT_REACHED": 409,
+    "SOLD_OUT": 409,
+}
+MESSAGES = {
+    "RATE_LIMITED": "too many attempts; slow down",
+    "CAPTCHA_REQUIRED": "answer the captcha to go on (POST /seckill/captcha)",
+    "NOT_STARTED": "the sale has not started yet",
+    "ENDED": "the sale has ended",
+    "BAD_TOKEN": "the path token was already used or is not valid; get a new one",
+    "LIMIT_REACHED": "you already have as many as one shopper may buy",
+    "SOLD_OUT": "sold out",
+}
+
+
+def window_state(now: datetime, starts_at: datetime, ends_at: datetime) -> str:
+    if now < starts_at:
+        return "upcoming"
+    if now >= ends_at:
+        return "ended"
+    return "active"
+
+
+def item_state(now: datetime, starts_at: datetime, ends_at: datetime, remaining: int) -> str:
+    """upcoming (即将开始) | active (抢购中) | sold_out (已抢光) | ended (已结束)."""
+    st = window_state(now, starts_at, ends_at)
+    if st == "active" and remaining <= 0:
+        return "sold_out"
+    return st
+
+
+def new_attempt_id(item_id: int, customer_id: int) -> str:
+    """Unique across processes, and names its owner so a poll can be checked without a lookup."""
+    return f"{item_id}-{customer_id}-{secrets.token_hex(8)}"
+
+
+def attempt_owner(attempt_id: str) -> tuple[int, int] | None:
+    parts = attempt_id.split("-")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[2]) != 16:
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def default_pool(sku_stock: int) -> int:
+    """90% of the stock, rounded down: units, not money, and the buffer must stay whole."""
+    return sku_stock * POOL_SHARE_BP // 10_000

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.orders.schemas import Address, Id
+
+Limit = Annotated[int, Field(strict=True, ge=1, le=999)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class ItemIn(ApiModel):
+    sku_id: Id
+    price_fen: Fen
+    stock: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None  # the pool; default 90%
+    per_user_limit: Limit = 1
+    new_users_only: bool = False
+
+
+class SessionCreate(ApiModel):
+    title: Title
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=50)]
+
+
+class ItemChange(ApiModel):
+    id: Id
+    price_fen: Fen | None = None
+    per_user_limit: Limit | None = None
+    new_users_only: bool | None = None
+
+
+class SessionUpdate(ApiModel):
+    title: Title | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    items: Annotated[list[ItemChange], Field(max_length=50)] | None = None
+
+
+class ItemAdmin(ApiModel):
+    id: int
+    sku_id: int
+    price_fen: int
+    pool: int
+    stock: int
+    sold: int
+    per_user_limit: int
+    new_users_only: bool
+
+
+class SessionAdmin(ApiModel):
+    id: int
+    title: str
+    starts_at: ApiDateTime
+    ends_at: ApiDateTime
+    status: str
+    created_at: ApiDateTime
+    items: list[ItemAdmin]
+
+
+class CaptchaAnswer(ApiModel):
+    id: Annotated[str, StringConstraints(max_length=200)]
+    answer: Annotated[str, StringConstraints(max_length=16)]
+
+
+class AttemptIn(ApiModel):
+    qty: Annotated[int, Field(strict=True, ge=1, le=99)] = 1
+    token: Annotated[str, StringConstraints(max_length=200)] | None = None
+    address: Address
+    captcha: CaptchaAnswer | None = None
+
+
+class AttemptOut(ApiModel):
+    attempt_id: str
+    status: str
+    order_id: int | None = None
+    reason: str | None = None
+
+
+class TokenOut(ApiModel):
+    token: str
+    expires_at: ApiDateTime
+
+
+def session_admin(sess: Any) -> SessionAdmin:
+    return SessionAdmin(
+        id=sess.id,
+        title=sess.title,
+        starts_at=sess.starts_at,
+        ends_at=sess.ends_at,
+        status=sess.status,
+        created_at=sess.created_at,
+        items=[
+            ItemAdmin(
+                id=i.id,
+                sku_id=i.sku_id,
+                price_fen=i.price_fen,
+                pool=i.pool,
+                stock=i.pool,
+                sold=i.sold,
+                per_user_limit=i.per_user_limit,
+                new_users_only=i.new_users_only,
+            )
+            for i in sess.items
+        ],
+    )

@@ -1,0 +1,932 @@
+"""Flash sales: sessions and items, the "seckill" order source, the attempt path (Redis or embedded),
+the stream consumer, notify-me, and the live counters.
+
+Two walls against oversell. Redis (production): the Lua script in `hot.py` decrements the pool and
+counts the shopper atomically. The database (both modes): creating the order runs `SeckillSource.plan`,
+whose conditional updates (`sold + n <= pool`, a shopper's `qty + n <= limit`) refuse anything Redis let
+through by mistake (e.g. after a Redis loss). In embedded mode (no Redis) the database wall is the only
+one and the order is created synchronously.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.catalog import service as catalog
+from fissionmall.core import clock, jobs
+from fissionmall.core.db import Database, is_postgres
+from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
+from fissionmall.orders import service as orders
+from fissionmall.orders.models import Order
+from fissionmall.orders.schemas import CartItem, CheckoutIn
+from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.risk import service as risk
+from fissionmall.seckill import rules
+from fissionmall.seckill.hot import GROUP, Hot, Try, get_hot
+from fissionmall.seckill.models import SeckillAttempt, SeckillBuyer, SeckillItem, SeckillNotify, SeckillSession
+from fissionmall.settings import Settings, get_settings
+
+log = logging.getLogger("fissionmall.seckill")
+_HOUR = timedelta(hours=1)
+
+
+def _ms(d: datetime) -> int:
+    return int(d.timestamp() * 1000)
+
+
+def _ins(s: AsyncSession) -> Any:
+    return pg_insert if is_postgres(s) else sqlite_insert
+
+
+# ---- sessions (admin) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    sku_id: int
+    price_fen: int
+    stock: int | None
+    per_user_limit: int
+    new_users_only: bool
+
+
+async def create_session(
+    s: AsyncSession, *, title: str, starts_at: datetime, ends_at: datetime, items: Sequence[ItemSpec]
+) -> SeckillSession:
+    """Schedule a session; each item's pool leaves the SKU's stock now, so the pool is real."""
+    if ends_at <= starts_at:
+        raise AppError("WINDOW_INVALID", "ends_at must be after starts_at")
+    if len({i.sku_id for i in items}) != len(items):
+        raise AppError("DUPLICATE_SKU", "one SKU appears twice in the session")
+    found = await catalog.skus_for_sale(s, [i.sku_id for i in items])
+    now = clock.now()
+    sess = SeckillSession(title=title, starts_at=starts_at, ends_at=ends_at, status="active", created_at=now)
+    s.add(sess)
+    await s.flush()
+    for spec in sorted(items, key=lambda i: i.sku_id):  # lock SKUs in id order
+        if spec.sku_id not in found:
+            raise AppError("SKU_NOT_FOUND", f"SKU {spec.sku_id} is not for sale", status=404, sku_id=spec.sku_id)
+        sku, _ = found[spec.sku_id]
+        pool = spec.stock if spec.stock is not None else rules.default_pool(sku.stock)
+        if pool < 1:
+            raise Conflict("INSUFFICIENT_STOCK", "the SKU has no stock for a pool", sku_id=spec.sku_id)
+        await catalog.reserve_stock(s, sku_id=spec.sku_id, qty=pool)
+        s.add(
+            SeckillItem(
+                session_id=sess.id,
+                sku_id=spec.sku_id,
+                price_fen=spec.price_fen,
+                pool=pool,
+                sold=0,
+                per_user_limit=spec.per_user_limit,
+                new_users_only=spec.new_users_only,
+                created_at=now,
+            )
+        )
+    await s.flush()
+    sess = await get_session(s, session_id=sess.id)
+    await _announce(s, sess)
+    return sess
+
+
+async def get_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
+    sess = await s.scalar(
+        select(SeckillSession)
+        .where(SeckillSession.id == session_id, SeckillSession.status == "active")
+        .execution_options(populate_existing=True)
+    )
+    if sess is None:
+        raise not_found("session")
+    return sess
+
+
+async def list_sessions(
+    s: AsyncSession, *, before_id: int | None = None, limit: int = 20
+) -> tuple[list[SeckillSession], str | None]:
+    q = select(SeckillSession).where(SeckillSession.status == "active").order_by(SeckillSession.id.desc())
+    if before_id:
+        q = q.where(SeckillSession.id < before_id)
+    rows = list((await s.scalars(q.limit(limit + 1))).all())
+    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+
+
+async def update_session(
+    s: AsyncSession,
+    *,
+    session_id: int,
+    title: str | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    items: Sequence[dict[str, Any]] | None,
+) -> SeckillSession:
+    """Edit title, window, and per-item price / limit / new-users flag (pools are fixed at creation)."""
+    sess = await get_session(s, session_id=session_id)
+    st, en = starts_at or sess.starts_at, ends_at or sess.ends_at
+    if en <= st:
+        raise AppError("WINDOW_INVALID", "ends_at must be after starts_at")
+    by_id = {it.id: it for it in sess.items}
+    for change in items or []:
+        if change["id"] not in by_id:
+            raise AppError("ITEM_NOT_IN_SESSION", f"item {change['id']} is not in this session", status=404)
+    sess.title = title or sess.title
+    sess.starts_at, sess.ends_at = st, en
+    for change in items or []:
+        it = by_id[change["id"]]
+        for f in ("price_fen", "per_user_limit", "new_users_only"):
+            if change.get(f) is not None:
+                setattr(it, f, change[f])
+    await s.flush()
+    return await get_session(s, session_id=session_id)
+
+
+async def delete_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
+    """Withdraw a session: what is left of each pool goes back to the SKU's stock."""
+    sess = await get_session(s, session_id=session_id)
+    for it in sess.items:
+        res = await s.execute(
+            update(SeckillItem)
+            .where(SeckillItem.id == it.id)
+            .values(pool=SeckillItem.sold)
+            .returning(SeckillItem.sku_id, SeckillItem.pool)
+            .execution_options(synchronize_session=False)
+        )
+        sku_id, _ = res.one()
+        await catalog.release_stock(s, sku_id=sku_id, qty=it.pool - it.sold)  # `it` still holds the figures read before
+    sess.status = "deleted"
+    await s.flush()
+    return sess
+
+
+async def publish_items(db: Database, sess: SeckillSession) -> None:
+    """Push a session's items to Redis (after the transaction that made or edited them committed)."""
+    hot = get_hot()
+    if hot is None:
+        return
+    for it in sess.items:
+        if sess.status != "active":
+            await hot.redis.hset(hot.k(f"sk:i:{it.id}"), mapping={"left": 0, "end": 0})
+            continue
+        await _load_item(db, hot, it.id)
+
+
+async def _load_item(db: Database, hot: Hot, item_id: int) -> bool:
+    """(Re)build one item's Redis keys from the database. False if the item is unknown or withdrawn."""
+    async with db.read() as s:
+        row = (
+            await s.execute(
+                select(SeckillItem, SeckillSession)
+                .join(SeckillSession, SeckillSession.id == SeckillItem.session_id)
+                .where(SeckillItem.id == item_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return False
+        it, sess = row
+        buyers = dict(
+            (
+                await s.execute(
+                    select(SeckillBuyer.customer_id, SeckillBuyer.qty).where(SeckillBuyer.item_id == item_id)
+                )
+            ).all()
+        )
+    if sess.status != "active":
+        return False
+    created = await hot.load_item(
+        item_id=it.id,
+        pool=it.pool,
+        sold=it.sold,
+        start_ms=_ms(sess.starts_at),
+        end_ms=_ms(sess.ends_at),
+        limit=it.per_user_limit,
+        buyers={int(k): int(v) for k, v in buyers.items()},
+    )
+    if created:
+        log.info("seckill item %s pool rebuilt in Redis from the database (pool %s, sold %s)", it.id, it.pool, it.sold)
+    return True
+
+
+# ---- customer reads -------------------------------------------------------------------------------
+
+
+async def _remaining(items: Sequence[SeckillItem]) -> dict[int, int]:
+    left = {it.id: it.pool - it.sold for it in items}
+    hot = get_hot()
+    if hot is not None and items:
+        pipe = hot.redis.pipeline(transaction=False)
+        for it in items:
+            pipe.hget(hot.k(f"sk:i:{it.id}"), "left")
+        for it, v in zip(items, await pipe.execute(), strict=True):
+            if v is not None:
+                left[it.id] = max(0, int(v))
+    return left
+
+
+async def shop_sessions(s: AsyncSession) -> dict[str, Any]:
+    """Sessions not yet over (and those that ended in the last hour), with their items and stock left."""
+    now = clock.now()
+    q = (
+        select(SeckillSession)
+        .where(SeckillSession.status == "active", SeckillSession.ends_at > now.replace(microsecond=0) - _HOUR)
+        .order_by(SeckillSession.starts_at, SeckillSession.id)
+        .limit(20)
+    )
+    sessions = list((await s.scalars(q)).all())
+    items = [it for sess in sessions for it in sess.items]
+    found = await catalog.skus_for_sale(s, [it.sku_id for it in items])
+    left = await _remaining(items)
+    out = []
+    for sess in sessions:
+        rows = []
+        for it in sess.items:
+            if it.sku_id not in found:
+                continue
+            sku, prod = found[it.sku_id]
+            rows.append(
+                {
+                    "id": it.id,
+                    "session_id": sess.id,
+                    "sku_id": it.sku_id,
+                    "product_id": prod.id,
+                    "title": prod.title,
+                    "sku_name": sku.name,
+                    "image": prod.images[0] if prod.images else None,
+                    "price_fen": it.price_fen,
+                    "original_price_fen": sku.price_fen,
+                    "pool": it.pool,
+                    "remaining": left[it.id],
+                    "per_user_limit": it.per_user_limit,
+                    "new_users_only": it.new_users_only,
+                    "starts_at": sess.starts_at,
+                    "ends_at": sess.ends_at,
+                    "state": rules.item_state(now, sess.starts_at, sess.ends_at, left[it.id]),
+                }
+            )
+        out.append(
+            {
+                "id": sess.id,
+                "title": sess.title,
+                "starts_at": sess.starts_at,
+                "ends_at": sess.ends_at,
+                "state": rules.window_state(now, sess.starts_at, sess.ends_at),
+                "items": rows,
+            }
+        )
+    return {"server_time": now, "sessions": out}
+
+
+async def _item_and_session(s: AsyncSession, item_id: int) -> tuple[SeckillItem, SeckillSession]:
+    row = (
+        await s.execute(
+            select(SeckillItem, SeckillSession)
+            .join(SeckillSession, SeckillSession.id == SeckillItem.session_id)
+            .where(SeckillItem.id == item_id, SeckillSession.status == "active")
+        )
+    ).one_or_none()
+    if row is None:
+        raise not_found("item")
+    return row[0], row[1]
+
+
+async def issue_token(db: Database, settings: Settings, *, item_id: int, customer_id: int) -> dict[str, Any]:
+    """A one-time path token, from `token_lead_seconds` before the start until the end."""
+    lim = await risk.limits(db)
+    async with db.read() as s:
+        _, sess = await _item_and_session(s, item_id)
+    now = clock.now()
+    if (sess.starts_at - now).total_seconds() > lim.token_lead_seconds:
+        raise Conflict(
+            "NOT_STARTED", "path tokens are handed out shortly before the start", starts_at=sess.starts_at.isoformat()
+        )
+    if now >= sess.ends_at:
+        raise Conflict("ENDED", "the sale has ended")
+    token, expires = risk.issue_token(settings.secret_key, item_id=item_id, customer_id=customer_id)
+    return {"token": token, "expires_at": datetime.fromtimestamp(expires, tz=now.tzinfo)}
+
+
+# ---- the order source -----------------------------------------------------------------------------
+
+
+class SeckillSource:
+    """Seckill orders: the activity price, the pool (not the SKU's stock), a 5-minute pay window."""
+
+    name = "seckill"
+
+    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
+        item_id, ref = int(params["item_id"]), str(params["reservation_id"])
+        it = await s.scalar(select(SeckillItem).where(SeckillItem.id == item_id))
+        if it is None:
+            raise not_found("item")
+        if len(items) != 1 or items[0].sku_id != it.sku_id:
+            raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
+        qty = int(items[0].qty)
+        if it.new_users_only:
+            had = await s.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.customer_id == customer_id, Order.status != "cancelled")
+            )
+            if had:
+                raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
+        await s.execute(
+            _ins(s)(SeckillBuyer)
+            .values(item_id=item_id, customer_id=customer_id, qty=0)
+            .on_conflict_do_nothing(index_elements=["item_id", "customer_id"])
+        )
+        res = await s.execute(
+            update(SeckillBuyer)
+            .where(
+                SeckillBuyer.item_id == item_id,
+                SeckillBuyer.customer_id == customer_id,
+                SeckillBuyer.qty + qty <= it.per_user_limit,
+            )
+            .values(qty=SeckillBuyer.qty + qty)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("LIMIT_REACHED", rules.MESSAGES["LIMIT_REACHED"])
+        res = await s.execute(
+            update(SeckillItem)
+            .where(SeckillItem.id == item_id, SeckillItem.sold + qty <= SeckillItem.pool)
+            .values(sold=SeckillItem.sold + qty)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("SOLD_OUT", rules.MESSAGES["SOLD_OUT"])
+        return Plan(
+            lines=[
+                PlannedLine(
+                    sku_id=it.sku_id,
+                    qty=qty,
+                    activity_price_fen=it.price_fen,
+                    activity_label="秒杀价",
+                    take_sku_stock=False,
+                )
+            ],
+            source_ref=ref,
+            pay_minutes=rules.PAY_MINUTES,
+            allows_coupons=False,
+            attribution={"seckill_item_id": item_id},
+            context={"item_id": item_id, "qty": qty, "nonce": params.get("nonce")},
+        )
+
+    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
+        s.add(
+            SeckillAttempt(
+                attempt_id=plan.source_ref,
+                token_nonce=plan.context.get("nonce"),
+                item_id=plan.context["item_id"],
+                customer_id=order.customer_id,
+                qty=plan.context["qty"],
+                status="succeeded",
+                order_id=order.id,
+                created_at=clock.now(),
+            )
+        )
+        await s.flush()
+
+    async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        """The unit goes back to the pool (the database here; Redis when OrderCancelled is handled)."""
+        att = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.order_id == order.id))
+        if att is None:
+            return
+        it = await s.get(SeckillItem, att.item_id, populate_existing=True)
+        sess = await s.get(SeckillSession, it.session_id) if it else None
+        withdrawn = sess is not None and sess.status != "active"
+        values: dict[str, Any] = {"sold": SeckillItem.sold - att.qty}
+        if withdrawn:  # the pool was already handed back: this unit goes to the SKU's stock
+            values["pool"] = SeckillItem.pool - att.qty
+        await s.execute(
+            update(SeckillItem)
+            .where(SeckillItem.id == att.item_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if withdrawn and it is not None:
+            await catalog.release_stock(s, sku_id=it.sku_id, qty=att.qty)
+        await s.execute(
+            update(SeckillBuyer)
+            .where(SeckillBuyer.item_id == att.item_id, SeckillBuyer.customer_id == att.customer_id)
+            .values(qty=SeckillBuyer.qty - att.qty)
+            .execution_options(synchronize_session=False)
+        )
+        _sold_out_until.pop(att.item_id, None)
+        if not withdrawn:
+            await _notify_waiting(s, item_id=att.item_id, why="restock")
+
+    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
+        return None
+
+
+register_source(SeckillSource())
+
+
+@jobs.on("OrderCancelled", "seckill.release_to_redis")
+async def _release_on_cancel(s: AsyncSession, job: jobs.Job) -> None:
+    if job.payload.get("source") != "seckill":
+        return
+    hot = get_hot()
+    if hot is None:
+        return
+    att = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.order_id == job.payload["order_id"]))
+    if att is None:
+        return
+    await hot.release(
+        marker=f"order:{att.order_id}", item_id=att.item_id, customer_id=att.customer_id, qty=att.qty, give_pool=True
+    )
+
+
+# ---- notify-me and the sold-out page ---------------------------------------------------------------
+
+
+async def notify_me(s: AsyncSession, *, item_id: int, customer_id: int) -> dict[str, Any]:
+    """Record a restock / next-session request (once per shopper and item)."""
+    it, _ = await _item_and_session(s, item_id)
+    await s.execute(
+        _ins(s)(SeckillNotify)
+        .values(item_id=item_id, sku_id=it.sku_id, customer_id=customer_id, created_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["item_id", "customer_id"])
+    )
+    return {"item_id": item_id, "subscribed": True}
+
+
+async def _notify_waiting(
+    s: AsyncSession, *, item_id: int | None = None, sku_id: int | None = None, why: str, session_id: int | None = None
+) -> None:
+    q = select(SeckillNotify).where(SeckillNotify.notified_at.is_(None))
+    q = q.where(SeckillNotify.item_id == item_id) if item_id else q.where(SeckillNotify.sku_id == sku_id)
+    waiting = list((await s.scalars(q.limit(1000))).all())
+    if not waiting:
+        return
+    now = clock.now()
+    for n in waiting:
+        n.notified_at = now
+    await jobs.publish(
+        s,
+        "SeckillNotify",
+        {
+            "why": why,
+            "item_id": item_id,
+            "sku_id": sku_id,
+            "session_id": session_id,
+            "customer_ids": sorted({n.customer_id for n in waiting}),
+        },
+    )
+
+
+async def _announce(s: AsyncSession, sess: SeckillSession) -> None:
+    for it in sess.items:
+        await _notify_waiting(s, sku_id=it.sku_id, why="next_session", session_id=sess.id)
+
+
+async def similar_on_sale(s: AsyncSession, *, item_id: int, limit: int = 6) -> list[dict[str, Any]]:
+    """Other products on sale, same category first: what a sold-out page offers instead."""
+    it, _ = await _item_and_session(s, item_id)
+    found = await catalog.skus_for_sale(s, [it.sku_id])
+    cat = found[it.sku_id][1].category_id if it.sku_id in found else None
+    prod_id = found[it.sku_id][1].id if it.sku_id in found else None
+    picks: list[Any] = []
+    if cat is not None:
+        picks, _ = await catalog.list_products(s, category_id=cat, limit=limit + 1)
+    if len(picks) <= limit:
+        more, _ = await catalog.list_products(s, limit=limit + 1)
+        picks += [p for p in more if p.id not in {x.id for x in picks}]
+    out = []
+    for p in picks:
+        if p.id == prod_id:
+            continue
+        pub = catalog.to_public(p)
+        out.append(
+            {
+                "id": pub.id,
+                "title": pub.title,
+                "price_fen": pub.price_fen,
+                "image": pub.images[0] if pub.images else None,
+            }
+        )
+    return out[:limit]
+
+
+# ---- the attempt ------------------------------------------------------------------------------------
+
+_local_stats: dict[int, Counter[str]] = {}
+_missing: dict[int, float] = {}  # item ids known not to exist, to keep junk ids off the database
+
+
+def _count(item_id: int, outcome: str) -> None:
+    _local_stats.setdefault(item_id, Counter())[outcome] += 1
+
+
+def _refuse(code: str) -> AppError:
+    return AppError(code, rules.MESSAGES.get(code, code), status=rules.REFUSALS.get(code, 409))
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    ip: str
+    device_id: str | None
+
+
+async def attempt(
+    db: Database,
+    settings: Settings,
+    *,
+    item_id: int,
+    caller: Caller,
+    qty: int,
+    token: str | None,
+    address: dict[str, Any],
+    captcha_id: str | None = None,
+    captcha_answer: str | None = None,
+) -> dict[str, Any]:
+    """Try to win `qty` units: 202-style {attempt_id, status} or an AppError with a refusal code."""
+    nonce = risk.token_nonce(settings.secret_key, token, item_id=item_id, customer_id=caller.id)
+    lim = await risk.limits(db)
+    cap = risk.captcha_passed(settings.secret_key, captcha_id, captcha_answer, customer_id=caller.id)
+    aid = rules.new_attempt_id(item_id, caller.id)
+    hot = get_hot()
+    if hot is None:
+        return await _attempt_embedded(
+            db,
+            settings,
+            lim=lim,
+            item_id=item_id,
+            caller=caller,
+            qty=qty,
+            nonce=nonce,
+            address=address,
+            captcha_ok=cap,
+            aid=aid,
+        )
+    if _sold_out_until.get(item_id, 0) > asyncio.get_running_loop().time():
+        raise _refuse("SOLD_OUT")  # a storm on a spent pool: answered here for a moment, not by Redis
+    t = Try(
+        aid,
+        item_id,
+        caller.id,
+        qty,
+        caller.ip,
+        caller.device_id or "",
+        nonce,
+        cap,
+        json.dumps(address, ensure_ascii=False, separators=(",", ":")),
+    )
+    limits = (lim.window_seconds * 1000, lim.per_user, lim.per_ip, lim.per_device, lim.captcha_after)
+    code = await hot.submit(t, now_ms=_ms(clock.now()), limits=limits)
+    if code == "MISSING":
+        # Unknown to Redis: a new item, or Redis lost its keys. Rebuild from the database (rare), retry once.
+        if _missing.get(item_id, 0) > asyncio.get_running_loop().time() or not await _load_item(db, hot, item_id):
+            _missing[item_id] = asyncio.get_running_loop().time() + 5
+            raise not_found("item")
+        code = await hot.submit(t, now_ms=_ms(clock.now()), limits=limits)
+        if code == "MISSING":
+            raise not_found("item")
+    if code != "OK":
+        if code == "SOLD_OUT":
+            _sold_out_until[item_id] = asyncio.get_running_loop().time() + _SOLD_OUT_HINT_SECONDS
+        raise _refuse(code)
+    return {"attempt_id": aid, "status": "queued"}
+
+
+_SOLD_OUT_HINT_SECONDS = 0.5
+_sold_out_until: dict[int, float] = {}
+_writers: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+def _writer(db: Database) -> Any:
+    """SQLite takes one writer at a time anyway: queue attempts here, not for pooled connections."""
+    if not db.is_sqlite:
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    if loop not in _writers:
+        _writers.clear()  # one loop per process in production; tests start a new one per test
+        _writers[loop] = asyncio.Lock()
+    return _writers[loop]
+
+
+async def _attempt_embedded(
+    db: Database,
+    settings: Settings,
+    *,
+    lim: Any,
+    item_id: int,
+    caller: Caller,
+    qty: int,
+    nonce: str,
+    address: dict[str, Any],
+    captcha_ok: bool,
+    aid: str,
+) -> dict[str, Any]:
+    try:
+        await risk.gate_embedded(
+            lim, customer_id=caller.id, ip=caller.ip, device_id=caller.device_id, captcha_ok=captcha_ok
+        )
+    except AppError as exc:
+        _count(item_id, exc.code)
+        raise
+    loop_time = asyncio.get_running_loop().time()
+    if _sold_out_until.get(item_id, 0) > loop_time:
+        _count(item_id, "SOLD_OUT")
+        raise _refuse("SOLD_OUT")
+    try:
+        async with _writer(db), db.tx() as s:
+            it, sess = await _item_and_session(s, item_id)
+            state = rules.window_state(clock.now(), sess.starts_at, sess.ends_at)
+            if state != "active":
+                raise _refuse("NOT_STARTED" if state == "upcoming" else "ENDED")
+            if qty > it.per_user_limit:
+                raise _refuse("LIMIT_REACHED")
+            used = await s.scalar(select(SeckillAttempt.id).where(SeckillAttempt.token_nonce == nonce))
+            if used is not None:
+                raise _refuse("BAD_TOKEN")
+            order = await orders.create_order(
+                s,
+                customer_id=caller.id,
+                body=CheckoutIn(items=[CartItem(sku_id=it.sku_id, qty=qty)], address=address),  # type: ignore[arg-type]
+                settings=settings,
+                source="seckill",
+                params={"item_id": item_id, "reservation_id": aid, "nonce": nonce},
+                attribution={"ip": caller.ip, "device_id": caller.device_id},
+            )
+    except IntegrityError:
+        _count(item_id, "BAD_TOKEN")
+        raise _refuse("BAD_TOKEN") from None  # the same token raced itself: one won
+    except AppError as exc:
+        _count(item_id, exc.code)
+        if exc.code == "SOLD_OUT":
+            # A storm on a spent pool is answered from memory for a moment; a cancellation shows within it.
+            _sold_out_until[item_id] = asyncio.get_running_loop().time() + _SOLD_OUT_HINT_SECONDS
+        raise
+    _count(item_id, "OK")
+    return {"attempt_id": aid, "status": "succeeded", "order_id": order.id}
+
+
+async def attempt_status(db: Database, *, attempt_id: str, customer_id: int) -> dict[str, Any]:
+    """Where an attempt is: queued, succeeded (with the order id) or failed (with the reason)."""
+    owner = rules.attempt_owner(attempt_id)
+    if owner is None or owner[1] != customer_id:
+        raise NotFound("ATTEMPT_NOT_FOUND", "attempt not found")
+    hot = get_hot()
+    if hot is not None:
+        h = await hot.redis.hgetall(hot.k(f"sk:a:{attempt_id}"))
+        if h:
+            out: dict[str, Any] = {"attempt_id": attempt_id, "status": h.get("s", "queued")}
+            if h.get("o"):
+                out["order_id"] = int(h["o"])
+            if h.get("r"):
+                out["reason"] = h["r"]
+            return out
+    async with db.read() as s:
+        att = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == attempt_id))
+    if att is None or att.customer_id != customer_id:
+        if hot is None:
+            raise NotFound("ATTEMPT_NOT_FOUND", "attempt not found")
+        # Redis forgot it (expired, or lost with Redis) and no consumer recorded it.
+        return {"attempt_id": attempt_id, "status": "failed", "reason": "LOST"}
+    out = {"attempt_id": attempt_id, "status": att.status}
+    if att.order_id:
+        out["order_id"] = att.order_id
+    if att.reason:
+        out["reason"] = att.reason
+    return out
+
+
+# ---- the stream consumer ----------------------------------------------------------------------------
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class Entry:
+    id: str
+    attempt_id: str
+    item_id: int
+    customer_id: int
+    qty: int
+    address: dict[str, Any]
+
+
+def _entries(raw: Any) -> list[Entry]:
+    out = []
+    for entry_id, f in raw:
+        if not f:  # deleted while pending
+            continue
+        out.append(Entry(entry_id, f["a"], int(f["i"]), int(f["c"]), int(f["q"]), json.loads(f["p"])))
+    return out
+
+
+async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[str, int | None, str]:
+    done = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == e.attempt_id))
+    if done is not None:  # a redelivery: the first delivery's outcome stands
+        return done.status, done.order_id, done.reason or ""
+    it = await s.get(SeckillItem, e.item_id)
+    if it is None:
+        return "failed", None, "ITEM_NOT_FOUND"
+    try:
+        async with s.begin_nested():
+            order = await orders.create_order(
+                s,
+                customer_id=e.customer_id,
+                body=CheckoutIn(items=[CartItem(sku_id=it.sku_id, qty=e.qty)], address=e.address),  # type: ignore[arg-type]
+                settings=settings,
+                source="seckill",
+                params={"item_id": e.item_id, "reservation_id": e.attempt_id},
+            )
+        return "succeeded", order.id, ""
+    except AppError as exc:
+        reason = exc.code
+    except (ValueError, TypeError) as exc:  # e.g. an address the order refuses
+        reason = "INVALID"
+        log.warning("seckill entry %s refused: %s", e.id, exc)
+    s.add(
+        SeckillAttempt(
+            attempt_id=e.attempt_id,
+            item_id=e.item_id,
+            customer_id=e.customer_id,
+            qty=e.qty,
+            status="failed",
+            reason=reason,
+            created_at=clock.now(),
+        )
+    )
+    return "failed", None, reason
+
+
+async def _process(db: Database, hot: Hot, settings: Settings, entries: list[Entry]) -> int:
+    """Create the orders of a batch in one transaction (a savepoint each), then tell Redis."""
+    results: list[tuple[Entry, tuple[str, int | None, str]]] = []
+    try:
+        async with db.tx() as s:
+            for e in entries:
+                results.append((e, await _create_one(s, e, settings)))
+    except IntegrityError:
+        # Another consumer finished one of these at the same moment (a reclaimed entry): one at a time.
+        results = []
+        for e in entries:
+            try:
+                async with db.tx() as s:
+                    results.append((e, await _create_one(s, e, settings)))
+            except IntegrityError:
+                async with db.read() as s:
+                    done = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == e.attempt_id))
+                if done is None:
+                    raise
+                results.append((e, (done.status, done.order_id, done.reason or "")))
+    for e, (status, order_id, reason) in results:
+        if status == "failed":
+            # The shopper did not get it: their count goes back; the pool too, unless the database said
+            # the pool is spent (then Redis had let one too many through, e.g. after a rebuild).
+            await hot.release(
+                marker=f"att:{e.attempt_id}",
+                item_id=e.item_id,
+                customer_id=e.customer_id,
+                qty=e.qty,
+                give_pool=reason != "SOLD_OUT",
+            )
+        await hot.finish(
+            entry_id=e.id,
+            attempt_id=e.attempt_id,
+            item_id=e.item_id,
+            qty=e.qty,
+            status=status,
+            order_id=order_id,
+            reason=reason,
+        )
+    return len(results)
+
+
+async def drain(
+    db: Database,
+    *,
+    consumer: str | None = None,
+    count: int = 100,
+    claim_idle_ms: int = 30_000,
+    settings: Settings | None = None,
+) -> int:
+    """Process every entry now in the stream (and reclaim ones idle on other consumers). Returns how many."""
+    hot = get_hot()
+    if hot is None:
+        return 0
+    settings = settings or get_settings()
+    consumer = consumer or consumer_name()
+    await hot.ensure_group()
+    total = 0
+    while True:
+        n = await _reclaim(db, hot, settings, consumer, claim_idle_ms, count)
+        raw = await hot.redis.xreadgroup(GROUP, consumer, {hot.stream: ">"}, count=count)
+        entries = _entries(raw[0][1]) if raw else []
+        if entries:
+            n += await _process(db, hot, settings, entries)
+        if n == 0:
+            return total
+        total += n
+
+
+async def _reclaim(db: Database, hot: Hot, settings: Settings, consumer: str, idle_ms: int, count: int) -> int:
+    """XAUTOCLAIM entries a dead (or slow) consumer left pending longer than `idle_ms`."""
+    n, start = 0, "0-0"
+    while True:
+        res = await hot.redis.xautoclaim(
+            hot.stream, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count
+        )
+        start, claimed = res[0], _entries(res[1])
+        if claimed:
+            n += await _process(db, hot, settings, claimed)
+        if start in ("0-0", b"0-0") or not claimed:
+            return n
+
+
+@jobs.background("seckill.consume")
+async def consume_forever(db: Database, stop: asyncio.Event, *, block_ms: int = 1000) -> None:
+    """The worker's seckill loop: read the stream with a consumer group until `stop` is set (it runs
+    wherever the job worker runs: inside `serve` in embedded mode, in every `fissionmall worker`)."""
+    hot = get_hot()
+    if hot is None:
+        return
+    settings = get_settings()
+    consumer = consumer_name()
+    log.info("seckill consumer %s started", consumer)
+    last_claim = 0.0
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        try:
+            await hot.ensure_group()
+            if loop.time() - last_claim > 5:
+                last_claim = loop.time()
+                await _reclaim(db, hot, settings, consumer, 30_000, 100)
+            raw = await hot.redis.xreadgroup(GROUP, consumer, {hot.stream: ">"}, count=100, block=block_ms)
+            entries = _entries(raw[0][1]) if raw else []
+            if entries:
+                await _process(db, hot, settings, entries)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis or the database briefly away: keep going
+            log.exception("seckill consumer batch failed")
+            await asyncio.sleep(1)
+    log.info("seckill consumer %s stopped", consumer)
+
+
+# ---- the console's figures --------------------------------------------------------------------------
+
+
+async def board(db: Database, *, session_id: int) -> dict[str, Any]:
+    """Live figures per item: outcomes by code, sold (database), remaining (Redis or database)."""
+    async with db.read() as s:
+        sess = await get_session(s, session_id=session_id)
+        items = list(sess.items)
+        paid = dict(
+            (
+                await s.execute(
+                    select(SeckillAttempt.item_id, func.count())
+                    .join(Order, Order.id == SeckillAttempt.order_id)
+                    .where(SeckillAttempt.item_id.in_([i.id for i in items]), Order.paid_at.is_not(None))
+                    .group_by(SeckillAttempt.item_id)
+                )
+            ).all()
+        )
+    left = await _remaining(items)
+    hot = get_hot()
+    rows = []
+    for it in items:
+        if hot is not None:
+            st = {k: int(v) for k, v in (await hot.redis.hgetall(hot.k(f"sk:st:{it.id}"))).items()}
+        else:
+            st = dict(_local_stats.get(it.id, Counter()))
+        rows.append(
+            {
+                "item_id": it.id,
+                "sku_id": it.sku_id,
+                "pool": it.pool,
+                "sold": it.sold,
+                "paid": int(paid.get(it.id, 0)),
+                "remaining": left[it.id],
+                "attempts": sum(st.values()),
+                "accepted": st.get("OK", 0),
+                "refused": {k: v for k, v in st.items() if k != "OK"},
+            }
+        )
+    now = clock.now()
+    return {
+        "session_id": sess.id,
+        "server_time": now,
+        "state": rules.window_state(now, sess.starts_at, sess.ends_at),
+        "items": rows,
+    }

@@ -1,0 +1,97 @@
+"""秒杀 in the browser: a shopper waits for the server-time countdown, grabs, pays; the console shows the board."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import shot
+
+ADDRESS = {"name": "王五", "phone": "13700137000", "region": "浙江省 杭州市 西湖区", "detail": "文三路 1 号"}
+
+
+def _admin(live_server: dict[str, Any]) -> httpx.Client:
+    base = live_server["base_url"]
+    r = httpx.post(
+        f"{base}/api/admin/v1/auth/login",
+        json={"username": live_server["admin_user"], "password": live_server["admin_password"]},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)
+
+
+def test_shopper_waits_for_the_countdown_grabs_and_pays(live_server: dict[str, Any], mobile: Page, desktop: Page):
+    base, page = live_server["base_url"], mobile
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with _admin(live_server) as boss:
+        p = boss.post(
+            "/api/admin/v1/products",
+            json={
+                "title": "秒杀测试耳机",
+                "category": "数码",
+                "skus": [{"name": "白色", "price_fen": 19900, "stock": 20}],
+            },
+        ).json()
+        start = datetime.now(UTC) + timedelta(seconds=8)
+        sess = boss.post(
+            "/api/admin/v1/seckill/sessions",
+            json={
+                "title": "浏览器测试场",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=1)).isoformat(),
+                "items": [{"sku_id": p["skus"][0]["id"], "price_fen": 990, "stock": 5, "per_user_limit": 1}],
+            },
+        ).json()
+        item = sess["items"][0]["id"]
+
+    page.goto(f"{base}/shop/#/login")
+    page.get_by_placeholder("测试账号，如 alice").fill("sk-" + secrets.token_hex(4))
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_text("为你推荐")).to_be_visible()
+    page.evaluate("(a) => localStorage.setItem('fm.address', JSON.stringify(a))", ADDRESS)
+    expect(page.locator(".sk-banner")).to_be_visible()
+    page.locator(".sk-banner").click()
+
+    card = page.locator(f".sk-item[data-item-id='{item}']")
+    expect(card).to_be_visible()
+    expect(card.locator(".sk-buy")).to_have_text("即将开始")
+    expect(card.locator(".sk-buy")).to_be_disabled()
+    expect(card.locator(".sk-clock")).to_have_text(re.compile(r"距开抢 \d\d:\d\d"))
+    expect(card).to_contain_text("剩余 5 / 5")
+    shot(page, "seckill-01-countdown")
+
+    buy = card.get_by_role("button", name="马上抢")
+    expect(buy).to_be_enabled(timeout=20_000)
+    shot(page, "seckill-02-on-sale")
+    buy.click()
+
+    expect(page).to_have_url(re.compile(r"#/cashier/\d+$"), timeout=20_000)
+    expect(page.locator(".cashier-price")).to_have_text("¥17.90")  # 9.90 + 8.00 shipping
+    shot(page, "seckill-03-cashier")
+    page.get_by_role("button", name="沙箱支付：确认付款").click()
+    expect(page).to_have_url(re.compile(r"#/orders/\d+$"))
+    expect(page.locator(".ostatus-name")).to_have_text("待发货")
+
+    # Back on the sale: the shopper has had their one; the count went down.
+    page.goto(f"{base}/shop/#/seckill")
+    expect(page.locator(f".sk-item[data-item-id='{item}']")).to_contain_text("剩余 4 / 5")
+    assert errors == []
+
+    # The console's board.
+    d = desktop
+    d.goto(base + f"/admin/seckill/{sess['id']}")
+    d.get_by_label("用户名").fill(live_server["admin_user"])
+    d.get_by_label("密码").fill(live_server["admin_password"])
+    d.get_by_role("button", name="登录").click()
+    expect(d.locator("[data-figure=sold]").first).to_have_text("1")
+    expect(d.locator("[data-figure=paid]").first).to_have_text("1", timeout=10_000)
+    shot(d, "seckill-04-board")
+    d.goto(base + "/admin/seckill")
+    expect(d.locator("#session-table")).to_contain_text("浏览器测试场")

@@ -1,0 +1,41 @@
+"""seckill.fast.FastAttempts answers attempts exactly as the FastAPI route does, and passes the rest on."""
+
+from __future__ import annotations
+
+import httpx
+
+from fissionmall.seckill.fast import FastAttempts
+from tests.helpers import ADDRESS, admin, product, shopper
+from tests.seckill.helpers import drain, facts, loosen, session, token
+
+
+async def test_fast_lane_gives_the_routes_answers(client, app, db):
+    boss = await admin(client, db)
+    await loosen(client, boss)
+    sku = (await product(client, boss, stock=100))["skus"][0]["id"]
+    item = (await session(client, boss, sku, pool=2, limit=1))["items"][0]["id"]
+    me = await shopper(client)
+    transport = httpx.ASGITransport(app=FastAttempts(app), client=("10.1.2.3", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as fast:
+        url = f"/api/v1/seckill/items/{item}/attempts"
+        cases = [
+            ({"qty": 1, "token": "a.b.c.d.e", "address": ADDRESS}, me),
+            ({"qty": 0, "token": "x", "address": ADDRESS}, me),
+            ({"qty": 1}, me),
+            ({"qty": 1, "token": "x", "address": ADDRESS}, {}),
+            ({"qty": 1, "token": "x", "address": ADDRESS}, {"Authorization": "Bearer nope"}),
+        ]
+        for body, h in cases:
+            a = await client.post(url, json=body, headers=h)
+            b = await fast.post(url, json=body, headers=h)
+            assert (a.status_code, a.json()) == (b.status_code, b.json()), (body, a.text, b.text)
+        r = await fast.post(url, content=b"{not json", headers={**me, "content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "MALFORMED_JSON"
+        tok = await token(client, me, item)
+        r = await fast.post(url, json={"qty": 1, "token": tok, "address": ADDRESS}, headers=me)
+        assert r.status_code == 202, r.text
+        # everything else goes to the app
+        assert (await fast.get("/api/v1/seckill/sessions")).status_code == 200
+        assert (await fast.post("/api/v1/seckill/items/abc/attempts", json={}, headers=me)).status_code == 422
+    await drain(db)
+    assert (await facts(db, item))["sold"] == 1
