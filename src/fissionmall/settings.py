@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     wechat_profit_sharing: bool = False
     wechat_transfer_scene_id: str = "1005"
     wechat_reconcile_after_minutes: int = 10
+    # Subscribe messages (订阅消息) by event, as JSON: {"OrderShipped": {"template_id": "…",
+    # "page": "pages/order/detail?id={order_id}", "data": {"character_string1": "{order_no}",
+    # "thing2": "{title}"}}}. Events without an entry send nothing. See docs/wechat.md.
+    wechat_subscribe_templates: dict[str, dict[str, Any]] = {}
 
     # Anti-abuse basics: requests per minute per client on login and checkout.
     login_rate_per_minute: int = 30

@@ -64,6 +64,8 @@ Loop = Callable[[Database, asyncio.Event], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}
 _subscribers: dict[str, list[str]] = {}
+# A subscription may say, at publish time, that it wants nothing of this event (no job row then).
+_conditions: dict[str, Callable[[dict[str, Any]], bool]] = {}
 _wake = asyncio.Event()
 _loops: dict[str, Loop] = {}
 
@@ -92,11 +94,16 @@ def handler(name: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-def on(event_type: str, name: str) -> Callable[[Handler], Handler]:
-    """Subscribe a handler to an event type; `name` must stay stable across releases."""
+def on(
+    event_type: str, name: str, *, when: Callable[[dict[str, Any]], bool] | None = None
+) -> Callable[[Handler], Handler]:
+    """Subscribe a handler to an event type; `name` must stay stable across releases. With `when`, a
+    delivery is queued only for payloads it accepts (e.g. only when the feature is configured)."""
 
     def deco(fn: Handler) -> Handler:
         handler(name)(fn)
+        if when is not None:
+            _conditions[name] = when
         subs = _subscribers.setdefault(event_type, [])
         if name not in subs:
             subs.append(name)
@@ -116,6 +123,9 @@ async def publish(s: AsyncSession, type_: str, payload: dict[str, Any]) -> Event
     s.add(ev)
     await s.flush()
     for name in _subscribers.get(type_, []):
+        cond = _conditions.get(name)
+        if cond is not None and not cond(payload):
+            continue
         s.add(Job(handler=name, event_id=ev.id, payload=payload, due_at=now, created_at=now))
     _wake.set()
     return ev

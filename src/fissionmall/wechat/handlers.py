@@ -1,0 +1,114 @@
+"""Subscribe messages (订阅消息) on the events a shopper cares about.
+
+The merchant registers message templates in the WeChat console and maps our events to them in
+`FISSIONMALL_WECHAT_SUBSCRIBE_TEMPLATES` (template id, mini-program page, and each data field as a
+format string over the event: `{order_no}`, `{title}`, `{paid_yuan}`, `{amount_yuan}`, `{order_id}`, …).
+An event with no template queues nothing. Quota errors (the shopper did not subscribe, or ran out) are
+recorded by the client and are not failures; a WeChat outage is retried like any job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.accounts.models import Customer
+from fissionmall.core import jobs
+from fissionmall.core.money import yuan
+from fissionmall.orders.models import Order
+from fissionmall.settings import get_settings
+from fissionmall.wechat.miniprogram import client_for
+
+log = logging.getLogger("fissionmall.wechat")
+
+EVENTS = ("OrderPaid", "OrderShipped", "OrderRefunded", "GroupSucceeded", "SeckillNotify")
+# WeChat caps each data field by its type, named by the key's prefix (thing1, character_string2, …).
+LIMITS = {
+    "thing": 20,
+    "character_string": 32,
+    "number": 32,
+    "letter": 32,
+    "symbol": 5,
+    "phrase": 5,
+    "name": 10,
+    "phone_number": 17,
+    "amount": 32,
+    "time": 32,
+    "date": 32,
+}
+
+
+def field_limit(key: str) -> int:
+    return LIMITS.get(key.rstrip("0123456789"), 20)
+
+
+def template_for(event: str) -> dict[str, Any] | None:
+    settings = get_settings()
+    if not settings.wechat_login_configured:
+        return None
+    t = settings.wechat_subscribe_templates.get(event)
+    return t if t and t.get("template_id") else None
+
+
+def recipients(payload: dict[str, Any], order: Order | None) -> list[int]:
+    """The shoppers an event concerns: its customer, a group's members, a notify list, or the order's buyer."""
+    if "customer_ids" in payload:
+        return [int(c) for c in payload["customer_ids"]]
+    if "members" in payload:
+        return [int(m["customer_id"]) for m in payload["members"] if m.get("customer_id")]
+    if payload.get("customer_id"):
+        return [int(payload["customer_id"])]
+    return [order.customer_id] if order is not None else []
+
+
+def context(payload: dict[str, Any], order: Order | None) -> dict[str, Any]:
+    ctx: dict[str, Any] = defaultdict(str, {k: v for k, v in payload.items() if not isinstance(v, list | dict)})
+    if "amount_fen" in payload:
+        ctx["amount_yuan"] = yuan(int(payload["amount_fen"]))
+    if order is not None:
+        ctx.update(
+            order_id=order.id,
+            order_no=order.no,
+            paid_yuan=yuan(order.paid_fen),
+            payable_yuan=yuan(order.payable_fen),
+            title=order.lines[0].title if order.lines else "",
+            carrier=order.carrier or "",
+            tracking_no=order.tracking_no or "",
+        )
+    return ctx
+
+
+async def send_for(s: AsyncSession, event: str, payload: dict[str, Any]) -> int:
+    """Send the event's subscribe message to each shopper it concerns. Returns how many were sent."""
+    template = template_for(event)
+    if template is None:
+        return 0
+    order = await s.get(Order, payload["order_id"]) if payload.get("order_id") else None
+    ctx = context(payload, order)
+    data = {k: str(v).format_map(ctx)[: field_limit(k)] for k, v in template.get("data", {}).items()}
+    page = str(template.get("page", "")).format_map(ctx)
+    ids = recipients(payload, order)
+    openids = (await s.scalars(select(Customer.openid).where(Customer.id.in_(ids)))).all() if ids else []
+    client = client_for(get_settings())
+    sent = 0
+    for openid in openids:
+        if openid.startswith("sandbox-"):
+            continue  # a sandbox login has no real WeChat user behind it
+        result = await client.send_subscribe(openid=openid, template_id=template["template_id"], data=data, page=page)
+        sent += result.ok
+    return sent
+
+
+def _register(event: str) -> None:
+    async def handle(s: AsyncSession, job: jobs.Job) -> None:
+        await send_for(s, event, job.payload)
+
+    jobs.on(event, f"wechat.subscribe.{event}", when=lambda _payload: template_for(event) is not None)(handle)
+
+
+for _event in EVENTS:
+    _register(_event)
