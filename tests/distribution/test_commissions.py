@@ -48,6 +48,17 @@ async def test_depth_pays_two_levels_and_never_the_third(client, db):
     assert (await me(client, b))["pending_fen"] == 500
     assert (await me(client, a))["pending_fen"] == 0
     assert (await me(client, b))["level1_count"] == 1 and (await me(client, b))["level2_count"] == 1
+    # Each earner is told once (for a subscribe message), with what they earned.
+    from sqlalchemy import select
+
+    from fissionmall.core.jobs import Event
+
+    async with db.read() as s:
+        told = (await s.scalars(select(Event.payload).where(Event.type == "CommissionAccrued"))).all()
+    assert sorted((p["customer_id"], p["level"], p["amount_fen"]) for p in told) == [
+        (ids["b"], 2, 500),
+        (ids["c"], 1, 1000),
+    ]
     assert (await me(client, a))["level2_count"] == 1
 
 

@@ -380,6 +380,18 @@ async def accrue(s: AsyncSession, payload: dict[str, Any]) -> int:
         },
     )
     await ensure_settlement_scheduled(s)
+    if written:  # a redelivered OrderPaid writes nothing and tells nobody twice
+        earned: dict[tuple[int, int], int] = {}
+        for sh in shares:
+            owner = level1 if sh.level == 1 else level2
+            assert owner is not None
+            earned[(owner, sh.level)] = earned.get((owner, sh.level), 0) + sh.amount_fen
+        for (owner, level), amount in sorted(earned.items()):
+            await jobs.publish(
+                s,
+                "CommissionAccrued",
+                {"customer_id": owner, "order_id": order.id, "level": level, "amount_fen": amount},
+            )
     return written
 
 

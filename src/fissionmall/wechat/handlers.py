@@ -25,7 +25,7 @@ from fissionmall.wechat.miniprogram import client_for
 
 log = logging.getLogger("fissionmall.wechat")
 
-EVENTS = ("OrderPaid", "OrderShipped", "OrderRefunded", "GroupSucceeded", "SeckillNotify")
+EVENTS = ("OrderPaid", "OrderShipped", "OrderRefunded", "GroupSucceeded", "SeckillNotify", "CommissionAccrued")
 # WeChat caps each data field by its type, named by the key's prefix (thing1, character_string2, …).
 LIMITS = {
     "thing": 20,
