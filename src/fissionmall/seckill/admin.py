@@ -108,11 +108,17 @@ async def create_session(ctx: Write) -> Response:
         )
     if not error and not items:
         error = "至少添加一个秒杀商品"
+    repeat_text = f.get("repeat_days", "").strip() or "0"
+    repeat = int(repeat_text) if repeat_text.isdigit() and int(repeat_text) <= 30 else -1
+    if not error and repeat < 0:
+        error = "每天重复的天数须为 0 到 30"
     if not error:
         assert starts is not None and ends is not None
         try:
             async with ctx.db.tx() as s:
-                sess = await service.create_session(s, title=title, starts_at=starts, ends_at=ends, items=items)
+                sess = await service.create_session(
+                    s, title=title, starts_at=starts, ends_at=ends, items=items, repeat_days=repeat
+                )
             await service.publish_items(ctx.db, sess)
             return RedirectResponse("/admin/seckill?ok=created", status_code=303)
         except AppError as exc:

@@ -18,6 +18,9 @@ class SeckillSession(Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | deleted
+    # Daily repeats still to come (10:00 every day for a week: 6). The next day's session is made when this
+    # one starts, its pools reserved from the SKU's stock only then.
+    repeat_left: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     items: Mapped[list[SeckillItem]] = relationship(order_by="SeckillItem.id", lazy="selectin")
 

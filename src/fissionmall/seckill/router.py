@@ -119,6 +119,7 @@ async def create_session(body: SessionCreate, _: Marketing, db: DbDep) -> Sessio
             items=[
                 service.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only) for i in body.items
             ],
+            repeat_days=body.repeat_days,
         )
     await service.publish_items(db, sess)
     return session_admin(sess)

@@ -24,6 +24,8 @@ class SessionCreate(ApiModel):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=50)]
+    # Come back daily at the same time this many more days (0: a one-off session).
+    repeat_days: Annotated[int, Field(strict=True, ge=0, le=30)] = 0
 
 
 class ItemChange(ApiModel):
@@ -57,6 +59,7 @@ class SessionAdmin(ApiModel):
     starts_at: ApiDateTime
     ends_at: ApiDateTime
     status: str
+    repeat_left: int = 0
     created_at: ApiDateTime
     items: list[ItemAdmin]
 
@@ -92,6 +95,7 @@ def session_admin(sess: Any) -> SessionAdmin:
         starts_at=sess.starts_at,
         ends_at=sess.ends_at,
         status=sess.status,
+        repeat_left=sess.repeat_left,
         created_at=sess.created_at,
         items=[
             ItemAdmin(

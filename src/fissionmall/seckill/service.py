@@ -67,18 +67,31 @@ class ItemSpec:
 
 
 async def create_session(
-    s: AsyncSession, *, title: str, starts_at: datetime, ends_at: datetime, items: Sequence[ItemSpec]
+    s: AsyncSession,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    items: Sequence[ItemSpec],
+    repeat_days: int = 0,
 ) -> SeckillSession:
-    """Schedule a session; each item's pool leaves the SKU's stock now, so the pool is real."""
+    """Schedule a session; each item's pool leaves the SKU's stock now, so the pool is real. With
+    `repeat_days`, the same session comes back daily that many more times."""
     if ends_at <= starts_at:
         raise AppError("WINDOW_INVALID", "ends_at must be after starts_at")
     if len({i.sku_id for i in items}) != len(items):
         raise AppError("DUPLICATE_SKU", "one SKU appears twice in the session")
     found = await catalog.skus_for_sale(s, [i.sku_id for i in items])
     now = clock.now()
-    sess = SeckillSession(title=title, starts_at=starts_at, ends_at=ends_at, status="active", created_at=now)
+    sess = SeckillSession(
+        title=title, starts_at=starts_at, ends_at=ends_at, status="active", repeat_left=repeat_days, created_at=now
+    )
     s.add(sess)
     await s.flush()
+    if repeat_days:
+        await jobs.schedule(
+            s, "seckill.repeat_session", {"session_id": sess.id}, due_at=starts_at, key=f"seckill-repeat:{sess.id}"
+        )
     for spec in sorted(items, key=lambda i: i.sku_id):  # lock SKUs in id order
         if spec.sku_id not in found:
             raise AppError("SKU_NOT_FOUND", f"SKU {spec.sku_id} is not for sale", status=404, sku_id=spec.sku_id)
@@ -103,6 +116,29 @@ async def create_session(
     sess = await get_session(s, session_id=sess.id)
     await _announce(s, sess)
     return sess
+
+
+@jobs.handler("seckill.repeat_session")
+async def _repeat_session(s: AsyncSession, job: jobs.Job) -> None:
+    """When a repeating session starts, make tomorrow's: same items, same pool sizes, same limits."""
+    sess = await s.get(SeckillSession, job.payload["session_id"])
+    if sess is None or sess.status != "active" or sess.repeat_left < 1:
+        return
+    day = timedelta(days=1)
+    specs = [ItemSpec(it.sku_id, it.price_fen, it.pool, it.per_user_limit, it.new_users_only) for it in sess.items]
+    try:
+        async with s.begin_nested():
+            await create_session(
+                s,
+                title=sess.title,
+                starts_at=sess.starts_at + day,
+                ends_at=sess.ends_at + day,
+                items=specs,
+                repeat_days=sess.repeat_left - 1,
+            )
+    except AppError as exc:  # e.g. not enough stock left for tomorrow's pool: tell the operator, stop repeating
+        log.warning("seckill session %s not repeated: %s", sess.id, exc.code)
+        await jobs.publish(s, "SeckillRepeatFailed", {"session_id": sess.id, "code": exc.code})
 
 
 async def get_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
