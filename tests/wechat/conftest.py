@@ -16,7 +16,6 @@ import pytest
 from fissionmall.app import create_app
 from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
-from fissionmall.models import Base
 from fissionmall.payments.gateway import register
 from fissionmall.payments.wechatpay import WechatPayGateway
 from fissionmall.settings import Settings, use_settings
@@ -109,9 +108,6 @@ async def wx_app(wx_settings: Settings, transport: FlakyTransport) -> AsyncItera
     async with application.router.lifespan_context(application):
         # app.py registered the gateway from settings (real base URL); route it to the fake.
         register(WechatPayGateway(wx_settings, transport=transport))
-        # Other tools' tables may be mid-way (no migration yet) in the shared tree: create what is missing.
-        async with get_db().engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
         await _empty_tables(get_db())
         await _empty_redis(wx_settings)
         yield application
