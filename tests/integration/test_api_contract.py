@@ -1,0 +1,59 @@
+"""The v1 contract (../shared/API.md): every call it names exists at that path in /openapi.json.
+
+Calls of tools not built yet are listed in NOT_YET, so building one means moving it out of that list,
+and a call that disappears or is renamed fails here before a mini-program breaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+CUSTOMER = [
+    "POST /auth/wechat-login", "GET /me", "GET /products", "GET /products/{}", "POST /checkout/preview",
+    "POST /orders", "GET /orders", "GET /orders/{}", "POST /orders/{}/pay", "POST /orders/{}/cancel",
+    "POST /orders/{}/receive", "POST /orders/{}/refunds", "POST /payments/{}/notify",
+    "POST /payments/sandbox/{}/succeed",
+    "GET /groupbuy/activities/{}/groups", "POST /groupbuy/activities/{}/groups", "POST /groupbuy/groups/{}/join",
+    "GET /groupbuy/groups/{}",
+    "GET /seckill/sessions", "POST /seckill/items/{}/token", "POST /seckill/items/{}/attempts",
+    "GET /seckill/attempts/{}", "POST /seckill/items/{}/notify-me",
+    "POST /bargain/activities/{}/start", "POST /bargain/{}/help", "POST /bargain/{}/order",
+    "GET /coupons", "POST /coupons/{}/claim", "GET /me/coupons",
+    "POST /distribution/apply", "GET /distribution/me", "GET /distribution/share", "GET /distribution/commissions",
+    "POST /distribution/withdrawals",
+    "POST /membership/subscribe", "POST /wallet/top-ups", "GET /wallet/ledger", "GET /points/ledger",
+    "POST /stores/verify", "GET /recommendations", "POST /events",
+]
+ADMIN = [
+    "POST /auth/login",
+    "GET /products", "POST /products", "GET /products/{}", "PUT /products/{}", "DELETE /products/{}",
+    "GET /groupbuy/activities", "POST /groupbuy/activities", "GET /groupbuy/activities/{}",
+    "PUT /groupbuy/activities/{}",
+    "GET /seckill/sessions", "POST /seckill/sessions", "GET /seckill/sessions/{}",
+    "GET /bargain/activities", "POST /bargain/activities",
+    "GET /coupons/templates", "POST /coupons/templates", "GET /coupons/templates/{}", "PUT /coupons/templates/{}",
+    "GET /promotions", "POST /promotions", "GET /promotions/{}", "PUT /promotions/{}",
+    "GET /distribution/config", "PUT /distribution/config",
+    "POST /orders/{}/ship", "POST /refunds/{}/approve", "POST /withdrawals/{}/approve",
+    "GET /dashboard", "POST /dev/clock",
+]
+# Tools whose issues are still open: their calls are promised by API.md but not served yet.
+NOT_YET = {
+    "POST /api/v1/bargain/activities/{}/start", "POST /api/v1/bargain/{}/help", "POST /api/v1/bargain/{}/order",
+    "POST /api/v1/membership/subscribe", "POST /api/v1/wallet/top-ups", "GET /api/v1/wallet/ledger",
+    "GET /api/v1/points/ledger", "POST /api/v1/stores/verify", "GET /api/v1/recommendations", "POST /api/v1/events",
+    "GET /api/admin/v1/bargain/activities", "POST /api/admin/v1/bargain/activities", "GET /api/admin/v1/dashboard",
+}
+
+
+def _served(app) -> set[str]:
+    paths = app.openapi()["paths"]
+    return {f"{m.upper()} {re.sub(r'{[^}]+}', '{}', p)}" for p, ops in paths.items() for m in ops}
+
+
+def test_every_call_of_the_v1_contract_is_served_at_its_path(app):
+    served = _served(app)
+    promised = {f"{c.split()[0]} /api/v1{c.split()[1]}" for c in CUSTOMER}
+    promised |= {f"{c.split()[0]} /api/admin/v1{c.split()[1]}" for c in ADMIN}
+    assert sorted(promised - served - NOT_YET) == []
+    assert sorted(NOT_YET & served) == [], "built now: take it out of NOT_YET"
