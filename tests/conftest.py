@@ -170,12 +170,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+def _run_in_thread(coro: Any) -> Any:
+    """asyncio.run from a thread: Playwright's sync API may hold this thread's event loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A real `uvicorn` demo server: its own database (SQLite file, or a fresh PostgreSQL
-    database on the postgres pass) loaded by `load_demo` as `make demo` does, the job worker
-    running inside as in the embedded default. Yields its base URL and admin login."""
+    """A real `uvicorn` demo server for one test module (so one tool's browser test cannot move another's
+    clock or data): its own database (SQLite file, or a fresh PostgreSQL database on the postgres pass)
+    loaded by `load_demo` as `make demo` does, the job worker running inside as in the embedded default.
+    Yields its base URL and admin login."""
     var = tmp_path_factory.mktemp("browser-var")
+    tag = f"{RUN_ID}_{secrets.token_hex(2)}"
     env = {
         **os.environ,
         "FISSIONMALL_ENV": "dev",
@@ -183,17 +193,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         "FISSIONMALL_SECRET_KEY": "browser-secret-" + "y" * 32,
         "FISSIONMALL_EMBEDDED_WORKER": "true",
         "FISSIONMALL_WORKER_POLL_SECONDS": "0.2",
-        "FISSIONMALL_REDIS_PREFIX": f"fmbrowser:{RUN_ID}:",
+        "FISSIONMALL_REDIS_PREFIX": f"fmbrowser:{tag}:",
     }
     pg_name = None
     if BACKEND == "postgres":
-        pg_name = f"fm_browser_{RUN_ID}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
+        pg_name = f"fm_browser_{tag}"
+        _run_in_thread(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
         env["FISSIONMALL_DATABASE_URL"] = f"{PG_URL.rsplit('/', 1)[0]}/{pg_name}"
         env["FISSIONMALL_REDIS_URL"] = REDIS_URL
     settings = Settings(env="dev", var_dir=var, database_url=env.get("FISSIONMALL_DATABASE_URL", ""))
     upgrade(settings.db_url)
-    asyncio.run(load_demo(settings, admin_password=ADMIN_PASSWORD))
+    _run_in_thread(load_demo(settings, admin_password=ADMIN_PASSWORD))
     port = _free_port()
     log = open(var / "server.log", "w")
     proc = subprocess.Popen(
@@ -224,4 +234,4 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             proc.kill()
         log.close()
         if pg_name:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            _run_in_thread(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
-def browser(live_server: dict[str, Any]) -> Iterator[Any]:
-    # After live_server: Playwright's sync API keeps an event loop running in this thread.
+def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if CI:
