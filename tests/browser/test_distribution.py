@@ -9,15 +9,10 @@ way.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,74 +22,14 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
 from tests.browser.test_shop import ADDRESS, _admin, _api, _demo_product
-from tests.conftest import ADMIN_PASSWORD, BACKEND, PG_URL, REDIS_URL, RUN_ID, _free_port, _pg_admin
 
 pytestmark = pytest.mark.browser
 
 
-def _run(coro: Any) -> Any:
-    """asyncio.run in a thread of its own: Playwright's sync API keeps a loop running in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
 @pytest.fixture(scope="module")
-def clock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A demo server of this module's own (as tests/conftest.py's live_server), whose clock may move."""
-    from fissionmall.core.migrate import upgrade
-    from fissionmall.demo.loader import load_demo
-    from fissionmall.settings import Settings
-
-    var = tmp_path_factory.mktemp("distribution-var")
-    env = {
-        **os.environ,
-        "FISSIONMALL_ENV": "dev",
-        "FISSIONMALL_VAR_DIR": str(var),
-        "FISSIONMALL_SECRET_KEY": "browser-secret-" + "z" * 32,
-        "FISSIONMALL_EMBEDDED_WORKER": "true",
-        "FISSIONMALL_WORKER_POLL_SECONDS": "0.2",
-        "FISSIONMALL_REDIS_PREFIX": f"fmdist:{RUN_ID}:",
-    }
-    pg_name = None
-    if BACKEND == "postgres":
-        pg_name = f"fm_dist_browser_{RUN_ID}"
-        _run(_pg_admin(f'CREATE DATABASE "{pg_name}"'))
-        env["FISSIONMALL_DATABASE_URL"] = f"{PG_URL.rsplit('/', 1)[0]}/{pg_name}"
-        env["FISSIONMALL_REDIS_URL"] = REDIS_URL
-    settings = Settings(env="dev", var_dir=var, database_url=env.get("FISSIONMALL_DATABASE_URL", ""))
-    upgrade(settings.db_url)
-    _run(load_demo(settings, admin_password=ADMIN_PASSWORD))
-    port = _free_port()
-    log = open(var / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "fissionmall.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("server did not start:\n" + (var / "server.log").read_text())
-        time.sleep(0.2)
-    try:
-        yield {"base_url": base, "admin_user": "admin", "admin_password": ADMIN_PASSWORD, "var": var}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if pg_name:
-            _run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+def clock_server(live_server: dict[str, Any]) -> dict[str, Any]:
+    """This module's own demo server (live_server is per module), whose dev clock the test moves."""
+    return live_server
 
 
 @pytest.fixture

@@ -482,13 +482,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
     )
     s.add(refund)
     await s.flush()
-    await jobs.schedule(
-        s,
-        "payments.execute_refund",
-        {"refund_id": refund.id},
-        due_at=clock.now(),
-        key=f"refund-exec:{refund.id}:processing",
-    )
+    await _send_to_gateway(s, refund.id, after="processing")
     return refund
 
 
@@ -525,18 +519,23 @@ async def _refund_cas(s: AsyncSession, refund_id: int, target: str, **values: An
     return res.rowcount == 1  # type: ignore[attr-defined]
 
 
+async def _send_to_gateway(s: AsyncSession, refund_id: int, *, after: str) -> None:
+    """Queue the gateway call for a refund, once per state it left (a failed refund may be sent again)."""
+    await jobs.schedule(
+        s,
+        "payments.execute_refund",
+        {"refund_id": refund_id},
+        due_at=clock.now(),
+        key=f"refund-exec:{refund_id}:{after}",
+    )
+
+
 async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> Refund:
     """Approve: the refund goes to the gateway after this transaction commits (a job)."""
     refund = await get_refund(s, refund_id=refund_id)
     if not await _refund_cas(s, refund.id, "processing", decided_at=clock.now(), decided_by=admin_id):
         raise Conflict("REFUND_STATE_INVALID", f"a refund that is {refund.status} cannot be approved")
-    await jobs.schedule(
-        s,
-        "payments.execute_refund",
-        {"refund_id": refund.id},
-        due_at=clock.now(),
-        key=f"refund-exec:{refund.id}:{refund.status}",
-    )
+    await _send_to_gateway(s, refund.id, after=refund.status)
     return await get_refund(s, refund_id=refund.id)
 
 
@@ -636,13 +635,7 @@ async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int
     )
     s.add(refund)
     await s.flush()
-    await jobs.schedule(
-        s,
-        "payments.execute_refund",
-        {"refund_id": refund.id},
-        due_at=clock.now(),
-        key=f"refund-exec:{refund.id}:processing",
-    )
+    await _send_to_gateway(s, refund.id, after="processing")
     return refund
 
 
