@@ -343,7 +343,11 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
     """A one-time path token, from `token_lead_seconds` before the start until the end."""
     lim = await risk.limits(db)
     async with db.read() as s:
-        _, sess = await _item_and_session(s, item_id)
+        it, sess = await _item_and_session(s, item_id)
+        # "New users only" is decided here, off the hot path: no token, no attempt. Order creation
+        # checks again as the second wall.
+        if it.new_users_only and await _has_ordered(s, customer_id):
+            raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
     now = clock.now()
     if (sess.starts_at - now).total_seconds() > lim.token_lead_seconds:
         raise Conflict(
@@ -353,6 +357,12 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
         raise Conflict("ENDED", "the sale has ended")
     token, expires = risk.issue_token(settings.secret_key, item_id=item_id, customer_id=customer_id)
     return {"token": token, "expires_at": datetime.fromtimestamp(expires, tz=now.tzinfo)}
+
+
+async def _has_ordered(s: AsyncSession, customer_id: int) -> bool:
+    """A returning shopper: any order that was not cancelled."""
+    q = select(Order.id).where(Order.customer_id == customer_id, Order.status != "cancelled").limit(1)
+    return await s.scalar(q) is not None
 
 
 # ---- the order source -----------------------------------------------------------------------------
@@ -371,14 +381,8 @@ class SeckillSource:
         if len(items) != 1 or items[0].sku_id != it.sku_id:
             raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
         qty = int(items[0].qty)
-        if it.new_users_only:
-            had = await s.scalar(
-                select(func.count())
-                .select_from(Order)
-                .where(Order.customer_id == customer_id, Order.status != "cancelled")
-            )
-            if had:
-                raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
+        if it.new_users_only and await _has_ordered(s, customer_id):
+            raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
         await s.execute(
             _ins(s)(SeckillBuyer)
             .values(item_id=item_id, customer_id=customer_id, qty=0)
