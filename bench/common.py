@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +43,25 @@ def server_stack() -> dict[str, str]:
         "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
         "workers": "1",
     }
+
+
+def workspace(prefix: str, *, embedded_worker: bool = True, **extra: str) -> tuple[Path, Path, dict[str, str]]:
+    """A temp folder, its var/ dir, and the environment a bench server of the app runs with: dev mode,
+    a fresh secret, rate limits out of the way (the bench would otherwise measure refusals)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    var = tmp / "var"
+    var.mkdir()
+    very_high = str(10**9)
+    env = {
+        "FISSIONMALL_ENV": "dev",
+        "FISSIONMALL_VAR_DIR": str(var),
+        "FISSIONMALL_SECRET_KEY": "bench-secret-" + secrets.token_hex(24),
+        "FISSIONMALL_LOGIN_RATE_PER_MINUTE": very_high,
+        "FISSIONMALL_ORDER_RATE_PER_MINUTE": very_high,
+        "FISSIONMALL_EMBEDDED_WORKER": "true" if embedded_worker else "false",
+        **extra,
+    }
+    return tmp, var, env
 
 
 def log(msg: str) -> None:

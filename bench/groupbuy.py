@@ -25,18 +25,15 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.common import Server, emit, log, ms, percentile, server_stack
+from bench.common import Server, emit, log, ms, percentile, server_stack, workspace
 from bench.loadgen import RawConn
-from bench.orders import ADMIN_PASSWORD, ADMIN_USER, VERY_HIGH, _create_admin, _pg_exec, _redis_cleanup
+from bench.orders import ADMIN_PASSWORD, ADMIN_USER, _create_admin, _pg_exec, _redis_cleanup
 
 ADDRESS = {"name": "压测", "phone": "13800138000", "region": "上海市", "detail": "压测路 1 号"}
 PG_URL = os.environ.get("FISSIONMALL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -276,18 +273,7 @@ def run(backend: str, *, concurrency: int, hot_size: int, groups: int) -> list[d
     from fissionmall.core.migrate import upgrade
 
     pid = os.getpid()
-    tmp = Path(tempfile.mkdtemp(prefix=f"fmbench-groupbuy-{backend}-"))
-    var = tmp / "var"
-    var.mkdir()
-    env = {
-        "FISSIONMALL_ENV": "dev",
-        "FISSIONMALL_VAR_DIR": str(var),
-        "FISSIONMALL_SECRET_KEY": "bench-secret-" + secrets.token_hex(24),
-        "FISSIONMALL_LOGIN_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_ORDER_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_EMBEDDED_WORKER": "true",
-        "FISSIONMALL_WORKER_POLL_SECONDS": "0.2",
-    }
+    tmp, var, env = workspace(f"fmbench-groupbuy-{backend}-", FISSIONMALL_WORKER_POLL_SECONDS="0.2")
     admin_dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
     db_name, redis_prefix = f"fm_bench_gb_{pid}", f"fmbench:gb:{pid}:"
     created = False

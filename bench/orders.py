@@ -14,23 +14,20 @@ import asyncio
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import Server, log, run_loadgen, server_stack
+from bench.common import Server, log, run_loadgen, server_stack, workspace
 
 STOCK = 100_000_000  # the most the admin API accepts; ~1e4 orders a minute never gets near it
 PRICE_FEN = 1990
 SHIPPING_FEN = 800  # Settings.shipping_fee_fen default; the preview must say goods + shipping
 QTY = 1
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-password-" + secrets.token_hex(4)
-VERY_HIGH = str(10**9)
 
 
 async def _pg_exec(admin_dsn: str, sql: str) -> None:
@@ -189,17 +186,7 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
     from fissionmall.core.migrate import upgrade
 
     pid = os.getpid()
-    tmp = Path(tempfile.mkdtemp(prefix=f"fmbench-{backend}-"))
-    var = tmp / "var"
-    var.mkdir()
-    env = {
-        "FISSIONMALL_ENV": "dev",
-        "FISSIONMALL_VAR_DIR": str(var),
-        "FISSIONMALL_SECRET_KEY": "bench-secret-" + secrets.token_hex(24),
-        "FISSIONMALL_LOGIN_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_ORDER_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_EMBEDDED_WORKER": "true",
-    }
+    tmp, var, env = workspace(f"fmbench-{backend}-")
     admin_dsn = pg_url.replace("postgresql+asyncpg://", "postgresql://")
     db_name = f"fm_bench_{pid}"
     redis_prefix = f"fmbench:{pid}:"

@@ -19,19 +19,16 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import REPO, Server, emit, log, server_stack
+from bench.common import REPO, Server, emit, log, server_stack, workspace
 
 LINES = 10
 PRICE_FEN = 1990
@@ -201,20 +198,10 @@ async def _load(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_http(*, concurrency: int, warmup: float, duration: float) -> dict[str, Any]:
-    from bench.orders import VERY_HIGH, _create_admin
+    from bench.orders import _create_admin
     from fissionmall.core.migrate import upgrade
 
-    tmp = Path(tempfile.mkdtemp(prefix="fmbench-pricing-"))
-    var = tmp / "var"
-    var.mkdir()
-    env = {
-        "FISSIONMALL_ENV": "dev",
-        "FISSIONMALL_VAR_DIR": str(var),
-        "FISSIONMALL_SECRET_KEY": "bench-secret-" + secrets.token_hex(24),
-        "FISSIONMALL_LOGIN_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_ORDER_RATE_PER_MINUTE": VERY_HIGH,
-        "FISSIONMALL_EMBEDDED_WORKER": "true",
-    }
+    tmp, var, env = workspace("fmbench-pricing-")
     db_url = f"sqlite+aiosqlite:///{(var / 'fissionmall.db').resolve()}"
     server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log")
     try:

@@ -22,7 +22,6 @@ import asyncio
 import base64
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -34,7 +33,18 @@ from typing import Any
 
 import httpx
 
-from bench.common import REPO, Server, emit, log, machine_cpu_seconds, ms, percentile, proc_cpu_seconds, server_stack
+from bench.common import (
+    REPO,
+    Server,
+    emit,
+    log,
+    machine_cpu_seconds,
+    ms,
+    percentile,
+    proc_cpu_seconds,
+    server_stack,
+    workspace,
+)
 from bench.orders import ADMIN_PASSWORD, ADMIN_USER
 
 ADDRESS = {"name": "张三", "phone": "13800138000", "region": "上海市 浦东新区", "detail": "世纪大道 100 号"}
@@ -260,18 +270,8 @@ def run_app(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     from fissionmall.core.migrate import upgrade
 
     pid = os.getpid()
-    tmp = Path(tempfile.mkdtemp(prefix=f"fmbench-seckill-{backend}-"))
-    var = tmp / "var"
-    var.mkdir()
-    secret = "bench-secret-" + secrets.token_hex(24)
-    env = {
-        "FISSIONMALL_ENV": "dev",
-        "FISSIONMALL_VAR_DIR": str(var),
-        "FISSIONMALL_SECRET_KEY": secret,
-        "FISSIONMALL_LOGIN_RATE_PER_MINUTE": str(VERY_HIGH),
-        "FISSIONMALL_ORDER_RATE_PER_MINUTE": str(VERY_HIGH),
-        "FISSIONMALL_EMBEDDED_WORKER": "false",
-    }
+    tmp, var, env = workspace(f"fmbench-seckill-{backend}-", embedded_worker=False)
+    secret = env["FISSIONMALL_SECRET_KEY"]  # the load generator signs path tokens with it
     admin_dsn = args.pg_url.replace("postgresql+asyncpg://", "postgresql://")
     db_name, prefix = f"fm_bench_sk_{pid}", f"fmbench:sk:{pid}:"
     server: Server | None = None
