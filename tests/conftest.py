@@ -15,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,17 +137,26 @@ async def _empty_redis(settings: Settings) -> None:
         await r.aclose()
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
-    """The app with its lifespan running (no background worker: tests run jobs explicitly)."""
+@asynccontextmanager
+async def running_app(settings: Settings, *, on_start: Callable[[], None] | None = None) -> AsyncIterator[Any]:
+    """The app with its lifespan running on empty tables (no background worker: tests run jobs
+    explicitly). `on_start` runs right after startup, e.g. to point a gateway at a fake."""
     clock.reset()
     application = create_app(settings, run_worker=False)
     async with application.router.lifespan_context(application):
+        if on_start is not None:
+            on_start()
         await _empty_tables(get_db())
         await _empty_redis(settings)
         yield application
     clock.reset()
     use_settings(None)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    async with running_app(settings) as application:
+        yield application
 
 
 @pytest.fixture

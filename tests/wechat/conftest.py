@@ -13,15 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from fissionmall.app import create_app
-from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
 from fissionmall.payments.gateway import register
 from fissionmall.payments.wechatpay import WechatPayGateway
 from fissionmall.settings import Settings, use_settings
 from fissionmall.wechat import crypto
 from fissionmall.wechat.payfake import FakeNotification, FakeWechatPay
-from tests.conftest import RUN_ID, _empty_redis, _empty_tables
+from tests.conftest import RUN_ID, running_app
 
 APPID = "wx8888888888888888"
 MCHID = "1900000109"
@@ -103,16 +101,12 @@ def transport(fake_pay: FakeWechatPay) -> FlakyTransport:
 
 @pytest.fixture
 async def wx_app(wx_settings: Settings, transport: FlakyTransport) -> AsyncIterator[Any]:
-    clock.reset()
-    application = create_app(wx_settings, run_worker=False)
-    async with application.router.lifespan_context(application):
-        # app.py registered the gateway from settings (real base URL); route it to the fake.
+    # app.py registered the gateway from settings (real base URL); route it to the fake.
+    def to_fake() -> None:
         register(WechatPayGateway(wx_settings, transport=transport))
-        await _empty_tables(get_db())
-        await _empty_redis(wx_settings)
+
+    async with running_app(wx_settings, on_start=to_fake) as application:
         yield application
-    clock.reset()
-    use_settings(None)
 
 
 @pytest.fixture
