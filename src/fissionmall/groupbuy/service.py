@@ -25,6 +25,7 @@ from fissionmall.core.errors import AppError, Conflict, NotFound
 from fissionmall.groupbuy import rules
 from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupQuota
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate, GroupOrderIn
+from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CheckoutIn
@@ -34,7 +35,7 @@ from fissionmall.settings import Settings
 SOURCE = "groupbuy"
 EXPIRE_HANDLER = "groupbuy.expire"
 SHIP_REFUSAL = "GROUP_FORMING"
-PAID_STATES = ("paid", "shipped", "received", "completed", "closed")
+PAID_STATES = reports.PAID_STATUSES
 
 
 def _rows(res: Any) -> int:
@@ -232,8 +233,7 @@ async def _return_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
 
 async def is_new_customer(s: AsyncSession, customer_id: int) -> bool:
     """A new shopper (老带新) has never paid for an order."""
-    rows, _ = await orders.list_orders(s, customer_id=customer_id, status=",".join(PAID_STATES), limit=1)
-    return not rows
+    return not await reports.has_paid_order(s, customer_id=customer_id)
 
 
 async def get_group(s: AsyncSession, *, group_id: int, visible_only: bool = False) -> Group:
