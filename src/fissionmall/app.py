@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fissionmall import __version__, registry
-from fissionmall.accounts.deps import forget_customer_state
+from fissionmall.accounts.state import forget_customer_state
 from fissionmall.core import jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         use_settings(settings)
         forget_customer_state()  # a new database may reuse customer ids
-        db = init_db(settings.db_url)
+        db = init_db(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         kv = init_kv(settings.redis_url, settings.redis_prefix)
         register_gateways(settings)  # sandbox always; WeChat Pay when configured
         stop = asyncio.Event()

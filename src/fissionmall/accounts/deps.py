@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
-from fissionmall.accounts.models import AdminUser, Customer
+from fissionmall.accounts.models import AdminUser
 from fissionmall.accounts.rules import allowed
+from fissionmall.accounts.state import customer_state
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.errors import Forbidden, Unauthorized
 from fissionmall.core.security import client_ip, read_token
@@ -66,36 +65,6 @@ async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -
 
 
 CurrentCustomer = Annotated[Caller, Depends(current_customer)]
-
-# customer id -> (is_blocked, cached at monotonic time). Reading the customer row on every request cost a
-# transaction per call; a few seconds of staleness for a block is an acceptable price.
-_STATE_TTL = 5.0
-_state_cache: dict[int, tuple[bool, float]] = {}
-
-
-async def customer_state(db: Database, customer_id: int) -> bool | None:
-    """None if the customer does not exist, else whether they are blocked."""
-    hit = _state_cache.get(customer_id)
-    now = time.monotonic()
-    if hit is not None and now - hit[1] < _STATE_TTL:
-        return hit[0]
-    async with db.read() as s:
-        blocked = await s.scalar(select(Customer.is_blocked).where(Customer.id == customer_id))
-    if blocked is None:
-        _state_cache.pop(customer_id, None)
-        return None
-    if len(_state_cache) > 100_000:
-        _state_cache.clear()
-    _state_cache[customer_id] = (bool(blocked), now)
-    return bool(blocked)
-
-
-def forget_customer_state(customer_id: int | None = None) -> None:
-    """Drop cached block states (all, or one customer's), e.g. right after blocking someone."""
-    if customer_id is None:
-        _state_cache.clear()
-    else:
-        _state_cache.pop(customer_id, None)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import AdminUser, Customer
 from fissionmall.accounts.rules import ROLES
+from fissionmall.accounts.state import blocked_changed
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database
-from fissionmall.core.errors import AppError, Unauthorized
+from fissionmall.core.errors import AppError, NotFound, Unauthorized
 from fissionmall.core.security import hash_password, verify_password
 
 
@@ -75,3 +76,21 @@ async def authenticate_admin(s: AsyncSession, *, username: str, password: str) -
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
+
+
+async def set_blocked(db: Database, *, customer_id: int, blocked: bool) -> Customer:
+    """Block or unblock a shopper: every shopper call is refused ACCOUNT_BLOCKED (within about a second on
+    every server process, at once on this one), the flash-sale attempt included."""
+    async with db.tx() as s:
+        c = await s.get(Customer, customer_id)
+        if c is None:
+            raise NotFound("CUSTOMER_NOT_FOUND", "no such customer")
+        c.is_blocked = blocked
+    await blocked_changed()  # after the commit, so a process that reloads sees the new row
+    return c
+
+
+async def blocked_customers(db: Database, *, limit: int = 200) -> list[Customer]:
+    async with db.read() as s:
+        q = select(Customer).where(Customer.is_blocked.is_(True)).order_by(Customer.id.desc()).limit(limit)
+        return list((await s.scalars(q)).all())

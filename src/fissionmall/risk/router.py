@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
+from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, DbDep, require
-from fissionmall.core.schemas import ApiModel
+from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits
 
@@ -33,3 +34,29 @@ async def get_limits(_: Annotated[Admin, Depends(require("marketing.read"))], db
 @admin_router.put("/risk/limits", response_model=LimitsIO)
 async def put_limits(body: LimitsIO, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep) -> dict[str, int]:
     return (await service.save_limits(db, Limits(**body.model_dump()))).to_dict()
+
+
+class BlockIn(ApiModel):
+    blocked: bool
+
+
+class BlockedOut(ApiModel):
+    customer_id: int
+    nickname: str
+    blocked: bool
+
+
+@admin_router.get("/risk/blocked", response_model=list[BlockedOut])
+async def list_blocked(_: Annotated[Admin, Depends(require("marketing.read"))], db: DbDep) -> list[dict[str, Any]]:
+    """Blocked shoppers (newest 200): every shopper call of theirs is refused ACCOUNT_BLOCKED."""
+    rows = await accounts.blocked_customers(db)
+    return [{"customer_id": c.id, "nickname": c.nickname, "blocked": True} for c in rows]
+
+
+@admin_router.put("/risk/blocked/{customer_id}", response_model=BlockedOut)
+async def put_blocked(
+    customer_id: IdPath, body: BlockIn, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep
+) -> dict[str, Any]:
+    """Block a shopper across every tool (a scalper seen in a flash sale, say), or lift the block."""
+    c = await accounts.set_blocked(db, customer_id=customer_id, blocked=body.blocked)
+    return {"customer_id": c.id, "nickname": c.nickname, "blocked": c.is_blocked}

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from fissionmall.accounts.deps import customer_state
+from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
 from fissionmall.core.errors import AppError, Forbidden, Unauthorized
