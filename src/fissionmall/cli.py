@@ -10,6 +10,7 @@ import signal
 import typer
 import uvicorn
 
+from fissionmall import serving
 from fissionmall.settings import get_settings, use_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="fissionmall: a marketing-driven mall engine.")
@@ -37,6 +38,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     settings = get_settings()
     if workers > 1 and settings.is_sqlite:
         typer.echo("note: SQLite serialises writes; more than one worker process gains little", err=True)
+    if workers > 1 and not settings.redis_url:
+        typer.echo("note: without Redis, rate limits and caches are per process", err=True)
+    if workers > 1 and serving.supported():
+        # one listening socket per process (SO_REUSEPORT): connections spread evenly (fissionmall/serving.py)
+        raise typer.Exit(serving.run("fissionmall.asgi:app", host=host, port=port, workers=workers))
     uvicorn.run(
         "fissionmall.asgi:app",
         host=host,
@@ -63,7 +69,7 @@ def worker() -> None:
 
     async def main() -> None:
         use_settings(settings)
-        db = init_db(settings.db_url)
+        db = init_db(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         init_kv(settings.redis_url, settings.redis_prefix)
         register_gateways(settings)
         stop = asyncio.Event()

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     env: Literal["dev", "prod"] = "dev"
     database_url: str = ""
     redis_url: str = ""
+    # PostgreSQL connections per process (each `serve` worker and each `worker` holds its own pool):
+    # keep workers × (size + overflow) under the server's max_connections (100 by default).
+    db_pool_size: int = 20
+    db_max_overflow: int = 30
     redis_prefix: str = "fm:"
     secret_key: str = DEFAULT_SECRET
     trusted_proxies: Annotated[list[str], NoDecode] = []

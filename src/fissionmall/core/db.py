@@ -56,14 +56,14 @@ class Base(DeclarativeBase):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 30) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=20, max_overflow=30, pool_timeout=60, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
@@ -107,9 +107,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 _db: Database | None = None
 
 
-def init_db(url: str) -> Database:
+def init_db(url: str, *, pool_size: int = 20, max_overflow: int = 30) -> Database:
     global _db
-    _db = Database(url)
+    _db = Database(url, pool_size=pool_size, max_overflow=max_overflow)
     return _db
 
 
