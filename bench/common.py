@@ -33,7 +33,7 @@ SERVER_FLAGS = (
 )  # fmt: skip
 
 
-def server_stack() -> dict[str, str]:
+def server_stack(workers: int = 1) -> dict[str, str]:
     """What uvicorn's "auto" resolves to in this venv (uvloop / httptools when installed)."""
     import uvicorn
 
@@ -41,7 +41,7 @@ def server_stack() -> dict[str, str]:
         "uvicorn": uvicorn.__version__,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
-        "workers": "1",
+        "workers": str(workers),
     }
 
 
@@ -130,21 +130,37 @@ class Server:
     log_path: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    workers: int = 1  # uvicorn --workers: a supervisor forks this many server processes
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
+        if self.workers > 1:
+            # fissionmall serve --workers N: one SO_REUSEPORT socket per process (fissionmall/serving.py)
+            return [
+                sys.executable, "-m", "fissionmall.serving", self.app,
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.workers), "--log-level", "info",
+            ]  # fmt: skip
         return [
             sys.executable, "-m", "uvicorn", self.app,
             "--host", "127.0.0.1", "--port", str(self.port),
             "--app-dir", str(REPO),
-            *SERVER_FLAGS,
+            *self.flags(),
         ]  # fmt: skip
+
+    def flags(self) -> list[str]:
+        """SERVER_FLAGS with this server's worker count."""
+        out = list(SERVER_FLAGS)
+        out[out.index("--workers") + 1] = str(self.workers)
+        return out
 
     def start(self, ready_path: str, timeout: float = 60.0) -> None:
         env = {**os.environ, **self.env}
+        if self.workers > 1:  # uvicorn's --app-dir, for bench.* apps
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
         # Nothing of the developer's shell may leak into the server: it reads FISSIONMALL_* only from `self.env`.
         for k in list(env):
             if k.startswith("FISSIONMALL_") and k not in self.env:

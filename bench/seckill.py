@@ -1,18 +1,22 @@
-"""Flash-sale attempts per second: `python -m bench.seckill [--quick] [--only hello,redis,embedded,baseline]`.
+"""Flash-sale attempts per second: `python -m bench.seckill [--quick] [--workers 1,2] [--only …]`.
 
-In one run, each served by one uvicorn process with the flags of `fissionmall serve` (bench.common):
+In one run, each served by uvicorn with the flags of `fissionmall serve` (bench.common), at each worker
+count of `--workers` (the embedded path runs with one: SQLite and no Redis is a one-process setup):
   (a) hello     the bare ASGI ceiling (bench/hello.py)
-  (b) redis     our production path: PostgreSQL + Redis, auth → risk gate → one batched Lua call → 202
-  (b+) redis-fast  the same, with seckill.fast.FastAttempts in front of the app (the wiring proposed to
-                the platform: the attempt skips FastAPI's routing, dependencies and middleware)
+  (b) redis     our production path: PostgreSQL + Redis, fissionmall.asgi:app (the lean ASGI lane for
+                attempts in front of FastAPI): auth → risk gate → one batched Lua call → 202
   (c) embedded  our embedded path: SQLite, conditional updates, the order created in the request
   (d) baseline  bench/seckill_baseline.py: one PostgreSQL transaction with SELECT … FOR UPDATE per attempt
 Each of b, c, d runs twice: `win` (a pool far larger than the run: every attempt wins) and `soldout`
-(a pool of 100: after the first 100, every attempt is refused SOLD_OUT). Shoppers are `--concurrency`
-keep-alive connections (default 256), each logged in once; a path token is signed for every attempt by
-the load generator itself (it knows the bench server's secret), so the figure is attempts, not tokens.
-The job worker and the stream consumer do not run during the measurement (the path is what is measured;
-the stream is checked against the client afterwards). Prints one JSON line per run and a summary.
+(a pool of 100: after the first 100, every attempt is refused SOLD_OUT). `--concurrency` keep-alive
+connections (default 256) carry the attempts of twice as many logged-in shoppers; every attempt carries
+its own single-use path token, signed beforehand by the bench (it knows the bench server's secret), so
+the figure is attempts, not tokens.
+
+The load generator is wrk (`--client wrk`, the default when Debian's wrk is installed; bench/wrk.py says
+why) or our Python client (`--client python`, bench/loadgen.py's raw connections). The job worker and the
+stream consumer do not run during the measurement (the path is what is measured; the stream is checked
+against the client afterwards). Prints one JSON line per run and a summary.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench import wrk
 from bench.common import (
     REPO,
     Server,
@@ -169,6 +174,173 @@ def _run_loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _python_client(server: Server, args: argparse.Namespace, mode: str, item: int, **extra: str) -> dict[str, Any]:
+    assert server.proc is not None
+    cfg = {
+        "mode": mode,
+        "port": server.port,
+        "server_pid": server.proc.pid,
+        "concurrency": args.concurrency,
+        "warmup_s": args.warmup,
+        "duration_s": args.duration,
+        "item_id": item,
+        **extra,
+    }
+    res = _run_loadgen(cfg)
+    res["unread_bound"] = 0  # it reads every answer before it stops
+    return res
+
+
+# ---- the same load from wrk ------------------------------------------------------------------------------
+
+
+def _login_all(base: str, n: int, tag: str) -> list[tuple[int, str]]:
+    """n shoppers logged in: (customer id, bearer token)."""
+
+    async def go() -> list[tuple[int, str]]:
+        sem = asyncio.Semaphore(16)
+        async with httpx.AsyncClient(base_url=base, timeout=60) as c:
+
+            async def one(i: int) -> tuple[int, str]:
+                async with sem:
+                    r = await c.post("/api/v1/auth/wechat-login", json={"code": f"{tag}{i}"})
+                    if r.status_code != 200:
+                        raise SystemExit(f"login failed: {r.status_code} {r.text[:200]}")
+                    tok = r.json()["token"]
+                    return _jwt_sub(tok), tok
+
+            return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+    return asyncio.run(go())
+
+
+def _from_wrk(r: dict[str, Any], duration: float) -> dict[str, Any]:
+    """wrk's figures in the shape of the Python client's (_loadgen)."""
+    st = r["status"]
+    won, sold_out = st.get("202", 0), st.get("409:SOLD_OUT", 0)
+    other = r["requests"] - won - sold_out
+    errors = other + sum(r["socket_errors"].values()) + r["reused_lines"]
+    samples = [f"{k}: {v}" for k, v in st.items() if k not in ("202", "409:SOLD_OUT")]
+    if r["reused_lines"]:
+        samples.append(f"{r['reused_lines']} requests reused a spent token (the run outlasted the tokens made)")
+    if r["error_samples"]:
+        samples.append(r["error_samples"][:600])
+    return {
+        "attempts_per_s": r["requests_per_s"],
+        "won_per_s": round(won * r["requests_per_s"] / r["requests"], 1) if r["requests"] else 0.0,
+        "sold_out_per_s": round(sold_out * r["requests_per_s"] / r["requests"], 1) if r["requests"] else 0.0,
+        "p50_ms": r["p50_ms"],
+        "p99_ms": r["p99_ms"],
+        "p90_ms": r["p90_ms"],
+        "p999_ms": r["p999_ms"],
+        "max_ms": r["max_ms"],
+        "errors": errors,
+        "error_samples": samples,
+        "won_total": won + r["warmup_status"].get("202", 0),
+        "cpu_pct": r["cpu_pct"],
+        "server_cpu_ms_per_attempt": r["server_cpu_ms_per_request"],
+        "client": r["client"],
+        # wrk stops with requests in flight whose answers it never reads: the server may have taken up to
+        # one per connection per wrk run (warm-up and measured) beyond what the client counted.
+        "unread_bound": 0,
+    }
+
+
+def _wrk_attempts(server: Server, item: int, secret: str, tag: str, args: argparse.Namespace) -> dict[str, Any]:
+    assert server.proc is not None
+    users = _login_all(server.base_url, 2 * args.concurrency, tag)
+    host = f"127.0.0.1:{server.port}"
+    heads = [
+        f"POST /api/v1/seckill/items/{item}/attempts HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {tok}\r\nContent-Type: application/json"
+        for _, tok in users
+    ]
+    addr = json.dumps(ADDRESS, ensure_ascii=False, separators=(",", ":"))
+    expires = int(time.time()) + 3600  # only the server's clock judges it (+1 h)
+    from fissionmall.risk.rules import sign_token
+
+    def lines(n: int) -> list[tuple[int, str]]:
+        out = []
+        for i in range(n):
+            k = i % len(users)
+            out.append((k, sign_token(secret, item_id=item, customer_id=users[k][0], expires=expires)))
+        return out
+
+    r = wrk.run(
+        port=server.port,
+        server_pid=server.proc.pid,
+        req=wrk.Request(heads, pre='{"qty":1,"address":' + addr + ',"token":"', post='"}'),
+        make_lines=lines,
+        conns=args.concurrency,
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        threads=args.wrk_threads,
+    )
+    out = _from_wrk(r, args.duration)
+    out["unread_bound"] = 2 * args.concurrency
+    return out
+
+
+def _wrk_baseline(server: Server, item: int, args: argparse.Namespace) -> dict[str, Any]:
+    assert server.proc is not None
+    head = f"POST /items/{item}/attempts HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json"
+    r = wrk.run(
+        port=server.port,
+        server_pid=server.proc.pid,
+        req=wrk.Request([head], pre='{"user_id":', post="}"),
+        make_lines=lambda n: [(0, str(i % (2 * args.concurrency) + 1)) for i in range(n)],
+        conns=args.concurrency,
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        threads=args.wrk_threads,
+        wrap=True,
+    )
+    out = _from_wrk(r, args.duration)
+    out["unread_bound"] = 2 * args.concurrency
+    return out
+
+
+def run_hello_wrk(args: argparse.Namespace, workers: int) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="fmbench-hello-"))
+    server = Server("bench.hello:app", env={}, cwd=tmp, log_path=tmp / "server.log", workers=workers)
+    try:
+        server.start("/hello")
+        assert server.proc is not None
+        log(f"hello (wrk, {workers} worker(s)): serving on {server.base_url}")
+        r = wrk.run(
+            port=server.port,
+            server_pid=server.proc.pid,
+            req=wrk.Request([f"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:{server.port}"]),
+            make_lines=lambda n: [(0, "")] * n,
+            conns=args.concurrency,
+            warmup_s=args.warmup,
+            duration_s=args.duration,
+            threads=args.wrk_threads,
+            wrap=True,
+        )
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    errors = r["requests"] - r["status"].get("200", 0) + sum(r["socket_errors"].values())
+    return {
+        "bench": "hello",
+        "workers": workers,
+        "concurrency": args.concurrency,
+        "duration_s": args.duration,
+        "requests_per_s": r["requests_per_s"],
+        "p50_ms": r["p50_ms"],
+        "p90_ms": r["p90_ms"],
+        "p99_ms": r["p99_ms"],
+        "p999_ms": r["p999_ms"],
+        "max_ms": r["max_ms"],
+        "errors": errors,
+        "server_cpu_ms_per_request": r["server_cpu_ms_per_request"],
+        "cpu_pct": r["cpu_pct"],
+        "client": r["client"],
+        "server": server_stack(workers),
+    }
+
+
 # ---- (b) and (c): our app ---------------------------------------------------------------------------
 
 
@@ -265,7 +437,7 @@ async def _sql_facts(db_url: str, items: list[int]) -> dict[str, Any]:
     return {"sold": {i: sold.get(i) for i in items}, "orders": orders}
 
 
-def run_app(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[dict[str, Any]]:
     from bench.orders import _create_admin
     from fissionmall.core.migrate import upgrade
 
@@ -273,7 +445,7 @@ def run_app(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     tmp, var, env = workspace(f"fmbench-seckill-{backend}-", embedded_worker=False)
     secret = env["FISSIONMALL_SECRET_KEY"]  # the load generator signs path tokens with it
     admin_dsn = args.pg_url.replace("postgresql+asyncpg://", "postgresql://")
-    db_name, prefix = f"fm_bench_sk_{pid}", f"fmbench:sk:{pid}:"
+    db_name, prefix = f"fm_bench_sk_{pid}", f"fmbench:sk:{pid}:{workers}:"
     server: Server | None = None
     lines: list[dict[str, Any]] = []
     try:
@@ -284,41 +456,42 @@ def run_app(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             asyncio.run(_pg_exec(admin_dsn, f'CREATE DATABASE "{db_name}"'))
             db_url = f"{args.pg_url.rsplit('/', 1)[0]}/{db_name}"
             env.update(
-                FISSIONMALL_DATABASE_URL=db_url, FISSIONMALL_REDIS_URL=args.redis_url, FISSIONMALL_REDIS_PREFIX=prefix
+                FISSIONMALL_DATABASE_URL=db_url,
+                FISSIONMALL_REDIS_URL=args.redis_url,
+                FISSIONMALL_REDIS_PREFIX=prefix,
+                # PostgreSQL allows 100 connections: each worker process keeps its pool within its share
+                FISSIONMALL_DB_POOL_SIZE=str(max(4, 40 // workers)),
+                FISSIONMALL_DB_MAX_OVERFLOW=str(max(2, 40 // workers)),
             )
         upgrade(db_url)
         asyncio.run(_create_admin(db_url))
-        app = "bench.seckill_fast_app:app" if backend.endswith("-fast") else "fissionmall.asgi:app"
-        server = Server(app, env=env, cwd=tmp, log_path=tmp / "server.log")
+        server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log", workers=workers)
         server.start("/healthz")
         assert server.proc is not None
         win_item, soldout_item, _ = _setup_sale(server.base_url)
-        log(f"seckill {backend}: serving on {server.base_url}; items win={win_item} soldout={soldout_item}")
+        stream_before = 0
+        log(f"seckill {backend} ({workers} worker(s)) on {server.base_url}: items {win_item} (win), {soldout_item}")
         for run, item, pool in (("win", win_item, WIN_POOL), ("soldout", soldout_item, SOLDOUT_POOL)):
-            res = _run_loadgen(
-                {
-                    "mode": "app",
-                    "port": server.port,
-                    "server_pid": server.proc.pid,
-                    "concurrency": args.concurrency,
-                    "warmup_s": args.warmup,
-                    "duration_s": args.duration,
-                    "item_id": item,
-                    "secret": secret,
-                    "tag": f"sk{pid}{run}",
-                }
-            )
+            if args.client == "wrk":
+                res = _wrk_attempts(server, item, secret, f"sk{pid}{workers}{run}", args)
+            else:
+                res = _python_client(server, args, "app", item, secret=secret, tag=f"sk{pid}{run}")
             sql = asyncio.run(_sql_facts(db_url, [item]))
             if backend.startswith("redis"):
                 rf = asyncio.run(_redis_facts(args.redis_url, prefix, [item]))
                 taken = pool - rf["left"][item]
-                inv = {"won_by_client": res["won_total"], "taken_in_redis": taken, "stream_len_before": None}
-                ok = taken == res["won_total"] and taken <= pool
+                # no consumer runs during the bench: every reservation taken is still in the stream
+                stream = rf["stream_len"] - stream_before
+                stream_before = rf["stream_len"]
+                inv = {"won_by_client": res["won_total"], "taken_in_redis": taken, "new_in_stream": stream}
+                ok = _agrees(res, taken, pool) and stream == taken
             else:
                 taken = sql["sold"][item]
                 inv = {"won_by_client": res["won_total"], "sold_in_db": taken, "orders_in_db": sql["orders"]}
-                ok = taken == res["won_total"] and taken <= pool
-            lines.append(_line(f"{backend}", run, args, res, ok, inv, pool))
+                ok = _agrees(res, taken, pool)
+            if res["unread_bound"]:
+                inv["unread_bound"] = res["unread_bound"]
+            lines.append(_line(f"{backend}", run, args, res, ok, inv, pool, workers))
             emit(lines[-1])
         problems = server.log_problems()
         if problems:
@@ -336,13 +509,26 @@ def run_app(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return lines
 
 
+def _agrees(res: dict[str, Any], taken: int, pool: int) -> bool:
+    """What the server took matches what the client saw won (give or take answers wrk never read)."""
+    return res["won_total"] <= taken <= res["won_total"] + res["unread_bound"] and taken <= pool
+
+
 def _line(
-    backend: str, run: str, args: argparse.Namespace, res: dict[str, Any], ok: bool, inv: dict[str, Any], pool: int
+    backend: str,
+    run: str,
+    args: argparse.Namespace,
+    res: dict[str, Any],
+    ok: bool,
+    inv: dict[str, Any],
+    pool: int,
+    workers: int,
 ) -> dict[str, Any]:
     return {
         "bench": "seckill",
         "path": backend,
         "run": run,
+        "workers": workers,
         "pool": pool,
         "concurrency": args.concurrency,
         "duration_s": args.duration,
@@ -351,20 +537,22 @@ def _line(
         "sold_out_per_s": res["sold_out_per_s"],
         "p50_ms": res["p50_ms"],
         "p99_ms": res["p99_ms"],
+        **{k: res[k] for k in ("p90_ms", "p999_ms", "max_ms") if k in res},
         "errors": res["errors"],
         **({"error_samples": res["error_samples"]} if res["errors"] else {}),
         "invariant_ok": ok,
         "invariant": inv,
         "server_cpu_ms_per_attempt": res["server_cpu_ms_per_attempt"],
         "cpu_pct": res["cpu_pct"],
-        "server": server_stack(),
+        "client": res.get("client", "python raw (bench/loadgen.py)"),
+        "server": server_stack(workers),
     }
 
 
 # ---- (d) the SELECT … FOR UPDATE baseline -------------------------------------------------------------
 
 
-def run_baseline(args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_baseline(args: argparse.Namespace, workers: int = 1) -> list[dict[str, Any]]:
     from bench.seckill_baseline import SCHEMA
 
     pid = os.getpid()
@@ -383,28 +571,20 @@ def run_baseline(args: argparse.Namespace) -> list[dict[str, Any]]:
         asyncio.run(
             _pg_exec(dsn, f"INSERT INTO bl_items VALUES (1, {WIN_POOL}, {VERY_HIGH}), (2, {SOLDOUT_POOL}, {VERY_HIGH})")
         )
-        server = Server(
-            "bench.seckill_baseline:app", env={"BENCH_BASELINE_DB_URL": db_url}, cwd=tmp, log_path=tmp / "server.log"
-        )
+        env = {"BENCH_BASELINE_DB_URL": db_url, "BENCH_BASELINE_POOL": str(50 // workers)}
+        server = Server("bench.seckill_baseline:app", env=env, cwd=tmp, log_path=tmp / "server.log", workers=workers)
         server.start("/healthz")
         assert server.proc is not None
         for run, item, pool in (("win", 1, WIN_POOL), ("soldout", 2, SOLDOUT_POOL)):
-            res = _run_loadgen(
-                {
-                    "mode": "baseline",
-                    "port": server.port,
-                    "server_pid": server.proc.pid,
-                    "concurrency": args.concurrency,
-                    "warmup_s": args.warmup,
-                    "duration_s": args.duration,
-                    "item_id": item,
-                }
-            )
+            if args.client == "wrk":
+                res = _wrk_baseline(server, item, args)
+            else:
+                res = _python_client(server, args, "baseline", item)
             facts = asyncio.run(_baseline_facts(dsn, item))
             taken = pool - facts["stock"]
             inv = {"won_by_client": res["won_total"], "taken_in_db": taken, "orders_in_db": facts["orders"]}
-            ok = taken == res["won_total"] == facts["orders"] and taken <= pool
-            lines.append(_line("baseline", run, args, res, ok, inv, pool))
+            ok = _agrees(res, taken, pool) and taken == facts["orders"]
+            lines.append(_line("baseline", run, args, res, ok, inv, pool, workers))
             emit(lines[-1])
     finally:
         if server is not None:
@@ -453,7 +633,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--concurrency", type=int, default=256)
-    p.add_argument("--only", default="hello,redis,redis-fast,embedded,baseline")
+    p.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure a, b and d at")
+    p.add_argument("--client", choices=("wrk", "python"), default="wrk" if wrk.available() else "python")
+    p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument("--only", default="hello,redis,embedded,baseline")
     p.add_argument(
         "--pg-url",
         default=os.environ.get("FISSIONMALL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
@@ -462,55 +645,72 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 3.0, 1.0
+    if args.client == "python":
+        log("wrk not found (apt-get install wrk): measuring with the Python client, which shares the cores")
     only = set(args.only.split(","))
+    counts = [int(w) for w in args.workers.split(",")]
     lines: list[dict[str, Any]] = []
     failed: list[str] = []
-    if "hello" in only:
-        from bench.__main__ import run_hello
+    for w in counts:
+        if "hello" in only:
+            if args.client == "wrk":
+                h = run_hello_wrk(args, w)
+            else:
+                from bench.__main__ import run_hello
 
-        h = run_hello(concurrency=args.concurrency, warmup=args.warmup, duration=args.duration, client="raw")
-        emit(h)
-        lines.append(h)
-    for name, fn in (
-        ("redis", lambda: run_app("redis", args)),
-        ("redis-fast", lambda: run_app("redis-fast", args)),
-        ("embedded", lambda: run_app("embedded", args)),
-        ("baseline", lambda: run_baseline(args)),
-    ):
-        if name not in only:
-            continue
-        try:
-            lines += fn()
-        except Exception as exc:
-            log(f"seckill {name} could not run: {exc}")
-            failed.append(name)
+                h = run_hello(concurrency=args.concurrency, warmup=args.warmup, duration=args.duration, client="raw")
+                h["workers"] = 1
+            emit(h)
+            lines.append(h)
+        for name in ("redis", "embedded", "baseline"):
+            if name not in only or (name == "embedded" and w != counts[0]):
+                continue
+            try:
+                if name == "baseline":
+                    lines += run_baseline(args, w)
+                else:
+                    lines += run_app(name, args, 1 if name == "embedded" else w)
+            except Exception as exc:
+                log(f"seckill {name} ({w} worker(s)) could not run: {exc}")
+                failed.append(f"{name}/{w}")
+    emit(summary(lines, counts, failed))
+    bad = failed or any(x.get("errors") or x.get("invariant_ok") is False for x in lines)
+    return 1 if bad else 0
 
-    def rate(path: str, run: str = "win") -> float | None:
-        x = next((ln for ln in lines if ln.get("path") == path and ln.get("run") == run), None)
-        return x["attempts_per_s"] if x else None
 
-    hello = next((ln["requests_per_s"] for ln in lines if ln.get("bench") == "hello"), None)
-    summ = {
+def summary(lines: list[dict[str, Any]], counts: list[int], failed: list[str]) -> dict[str, Any]:
+    def get(path: str, w: int, key: str, run: str = "win") -> Any:
+        want = 1 if path == "embedded" else w  # the embedded path is measured once, with one process
+        found = (x for x in lines if (x.get("path"), x.get("run"), x.get("workers")) == (path, run, want))
+        return next((x.get(key) for x in found), None)
+
+    def hello(w: int, key: str) -> Any:
+        return next((x.get(key) for x in lines if x.get("bench") == "hello" and x.get("workers") == w), None)
+
+    runs = [(p, r) for p in ("redis", "embedded", "baseline") for r in ("win", "soldout")]
+    per: dict[str, Any] = {}
+    for w in counts:
+        per[f"workers={w}"] = {
+            "hello": {"per_s": hello(w, "requests_per_s"), "p99_ms": hello(w, "p99_ms")},
+            "attempts_per_s": {f"{p}/{r}": get(p, w, "attempts_per_s", r) for p, r in runs},
+            "p99_ms": {f"{p}/{r}": get(p, w, "p99_ms", r) for p, r in runs},
+            "ratios": {
+                "b_over_a": _ratio(get("redis", w, "attempts_per_s"), hello(w, "requests_per_s")),
+                "b_over_d": _ratio(get("redis", w, "attempts_per_s"), get("baseline", w, "attempts_per_s")),
+                "c_over_d": _ratio(get("embedded", w, "attempts_per_s"), get("baseline", w, "attempts_per_s")),
+                "b_over_a_soldout": _ratio(get("redis", w, "attempts_per_s", "soldout"), hello(w, "requests_per_s")),
+                "b_over_d_soldout": _ratio(
+                    get("redis", w, "attempts_per_s", "soldout"), get("baseline", w, "attempts_per_s", "soldout")
+                ),
+            },
+        }
+    return {
         "bench": "seckill-summary",
-        "hello_requests_per_s": hello,
-        "attempts_per_s": {f"{x['path']}/{x['run']}": x["attempts_per_s"] for x in lines if x.get("path")},
-        "p99_ms": {f"{x['path']}/{x['run']}": x["p99_ms"] for x in lines if x.get("path")},
-        "ratios": {
-            "b_over_a": _ratio(rate("redis"), hello),
-            "bfast_over_a": _ratio(rate("redis-fast"), hello),
-            "bfast_over_d": _ratio(rate("redis-fast"), rate("baseline")),
-            "b_over_d": _ratio(rate("redis"), rate("baseline")),
-            "c_over_d": _ratio(rate("embedded"), rate("baseline")),
-            "b_over_a_soldout": _ratio(rate("redis", "soldout"), hello),
-            "b_over_d_soldout": _ratio(rate("redis", "soldout"), rate("baseline", "soldout")),
-        },
+        "by_workers": per,
         "targets": {"b_over_d": 15, "b_over_a": 0.4, "p99_ms_at_256": 50},
         "failed": failed,
         "loadavg_after": os.getloadavg(),
     }
-    emit(summ)
-    bad = failed or any(x.get("errors") or x.get("invariant_ok") is False for x in lines)
-    return 1 if bad else 0
 
 
 if __name__ == "__main__":

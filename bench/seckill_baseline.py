@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 engine = create_async_engine(
     os.environ.get("BENCH_BASELINE_DB_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
-    pool_size=20,
-    max_overflow=30,
+    # 50 connections in all by default; bench.seckill divides them among worker processes
+    pool_size=int(os.environ.get("BENCH_BASELINE_POOL", "50")) * 2 // 5,
+    max_overflow=int(os.environ.get("BENCH_BASELINE_POOL", "50")) * 3 // 5,
     pool_timeout=60,
 )
 app = FastAPI()
