@@ -61,6 +61,8 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.groupbuy
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.distribution
+	@# the flash-sale load generator (Debian's wrk); without it bench.seckill falls back to a Python client
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "note: wrk not installed"
 	$(BIN)/python -m bench.seckill
 
 clean:
