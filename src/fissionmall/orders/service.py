@@ -339,8 +339,7 @@ async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str
     if any(ln.refund_pending_qty for ln in order.lines):
         raise Conflict("REFUND_PENDING", "decide the pending refund before shipping")
     if order.status == "paid":
-        can_ship = getattr(get_source(order.source), "can_ship", None)  # optional hook
-        refusal = await can_ship(s, order=order) if can_ship is not None else None
+        refusal = await get_source(order.source).can_ship(s, order=order)  # e.g. a group still forming
         if refusal is not None:
             raise Conflict(refusal, "this order cannot ship yet", order_status=order.status)
     now = clock.now()
