@@ -39,3 +39,29 @@ async def test_fast_lane_gives_the_routes_answers(client, app, db):
         assert (await fast.post("/api/v1/seckill/items/abc/attempts", json={}, headers=me)).status_code == 422
     await drain(db)
     assert (await facts(db, item))["sold"] == 1
+
+
+async def test_behind_a_trusted_proxy_the_lane_limits_the_forwarded_client(client, app, db, monkeypatch):
+    from fissionmall.risk import service as risk
+    from fissionmall.settings import get_settings
+
+    boss = await admin(client, db)
+    await loosen(client, boss, per_ip=2, window_seconds=3600)
+    risk.forget()
+    sku = (await product(client, boss, stock=100))["skus"][0]["id"]
+    item = (await session(client, boss, sku, pool=20, limit=1))["items"][0]["id"]
+    monkeypatch.setattr(get_settings(), "trusted_proxies", ["10.0.0.0/8"])
+    transport = httpx.ASGITransport(app=FastAttempts(app), client=("10.1.2.3", 5555))  # the proxy
+    codes = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as fast:
+        for i, xff in enumerate(["1.1.1.1", "1.1.1.1", "1.1.1.1", "2.2.2.2"]):
+            me = await shopper(client, f"behind-proxy-{i}")
+            tok = await token(client, me, item)
+            r = await fast.post(
+                f"/api/v1/seckill/items/{item}/attempts",
+                json={"qty": 1, "token": tok, "address": ADDRESS},
+                headers={**me, "X-Forwarded-For": f"{xff}, 10.9.9.9"},
+            )
+            codes.append(r.status_code if r.status_code == 202 else r.json()["error"]["code"])
+    # 1.1.1.1 is one shopper's address behind the proxy: its third attempt is over the limit; 2.2.2.2 is not
+    assert codes == [202, 202, "RATE_LIMITED", 202], codes

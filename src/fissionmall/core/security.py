@@ -59,6 +59,11 @@ def read_token(secret: str, token: str, *, kind: str) -> dict[str, Any]:
 def client_ip(request: Request, trusted_proxies: list[str]) -> str:
     """The peer address, or the X-Forwarded-For hop a trusted proxy added."""
     peer = request.client.host if request.client else "0.0.0.0"
+    return client_ip_of(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+
+
+def client_ip_of(peer: str, forwarded_for: str | None, trusted_proxies: list[str]) -> str:
+    """client_ip from the parts, for code that reads the ASGI scope itself (seckill.fast)."""
     if not trusted_proxies:
         return peer
     nets = [ip_network(p, strict=False) for p in trusted_proxies]
@@ -72,7 +77,7 @@ def client_ip(request: Request, trusted_proxies: list[str]) -> str:
     if not trusted(peer):
         return peer
     # Walk right to left: the first hop not added by a trusted proxy is the client.
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
     for hop in reversed(hops):
         if not trusted(hop):
             return hop

@@ -15,13 +15,12 @@ import json
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import Request
 
 from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
 from fissionmall.core.errors import AppError, Forbidden, Unauthorized
-from fissionmall.core.security import client_ip, read_token
+from fissionmall.core.security import client_ip_of, read_token
 from fissionmall.seckill import service
 from fissionmall.seckill.schemas import AttemptIn
 from fissionmall.settings import get_settings
@@ -30,6 +29,7 @@ PREFIX = "/api/v1/seckill/items/"
 SUFFIX = "/attempts"
 MAX_BODY = 16 * 1024
 _JSON = [(b"content-type", b"application/json")]
+_WANTED = frozenset((b"authorization", b"x-device-id", b"x-forwarded-for"))
 
 
 async def _send(send: Any, status: int, body: dict[str, Any]) -> None:
@@ -95,8 +95,13 @@ class FastAttempts:
 
     async def _attempt(self, scope: dict[str, Any], item_id: int, body: bytes, send: Any) -> None:
         settings = get_settings()
-        request = Request(scope)
-        auth = request.headers.get("authorization", "")
+        # One pass over the raw headers: Starlette's Headers.get decodes and scans them all on every
+        # lookup, which was ~8% of an attempt's CPU (py-spy) for the three this lane reads.
+        hdr: dict[bytes, str] = {}
+        for k, v in scope["headers"]:
+            if k in _WANTED and k not in hdr:
+                hdr[k] = v.decode("latin-1")
+        auth = hdr.get(b"authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
@@ -116,10 +121,10 @@ class FastAttempts:
             detail = [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in errors]
             err = {"code": "VALIDATION_ERROR", "message": "the request does not match the API", "detail": detail}
             return await _send(send, 422, {"error": err})
-        device = request.headers.get("x-device-id")
-        caller = service.Caller(
-            customer_id, client_ip(request, settings.trusted_proxies), device[:128] if device else None
-        )
+        device = hdr.get(b"x-device-id")
+        peer = scope["client"][0] if scope.get("client") else "0.0.0.0"
+        ip = client_ip_of(peer, hdr.get(b"x-forwarded-for"), settings.trusted_proxies)
+        caller = service.Caller(customer_id, ip, device[:128] if device else None)
         res = await service.attempt(
             db,
             settings,
