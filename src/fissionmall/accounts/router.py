@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import StringConstraints
@@ -8,6 +8,7 @@ from pydantic import StringConstraints
 from fissionmall.accounts import service
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, current_admin
 from fissionmall.accounts.wechat import SandboxWechat, WechatClient
+from fissionmall.core import extras
 from fissionmall.core.errors import AppError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
@@ -78,23 +79,14 @@ async def wechat_login(body: WechatLoginIn, request: Request, settings: Settings
 
 @router.get("/me", response_model=MeOut)
 async def me(caller: CurrentCustomer, db: DbDep) -> MeOut:
-    """The shopper's profile. Points, wallet and membership fill in as those issues land."""
-    from fissionmall.distribution.service import is_distributor
-
+    """The shopper's profile; tools add their fields (distribution: is_distributor). Points, wallet and
+    membership fill in as those tools land."""
     async with db.read() as s:
         c = await service.get_customer(s, caller.id)
-        distributor = await is_distributor(s, caller.id)
-    assert c is not None
-    return MeOut(
-        id=c.id,
-        nickname=c.nickname,
-        avatar_url=c.avatar_url,
-        level=c.level,
-        points=0,
-        wallet_fen=0,
-        is_distributor=distributor,
-        paid_member_until=None,
-    )
+        assert c is not None
+        added = await extras.gather(extras.ME, s=s, customer_id=caller.id)
+    fields: dict[str, Any] = {"points": 0, "wallet_fen": 0, "is_distributor": False, "paid_member_until": None}
+    return MeOut(id=c.id, nickname=c.nickname, avatar_url=c.avatar_url, level=c.level, **{**fields, **added})
 
 
 class AdminLoginIn(ApiModel):

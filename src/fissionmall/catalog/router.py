@@ -13,6 +13,7 @@ from fissionmall.catalog.schemas import (
     ProductPublic,
     ProductUpdate,
 )
+from fissionmall.core import extras
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 
 router = APIRouter(tags=["catalog"])
@@ -41,14 +42,12 @@ async def list_products(
 
 @router.get("/products/{product_id}", response_model=ProductPublic)
 async def get_product(product_id: IdPath, db: DbDep) -> ProductPublic:
-    from fissionmall.promotions import rules as promo_rules
-    from fissionmall.promotions import service as promotions
-
     async with db.read() as s:
         row = await service.get_product(s, product_id=product_id)
         p = service.to_public(row)
-        live = await promotions.badges(s, product_id=p.id, category_id=row.category_id, sku_ids=[k.id for k in p.skus])
-    p.promotions = [{"id": x.id, "kind": x.kind, "name": x.name, "label": promo_rules.label(x)} for x in live]
+        # what the marketing tools running on this product add (promotions' badges, …)
+        for field, value in (await extras.gather(extras.PRODUCT, s=s, product=p, category_id=row.category_id)).items():
+            setattr(p, field, value)
     return p
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from fissionmall.accounts import service as accounts
 from fissionmall.catalog import service as catalog
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, extras, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, Forbidden, NotFound
 from fissionmall.distribution import poster, rules
@@ -267,9 +267,14 @@ async def _on_login(s: AsyncSession, job: jobs.Job) -> None:
 
 
 async def is_distributor(s: AsyncSession, customer_id: int) -> bool:
-    """Whether the shopper is an approved distributor (for /me)."""
+    """Whether the shopper is an approved distributor."""
     d = await get_distributor(s, customer_id)
     return d is not None and d.status == "approved"
+
+
+@extras.contributes(extras.ME)
+async def _me(s: AsyncSession, *, customer_id: int) -> dict[str, Any]:
+    return {"is_distributor": await is_distributor(s, customer_id)}
 
 
 @jobs.on("CustomerRegistered", "distribution.bind_on_registration")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, extras, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.pricing.rules import CartLine, PricingContext
 from fissionmall.promotions import rules
@@ -137,6 +137,12 @@ async def badges(
 ) -> list[Promotion]:
     """The live promotions a product page shows."""
     return [p for p in await live(s) if rules.covers_product(p, product_id, category_id, set(sku_ids))]
+
+
+@extras.contributes(extras.PRODUCT)
+async def _product_badges(s: AsyncSession, *, product: Any, category_id: int | None) -> dict[str, Any]:
+    live = await badges(s, product_id=product.id, category_id=category_id, sku_ids=[k.id for k in product.skus])
+    return {"promotions": [{"id": x.id, "kind": x.kind, "name": x.name, "label": rules.label(x)} for x in live]}
 
 
 async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id: int) -> None:

@@ -1,0 +1,37 @@
+"""Contribution points: a response one domain owns that other tools add fields to, without the owner
+importing them.
+
+The product page lists the promotions running on the product; /me says whether the shopper is a
+distributor. The owner (catalog, accounts) calls `gather(point, ...)` and declares the fields in its
+schema; a tool registers a contributor with `@contributes(point)` in its service module, which
+models.load_handlers imports at start-up, the same way order sources plug into orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Contributor = Callable[..., Awaitable[dict[str, Any]]]
+
+PRODUCT = "catalog.product"  # (s, product: ProductPublic, category_id) -> fields of ProductPublic
+ME = "accounts.me"  # (s, customer_id) -> fields of MeOut
+
+_points: dict[str, dict[str, Contributor]] = {}
+
+
+def contributes(point: str) -> Callable[[Contributor], Contributor]:
+    def register(fn: Contributor) -> Contributor:
+        # keyed by qualified name: importing a module twice (tests) does not add the contributor twice
+        _points.setdefault(point, {})[f"{fn.__module__}.{fn.__qualname__}"] = fn
+        return fn
+
+    return register
+
+
+async def gather(point: str, **kwargs: Any) -> dict[str, Any]:
+    """Every contributor's fields, merged in registration order."""
+    out: dict[str, Any] = {}
+    for fn in _points.get(point, {}).values():
+        out.update(await fn(**kwargs))
+    return out
