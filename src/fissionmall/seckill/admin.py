@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
+from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.seckill import rules, service
 from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
@@ -37,6 +38,7 @@ ERRORS_ZH = {
     "DUPLICATE_SKU": "同一规格只能出现一次",
     "INSUFFICIENT_STOCK": "商品库存不足以划出这个秒杀库存",
     "SKU_NOT_FOUND": "找不到这个规格（或商品未上架）",
+    "POOL_CHANGED": "秒杀库存刚被其他人修改过，请刷新页面后再改",
 }
 ROWS = 3
 _last: dict[int, tuple[float, int]] = {}  # session → (monotonic time, attempts) of the last board view
@@ -138,17 +140,120 @@ async def _board(ctx: Console, session_id: int) -> dict[str, Any]:
     return b
 
 
+def _no_session(ctx: Console) -> Response:
+    return render(ctx, "message.html", status_code=404, title="找不到场次", message="这个秒杀场次不存在或已撤下。")
+
+
+def _local(d: datetime) -> str:
+    return d.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+async def _edit_page(
+    ctx: Console, session_id: int, *, form: dict[str, str] | None = None, error: str = "", status_code: int = 200
+) -> Response:
+    async with ctx.db.read() as s:
+        try:
+            sess = await service.get_session(s, session_id=session_id)
+        except AppError:
+            return _no_session(ctx)
+    figures = {r["item_id"]: r for r in (await service.board(ctx.db, session_id=session_id))["items"]}
+    if form is None:
+        form = {"title": sess.title, "starts_at": _local(sess.starts_at), "ends_at": _local(sess.ends_at)}
+        for it in sess.items:
+            form |= {
+                f"price_{it.id}": yuan(it.price_fen),
+                f"stock_{it.id}": str(it.pool),
+                f"limit_{it.id}": str(it.per_user_limit),
+                f"new_only_{it.id}": "on" if it.new_users_only else "",
+            }
+    return render(
+        ctx,
+        "seckill/session_edit.html",
+        status_code=status_code,
+        active="seckill",
+        sess=sess,
+        figures=figures,
+        form=form,
+        error=error,
+    )
+
+
+@router.get("/{session_id}/edit", response_class=HTMLResponse)
+async def edit_session_form(ctx: Write, session_id: IdPath) -> Response:
+    return await _edit_page(ctx, session_id)
+
+
+@router.post("/{session_id}/edit", response_class=HTMLResponse)
+async def edit_session(ctx: Write, session_id: IdPath) -> Response:
+    form = await ctx.request.form()
+    f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
+    title = f.get("title", "").strip()
+    error = ""
+    if not title or len(title) > 64:
+        error = "请填写场次名称（64 字以内）"
+    elif starts is None or ends is None:
+        error = "请填写开始和结束时间"
+    changes: list[dict[str, Any]] = []
+    for key in f:
+        if error or not key.startswith("pool_seen_") or not key[10:].isdigit():
+            continue
+        item_id = int(key[10:])
+        price = fen_from_yuan(f.get(f"price_{item_id}", ""))
+        stock, limit = f.get(f"stock_{item_id}", "").strip(), f.get(f"limit_{item_id}", "").strip()
+        if price is None:
+            error = f"商品 {item_id}：请填写秒杀价"
+        elif not stock.isdigit() or not 1 <= int(stock) <= 100_000_000:
+            error = f"商品 {item_id}：秒杀库存须为 1 到 100000000 的整数"
+        elif not limit.isdigit() or not 1 <= int(limit) <= 999:
+            error = f"商品 {item_id}：每人限购须为 1 到 999 的整数"
+        else:
+            change: dict[str, Any] = {
+                "id": item_id,
+                "price_fen": price,
+                "per_user_limit": int(limit),
+                "new_users_only": f.get(f"new_only_{item_id}") == "on",
+            }
+            # Only a pool the operator changed is sent: a price edit must not undo a pool edit made meanwhile.
+            if stock != f[key].strip():
+                change["stock"] = int(stock)
+            changes.append(change)
+    if error:
+        return await _edit_page(ctx, session_id, form=f, error=error, status_code=422)
+    try:
+        await service.edit_session(
+            ctx.db, session_id=session_id, title=title, starts_at=starts, ends_at=ends, items=changes
+        )
+    except AppError as exc:
+        return await _edit_page(ctx, session_id, form=f, error=_edit_error(exc), status_code=exc.status)
+    return RedirectResponse(f"/admin/seckill/{session_id}?ok=edited", status_code=303)
+
+
+def _edit_error(exc: AppError) -> str:
+    d = exc.detail
+    if exc.code == "POOL_BELOW_SOLD":
+        return f"商品 {d.get('item_id')}：秒杀库存不能少于已被抢走的 {d.get('taken')} 件"
+    if exc.code == "INSUFFICIENT_STOCK":
+        return f"规格 {d.get('sku_id')} 的商品库存不够加到这个秒杀库存"
+    return ERRORS_ZH.get(exc.code) or error_text(exc)
+
+
 @router.get("/{session_id}", response_class=HTMLResponse)
 async def session_page(ctx: Read, session_id: IdPath) -> Response:
     async with ctx.db.read() as s:
         try:
             sess = await service.get_session(s, session_id=session_id)
         except AppError:
-            return render(
-                ctx, "message.html", status_code=404, title="找不到场次", message="这个秒杀场次不存在或已撤下。"
-            )
+            return _no_session(ctx)
+    ok = "场次已保存" if ctx.request.query_params.get("ok") == "edited" else ""
     return render(
-        ctx, "seckill/board.html", active="seckill", sess=sess, b=await _board(ctx, session_id), reasons=REASON_ZH
+        ctx,
+        "seckill/board.html",
+        active="seckill",
+        sess=sess,
+        b=await _board(ctx, session_id),
+        reasons=REASON_ZH,
+        ok=ok,
     )
 
 

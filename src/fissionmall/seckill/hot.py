@@ -13,6 +13,7 @@ Keys (all under settings.redis_prefix; a single Redis, not a cluster: keys are b
   sk:stream       the reservation stream (consumer group "seckill")
   sk:a:<attempt>  hash s (queued|succeeded|failed), o (order id), r (reason); expires
   sk:tok:<nonce>  a used path token
+  sk:rsz:<edit>   an operator's pool edit already applied (RESIZE runs once per marker)
   sk:st:<item>    hash outcome → count (the console's live board)
   rl:…            sliding-window counters
 """
@@ -22,6 +23,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 ATTEMPT = """
 local P = ARGV[1]
@@ -143,6 +147,22 @@ end
 return 0
 """
 
+# An operator resized the pool: move `left` and `pool` by a delta, once per marker. A decrease takes only
+# units still left (never ones handed out, queued or not): {'TAKEN', left} refuses it, nothing changed.
+RESIZE = """
+local P, marker, item, delta = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local mk = P .. 'sk:rsz:' .. marker
+local ik = P .. 'sk:i:' .. item
+if redis.call('EXISTS', mk) == 1 then return {'DONE', tonumber(redis.call('HGET', ik, 'left') or '0')} end
+local left = redis.call('HGET', ik, 'left')
+if not left then return {'MISSING', 0} end
+left = tonumber(left)
+if left + delta < 0 then return {'TAKEN', left} end
+redis.call('SET', mk, '1', 'PX', 172800000)
+redis.call('HINCRBY', ik, 'pool', delta)
+return {'OK', redis.call('HINCRBY', ik, 'left', delta)}
+"""
+
 GROUP = "seckill"
 ATTEMPT_TTL_MS = 24 * 3600 * 1000
 
@@ -170,6 +190,7 @@ class Hot:
         self.load_script = redis.register_script(LOAD)
         self.release_script = redis.register_script(RELEASE)
         self.finish_script = redis.register_script(FINISH)
+        self.resize_script = redis.register_script(RESIZE)
         self.max_batch = max_batch
         self.delay = delay
         self._queue: list[tuple[Try, asyncio.Future[str]]] = []
@@ -249,6 +270,18 @@ class Hot:
     async def release(self, *, marker: str, item_id: int, customer_id: int, qty: int, give_pool: bool) -> bool:
         args = [self.prefix, marker, item_id, customer_id, qty, "1" if give_pool else "0"]
         return bool(await self.release_script(args=args))
+
+    async def resize(self, *, marker: str, item_id: int, delta: int) -> tuple[str, int]:
+        """OK / DONE (this marker already applied) / TAKEN (a decrease beyond what is left) / MISSING, and
+        `left` after. Retried once when the reply is lost: the marker keeps a script that did run from
+        applying twice."""
+        args = [self.prefix, marker, item_id, delta]
+        try:
+            res = await self.resize_script(args=args)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            res = await self.resize_script(args=args)
+        code = res[0].decode() if isinstance(res[0], bytes) else str(res[0])
+        return code, int(res[1])
 
     async def finish(
         self, *, entry_id: str, attempt_id: str, item_id: int, qty: int, status: str, order_id: int | None, reason: str

@@ -145,16 +145,16 @@ async def get_session(session_id: IdPath, _: MarketingRead, db: DbDep) -> Sessio
 
 @admin_router.put("/seckill/sessions/{session_id}", response_model=SessionAdmin)
 async def update_session(session_id: IdPath, body: SessionUpdate, _: Marketing, db: DbDep) -> SessionAdmin:
-    async with db.tx() as s:
-        sess = await service.update_session(
-            s,
-            session_id=session_id,
-            title=body.title,
-            starts_at=body.starts_at,
-            ends_at=body.ends_at,
-            items=[c.model_dump() for c in body.items] if body.items else None,
-        )
-    await service.publish_items(db, sess)
+    """Edit title, window, and per item price, limit, new-users flag and pool (`stock`): 409 POOL_BELOW_SOLD
+    below what shoppers have taken, INSUFFICIENT_STOCK when the SKU cannot cover a raise."""
+    sess = await service.edit_session(
+        db,
+        session_id=session_id,
+        title=body.title,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        items=[c.model_dump() for c in body.items] if body.items else None,
+    )
     return session_admin(sess)
 
 

@@ -9,12 +9,13 @@ from fissionmall.orders.schemas import Address, Id
 
 Limit = Annotated[int, Field(strict=True, ge=1, le=999)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Pool = Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
 
 
 class ItemIn(ApiModel):
     sku_id: Id
     price_fen: Fen
-    stock: Annotated[int, Field(strict=True, ge=1, le=100_000_000)] | None = None  # the pool; default 90%
+    stock: Pool | None = None  # the pool; default 90%
     per_user_limit: Limit = 1
     new_users_only: bool = False
 
@@ -31,6 +32,7 @@ class SessionCreate(ApiModel):
 class ItemChange(ApiModel):
     id: Id
     price_fen: Fen | None = None
+    stock: Pool | None = None  # the new pool: units move between it and the SKU's stock
     per_user_limit: Limit | None = None
     new_users_only: bool | None = None
 

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import socket
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,7 +163,12 @@ async def list_sessions(
     return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
 
 
-async def update_session(
+def _check_changes(items: Sequence[dict[str, Any]]) -> None:
+    if len({c["id"] for c in items}) != len(items):
+        raise AppError("DUPLICATE_ITEM", "one item appears twice in the edit")
+
+
+async def _update_in_db(
     s: AsyncSession,
     *,
     session_id: int,
@@ -170,8 +176,13 @@ async def update_session(
     starts_at: datetime | None,
     ends_at: datetime | None,
     items: Sequence[dict[str, Any]] | None,
+    pools_seen: dict[int, int] | None = None,
 ) -> SeckillSession:
-    """Edit title, window, and per-item price / limit / new-users flag (pools are fixed at creation)."""
+    """The database side of `edit_session` (use that: it moves Redis too): title, window, and per item
+    price / limit / new-users flag / pool (`stock`). A pool change moves units between the SKU's stock and
+    the pool, so stock + pool stays the same, and never below what is sold. `pools_seen`: the pools a Redis
+    adjustment was computed from; a pool that changed since is refused (POOL_CHANGED) so Redis and the
+    database move by the same delta."""
     sess = await get_session(s, session_id=session_id)
     st, en = starts_at or sess.starts_at, ends_at or sess.ends_at
     if en <= st:
@@ -182,13 +193,119 @@ async def update_session(
             raise AppError("ITEM_NOT_IN_SESSION", f"item {change['id']} is not in this session", status=404)
     sess.title = title or sess.title
     sess.starts_at, sess.ends_at = st, en
-    for change in items or []:
+    for change in sorted(items or [], key=lambda c: by_id[c["id"]].sku_id):  # lock SKUs in id order
         it = by_id[change["id"]]
         for f in ("price_fen", "per_user_limit", "new_users_only"):
             if change.get(f) is not None:
                 setattr(it, f, change[f])
+        if change.get("stock") is not None:
+            seen = it.pool if pools_seen is None else pools_seen[it.id]
+            await _set_pool(s, it, old=seen, new=change["stock"])
     await s.flush()
     return await get_session(s, session_id=session_id)
+
+
+async def _set_pool(s: AsyncSession, it: SeckillItem, *, old: int, new: int) -> None:
+    # Compare-and-set on the pool: the same guard holds whether a crowd or another operator got here first.
+    res = await s.execute(
+        update(SeckillItem)
+        .where(SeckillItem.id == it.id, SeckillItem.pool == old, SeckillItem.sold <= new)
+        .values(pool=new)
+        .returning(SeckillItem.id)
+        .execution_options(synchronize_session=False)
+    )
+    if res.one_or_none() is None:
+        pool, sold = (await s.execute(select(SeckillItem.pool, SeckillItem.sold).where(SeckillItem.id == it.id))).one()
+        if pool != old:
+            raise Conflict("POOL_CHANGED", "the pool was changed meanwhile; reload and retry", item_id=it.id, pool=pool)
+        raise Conflict("POOL_BELOW_SOLD", "the pool cannot be smaller than what is sold", item_id=it.id, taken=sold)
+    if new > old:
+        await catalog.reserve_stock(s, sku_id=it.sku_id, qty=new - old)
+    elif new < old:
+        await catalog.release_stock(s, sku_id=it.sku_id, qty=old - new)
+
+
+async def edit_session(
+    db: Database,
+    *,
+    session_id: int,
+    title: str | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    items: Sequence[dict[str, Any]] | None = None,
+) -> SeckillSession:
+    """Edit a session, pools included, and publish it. With Redis the pool counter there moves too, ordered
+    so that no failure midway oversells: a decrease first takes the units out of Redis (only what is left:
+    units handed out, queued or already orders, cannot be taken), then the database follows and a refusal
+    there gives them back; an increase commits in the database first, then Redis gets the units. A crash
+    between the two steps leaves Redis short (an undersell until the next rebuild), never over."""
+    items = list(items or [])
+    _check_changes(items)
+    hot = get_hot()
+    seen: dict[int, int] = {}  # the pools the Redis deltas are computed from
+    moves: dict[int, int] = {}  # item → units its pool moves by
+    if hot is not None and any(c.get("stock") is not None for c in items):
+        async with db.read() as s:
+            pools = {it.id: it.pool for it in (await get_session(s, session_id=session_id)).items}
+        for c in items:
+            if c.get("stock") is not None and c["id"] in pools:
+                seen[c["id"]], moves[c["id"]] = pools[c["id"]], c["stock"] - pools[c["id"]]
+    edit = uuid.uuid4().hex
+    taken: list[int] = []
+    try:
+        for item_id, delta in moves.items():
+            if delta < 0 and hot is not None:
+                await _take_from_redis(
+                    db, hot, marker=f"{edit}:{item_id}", item_id=item_id, old=seen[item_id], delta=delta
+                )
+                taken.append(item_id)
+        async with _writer(db), db.tx() as s:
+            sess = await _update_in_db(
+                s,
+                session_id=session_id,
+                title=title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                items=items,
+                pools_seen=seen if hot is not None else None,
+            )
+    except BaseException:
+        for item_id in taken:
+            await _redis_add(hot, marker=f"{edit}:{item_id}:undo", item_id=item_id, delta=-moves[item_id])
+        raise
+    for item_id, delta in moves.items():
+        if delta > 0:
+            await _redis_add(hot, marker=f"{edit}:{item_id}", item_id=item_id, delta=delta)
+    for change in items:
+        if change.get("stock") is not None:
+            _sold_out_until.pop(change["id"], None)  # a raised pool sells at once, not after the hint expires
+    await publish_items(db, sess)
+    return sess
+
+
+async def _redis_add(hot: Hot | None, *, marker: str, item_id: int, delta: int) -> None:
+    """Units the database already holds in the pool: failing here leaves Redis short, so it is logged."""
+    if hot is None:
+        return
+    try:
+        await hot.resize(marker=marker, item_id=item_id, delta=delta)
+    except Exception:
+        log.exception("seckill item %s: %s pool units not added to Redis (undersold until a rebuild)", item_id, delta)
+
+
+async def _take_from_redis(db: Database, hot: Hot, *, marker: str, item_id: int, old: int, delta: int) -> None:
+    code, left = await hot.resize(marker=marker, item_id=item_id, delta=delta)
+    if code == "MISSING" and await _load_item(db, hot, item_id):
+        # Not in Redis (never attempted, or Redis lost it): build it first, so a rebuild racing this edit
+        # cannot come later with the old pool.
+        code, left = await hot.resize(marker=marker, item_id=item_id, delta=delta)
+    if code == "TAKEN":
+        raise Conflict(
+            "POOL_BELOW_SOLD",
+            "the pool cannot be smaller than what shoppers have already taken",
+            item_id=item_id,
+            taken=old - left,
+        )
 
 
 async def delete_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
@@ -646,6 +763,15 @@ async def attempt(
 
 _SOLD_OUT_HINT_SECONDS = 0.5
 _sold_out_until: dict[int, float] = {}
+
+
+def forget_hints() -> None:
+    """Drop this process's per-item hints (sold out, unknown): for a database emptied under a running
+    process, as the tests do between cases, where item ids start again."""
+    _sold_out_until.clear()
+    _missing.clear()
+
+
 _writers: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
 
