@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from fissionmall.seckill.fast import FastAttempts
@@ -65,3 +67,27 @@ async def test_behind_a_trusted_proxy_the_lane_limits_the_forwarded_client(clien
             codes.append(r.status_code if r.status_code == 202 else r.json()["error"]["code"])
     # 1.1.1.1 is one shopper's address behind the proxy: its third attempt is over the limit; 2.2.2.2 is not
     assert codes == [202, 202, "RATE_LIMITED", 202], codes
+
+
+async def test_a_tab_in_a_device_id_is_just_a_character(client, app, db):
+    # The Redis path packs each attempt's fields into one tab-separated argument; a header value may hold
+    # a tab, which must neither split a field nor break the batch the attempt shares with others.
+    boss = await admin(client, db)
+    await loosen(client, boss)
+    sku = (await product(client, boss, stock=100))["skus"][0]["id"]
+    item = (await session(client, boss, sku, pool=5, limit=1))["items"][0]["id"]
+    transport = httpx.ASGITransport(app=FastAttempts(app), client=("10.1.2.3", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as fast:
+
+        async def one(i: int, device: str) -> int:
+            me = await shopper(client, f"tabby-{i}")
+            tok = await token(client, me, item)
+            body = {"qty": 1, "token": tok, "address": ADDRESS}
+            url = f"/api/v1/seckill/items/{item}/attempts"
+            r = await fast.post(url, json=body, headers={**me, "X-Device-Id": device})
+            return r.status_code
+
+        codes = await asyncio.gather(*(one(i, "dev\tice\t1" if i % 2 else f"plain-{i}") for i in range(4)))
+    assert codes == [202] * 4, codes
+    await drain(db)
+    assert (await facts(db, item))["sold"] == 4
