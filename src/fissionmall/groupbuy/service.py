@@ -231,11 +231,6 @@ async def _return_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
     )
 
 
-async def is_new_customer(s: AsyncSession, customer_id: int) -> bool:
-    """A new shopper (老带新) has never paid for an order."""
-    return not await reports.has_paid_order(s, customer_id=customer_id)
-
-
 async def get_group(s: AsyncSession, *, group_id: int, visible_only: bool = False) -> Group:
     g = await s.scalar(select(Group).where(Group.id == group_id).execution_options(populate_existing=True))
     if g is None or (visible_only and g.status in ("pending", "cancelled")):
@@ -351,10 +346,10 @@ class GroupBuySource:
             await s.flush()
         else:
             assert g is not None
-            is_new = await is_new_customer(s, customer_id)
+            is_new = await reports.is_new_customer(s, customer_id=customer_id)
             await _reserve_seat(s, g, act, is_new=is_new)
         if opening and act.new_user_required:
-            is_new = await is_new_customer(s, customer_id)
+            is_new = await reports.is_new_customer(s, customer_id=customer_id)
         member = GroupMember(
             group_id=g.id,
             activity_id=act.id,

@@ -29,6 +29,13 @@ PAID_STATUSES = ("paid", "shipped", "received", "completed", "closed")
 
 
 async def has_paid_order(s: AsyncSession, *, customer_id: int) -> bool:
-    """Whether a shopper has ever paid an order: the test for a "new user" (新人, 老带新)."""
+    """Whether a shopper has ever paid an order."""
     q = select(Order.id).where(Order.customer_id == customer_id, Order.status.in_(PAID_STATUSES)).limit(1)
     return await s.scalar(q) is not None
+
+
+async def is_new_customer(s: AsyncSession, *, customer_id: int) -> bool:
+    """The one definition of a new shopper (新人) for every tool (老带新 groups, new-shoppers-only flash-sale
+    items, …): never paid an order. An unpaid or cancelled order does not count, so a first-timer who
+    abandoned a checkout still gets the first-timer offer."""
+    return not await has_paid_order(s, customer_id=customer_id)

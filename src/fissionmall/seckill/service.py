@@ -33,6 +33,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
+from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CartItem, CheckoutIn
@@ -463,7 +464,7 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
         it, sess = await _item_and_session(s, item_id)
         # "New users only" is decided here, off the hot path: no token, no attempt. Order creation
         # checks again as the second wall.
-        if it.new_users_only and await _has_ordered(s, customer_id):
+        if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
             raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
     now = clock.now()
     if (sess.starts_at - now).total_seconds() > lim.token_lead_seconds:
@@ -474,12 +475,6 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
         raise Conflict("ENDED", "the sale has ended")
     token, expires = risk.issue_token(settings.secret_key, item_id=item_id, customer_id=customer_id)
     return {"token": token, "expires_at": datetime.fromtimestamp(expires, tz=now.tzinfo)}
-
-
-async def _has_ordered(s: AsyncSession, customer_id: int) -> bool:
-    """A returning shopper: any order that was not cancelled."""
-    q = select(Order.id).where(Order.customer_id == customer_id, Order.status != "cancelled").limit(1)
-    return await s.scalar(q) is not None
 
 
 # ---- the order source -----------------------------------------------------------------------------
@@ -498,7 +493,7 @@ class SeckillSource:
         if len(items) != 1 or items[0].sku_id != it.sku_id:
             raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
         qty = int(items[0].qty)
-        if it.new_users_only and await _has_ordered(s, customer_id):
+        if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
             raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
         await s.execute(
             _ins(s)(SeckillBuyer)
