@@ -405,8 +405,12 @@ async def _redis_facts(url: str, prefix: str, items: list[int]) -> dict[str, Any
 
     r = aioredis.from_url(url, decode_responses=True)
     try:
-        left = {i: int(await r.hget(f"{prefix}sk:i:{i}", "left") or -1) for i in items}
-        return {"left": left, "stream_len": int(await r.xlen(f"{prefix}sk:stream"))}
+        async with r.pipeline(transaction=True) as p:  # one snapshot: MULTI … EXEC
+            for i in items:
+                p.hget(f"{prefix}sk:i:{i}", "left")
+            p.xlen(f"{prefix}sk:stream")
+            *lefts, length = await p.execute()
+        return {"left": {i: int(v or -1) for i, v in zip(items, lefts, strict=True)}, "stream_len": int(length)}
     finally:
         await r.aclose()
 
@@ -430,11 +434,27 @@ async def _sql_facts(db_url: str, items: list[int]) -> dict[str, Any]:
     e = create_async_engine(db_url)
     try:
         async with e.connect() as c:
-            sold = {int(i): int(s) for i, s in await c.execute(text("SELECT id, sold FROM seckill_items"))}
-            orders = int(await c.scalar(text("SELECT count(*) FROM orders WHERE source = 'seckill'")) or 0)
+            # one statement, one snapshot: requests still finishing cannot land between two reads
+            q = "SELECT id, sold, (SELECT count(*) FROM orders WHERE source = 'seckill') FROM seckill_items"
+            rows = (await c.execute(text(q))).all()
     finally:
         await e.dispose()
-    return {"sold": {i: sold.get(i) for i in items}, "orders": orders}
+    sold = {int(i): int(n) for i, n, _ in rows}
+    return {"sold": {i: sold.get(i) for i in items}, "orders": int(rows[0][2]) if rows else 0}
+
+
+def _settled(read: Any, *, quiet_s: float = 1.0, limit_s: float = 60.0) -> Any:
+    """Facts read once they stop changing: wrk stops with requests in flight (in the embedded path each
+    takes seconds), and the server finishing them must not overlap the next run or the check."""
+    deadline = time.monotonic() + limit_s
+    last = read()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[dict[str, Any]]:
@@ -476,9 +496,9 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
                 res = _wrk_attempts(server, item, secret, f"sk{pid}{workers}{run}", args)
             else:
                 res = _python_client(server, args, "app", item, secret=secret, tag=f"sk{pid}{run}")
-            sql = asyncio.run(_sql_facts(db_url, [item]))
+            sql = _settled(lambda it=item: asyncio.run(_sql_facts(db_url, [it])))
             if backend.startswith("redis"):
-                rf = asyncio.run(_redis_facts(args.redis_url, prefix, [item]))
+                rf = _settled(lambda it=item: asyncio.run(_redis_facts(args.redis_url, prefix, [it])))
                 taken = pool - rf["left"][item]
                 # no consumer runs during the bench: every reservation taken is still in the stream
                 stream = rf["stream_len"] - stream_before
@@ -580,7 +600,7 @@ def run_baseline(args: argparse.Namespace, workers: int = 1) -> list[dict[str, A
                 res = _wrk_baseline(server, item, args)
             else:
                 res = _python_client(server, args, "baseline", item)
-            facts = asyncio.run(_baseline_facts(dsn, item))
+            facts = _settled(lambda it=item: asyncio.run(_baseline_facts(dsn, it)))
             taken = pool - facts["stock"]
             inv = {"won_by_client": res["won_total"], "taken_in_db": taken, "orders_in_db": facts["orders"]}
             ok = _agrees(res, taken, pool) and taken == facts["orders"]
@@ -602,8 +622,8 @@ async def _baseline_facts(dsn: str, item: int) -> dict[str, int]:
 
     c = await asyncpg.connect(dsn)
     try:
-        stock = await c.fetchval("SELECT stock FROM bl_items WHERE id = $1", item)
-        orders = await c.fetchval("SELECT count(*) FROM bl_orders WHERE item_id = $1", item)
+        q = "SELECT stock, (SELECT count(*) FROM bl_orders WHERE item_id = $1) FROM bl_items WHERE id = $1"
+        stock, orders = await c.fetchrow(q, item)  # one statement, one snapshot
     finally:
         await c.close()
     return {"stock": int(stock), "orders": int(orders)}
