@@ -95,3 +95,60 @@ def test_shopper_waits_for_the_countdown_grabs_and_pays(live_server: dict[str, A
     shot(d, "seckill-04-board")
     d.goto(base + "/admin/seckill")
     expect(d.locator("#session-table")).to_contain_text("浏览器测试场")
+
+
+def test_operator_raises_a_pool_mid_sale_and_blocks_a_scalper(live_server: dict[str, Any], desktop: Page):
+    base, d = live_server["base_url"], desktop
+    with _admin(live_server) as boss:
+        p = boss.post(
+            "/api/admin/v1/products",
+            json={
+                "title": "加库存测试杯",
+                "category": "家居",
+                "skus": [{"name": "蓝色", "price_fen": 5900, "stock": 30}],
+            },
+        ).json()
+        now = datetime.now(UTC)
+        sess = boss.post(
+            "/api/admin/v1/seckill/sessions",
+            json={
+                "title": "加库存测试场",
+                "starts_at": (now - timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + timedelta(hours=1)).isoformat(),
+                "items": [{"sku_id": p["skus"][0]["id"], "price_fen": 990, "stock": 5, "per_user_limit": 1}],
+            },
+        ).json()
+        item = sess["items"][0]["id"]
+    scalper = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": "scalper-" + secrets.token_hex(3)}).json()
+    scalper_id, scalper_auth = scalper["user"]["id"], {"Authorization": f"Bearer {scalper['token']}"}
+
+    # The session editor: the pool goes from 5 to 12 while the sale is on.
+    d.goto(base + f"/admin/seckill/{sess['id']}")
+    d.get_by_label("用户名").fill(live_server["admin_user"])
+    d.get_by_label("密码").fill(live_server["admin_password"])
+    d.get_by_role("button", name="登录").click()
+    d.locator("#edit-session").click()
+    row = d.locator(f"tr[data-item-id='{item}']")
+    expect(row.locator("[data-figure=remaining]")).to_have_text("5")
+    row.locator(f"input[name=stock_{item}]").fill("12")
+    shot(d, "seckill-05-edit-pool")
+    d.get_by_role("button", name="保存").click()
+    expect(d.locator("[data-figure=remaining]").first).to_have_text("12")  # back on the board
+    with _admin(live_server) as boss:
+        got = boss.get(f"/api/admin/v1/seckill/sessions/{sess['id']}").json()["items"][0]
+        assert got["pool"] == 12
+        assert boss.get(f"/api/admin/v1/products/{p['id']}").json()["skus"][0]["stock"] == 18  # 30 - 12
+
+    # 风控: block the scalper, who is then refused everywhere, and lift it again.
+    d.goto(base + "/admin/risk")
+    expect(d.locator("#limits")).to_be_visible()
+    d.once("dialog", lambda dialog: dialog.accept())
+    d.locator("#f-customer").fill(str(scalper_id))
+    d.locator("#block-btn").click()
+    expect(d.locator(f"#blocked-table tr[data-customer-id='{scalper_id}']")).to_be_visible()
+    shot(d, "risk-01-blocked")
+    r = httpx.get(f"{base}/api/v1/me", headers=scalper_auth)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "ACCOUNT_BLOCKED"
+    d.locator(f"#blocked-table tr[data-customer-id='{scalper_id}']").get_by_role("button", name="解除").click()
+    expect(d.locator(f"tr[data-customer-id='{scalper_id}']")).to_have_count(0)
+    assert httpx.get(f"{base}/api/v1/me", headers=scalper_auth).status_code == 200
