@@ -69,6 +69,11 @@ async def test_leader_opens_two_friends_join_the_group_succeeds_and_only_then_sh
     # The platform's own ship asks the source's can_ship hook too.
     r = await client.post(f"/api/admin/v1/orders/{leader_order}/ship", json=SHIP, headers=boss)
     assert r.status_code == 409 and r.json()["error"]["code"] == "GROUP_FORMING"
+    # Nor can a member ask for a refund while the group counts on their seat (a failed group refunds all).
+    r = await client.post(f"/api/v1/orders/{amy_order}/refunds", json={"reason": "不想要了"}, headers=amy)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "GROUP_FORMING", r.text
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Refund)) == 0
     assert (await client.get(f"/api/v1/orders/{leader_order}", headers=leader)).json()["status"] == "paid"
 
     bob_order = await joined_and_paid(client, bob, gid, sku)
@@ -77,6 +82,11 @@ async def test_leader_opens_two_friends_join_the_group_succeeds_and_only_then_sh
     assert share["status"] == "succeeded" and share["paid_members"] == 3 and share["seats_left"] == 0
     assert share["me"]["role"] == "member"
     assert await _events(db, "GroupSucceeded") == 1 and await _events(db, "GroupLeaderRewarded") == 1
+    # Once the group has succeeded, a refund may be asked for as for any order.
+    r = await client.post(f"/api/v1/orders/{bob_order}/refunds", json={"reason": "买多了"}, headers=bob)
+    assert r.status_code == 201, r.text
+    r = await client.post(f"/api/admin/v1/refunds/{r.json()['id']}/reject", json={"reason": "已拼成"}, headers=boss)
+    assert r.status_code == 200, r.text
     for oid in (leader_order, amy_order, bob_order):
         r = await client.post(f"{ADMIN}/orders/{oid}/ship", json=SHIP, headers=boss)
         assert r.status_code == 200 and r.json()["status"] == "shipped", r.text

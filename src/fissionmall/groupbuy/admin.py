@@ -15,6 +15,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.groupbuy import rules, service
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
+from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import ShipIn
 from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
 
@@ -338,7 +339,7 @@ async def ship(ctx: Ship, group_id: IdPath, order_id: IdPath) -> Response:
             m = await service.member_of_order(s, order_id)
             if m is None or m.group_id != group_id:
                 raise AppError("ORDER_NOT_FOUND", "订单不属于该团", status=404)
-            await service.ship_order(
+            await orders.ship(
                 s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=ctx.settings
             )
     except AppError as exc:

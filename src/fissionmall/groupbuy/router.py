@@ -313,7 +313,7 @@ async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, sett
     from fissionmall.orders.router import order_out
 
     async with db.tx() as s:
-        o = await service.ship_order(
+        o = await orders.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
         )
         return order_out(o, await orders.refunds_of(s, o.id), admin=True)

@@ -29,12 +29,12 @@ from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.orders.sources import Plan, PlannedLine, SourceDefaults, register_source
 from fissionmall.settings import Settings
 
 SOURCE = "groupbuy"
 EXPIRE_HANDLER = "groupbuy.expire"
-SHIP_REFUSAL = "GROUP_FORMING"
+SHIP_REFUSAL = REFUND_REFUSAL = "GROUP_FORMING"
 PAID_STATES = reports.PAID_STATUSES
 
 
@@ -293,7 +293,7 @@ async def _reserve_seat(s: AsyncSession, g: Group, act: GroupActivity, *, is_new
     raise Conflict("GROUP_NEEDS_NEW_USER", "the last seat of this 老带新 group is kept for a new shopper")
 
 
-class GroupBuySource:
+class GroupBuySource(SourceDefaults):
     """The `groupbuy` order source: one line at the group price, the activity's own stock."""
 
     name = SOURCE
@@ -397,6 +397,14 @@ class GroupBuySource:
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         """A paid order ships only once its group has succeeded (the platform's ship asks this)."""
         return None if await can_ship(s, order_id=order.id) else SHIP_REFUSAL
+
+    async def can_refund(self, s: AsyncSession, *, order: Order) -> str | None:
+        """No refund request while the group is forming: it would keep a paid seat the group counts on, and
+        a group that fails refunds every member in full anyway."""
+        m = await member_of_order(s, order.id)
+        if m is None:
+            return None
+        return REFUND_REFUSAL if (await get_group(s, group_id=m.group_id)).status == "forming" else None
 
 
 register_source(GroupBuySource())
@@ -753,13 +761,6 @@ async def can_ship(s: AsyncSession, *, order_id: int) -> bool:
         return True
     g = await get_group(s, group_id=m.group_id)
     return g.status == "succeeded"
-
-
-async def ship_order(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:
-    """Ship a group order, refusing while its group is still forming (until orders.ship has a hook)."""
-    if not await can_ship(s, order_id=order_id):
-        raise Conflict(SHIP_REFUSAL, "the order's group has not succeeded yet; it cannot ship")
-    return await orders.ship(s, order_id=order_id, carrier=carrier, tracking_no=tracking_no, settings=settings)
 
 
 # ---- views and figures ---------------------------------------------------------------------------

@@ -431,6 +431,9 @@ async def request_refund(
     """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
     order = await get_order(s, order_id=order_id, customer_id=customer_id)
     _refundable(order)
+    refusal = await get_source(order.source).can_refund(s, order=order)  # e.g. a group still forming
+    if refusal is not None:
+        raise Conflict(refusal, "this order cannot be refunded yet", order_status=order.status)
     by_id = {ln.id: ln for ln in order.lines}
     wanted: dict[int, int] = {}
     if lines is None:

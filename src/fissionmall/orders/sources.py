@@ -59,23 +59,9 @@ class OrderSource(Protocol):
         """None if the paid order may ship (or be verified in store), else a refusal code (e.g. GROUP_FORMING)."""
         ...
 
-
-class NormalSource:
-    """A plain catalogue purchase."""
-
-    name = "normal"
-
-    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
-        return Plan(lines=[PlannedLine(sku_id=i.sku_id, qty=i.qty) for i in items])
-
-    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
-        return None
-
-    async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
-        return None
-
-    async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
-        return None
+    async def can_refund(self, s: AsyncSession, *, order: Order) -> str | None:
+        """None if the shopper may ask for a refund now, else a refusal code (e.g. GROUP_FORMING)."""
+        ...
 
 
 class SourceDefaults:
@@ -89,6 +75,18 @@ class SourceDefaults:
 
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         return None
+
+    async def can_refund(self, s: AsyncSession, *, order: Order) -> str | None:
+        return None
+
+
+class NormalSource(SourceDefaults):
+    """A plain catalogue purchase."""
+
+    name = "normal"
+
+    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
+        return Plan(lines=[PlannedLine(sku_id=i.sku_id, qty=i.qty) for i in items])
 
 
 _sources: dict[str, OrderSource] = {}

@@ -37,7 +37,7 @@ from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CartItem, CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.orders.sources import Plan, PlannedLine, SourceDefaults, register_source
 from fissionmall.risk import service as risk
 from fissionmall.seckill import rules
 from fissionmall.seckill.hot import GROUP, Hot, Try, get_hot
@@ -480,7 +480,7 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
 # ---- the order source -----------------------------------------------------------------------------
 
 
-class SeckillSource:
+class SeckillSource(SourceDefaults):
     """Seckill orders: the activity price, the pool (not the SKU's stock), a 5-minute pay window."""
 
     name = "seckill"

@@ -118,6 +118,7 @@ const ERROR_TEXT = {
   REFUND_EXCEEDS_PAID: '退款金额超出实付金额',
   NOTHING_TO_REFUND: '没有可退款的商品',
   REFUND_PENDING: '已有退款申请在处理中',
+  GROUP_FORMING: '拼团中暂不能退款：成团后可申请；未成团将自动全额退款',
   IDEMPOTENCY_KEY_REUSED: '请求已变化，请重新提交',
   ACCOUNT_BLOCKED: '账号已被限制使用',
   WECHAT_CODE_INVALID: '登录码只能包含字母、数字、下划线和短横线',
