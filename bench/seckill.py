@@ -27,6 +27,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -513,6 +514,9 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
                 inv["unread_bound"] = res["unread_bound"]
             lines.append(_line(f"{backend}", run, args, res, ok, inv, pool, workers))
             emit(lines[-1])
+        if backend.startswith("redis") and workers == 1 and args.consumer_s > 0:
+            lines.append(_consumer_line(env, tmp, db_url, args))
+            emit(lines[-1])
         problems = server.log_problems()
         if problems:
             log(f"seckill {backend}: {len(problems)} problem line(s) in the server log: {problems[0][:300]}")
@@ -527,6 +531,51 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
                 log(f"cleanup failed: {exc}")
         shutil.rmtree(tmp, ignore_errors=True)
     return lines
+
+
+def _consumer_line(env: dict[str, str], tmp: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """How fast winners get their orders: one `fissionmall worker` (whose stream consumer turns reservations
+    into orders) on the backlog the win run left in the stream, orders counted over `--consumer-s`."""
+    from bench.common import proc_cpu_seconds
+
+    async def orders() -> int:
+        return int((await _sql_facts(db_url, []))["orders"])
+
+    before = asyncio.run(orders())
+    full_env = {**os.environ, **env}
+    with open(tmp / "worker.log", "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fissionmall.cli", "worker"], cwd=tmp, env=full_env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while asyncio.run(orders()) == before and time.monotonic() < deadline:
+            time.sleep(0.2)  # start-up: imports, connections, the consumer group
+        time.sleep(1.0)  # warm-up
+        n0, c0, t0 = asyncio.run(orders()), proc_cpu_seconds(proc.pid), time.perf_counter()
+        time.sleep(args.consumer_s)
+        n1, c1, t1 = asyncio.run(orders()), proc_cpu_seconds(proc.pid), time.perf_counter()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    made = n1 - n0
+    log_text = (tmp / "worker.log").read_text(errors="replace")
+    problems = [ln for ln in log_text.splitlines() if "Traceback" in ln or " ERROR " in ln]
+    return {
+        "bench": "seckill",
+        "path": "redis-consumer",
+        "run": "drain",
+        "workers": 1,
+        "orders_per_s": round(made / (t1 - t0), 1),
+        "orders_in_window": made,
+        "worker_cpu_ms_per_order": round((c1 - c0) * 1000 / made, 2) if made and c0 is not None and c1 else None,
+        "errors": len(problems),
+        **({"error_samples": problems[:3]} if problems else {}),
+        "note": "one `fissionmall worker` turning the win run's queued reservations into orders",
+    }
 
 
 def _agrees(res: dict[str, Any], taken: int, pool: int) -> bool:
@@ -656,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure a, b and d at")
     p.add_argument("--client", choices=("wrk", "python"), default="wrk" if wrk.available() else "python")
     p.add_argument("--wrk-threads", type=int, default=1)
+    p.add_argument("--consumer-s", type=float, default=10.0, help="seconds to time the stream consumer (0: skip)")
     p.add_argument("--only", default="hello,redis,embedded,baseline")
     p.add_argument(
         "--pg-url",
@@ -665,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 3.0, 1.0
+        args.consumer_s = min(args.consumer_s, 3.0)
     if args.client == "python":
         log("wrk not found (apt-get install wrk): measuring with the Python client, which shares the cores")
     only = set(args.only.split(","))
