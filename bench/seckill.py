@@ -534,8 +534,9 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
 
 
 def _consumer_line(env: dict[str, str], tmp: Path, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """How fast winners get their orders: one `fissionmall worker` (whose stream consumer turns reservations
-    into orders) on the backlog the win run left in the stream, orders counted over `--consumer-s`."""
+    """How fast winners get their orders: `--consumers` `fissionmall worker` processes (whose stream
+    consumers turn reservations into orders) on the backlog the win run left, orders counted over
+    `--consumer-s`."""
     from bench.common import proc_cpu_seconds
 
     async def orders() -> int:
@@ -543,38 +544,47 @@ def _consumer_line(env: dict[str, str], tmp: Path, db_url: str, args: argparse.N
 
     before = asyncio.run(orders())
     full_env = {**os.environ, **env}
-    with open(tmp / "worker.log", "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "fissionmall.cli", "worker"], cwd=tmp, env=full_env, stdout=out, stderr=out
-        )
+    procs = []
+    for i in range(args.consumers):
+        with open(tmp / f"worker{i}.log", "wb") as out:
+            cmd = [sys.executable, "-m", "fissionmall.cli", "worker"]
+            procs.append(subprocess.Popen(cmd, cwd=tmp, env=full_env, stdout=out, stderr=out))
+
+    def cpu() -> float:
+        return sum(proc_cpu_seconds(p.pid) or 0.0 for p in procs)
+
     try:
         deadline = time.monotonic() + 60
         while asyncio.run(orders()) == before and time.monotonic() < deadline:
             time.sleep(0.2)  # start-up: imports, connections, the consumer group
         time.sleep(1.0)  # warm-up
-        n0, c0, t0 = asyncio.run(orders()), proc_cpu_seconds(proc.pid), time.perf_counter()
+        n0, c0, t0 = asyncio.run(orders()), cpu(), time.perf_counter()
         time.sleep(args.consumer_s)
-        n1, c1, t1 = asyncio.run(orders()), proc_cpu_seconds(proc.pid), time.perf_counter()
+        n1, c1, t1 = asyncio.run(orders()), cpu(), time.perf_counter()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
     made = n1 - n0
-    log_text = (tmp / "worker.log").read_text(errors="replace")
-    problems = [ln for ln in log_text.splitlines() if "Traceback" in ln or " ERROR " in ln]
+    problems = []
+    for i in range(args.consumers):
+        text = (tmp / f"worker{i}.log").read_text(errors="replace")
+        problems += [ln for ln in text.splitlines() if "Traceback" in ln or " ERROR " in ln]
     return {
         "bench": "seckill",
         "path": "redis-consumer",
         "run": "drain",
-        "workers": 1,
+        "workers": args.consumers,
         "orders_per_s": round(made / (t1 - t0), 1),
         "orders_in_window": made,
-        "worker_cpu_ms_per_order": round((c1 - c0) * 1000 / made, 2) if made and c0 is not None and c1 else None,
+        "worker_cpu_ms_per_order": round((c1 - c0) * 1000 / made, 2) if made else None,
         "errors": len(problems),
         **({"error_samples": problems[:3]} if problems else {}),
-        "note": "one `fissionmall worker` turning the win run's queued reservations into orders",
+        "note": "`fissionmall worker` processes turning the win run's queued reservations into orders",
     }
 
 
@@ -705,7 +715,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure a, b and d at")
     p.add_argument("--client", choices=("wrk", "python"), default="wrk" if wrk.available() else "python")
     p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--consumer-s", type=float, default=10.0, help="seconds to time the stream consumer (0: skip)")
+    p.add_argument("--consumer-s", type=float, default=20.0, help="seconds to time the stream consumer (0: skip)")
+    p.add_argument("--consumers", type=int, default=1, help="worker processes draining the stream")
     p.add_argument("--only", default="hello,redis,embedded,baseline")
     p.add_argument(
         "--pg-url",
