@@ -129,7 +129,9 @@ async def _loadgen(cfg: dict[str, Any]) -> dict[str, Any]:
 
     async def cpu_at(at: float) -> tuple[float | None, float, Any]:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
-        return proc_cpu_seconds(int(cfg["server_pid"])), time.process_time(), machine_cpu_seconds()
+        # the whole server tree: with several processes the pid is their supervisor
+        server = wrk.tree_cpu_seconds(wrk.tree_pids(int(cfg["server_pid"])))
+        return server, time.process_time(), machine_cpu_seconds()
 
     c0 = asyncio.ensure_future(cpu_at(warm_end))
     c1 = asyncio.ensure_future(cpu_at(end))
@@ -537,7 +539,6 @@ def _consumer_line(env: dict[str, str], tmp: Path, db_url: str, args: argparse.N
     """How fast winners get their orders: `--consumers` `fissionmall worker` processes (whose stream
     consumers turn reservations into orders) on the backlog the win run left, orders counted over
     `--consumer-s`."""
-    from bench.common import proc_cpu_seconds
 
     async def orders() -> int:
         return int((await _sql_facts(db_url, []))["orders"])
