@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_api_base_url: str = "https://api.weixin.qq.com"
+    # The mini-program page a share code opens (it reads the scene, e.g. "r=CODE&p=12"); "" = the home page.
+    wechat_share_page: str = ""
     wechat_mch_id: str = ""
     wechat_mch_private_key: str = ""  # PEM text, or:
     wechat_mch_private_key_path: Path | None = None

@@ -95,3 +95,33 @@ async def test_subscribe_quota_errors_are_recorded_not_raised(mp, fake_mp):
 async def test_msg_sec_check(mp):
     assert await mp.msg_sec_check(openid="o-1", content="很好用") == "pass"
     assert await mp.msg_sec_check(openid="o-1", content="含违禁词的评论") == "risky"
+
+
+async def test_a_distributors_poster_carries_the_mini_program_code(mp_settings, client, db, fake_mp, monkeypatch):
+    from tests.distribution.support import configure
+    from tests.helpers import admin, product
+
+    boss = await admin(client, db)
+    await configure(client, boss)
+    p = await product(client, boss, prices=(10000,))
+    r = await client.post("/api/v1/auth/wechat-login", json={"code": fake_mp.issue_code("o-sharer")})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert (await client.post("/api/v1/distribution/apply", headers=h)).json()["status"] == "approved"
+
+    share = (await client.get("/api/v1/distribution/share", params={"product_id": p["id"]}, headers=h)).json()
+    assert share["scene"].startswith("r=") and share["wxacode_png_url"], share
+    code = await client.get(share["wxacode_png_url"])
+    assert code.status_code == 200 and code.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fake_mp.state.calls.count("getwxacodeunlimit") == 1
+    again = (await client.get("/api/v1/distribution/share", params={"product_id": p["id"]}, headers=h)).json()
+    assert again == share and fake_mp.state.calls.count("getwxacodeunlimit") == 1  # kept, not fetched again
+
+    # WeChat refuses (quota, a page not yet released): the share still works, with a QR code on the poster.
+    async def refuse(*args: Any, **kwargs: Any) -> bytes:
+        raise AppError("WECHAT_CODE_IMAGE_FAILED", "WeChat made no share code (45009)", status=502)
+
+    monkeypatch.setattr(MiniProgramClient, "wxacode_unlimited", refuse)
+    shop = (await client.get("/api/v1/distribution/share", headers=h)).json()
+    assert shop["wxacode_png_url"] is None
+    assert (await client.get(shop["poster_png_url"])).status_code == 200
+    assert shop["poster_png_url"] != share["poster_png_url"]

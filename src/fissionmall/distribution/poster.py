@@ -1,4 +1,7 @@
-"""Share images: a QR code (qrcode) and a poster (Pillow) with the product picture, price, text and the QR.
+"""Share images: a QR code (qrcode) and a poster (Pillow) with the product picture, price, text and the code.
+
+With WeChat configured the poster carries the mini-program code (小程序码, `code_png` from
+getwxacodeunlimit), which opens the mini-program with the share scene; otherwise a QR code of the H5 link.
 
 Rendering is CPU work, so the service runs it in a thread. Files are cached under var_dir by a hash of
 everything drawn on them, so a price or picture change makes a new poster and an unchanged one is reused.
@@ -7,6 +10,7 @@ everything drawn on them, so a price or picture change makes a new poster and an
 from __future__ import annotations
 
 import hashlib
+import io
 import pathlib
 import secrets
 from dataclasses import dataclass
@@ -33,11 +37,16 @@ class PosterSpec:
     price_fen: int | None
     image_path: pathlib.Path | None
     inviter: str
-    text: str = "长按识别二维码，立即购买"
+    code_png: bytes | None = None  # the mini-program code; None: a QR code of share_url
+
+    @property
+    def text(self) -> str:
+        return "长按识别小程序码，立即购买" if self.code_png else "长按识别二维码，立即购买"
 
     def digest(self) -> str:
         mtime = self.image_path.stat().st_mtime_ns if self.image_path and self.image_path.is_file() else 0
-        raw = f"{self.share_url}|{self.title}|{self.price_fen}|{self.image_path}|{mtime}|{self.inviter}|{self.text}|v1"
+        code = hashlib.sha256(self.code_png).hexdigest()[:16] if self.code_png else "qr"
+        raw = f"{self.share_url}|{self.title}|{self.price_fen}|{self.image_path}|{mtime}|{self.inviter}|{code}|v2"
         return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
@@ -93,11 +102,23 @@ def render_poster(spec: PosterSpec) -> Image.Image:
         y += 50
     if spec.price_fen is not None:
         draw.text((30, y + 10), "¥" + yuan(spec.price_fen), fill=(230, 40, 40), font=_font(56))
-    qr = qr_image(spec.share_url, box=6).resize((220, 220))
-    img.paste(qr, (W - 250, H - 250))
+    if spec.code_png:
+        with Image.open(io.BytesIO(spec.code_png)) as raw_code:
+            code = raw_code.convert("RGB").resize((220, 220))
+    else:
+        code = qr_image(spec.share_url, box=6).resize((220, 220))
+    img.paste(code, (W - 250, H - 250))
     draw.text((30, H - 180), f"{spec.inviter} 为你推荐", fill=(90, 90, 90), font=_font(30))
     draw.text((30, H - 130), spec.text, fill=(150, 150, 150), font=_font(28))
     return img
+
+
+def save_png(data: bytes, path: pathlib.Path) -> None:
+    """Keep an image WeChat made (the mini-program code), written atomically like the others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def ensure_files(spec: PosterSpec, folder: pathlib.Path) -> tuple[str, str]:

@@ -39,7 +39,7 @@ MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
 WithdrawalsRead = Annotated[Admin, Depends(require("withdrawals.read"))]
 WithdrawalsWrite = Annotated[Admin, Depends(require("withdrawals"))]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
-MEDIA_NAME = re.compile(r"^[0-9a-f]{24}-(qr|poster)\.png$")
+MEDIA_NAME = re.compile(r"^[0-9a-f]{24}-(qr|poster|wxa)\.png$")
 
 
 @router.post("/apply", response_model=ApplyOut)
@@ -93,8 +93,9 @@ async def share(
     db: DbDep,
     settings: SettingsDep,
     product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-) -> dict[str, str]:
-    """Share link, QR code and poster for a product (or the shop) with the distributor's code."""
+) -> dict[str, str | None]:
+    """Share link, QR code, mini-program code (with WeChat configured) and poster for a product (or the
+    shop) with the distributor's code."""
     async with db.tx() as s:
         # Dev with the default base URL: link back to whatever host served this request (local demos).
         dev_default = settings.dev and settings.base_url == Settings.model_fields["base_url"].default

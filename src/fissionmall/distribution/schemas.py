@@ -93,10 +93,11 @@ class VisitIn(ApiModel):
 
 
 class ShareOut(ApiModel):
-    scene: str
+    scene: str  # for wx.getLaunchOptions / the page's `scene` query when the mini-program code is scanned
     share_url: str
-    qrcode_png_url: str
-    poster_png_url: str
+    qrcode_png_url: str  # a QR code of share_url (the H5 shop)
+    poster_png_url: str  # carries the mini-program code when WeChat is configured, else the QR code
+    wxacode_png_url: str | None = None  # the mini-program code (小程序码); None without WeChat
 
 
 class OrderBrought(ApiModel):

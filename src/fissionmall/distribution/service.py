@@ -9,6 +9,7 @@ once-semantics; state rows (distributor, withdrawal, distribution order) move by
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -745,7 +747,7 @@ def share_folder(settings: Settings) -> Any:
 
 async def share(
     s: AsyncSession, *, customer_id: int, product_id: int | None, settings: Settings, base_url: str | None = None
-) -> dict[str, str]:
+) -> dict[str, str | None]:
     """The distributor's share link, QR code and poster for a product (rendered once, then cached)."""
     d = await _everyone(s, customer_id)
     if d is None or d.status != "approved":
@@ -762,17 +764,45 @@ async def share(
     who = await accounts.get_customer(s, customer_id)
     base = (base_url or settings.base_url).rstrip("/")
     url = f"{base}/shop/?ref={d.share_code}" + (f"#/p/{product_id}" if product_id else "")
+    scene = f"r={d.share_code}" + (f"&p={product_id}" if product_id else "")
+    code_name, code_png = await _mini_program_code(settings, scene)
     spec = poster.PosterSpec(
-        share_url=url, title=title, price_fen=price, image_path=image, inviter=who.nickname if who else "好友"
+        share_url=url,
+        title=title,
+        price_fen=price,
+        image_path=image,
+        inviter=who.nickname if who else "好友",
+        code_png=code_png,
     )
     qr_name, poster_name = await asyncio.to_thread(poster.ensure_files, spec, share_folder(settings))
-    scene = f"r={d.share_code}" + (f"&p={product_id}" if product_id else "")
     return {
         "scene": scene,
         "share_url": url,
         "qrcode_png_url": f"/api/v1/distribution/media/{qr_name}",
         "poster_png_url": f"/api/v1/distribution/media/{poster_name}",
+        "wxacode_png_url": f"/api/v1/distribution/media/{code_name}" if code_name else None,
     }
+
+
+async def _mini_program_code(settings: Settings, scene: str) -> tuple[str | None, bytes | None]:
+    """The mini-program code (小程序码) for a share scene, fetched once from WeChat and kept; (None, None)
+    when WeChat is not configured or will not make one (the poster then carries a QR of the H5 link)."""
+    if not settings.wechat_login_configured:
+        return None, None
+    from fissionmall.wechat.miniprogram import client_for
+
+    key = hashlib.sha256(f"{settings.wechat_app_id}|{settings.wechat_share_page}|{scene}".encode()).hexdigest()
+    name = f"{key[:24]}-wxa.png"
+    path = share_folder(settings) / name
+    if path.is_file():
+        return name, await asyncio.to_thread(path.read_bytes)
+    try:
+        png = await client_for(settings).wxacode_unlimited(scene=scene, page=settings.wechat_share_page)
+    except (AppError, httpx.HTTPError) as exc:
+        log.warning("no mini-program code for scene %r (%s); the poster carries a QR code instead", scene, exc)
+        return None, None
+    await asyncio.to_thread(poster.save_png, png, path)
+    return name, png
 
 
 # ---- withdrawals ---------------------------------------------------------------------------------
