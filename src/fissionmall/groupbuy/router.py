@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, current_customer, require
-from fissionmall.core.errors import Conflict, TooMany
+from fissionmall.core.errors import Conflict
 from fissionmall.core.idempotency import run_once
-from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.groupbuy import rules, service
 from fissionmall.groupbuy.schemas import (
@@ -26,6 +25,7 @@ from fissionmall.groupbuy.schemas import (
     MyGroup,
     StatsOut,
 )
+from fissionmall.orders.router import check_order_rate
 from fissionmall.orders.schemas import OrderAdminOut, ShipIn
 from fissionmall.settings import Settings
 
@@ -54,13 +54,23 @@ async def optional_customer(request: Request, settings: SettingsDep, db: DbDep) 
 MaybeCustomer = Annotated[Caller | None, Depends(optional_customer)]
 
 
-async def _rate(caller: Caller, settings: Settings) -> None:
-    if not await get_kv().allow(f"order:c:{caller.id}", limit=settings.order_rate_per_minute, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many orders; wait a minute")
-
-
 def _created(group_id: int, order: Any) -> dict[str, Any]:
     return GroupOrderOut.model_validate({"group_id": group_id, "order": order}).model_dump(mode="json")
+
+
+async def _group_order(
+    s: Any, place: Any, caller: Caller, body: GroupOrderIn, settings: Settings, **where: int
+) -> dict[str, Any]:
+    """service.open_group / join_group for the caller, answered as the API answers it."""
+    g, o = await place(
+        s,
+        customer_id=caller.id,
+        body=body,
+        settings=settings,
+        attribution={"ip": caller.ip, "device_id": caller.device_id},
+        **where,
+    )
+    return _created(g.id, o)
 
 
 # ---- shop ----------------------------------------------------------------------------------------
@@ -116,26 +126,14 @@ async def open_group(
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Open a group: returns the leader's order to pay; the group shows to others once it is paid."""
-    await _rate(caller, settings)
-
-    async def work(s: Any) -> dict[str, Any]:
-        g, o = await service.open_group(
-            s,
-            customer_id=caller.id,
-            activity_id=activity_id,
-            body=body,
-            settings=settings,
-            attribution={"ip": caller.ip, "device_id": caller.device_id},
-        )
-        return _created(g.id, o)
-
+    await check_order_rate(caller, settings)
     return await run_once(
         db,
         scope=f"groupbuy-open:{activity_id}",
         owner=str(caller.id),
         key=idempotency_key,
         body=body.model_dump(mode="json"),
-        work=work,
+        work=lambda s: _group_order(s, service.open_group, caller, body, settings, activity_id=activity_id),
     )
 
 
@@ -149,26 +147,14 @@ async def join_group(
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Join a group from its share link: a seat is held while the order waits for payment."""
-    await _rate(caller, settings)
-
-    async def work(s: Any) -> dict[str, Any]:
-        g, o = await service.join_group(
-            s,
-            customer_id=caller.id,
-            group_id=group_id,
-            body=body,
-            settings=settings,
-            attribution={"ip": caller.ip, "device_id": caller.device_id},
-        )
-        return _created(g.id, o)
-
+    await check_order_rate(caller, settings)
     return await run_once(
         db,
         scope=f"groupbuy-join:{group_id}",
         owner=str(caller.id),
         key=idempotency_key,
         body=body.model_dump(mode="json"),
-        work=work,
+        work=lambda s: _group_order(s, service.join_group, caller, body, settings, group_id=group_id),
     )
 
 
@@ -177,22 +163,14 @@ async def quick_join(
     activity_id: IdPath, body: GroupOrderIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """一键参团: join the best joinable group (nearly full first); 409 NO_JOINABLE_GROUP if none."""
-    await _rate(caller, settings)
+    await check_order_rate(caller, settings)
     async with db.read() as s:
         await service.get_activity(s, activity_id=activity_id, for_sale=True)
         candidates = [g.id for g in await service.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]
     for group_id in candidates[:5]:
         try:
             async with db.tx() as s:
-                g, o = await service.join_group(
-                    s,
-                    customer_id=caller.id,
-                    group_id=group_id,
-                    body=body,
-                    settings=settings,
-                    attribution={"ip": caller.ip, "device_id": caller.device_id},
-                )
-                return _created(g.id, o)
+                return await _group_order(s, service.join_group, caller, body, settings, group_id=group_id)
         except Conflict as exc:
             if exc.code not in _NEXT_GROUP:
                 raise

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, require
 from fissionmall.core import clock
 from fissionmall.core.errors import TooMany
 from fissionmall.core.idempotency import run_once
@@ -24,6 +24,7 @@ from fissionmall.orders.schemas import (
     RejectIn,
     ShipIn,
 )
+from fissionmall.settings import Settings
 
 router = APIRouter(tags=["orders"])
 admin_router = APIRouter(tags=["admin: orders"])
@@ -56,13 +57,18 @@ async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings
     return {**service.preview_dict(q, images), **q.extra}
 
 
+async def check_order_rate(caller: Caller, settings: Settings) -> None:
+    """One budget of new orders per shopper per minute, whichever tool places them (plain, group buying)."""
+    if not await get_kv().allow(f"order:c:{caller.id}", limit=settings.order_rate_per_minute, window_seconds=60):
+        raise TooMany("RATE_LIMITED", "too many orders; wait a minute")
+
+
 @router.post("/orders", response_model=OrderCreated, status_code=201)
 async def create_order(
     body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
     """Place an order (stock is reserved now; it is cancelled if unpaid in time)."""
-    if not await get_kv().allow(f"order:c:{caller.id}", limit=settings.order_rate_per_minute, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many orders; wait a minute")
+    await check_order_rate(caller, settings)
 
     async def work(s: Any) -> dict[str, Any]:
         o = await service.create_order(
