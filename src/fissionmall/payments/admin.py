@@ -45,11 +45,13 @@ async def payments_page(
 async def reconcile_page(ctx: Read, applied: int | None = None) -> Response:
     async with ctx.db.read() as s:
         stale = await service.stale_pending(s, older_than=timedelta(minutes=STALE_MINUTES))
+        promoted = await service.gateway_promoted(s)
     return render(
         ctx,
         "payments/reconcile.html",
         active="payments",
         rows=stale,
+        promoted=promoted,
         minutes=STALE_MINUTES,
         applied=applied,
         wechat=ctx.settings.wechat_pay_configured,

@@ -28,6 +28,11 @@ class Notification:
     external_id: str  # the gateway's transaction or refund id
     success: bool
     currency: str = "CNY"
+    # How the amount was funded, where the gateway says so (WeChat Pay: `payer_total` and
+    # `promotion_detail[]`). `amount_fen` is always what the merchant asked for; with a gateway
+    # coupon the payer pays less and the coupon's funder (merchant or platform) the rest.
+    payer_total_fen: int | None = None
+    promotions: tuple[dict[str, Any], ...] = ()
 
 
 class BadNotification(AppError):

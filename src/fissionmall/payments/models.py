@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.db import Base, BigId
@@ -21,6 +22,16 @@ class Payment(Base):
     gateway_txn_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
+    # How a succeeded payment was funded, as the gateway reported it: the payer's own part and the
+    # gateway coupons (WeChat Pay `promotion_detail[]`) that paid the rest. None: the gateway
+    # did not say (the sandbox), so the payer paid `amount_fen`.
+    payer_total_fen: Mapped[int | None] = mapped_column(BigInteger)
+    promotion_detail: Mapped[list[Any] | None]
+
+    @property
+    def gateway_discount_fen(self) -> int:
+        """What gateway coupons paid of this payment (0 without one)."""
+        return 0 if self.payer_total_fen is None else self.amount_fen - self.payer_total_fen
 
 
 class GatewayNotification(Base):

@@ -108,7 +108,13 @@ async def _payment_confirmed(s: AsyncSession, *, gateway: str, note: Notificatio
     res = await s.execute(
         update(Payment)
         .where(Payment.id == payment.id, Payment.status.in_(("pending", "closed")))
-        .values(status="succeeded", paid_at=clock.now(), gateway_txn_id=note.external_id)
+        .values(
+            status="succeeded",
+            paid_at=clock.now(),
+            gateway_txn_id=note.external_id,
+            payer_total_fen=note.payer_total_fen,
+            promotion_detail=list(note.promotions) or None,
+        )
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
@@ -241,3 +247,14 @@ async def stale_pending(s: AsyncSession, *, older_than: timedelta, limit: int = 
     cutoff = clock.now() - older_than
     q = select(Payment).where(Payment.status == "pending", Payment.created_at <= cutoff).order_by(Payment.id)
     return list((await s.scalars(q.limit(limit))).all())
+
+
+async def gateway_promoted(s: AsyncSession, *, limit: int = 50) -> list[Payment]:
+    """Recent succeeded payments that a gateway coupon paid part of (for reconciling the gateway's bill)."""
+    q = (
+        select(Payment)
+        .where(Payment.status == "succeeded", Payment.payer_total_fen < Payment.amount_fen)
+        .order_by(Payment.id.desc())
+        .limit(limit)
+    )
+    return list((await s.scalars(q)).all())

@@ -45,6 +45,35 @@ def _our_id(prefix: str, no: object) -> int:
     return int(s[1:]) if s.startswith(prefix) and s[1:].isdigit() and len(s) < 20 else 0
 
 
+# The promotion_detail fields worth keeping with the payment (the rest is WeChat's bookkeeping).
+_PROMOTION_FIELDS = (
+    "coupon_id",
+    "name",
+    "scope",
+    "type",
+    "amount",
+    "stock_id",
+    "wechatpay_contribute",
+    "merchant_contribute",
+    "other_contribute",
+    "currency",
+)
+
+
+def _promotion(p: dict[str, Any]) -> dict[str, Any]:
+    """One `promotion_detail[]` entry, kept to the fields the console shows; amounts stay integer fen."""
+    out: dict[str, Any] = {}
+    for k in _PROMOTION_FIELDS:
+        if k in p:
+            v = p[k]
+            out[k] = (
+                int(v)
+                if k in ("amount", "wechatpay_contribute", "merchant_contribute", "other_contribute")
+                else str(v)[:64]
+            )
+    return out
+
+
 def client_from_settings(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> WechatPayClient:
     from fissionmall.wechat.pay import WechatPayClient
 
@@ -127,15 +156,26 @@ class WechatPayGateway:
 
     @staticmethod
     def transaction_note(t: dict[str, Any]) -> Notification:
+        """A TRANSACTION resource (notification or query answer) as the platform's Notification.
+
+        The order's amount is `amount.total`: what we asked WeChat to collect. `payer_total` is
+        only the payer's part of it; with a WeChat Pay coupon (`promotion_detail[]`) it is less,
+        and the coupon's funder pays the rest to the merchant. Comparing `payer_total` with the
+        order would refuse every coupon-funded payment while the shopper's money is held.
+        """
         try:
             amount = t.get("amount") or {}
+            total = int(amount["total"])
+            payer = amount.get("payer_total")
             return Notification(
                 kind="payment",
                 reference=_our_id("P", t.get("out_trade_no")),
-                amount_fen=int(amount.get("payer_total", amount["total"])),
+                amount_fen=total,
                 external_id=str(t.get("transaction_id") or ""),
                 success=t.get("trade_state") == "SUCCESS",
                 currency=str(amount.get("currency", "CNY")),
+                payer_total_fen=None if payer is None else int(payer),
+                promotions=tuple(_promotion(p) for p in t.get("promotion_detail") or ()),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadNotification("NOTIFICATION_MALFORMED", "the transaction resource is malformed") from exc

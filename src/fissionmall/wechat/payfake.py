@@ -217,7 +217,10 @@ class FakeWechatPay:
                 bank_type="OTHERS",
                 success_time=o["success_time"],
             )
-            t["amount"].update(payer_total=o["total"], payer_currency="CNY")
+            coupon = o.get("coupon")
+            t["amount"].update(payer_total=o["total"] - (coupon["amount"] if coupon else 0), payer_currency="CNY")
+            if coupon:
+                t["promotion_detail"] = [coupon]
         return t
 
     def _query(self, request: Request, d: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -253,6 +256,7 @@ class FakeWechatPay:
             raise _Refuse(403, "NOT_ENOUGH", "退款金额超过可退金额")
         o["refunded"] += amt["refund"]
         o["trade_state"] = "REFUND"
+        coupon_fen = o["coupon"]["amount"] if o.get("coupon") else 0
         refund = {
             "refund_id": "50" + secrets.token_hex(14),
             "out_refund_no": no,
@@ -266,8 +270,9 @@ class FakeWechatPay:
             "amount": {
                 "total": o["total"],
                 "refund": amt["refund"],
-                "payer_total": o["total"],
-                "payer_refund": amt["refund"],
+                # A coupon-funded order refunds the coupon's share to the coupon, the rest to the payer.
+                "payer_total": o["total"] - coupon_fen,
+                "payer_refund": amt["refund"] - amt["refund"] * coupon_fen // o["total"],
                 "currency": "CNY",
             },
         }
@@ -418,13 +423,35 @@ class FakeWechatPay:
 
     # ---- what "WeChat" does on its own: pay, settle refunds, confirm transfers ----------------
 
-    def pay(self, out_trade_no: str) -> FakeNotification:
-        """The shopper pays: the order becomes SUCCESS; returns its TRANSACTION.SUCCESS notification."""
+    def pay(self, out_trade_no: str, *, coupon_fen: int = 0, coupon_type: str = "CASH") -> FakeNotification:
+        """The shopper pays: the order becomes SUCCESS; returns its TRANSACTION.SUCCESS notification.
+
+        `coupon_fen` > 0: the shopper used a WeChat Pay coupon (代金券) worth that much, as WeChat
+        reports it: `amount.total` stays the order's amount, `payer_total` is total − coupon, and
+        `promotion_detail[]` names the coupon. `CASH` coupons are pre-funded (by WeChat or the
+        merchant's own budget), `NOCASH` ones (免充值) are borne by the merchant at settlement.
+        """
         o = self.state.orders[out_trade_no]
         if o["trade_state"] == "NOTPAY":
+            if not 0 <= coupon_fen < o["total"]:
+                raise ValueError("a coupon must leave the payer at least 1 fen to pay")
             o["trade_state"] = "SUCCESS"
             o["transaction_id"] = "4200" + secrets.token_hex(14)[:24]
             o["success_time"] = rfc3339(clock.now())
+            if coupon_fen:
+                merchant = coupon_fen if coupon_type == "NOCASH" else 0
+                o["coupon"] = {
+                    "coupon_id": "10" + secrets.token_hex(5),
+                    "name": "微信支付代金券",
+                    "scope": "GLOBAL",
+                    "type": coupon_type,
+                    "amount": coupon_fen,
+                    "stock_id": "9865000",
+                    "wechatpay_contribute": coupon_fen - merchant,
+                    "merchant_contribute": merchant,
+                    "other_contribute": 0,
+                    "currency": "CNY",
+                }
         return self.payment_notification(out_trade_no)
 
     def payment_notification(self, out_trade_no: str, /, **resource_overrides: Any) -> FakeNotification:
