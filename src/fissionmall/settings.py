@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     wechat_app_secret: str = ""
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     # The mini-program page a share code opens (it reads the scene, e.g. "r=CODE&p=12"); "" = the home page.
+    # WeChat takes it without a leading slash and without a query string (the scene carries the data).
     wechat_share_page: str = ""
+    # Which build share codes open and subscribe messages jump to: release, or trial / develop while testing.
+    wechat_env_version: Literal["release", "trial", "develop"] = "release"
     wechat_mch_id: str = ""
     wechat_mch_private_key: str = ""  # PEM text, or:
     wechat_mch_private_key_path: Path | None = None
@@ -93,6 +96,26 @@ class Settings(BaseSettings):
             ip_network(p, strict=False)  # raises on a typo instead of silently trusting nobody
         return v
 
+    @field_validator("wechat_share_page")
+    @classmethod
+    def _share_page(cls, v: str) -> str:
+        from fissionmall.wechat.subscribe_fields import normalize_page
+
+        page = normalize_page(v)
+        if "?" in page or any(ch.isspace() for ch in page):
+            raise ValueError(
+                f"FISSIONMALL_WECHAT_SHARE_PAGE {v!r}: a page path like pages/index/index, "
+                "without a query string (the share code's scene carries the data) or spaces"
+            )
+        return page
+
+    @field_validator("wechat_subscribe_templates")
+    @classmethod
+    def _subscribe_templates(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from fissionmall.wechat.subscribe_fields import check_templates
+
+        return check_templates(v)
+
     @model_validator(mode="after")
     def _prod_guards(self) -> Settings:
         if self.env == "prod":
@@ -122,6 +145,11 @@ class Settings(BaseSettings):
             and (self.wechat_platform_public_key or self.wechat_platform_public_key_path)
             and self.wechat_platform_public_key_id
         )
+
+    @property
+    def wechat_miniprogram_state(self) -> str:
+        """`miniprogram_state` of subscribe messages for `wechat_env_version`."""
+        return {"release": "formal", "trial": "trial", "develop": "developer"}[self.wechat_env_version]
 
     @property
     def wechat_login_configured(self) -> bool:

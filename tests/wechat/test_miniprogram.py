@@ -125,3 +125,85 @@ async def test_a_distributors_poster_carries_the_mini_program_code(mp_settings, 
     assert shop["wxacode_png_url"] is None
     assert (await client.get(shop["poster_png_url"])).status_code == 200
     assert shop["poster_png_url"] != share["poster_png_url"]
+
+
+# ---- share codes as WeChat takes them: page, build, check_path ----------------------------------------
+
+
+def test_the_share_page_setting_loses_its_leading_slash_and_refuses_a_query_or_spaces():
+    from pydantic import ValidationError
+
+    from fissionmall.settings import Settings
+
+    assert Settings(wechat_share_page="/pages/item/item").wechat_share_page == "pages/item/item"
+    assert Settings(wechat_share_page="pages/item/item").wechat_share_page == "pages/item/item"
+    for bad in ("pages/item/item?id=1", "pages/item /item", "/pages/a b"):
+        with pytest.raises(ValidationError):
+            Settings(wechat_share_page=bad)
+    assert Settings().wechat_env_version == "release"
+    with pytest.raises(ValidationError):
+        Settings(wechat_env_version="beta")
+
+
+async def test_the_fake_refuses_a_page_with_a_leading_slash_and_the_client_never_sends_one(mp, fake_mp):
+    token = await mp.access_token()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_mp.app), base_url="http://mp.fake") as c:
+        r = await c.post(
+            "/wxa/getwxacodeunlimit",
+            params={"access_token": token},
+            json={"scene": "d=1", "page": "/pages/index/index", "check_path": False},
+        )
+    assert r.json() == {"errcode": 41030, "errmsg": "invalid page"}
+    png = await mp.wxacode_unlimited(scene="d=1", page="/pages/index/index")
+    assert png.startswith(b"\x89PNG") and fake_mp.state.codes_made[-1]["page"] == "pages/index/index"
+
+
+async def test_env_version_is_a_setting_and_trial_codes_skip_the_published_page_check(settings, mp, fake_mp):
+    fake_mp.published_pages = {"pages/index/index"}
+    # release: WeChat checks the page is published, so a page only the trial build has is refused
+    with pytest.raises(AppError) as e:
+        await mp.wxacode_unlimited(scene="d=2", page="pages/new/new")
+    assert e.value.code == "WECHAT_CODE_IMAGE_FAILED"
+    await mp.wxacode_unlimited(scene="d=2", page="pages/index/index")
+    assert fake_mp.state.codes_made[-1] | {"scene": ""} == {
+        "scene": "",
+        "width": 430,
+        "page": "pages/index/index",
+        "env_version": "release",
+        "check_path": True,
+    }
+    settings.wechat_env_version = "trial"
+    assert (await mp.wxacode_unlimited(scene="d=3", page="pages/new/new")).startswith(b"\x89PNG")
+    made = fake_mp.state.codes_made[-1]
+    assert (made["env_version"], made["check_path"], made["page"]) == ("trial", False, "pages/new/new")
+
+
+async def test_a_distributors_code_opens_the_configured_build(mp_settings, client, db, fake_mp):
+    from tests.distribution.support import configure
+    from tests.helpers import admin
+
+    mp_settings.wechat_env_version = "develop"
+    mp_settings.wechat_share_page = "/pages/share/share"  # as someone might still have it in the code
+    boss = await admin(client, db)
+    await configure(client, boss)
+    r = await client.post("/api/v1/auth/wechat-login", json={"code": fake_mp.issue_code("o-trial")})
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert (await client.post("/api/v1/distribution/apply", headers=h)).status_code == 200
+    share = (await client.get("/api/v1/distribution/share", headers=h)).json()
+    assert share["wxacode_png_url"], share
+    (made,) = fake_mp.state.codes_made
+    assert (made["env_version"], made["check_path"], made["page"]) == ("develop", False, "pages/share/share")
+
+
+async def test_login_40226_is_a_4xx(mp):
+    import json as _json
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=_json.dumps({"errcode": 40226, "errmsg": "high risk user"}))
+
+    risky = MiniProgramClient(
+        appid=APPID, secret=SECRET, base_url="http://mp.fake", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(AppError) as e:
+        await risky.code2session("0abc")
+    assert e.value.status == 403 and e.value.code == "WECHAT_USER_HIGH_RISK"

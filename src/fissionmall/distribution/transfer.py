@@ -22,8 +22,11 @@ class TransferResult:
 class Transfer(Protocol):
     name: str
 
-    async def transfer(self, *, reference: str, customer_id: int, amount_fen: int, description: str) -> TransferResult:
-        """Send `amount_fen` to the shopper's wallet; the same `reference` never pays twice."""
+    async def transfer(
+        self, *, reference: str, customer_id: int, amount_fen: int, description: str, user_name: str | None = None
+    ) -> TransferResult:
+        """Send `amount_fen` to the shopper's wallet; the same `reference` never pays twice. `user_name`
+        is the payee's real name, given when the withdrawal carried one (WeChat: from 2,000 元)."""
         ...
 
 
@@ -35,9 +38,14 @@ class SandboxTransfer:
     def __init__(self) -> None:
         self.done: dict[str, TransferResult] = {}
         self.calls = 0
+        self.named: set[str] = set()  # references that came with the payee's name
 
-    async def transfer(self, *, reference: str, customer_id: int, amount_fen: int, description: str) -> TransferResult:
+    async def transfer(
+        self, *, reference: str, customer_id: int, amount_fen: int, description: str, user_name: str | None = None
+    ) -> TransferResult:
         self.calls += 1
+        if user_name:
+            self.named.add(reference)
         if reference not in self.done:
             self.done[reference] = TransferResult(True, "SBX" + secrets.token_hex(8).upper())
         return self.done[reference]

@@ -7,6 +7,7 @@ is a POST away, and the resulting notification is delivered to the shop's notify
   POST /_fake/pay/{out_trade_no}[?times=2&late=600&signtest=1]
   POST /_fake/refund/{out_refund_no}
   POST /_fake/transfer/{out_bill_no}
+  POST /_fake/phone/{number}   → {"code"} for POST /api/v1/me/phone
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ def build(var_dir: Path, port: int) -> tuple[Starlette, dict[str, str]]:
             {"delivered": await send(pay.settle_refund(request.path_params["no"]), opts(request)["times"])}
         )
 
+    async def do_phone(request: Request) -> JSONResponse:
+        # What getPhoneNumber hands the mini-program: a single-use code for this number.
+        return JSONResponse({"code": mp.issue_phone_code(request.path_params["number"])})
+
     async def do_transfer(request: Request) -> JSONResponse:
         note = pay.confirm_transfer(request.path_params["no"])
         return JSONResponse({"delivered": await send(note, opts(request)["times"])})
@@ -102,6 +107,7 @@ def build(var_dir: Path, port: int) -> tuple[Starlette, dict[str, str]]:
             Route("/_fake/pay/{no}", do_pay, methods=["POST"]),
             Route("/_fake/refund/{no}", do_refund, methods=["POST"]),
             Route("/_fake/transfer/{no}", do_transfer, methods=["POST"]),
+            Route("/_fake/phone/{number}", do_phone, methods=["POST"]),
             *pay.app.routes,
             *mp.app.routes,
         ]

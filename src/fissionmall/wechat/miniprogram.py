@@ -1,10 +1,12 @@
 """The mini-program server API client (api.weixin.qq.com): login, access token, share codes, messages.
 
-- code2Session: codes are single-use; 40029 (invalid) and 40163 (already used) become clear 400s.
+- code2Session: codes are single-use; 40029 (invalid) and 40163 (already used) become clear 400s,
+  40226 (a user WeChat's risk control blocks) a 403 WECHAT_USER_HIGH_RISK.
+- getuserphonenumber: the number behind a getPhoneNumber code.
 - Access token: the *stable* token endpoint, cached in-process and refreshed 5 minutes before it
   expires; a call answered 40001/42001 forces one refresh and is retried once.
-- getwxacodeunlimit: scene ≤ 32 visible characters; the answer is an image or a JSON error,
-  told apart by content type.
+- getwxacodeunlimit: scene ≤ 32 visible characters, the page without a leading slash, the build
+  (env_version) from the settings; the answer is an image or a JSON error, told apart by content type.
 - Subscribe messages: quota / refusal errors are returned (and logged), never raised.
 - msgSecCheck: returns "pass" | "review" | "risky".
 """
@@ -21,13 +23,17 @@ import httpx
 
 from fissionmall.accounts.wechat import WechatSession
 from fissionmall.core import clock
-from fissionmall.core.errors import AppError, TooMany
-from fissionmall.settings import Settings
+from fissionmall.core.errors import AppError, Forbidden, TooMany
+from fissionmall.settings import Settings, get_settings
+from fissionmall.wechat.subscribe_fields import normalize_page, problem
 
 log = logging.getLogger("fissionmall.wechat.mp")
 
 TOKEN_ERRORS = {40001, 42001, 40014}
 QUOTA_ERRORS = {43101, 45009, 43107, 43108}  # user refused / daily quota / …
+ENV_VERSIONS = ("release", "trial", "develop")
+# errcode of a subscribe message we did not send because WeChat would refuse it (its own code: 47003)
+LOCAL_REFUSAL = 47003
 _SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
 
 
@@ -81,10 +87,41 @@ class MiniProgramClient:
             raise AppError("WECHAT_CODE_USED", "the login code was already used; call wx.login() again")
         if err == 45011:
             raise TooMany("WECHAT_RATE_LIMITED", "too many logins; try again in a minute")
+        if err == 40226:
+            # WeChat's own risk control blocks this user (高风险等级用户); retrying will not help.
+            raise Forbidden("WECHAT_USER_HIGH_RISK", "微信判定该账号存在安全风险，暂时无法登录，请稍后再试或联系客服")
         if err or not data.get("openid"):
             log.warning("code2session failed: %s %s", err, data.get("errmsg"))
             raise AppError("WECHAT_LOGIN_FAILED", f"WeChat refused the login ({err})", status=502)
-        return WechatSession(openid=str(data["openid"]), unionid=data.get("unionid"))
+        return WechatSession(
+            openid=str(data["openid"]),
+            unionid=str(data["unionid"]) if data.get("unionid") else None,
+            session_key=str(data["session_key"]) if data.get("session_key") else None,
+        )
+
+    # ---- phone number ---------------------------------------------------------------------------
+
+    async def phone_number(self, code: str) -> dict[str, str]:
+        """The number behind a getPhoneNumber `code` (single use, 5 minutes): {phoneNumber,
+        purePhoneNumber, countryCode}. 40029 (invalid or used) → 400 WECHAT_PHONE_CODE_INVALID."""
+        r = await self._call("/wxa/business/getuserphonenumber", {"code": code})
+        data = r.json()
+        err = int(data.get("errcode") or 0)
+        if err == 40029:
+            raise AppError("WECHAT_PHONE_CODE_INVALID", "手机号授权已失效或已使用，请重新授权")
+        if err == 45011:
+            raise TooMany("WECHAT_RATE_LIMITED", "操作太频繁，请稍后再试")
+        info = data.get("phone_info") or {}
+        if err or not info.get("purePhoneNumber"):
+            log.warning("getuserphonenumber failed: %s %s", err, data.get("errmsg"))
+            raise AppError("WECHAT_PHONE_FAILED", f"WeChat gave no phone number ({err})", status=502)
+        if (info.get("watermark") or {}).get("appid") not in (None, self.appid):
+            raise AppError("WECHAT_PHONE_FAILED", "the phone number was issued to another app", status=502)
+        return {
+            "phoneNumber": str(info.get("phoneNumber") or info["purePhoneNumber"]),
+            "purePhoneNumber": str(info["purePhoneNumber"]),
+            "countryCode": str(info.get("countryCode") or "86"),
+        }
 
     # ---- access token ---------------------------------------------------------------------------
 
@@ -127,12 +164,19 @@ class MiniProgramClient:
     # ---- share codes, messages, content checks ------------------------------------------------
 
     async def wxacode_unlimited(
-        self, *, scene: str, page: str = "", width: int = 430, check_path: bool = False
+        self, *, scene: str, page: str = "", width: int = 430, env_version: str | None = None
     ) -> bytes:
-        """A share code image (PNG bytes) for `scene` (≤ 32 characters)."""
+        """A share code image (PNG bytes) for `scene` (≤ 32 characters), opening `page` in the
+        `env_version` build (release | trial | develop; default: the WECHAT_ENV_VERSION setting)."""
         if not _SCENE.match(scene):
             raise AppError("WECHAT_SCENE_INVALID", "scene is 1-32 characters of [0-9A-Za-z] and !#$&'()*+,/:;=?@-._~")
-        body: dict[str, Any] = {"scene": scene, "width": width, "check_path": check_path}
+        env = env_version or get_settings().wechat_env_version
+        if env not in ENV_VERSIONS:
+            raise AppError("WECHAT_ENV_VERSION_INVALID", f"env_version is one of {', '.join(ENV_VERSIONS)}")
+        # A release code checks that the page exists in the published version (a typo fails here, not
+        # in the shopper's hand); trial and develop builds have pages the release does not, so no check.
+        body: dict[str, Any] = {"scene": scene, "width": width, "env_version": env, "check_path": env == "release"}
+        page = normalize_page(page)  # WeChat refuses "/pages/…" (41030)
         if page:
             body["page"] = page
         r = await self._call("/wxa/getwxacodeunlimit", body)
@@ -144,25 +188,36 @@ class MiniProgramClient:
         raise AppError("WECHAT_CODE_IMAGE_FAILED", f"WeChat made no share code ({data.get('errcode')})", status=502)
 
     async def send_subscribe(
-        self, *, openid: str, template_id: str, data: dict[str, str], page: str = "", state: str = "formal"
+        self, *, openid: str, template_id: str, data: dict[str, str], page: str = "", state: str | None = None
     ) -> SendResult:
-        """Send a subscribe message. Refusals and quota errors are recorded and returned, not raised."""
+        """Send a subscribe message. Refusals and quota errors are recorded and returned, not raised.
+        A value WeChat would refuse (empty, too long, wrong format: 47003) is not sent at all.
+        `state` (formal | trial | developer) defaults to the WECHAT_ENV_VERSION setting's."""
+        bad = [p for k, v in data.items() if (p := problem(k, v))]
+        if bad:
+            log.warning("subscribe message %s to %s not sent: %s", template_id, openid, "; ".join(bad))
+            self._record(template_id, LOCAL_REFUSAL, "; ".join(bad))
+            return SendResult(ok=False, errcode=LOCAL_REFUSAL, errmsg="; ".join(bad))
         body: dict[str, Any] = {
             "touser": openid,
             "template_id": template_id,
             "data": {k: {"value": v} for k, v in data.items()},
-            "miniprogram_state": state,
+            "miniprogram_state": state or get_settings().wechat_miniprogram_state,
         }
+        page = normalize_page(page)
         if page:
             body["page"] = page
         res = (await self._call("/cgi-bin/message/subscribe/send", body)).json()
         err = int(res.get("errcode") or 0)
         if err:
-            self.quota_errors.append((template_id, err, str(res.get("errmsg", ""))))
-            del self.quota_errors[:-100]
+            self._record(template_id, err, str(res.get("errmsg", "")))
             log.info("subscribe message to %s not sent: %s %s", openid, err, res.get("errmsg"))
             return SendResult(ok=False, errcode=err, errmsg=str(res.get("errmsg", "")))
         return SendResult(ok=True)
+
+    def _record(self, template_id: str, errcode: int, errmsg: str) -> None:
+        self.quota_errors.append((template_id, errcode, errmsg))
+        del self.quota_errors[:-100]
 
     async def msg_sec_check(self, *, openid: str, content: str, scene: int = 2) -> str:
         """Check user text (scene 1 profile, 2 comment, 3 forum, 4 social log): pass | review | risky."""

@@ -101,7 +101,14 @@ class WechatPayClient:
         auth = crypto.authorization(
             self._key, mchid=self.mchid, serial=self.serial, method=method, url_path=path, body=text, timestamp=ts
         )
-        headers = {"Authorization": auth, "Accept": "application/json", "User-Agent": "fissionmall"}
+        # Wechatpay-Serial names the platform key our encrypted fields (user_name, …) are sealed with;
+        # the transfer API refuses a request without it, and it does no harm elsewhere.
+        headers = {
+            "Authorization": auth,
+            "Accept": "application/json",
+            "User-Agent": "fissionmall",
+            "Wechatpay-Serial": self.platform_key_id,
+        }
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
@@ -273,6 +280,9 @@ class WechatPayClient:
 
     # ---- merchant transfers ---------------------------------------------------------------------
 
+    # From 2,000 元 on, WeChat wants the payee's real name (user_name, encrypted) with the transfer.
+    REAL_NAME_FROM_FEN = 200_000
+
     async def transfer(
         self,
         *,
@@ -300,6 +310,8 @@ class WechatPayClient:
         }
         if user_name:
             body["user_name"] = self.encrypt_sensitive(user_name)
+        elif amount_fen >= self.REAL_NAME_FROM_FEN:
+            raise AppError("REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名")
         return await self.request("POST", "/v3/fund-app/mch-transfer/transfer-bills", body)
 
     async def query_transfer(self, out_bill_no: str) -> dict[str, Any]:

@@ -7,6 +7,8 @@ It behaves like WeChat where our code depends on it:
 - same `out_trade_no` + same parameters → the same prepay_id; different → OUT_TRADE_NO_USED;
   paid or closed orders refuse new prepay; the same `out_refund_no` returns the first refund;
   the same profit-sharing `out_order_no` or transfer `out_bill_no` returns the first one;
+- transfers must name the platform key in `Wechatpay-Serial`, and from 2,000 元 on carry a
+  `user_name` that decrypts with the platform private key;
 - notifications (payment, refund, transfer) are built on demand, AEAD-encrypted with the
   APIv3 key and signed, and can be sent twice, late (stale timestamp), with a wrong serial,
   tampered, encrypted with another key, or as a WECHATPAY/SIGNTEST/ probe.
@@ -15,13 +17,15 @@ State lives in memory; one instance is one merchant.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -115,12 +119,24 @@ class FakeWechatPay:
             raise _Refuse(401, "SIGN_ERROR", "请求重放")
         self.state.nonces.add(auth["nonce_str"])
 
+    def _check_serial(self, request: Request, *, required: bool) -> None:
+        """Wechatpay-Serial names the platform key the request's encrypted fields use: it must be ours,
+        and calls that carry encrypted fields (transfers) must send it."""
+        serial = request.headers.get("wechatpay-serial")
+        if serial is None:
+            if required:
+                raise _Refuse(400, "PARAM_ERROR", "请求头 Wechatpay-Serial 缺失")
+            return
+        if serial != self.platform_key_id:
+            raise _Refuse(400, "PARAM_ERROR", "Wechatpay-Serial 与微信支付公钥 ID 不匹配")
+
     def _routes(self) -> list[Route]:
-        def wrap(fn: Any) -> Any:
+        def wrap(fn: Any, *, serial_required: bool = False) -> Any:
             async def endpoint(request: Request) -> Response:
                 body = await request.body()
                 try:
                     await self._check_signature(request, body)
+                    self._check_serial(request, required=serial_required)
                     data = json.loads(body) if body else {}
                     if not isinstance(data, dict):
                         raise _Refuse(400, "PARAM_ERROR", "body 不是对象")
@@ -144,7 +160,9 @@ class FakeWechatPay:
             Route("/v3/profitsharing/orders", wrap(self._split), methods=["POST"]),
             Route("/v3/profitsharing/orders/unfreeze", wrap(self._unfreeze), methods=["POST"]),
             Route("/v3/profitsharing/orders/{no}", wrap(self._query_split), methods=["GET"]),
-            Route("/v3/fund-app/mch-transfer/transfer-bills", wrap(self._transfer), methods=["POST"]),
+            Route(
+                "/v3/fund-app/mch-transfer/transfer-bills", wrap(self._transfer, serial_required=True), methods=["POST"]
+            ),
             Route(
                 "/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{no}", wrap(self._query_transfer), methods=["GET"]
             ),
@@ -373,6 +391,14 @@ class FakeWechatPay:
 
     # ---- transfers ----------------------------------------------------------------------------
 
+    REAL_NAME_FROM_FEN = 200_000  # 2,000 元: WeChat requires the payee's name from here on
+
+    def decrypt_sensitive(self, ciphertext: str) -> str:
+        """What WeChat does with an encrypted field: RSA-OAEP (SHA-1) with the platform private key."""
+        raw = base64.b64decode(ciphertext, validate=True)
+        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        return self.platform_key.decrypt(raw, oaep).decode()
+
     def _transfer(self, request: Request, d: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if d.get("appid") != self.appid:
             raise _Refuse(400, "PARAM_ERROR", "appid 不匹配")
@@ -380,6 +406,14 @@ class FakeWechatPay:
         amount = d["transfer_amount"]
         if not isinstance(amount, int) or amount < 10:
             raise _Refuse(400, "PARAM_ERROR", "转账金额至少 0.1 元")
+        user_name = None
+        if d.get("user_name") is not None:
+            try:
+                user_name = self.decrypt_sensitive(str(d["user_name"]))
+            except ValueError as exc:
+                raise _Refuse(400, "PARAM_ERROR", "user_name 解密失败，请使用微信支付公钥加密") from exc
+        if amount >= self.REAL_NAME_FROM_FEN and not user_name:
+            raise _Refuse(400, "PARAM_ERROR", "转账金额 >= 2000 元时，收款用户姓名 user_name 必填")
         params = {k: d.get(k) for k in ("openid", "transfer_amount", "transfer_scene_id")}
         existing = self.state.transfers.get(no)
         if existing is not None:
@@ -396,6 +430,7 @@ class FakeWechatPay:
             "params": params,
             "openid": d["openid"],
             "transfer_amount": amount,
+            "user_name": user_name,
             "notify_url": d.get("notify_url", ""),
         }
         self.state.transfers[no] = bill

@@ -79,6 +79,10 @@ function withdrawSheet(me, reload) {
   const attempt = randomId('wd-');
   sheet('提现到微信零钱', (close) => {
     const input = h('input.dist-amount', { type: 'number', min: '0', step: '0.01', placeholder: `可提现 ${yuan(me.available_fen)} 元`, 'aria-label': '提现金额（元）' });
+    // WeChat pays 2,000 元 or more only to a payer whose real name matches the account (user_name).
+    const name = h('input.dist-name', { type: 'text', maxlength: '50', placeholder: '微信实名认证的姓名', 'aria-label': '真实姓名' });
+    const nameRow = h('label.dist-name-row', { hidden: true }, h('span.small', '提现 2000 元及以上需填写真实姓名（仅用于本次转账，不会展示）'), name);
+    input.addEventListener('input', () => { nameRow.hidden = !(Number(input.value) >= 2000); });
     const submit = h('button.btn.btn-primary.btn-block', { type: 'button' }, '确认提现');
     submit.addEventListener('click', busy(submit, async () => {
       const text = input.value.trim();
@@ -89,12 +93,16 @@ function withdrawSheet(me, reload) {
       const [y, f = ''] = text.split('.');
       const fen = Number(y) * 100 + Number((f + '00').slice(0, 2));
       try {
-        await api('/distribution/withdrawals', { body: { amount_fen: fen }, idem: attempt });
+        const body = { amount_fen: fen };
+        if (!nameRow.hidden && name.value.trim()) body.real_name = name.value.trim();
+        await api('/distribution/withdrawals', { body, idem: body.real_name ? `${attempt}-n` : attempt });
       } catch (err) {
         const msg = {
           WITHDRAW_BELOW_MINIMUM: `最低提现 ${yuan(me.min_withdraw_fen)} 元`,
           WITHDRAW_EXCEEDS_AVAILABLE: '超出可提现金额',
+          REAL_NAME_REQUIRED: '提现 2000 元及以上需填写微信实名认证的姓名',
         }[err.code];
+        if (err.code === 'REAL_NAME_REQUIRED') { nameRow.hidden = false; name.focus(); }
         toast(msg || errorText(err));
         return;
       }
@@ -104,6 +112,7 @@ function withdrawSheet(me, reload) {
     }));
     return [
       input,
+      nameRow,
       h('p.muted.small', `最低提现 ${yuan(me.min_withdraw_fen)} 元${me.withdraw_fee_bp ? `，手续费 ${me.withdraw_fee_bp / 100}%` : ''}`),
       submit,
     ];
