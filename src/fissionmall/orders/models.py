@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class Order(Base):
@@ -27,12 +27,12 @@ class Order(Base):
     # creation from a queue can never make a second order.
     source_ref: Mapped[str | None] = mapped_column(String(64))
     attribution: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    goods_fen: Mapped[int]
-    discount_fen: Mapped[int] = mapped_column(default=0)
-    shipping_fen: Mapped[int] = mapped_column(default=0)
-    payable_fen: Mapped[int]
-    paid_fen: Mapped[int] = mapped_column(default=0)
-    refunded_fen: Mapped[int] = mapped_column(default=0)
+    goods_fen: Mapped[int] = mapped_column(Money)
+    discount_fen: Mapped[int] = mapped_column(Money, default=0)
+    shipping_fen: Mapped[int] = mapped_column(Money, default=0)
+    payable_fen: Mapped[int] = mapped_column(Money)
+    paid_fen: Mapped[int] = mapped_column(Money, default=0)
+    refunded_fen: Mapped[int] = mapped_column(Money, default=0)
     steps: Mapped[list[Any]] = mapped_column(default=list)
     address: Mapped[dict[str, Any] | None]
     remark: Mapped[str] = mapped_column(String(200), default="")
@@ -60,16 +60,16 @@ class OrderLine(Base):
     title: Mapped[str] = mapped_column(String(120))
     sku_name: Mapped[str] = mapped_column(String(64))
     image: Mapped[str | None] = mapped_column(String(500))
-    unit_price_fen: Mapped[int]
+    unit_price_fen: Mapped[int] = mapped_column(Money)
     qty: Mapped[int]
-    subtotal_fen: Mapped[int]
-    discount_fen: Mapped[int] = mapped_column(default=0)
-    shipping_fen: Mapped[int] = mapped_column(default=0)
-    payable_fen: Mapped[int]
+    subtotal_fen: Mapped[int] = mapped_column(Money)
+    discount_fen: Mapped[int] = mapped_column(Money, default=0)
+    shipping_fen: Mapped[int] = mapped_column(Money, default=0)
+    payable_fen: Mapped[int] = mapped_column(Money)
     refunded_qty: Mapped[int] = mapped_column(default=0)
     refund_pending_qty: Mapped[int] = mapped_column(default=0)
-    refund_pending_fen: Mapped[int] = mapped_column(default=0)
-    refunded_fen: Mapped[int] = mapped_column(default=0)
+    refund_pending_fen: Mapped[int] = mapped_column(Money, default=0)
+    refunded_fen: Mapped[int] = mapped_column(Money, default=0)
     sku_stock_taken: Mapped[bool] = mapped_column(default=True)  # False: the source holds the stock
 
 
@@ -84,7 +84,7 @@ class Refund(Base):
     kind: Mapped[str] = mapped_column(String(16), default="after_sales")  # after_sales | late_payment | system
     # A system refund's idempotency key (e.g. "group-failed:12:345"): the same key never refunds twice.
     key: Mapped[str | None] = mapped_column(String(100), unique=True)
-    amount_fen: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(String(200))
     lines: Mapped[list[Any]]  # [{line_id, qty, amount_fen}]
     reject_reason: Mapped[str | None] = mapped_column(String(200))

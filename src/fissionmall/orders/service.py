@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
+from fissionmall.core.sql import contains_text
 from fissionmall.coupons import service as coupons
 from fissionmall.orders.models import Order, OrderLine, Refund
 from fissionmall.orders.rules import (
@@ -240,6 +241,19 @@ async def get_order(s: AsyncSession, *, order_id: int, customer_id: int | None =
     return order
 
 
+async def lock_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None) -> Order:
+    """`get_order` holding the order's row lock until the transaction ends (SQLite: the write lock is
+    the transaction's already). Everything that moves an order's money, paying, confirming a payment,
+    cancelling, takes this lock first, before any payment row, so no two of them can deadlock."""
+    q = select(Order).where(Order.id == order_id)
+    if customer_id is not None:
+        q = q.where(Order.customer_id == customer_id)
+    order = await s.scalar(q.with_for_update(of=Order).execution_options(populate_existing=True))
+    if order is None:
+        raise not_found("order")
+    return order
+
+
 async def list_orders(
     s: AsyncSession,
     *,
@@ -255,7 +269,7 @@ async def list_orders(
     if status:
         stmt = stmt.where(Order.status.in_(status.split(",")))
     if q:
-        stmt = stmt.where(Order.no.like(f"%{q.strip()}%"))
+        stmt = stmt.where(contains_text(Order.no, q.strip()))
     if before_id:
         stmt = stmt.where(Order.id < before_id)
     rows = list((await s.scalars(stmt)).all())
@@ -286,7 +300,7 @@ def _refuse(order: Order, action: str) -> AppError:
 
 async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
     """Cancel an unpaid order and give its stock back."""
-    order = await get_order(s, order_id=order_id, customer_id=customer_id)
+    order = await lock_order(s, order_id=order_id, customer_id=customer_id)
     if not await _transition(s, order.id, "cancelled", cancelled_at=clock.now(), cancel_reason=reason):
         raise _refuse(order, "cancel")
     for line in order.lines:
@@ -302,8 +316,9 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
 
 
 async def mark_paid(s: AsyncSession, *, order_id: int, amount_fen: int, payment_id: int) -> bool:
-    """Called by payments once a payment is confirmed. False if the order can no longer be paid."""
-    order = await get_order(s, order_id=order_id)
+    """Called by payments once a payment is confirmed (having locked the order first). False if the
+    order can no longer be paid: cancelled, paid by another payment, or for another amount."""
+    order = await lock_order(s, order_id=order_id)
     if amount_fen != order.payable_fen:
         return False
     now = clock.now()
@@ -621,9 +636,16 @@ async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool
     return await _refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
 
 
+_LATE_REASON = {
+    "cancelled": "订单已取消，支付原路退回",
+    "pending_payment": "支付金额与订单应付金额不符，原路退回",
+}
+
+
 async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int, amount_fen: int) -> Refund:
-    """A payment confirmed after its order was cancelled goes straight back, in full."""
-    order = await get_order(s, order_id=order_id)
+    """A payment confirmed after its order was cancelled (or paid by another of its payments) goes
+    straight back, in full."""
+    order = await lock_order(s, order_id=order_id)
     refund = Refund(
         order_id=order.id,
         customer_id=order.customer_id,
@@ -631,7 +653,7 @@ async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int
         status="processing",
         kind="late_payment",
         amount_fen=amount_fen,
-        reason="订单已取消，支付原路退回",
+        reason=_LATE_REASON.get(order.status, "订单已由另一笔支付付清，本笔原路退回"),
         lines=[],
         created_at=clock.now(),
     )

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from fissionmall.core.errors import AppError
@@ -35,16 +36,41 @@ class Notification:
     promotions: tuple[dict[str, Any], ...] = ()
 
 
+# WeChat Pay takes at most 64 characters of `message` in a refused notification's answer.
+FAIL_MESSAGE_MAX = 64
+
+
 class BadNotification(AppError):
     """A notification that failed verification or decoding; nothing is applied."""
+
+    def fail_body(self) -> dict[str, str]:
+        """The answer WeChat documents for a refused notification: {"code": "FAIL", "message": ≤ 64}."""
+        return {"code": "FAIL", "message": fail_message(self.message or self.code)}
+
+
+def fail_message(text: str) -> str:
+    """`text` cut to FAIL_MESSAGE_MAX characters, and as many UTF-8 bytes (whichever way WeChat counts)."""
+    out = text[:FAIL_MESSAGE_MAX]
+    while len(out.encode()) > FAIL_MESSAGE_MAX:
+        out = out[:-1]
+    return out
 
 
 class PaymentGateway(Protocol):
     name: str
 
     async def prepay(
-        self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str
-    ) -> dict[str, Any]: ...
+        self,
+        *,
+        payment_id: int,
+        amount_fen: int,
+        description: str,
+        payer_openid: str,
+        expires_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """What the client needs to pay. Called again for the same payment, it must give the same payment
+        (the same parameters, `expires_at` included, so a gateway sees a repeat, not a new order)."""
+        ...
 
     async def refund(self, *, refund_id: int, payment_id: int, amount_fen: int, total_fen: int) -> None: ...
 
@@ -66,7 +92,15 @@ class SandboxGateway:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
         return {SIGNATURE_HEADER: self.sign(body), "content-type": "application/json"}, body
 
-    async def prepay(self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str) -> dict[str, Any]:
+    async def prepay(
+        self,
+        *,
+        payment_id: int,
+        amount_fen: int,
+        description: str,
+        payer_openid: str,
+        expires_at: datetime | None = None,
+    ) -> dict[str, Any]:
         return {"name": "sandbox", "cashier_url": f"/shop/#/cashier/{payment_id}"}
 
     async def refund(self, *, refund_id: int, payment_id: int, amount_fen: int, total_fen: int) -> None:

@@ -37,15 +37,16 @@ async def pay(
     settings: SettingsDep,
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
-    """Start paying an order: returns what the client needs (sandbox: the cashier URL)."""
+    """Start paying an order: returns what the client needs (sandbox: the cashier URL). The order has one
+    open payment: a repeat, with or without an Idempotency-Key, answers the same payment."""
 
     async def work(s: Any) -> dict[str, Any]:
-        p, client = await service.start_payment(
+        p = await service.open_payment(
             s, order_id=order_id, customer_id=caller.id, method=body.method, gateway_name=settings.payment_gateway
         )
-        return {"payment_id": p.id, "status": p.status, "amount_fen": p.amount_fen, "gateway": client}
+        return {"payment_id": p.id}
 
-    return await run_once(
+    opened = await run_once(
         db,
         scope=f"pay:{order_id}",
         owner=str(caller.id),
@@ -53,6 +54,9 @@ async def pay(
         body=body.model_dump(mode="json"),
         work=work,
     )
+    # Only now that the payment is committed is the gateway asked for its prepay.
+    p, client = await service.prepay(db, payment_id=int(opened["payment_id"]), customer_id=caller.id)
+    return {"payment_id": p.id, "status": p.status, "amount_fen": p.amount_fen, "gateway": client}
 
 
 @router.post("/payments/{gateway}/notify", response_model=None)
@@ -65,8 +69,9 @@ async def notify(gateway: str, request: Request, db: DbDep) -> JSONResponse:
     except BadNotification as exc:
         async with db.tx() as s:
             await service.record_rejected(s, gateway=gateway, code=exc.code, detail=body[:500].decode(errors="replace"))
-        # WeChat documents {"code": "FAIL", "message": …} with a non-2xx; our own clients read {"error": …}.
-        return JSONResponse({"code": "FAIL", "message": exc.message, **exc.body()}, status_code=exc.status)
+        # WeChat documents {"code": "FAIL", "message": ≤ 64 characters} with a non-2xx; our own clients
+        # read {"error": …}.
+        return JSONResponse({**exc.fail_body(), **exc.body()}, status_code=exc.status)
     async with db.tx() as s:
         outcome = await service.apply_notification(s, gateway=gateway, note=note)
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})

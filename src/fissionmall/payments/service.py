@@ -1,36 +1,43 @@
 """Payments: start one, confirm it exactly once, refund through the gateway.
 
-Confirmation is a compare-and-set on the payment (`pending → succeeded`), so
-however many times and however concurrently a notification arrives, one
-delivery wins and the rest are answered "already done" with nothing changed.
+An order has at most one open payment (a partial unique index; paying takes
+the order's lock first, so concurrent taps get the same one), and its gateway
+prepay is asked only once the payment is committed. Confirmation is a
+compare-and-set on the payment (`pending|closed → succeeded`) under the
+order's lock, so however many times and however concurrently notifications
+arrive, one delivery wins and the rest are answered "already done"; money for
+an order paid by another payment, or cancelled, goes back. Every path that
+touches an order and its payments locks the order first: they cannot deadlock.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, jobs
+from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Refund
 from fissionmall.payments.gateway import Notification, SandboxGateway, get_gateway
-from fissionmall.payments.models import GatewayNotification, Payment
+from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
 
 log = logging.getLogger("fissionmall.payments")
 
 
-async def start_payment(
-    s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str
-) -> tuple[Payment, dict[str, object]]:
-    """Open a payment for an unpaid order (reusing an open one), and what the client needs to pay."""
-    order = await orders.get_order(s, order_id=order_id, customer_id=customer_id)
+async def open_payment(s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str) -> Payment:
+    """The order's one open payment, opened if it has none (the first step of paying; commit it before
+    `prepay`). Repeats, however concurrent, get the same payment: they queue on the order's lock."""
     if method == "wallet":
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", "stored-value payment arrives with the loyalty issue")
+    order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id)
     if order.status != "pending_payment":
         raise Conflict(
             "ORDER_NOT_PAYABLE", f"an order that is {order.status} cannot be paid", order_status=order.status
@@ -38,28 +45,49 @@ async def start_payment(
     if order.pay_deadline <= clock.now():
         raise Conflict("ORDER_PAY_EXPIRED", "the time to pay this order has run out")
     payment = await s.scalar(
-        select(Payment).where(
-            Payment.order_id == order.id,
-            Payment.status == "pending",
-            Payment.method == method,
-            Payment.gateway == gateway_name,
-        )
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.status == "pending")
+        .execution_options(populate_existing=True)
     )
-    if payment is None or payment.amount_fen != order.payable_fen:
-        payment = Payment(
-            order_id=order.id,
-            customer_id=customer_id,
-            method=method,
-            gateway=gateway_name,
-            amount_fen=order.payable_fen,
-            status="pending",
-            created_at=clock.now(),
-        )
-        s.add(payment)
-        await s.flush()
-    openid = await s.scalar(select(Customer.openid).where(Customer.id == customer_id))
-    client = await get_gateway(gateway_name).prepay(
-        payment_id=payment.id, amount_fen=payment.amount_fen, description=f"订单 {order.no}", payer_openid=openid or ""
+    if payment is not None:
+        if (payment.amount_fen, payment.method, payment.gateway) == (order.payable_fen, method, gateway_name):
+            return payment
+        # Not what the order now asks for: closed first (the unique index allows one open payment). If the
+        # shopper pays it after all, its confirmation refunds it (mark_paid refuses another amount).
+        await _close_open(s, order_id=order.id)
+    payment = Payment(
+        order_id=order.id,
+        customer_id=customer_id,
+        method=method,
+        gateway=gateway_name,
+        amount_fen=order.payable_fen,
+        status="pending",
+        created_at=clock.now(),
+    )
+    s.add(payment)
+    await s.flush()
+    return payment
+
+
+async def prepay(db: Database, *, payment_id: int, customer_id: int) -> tuple[Payment, dict[str, object]]:
+    """What the client needs to pay a committed payment, asked of its gateway outside any transaction: no
+    prepay is ever made for a payment that a rollback then discards (whose id SQLite could hand to the next
+    payment), and no order lock is held across the network call. Asking again for the same payment is
+    safe: the gateway answers the same prepay for the same `out_trade_no` and parameters."""
+    async with db.read() as s:
+        payment = await get_payment(s, payment_id=payment_id, customer_id=customer_id)
+        order = await orders.get_order(s, order_id=payment.order_id)
+        openid = await s.scalar(select(Customer.openid).where(Customer.id == customer_id))
+    if payment.status == "succeeded":
+        return payment, {}  # e.g. an Idempotency-Key replay after paying: nothing left to pay
+    if payment.status != "pending":
+        raise Conflict("PAYMENT_CLOSED", "这笔支付已关闭（订单已取消或金额已变），请重新发起支付")
+    client = await get_gateway(payment.gateway).prepay(
+        payment_id=payment.id,
+        amount_fen=payment.amount_fen,
+        description=f"订单 {order.no}",
+        payer_openid=openid or "",
+        expires_at=order.pay_deadline,
     )
     return payment, client
 
@@ -105,6 +133,9 @@ async def _payment_confirmed(s: AsyncSession, *, gateway: str, note: Notificatio
         return "amount_mismatch"
     if not note.success:
         return "not_success"
+    # The order before any of its payments, as paying and cancelling lock them: confirmations of two
+    # payments of one order then queue on the order instead of each holding a payment the other needs.
+    await orders.lock_order(s, order_id=payment.order_id)
     res = await s.execute(
         update(Payment)
         .where(Payment.id == payment.id, Payment.status.in_(("pending", "closed")))
@@ -125,13 +156,18 @@ async def _payment_confirmed(s: AsyncSession, *, gateway: str, note: Notificatio
             s, order_id=payment.order_id, payment_id=payment.id, amount_fen=payment.amount_fen
         )
         return "refunded_late_payment"
+    await _close_open(s, order_id=payment.order_id)
+    return "applied"
+
+
+async def _close_open(s: AsyncSession, *, order_id: int) -> None:
+    """Close the order's open payment; the caller holds the order's lock (taken before any payment's)."""
     await s.execute(
         update(Payment)
-        .where(Payment.order_id == payment.order_id, Payment.status == "pending")
+        .where(Payment.order_id == order_id, Payment.status == "pending")
         .values(status="closed")
         .execution_options(synchronize_session=False)
     )
-    return "applied"
 
 
 async def _refund_confirmed(s: AsyncSession, *, note: Notification) -> str:
@@ -146,8 +182,44 @@ async def _refund_confirmed(s: AsyncSession, *, note: Notification) -> str:
     return "applied" if ok else "duplicate"
 
 
+# Refused notifications kept as rows per gateway, cause and hour; the rest of that hour's are only counted.
+REFUSED_KEPT_PER_HOUR = 20
+
+
 async def record_rejected(s: AsyncSession, *, gateway: str, code: str, detail: str) -> None:
-    await _log(s, gateway, "unknown", None, code.lower(), detail)
+    """Count a notification that did not verify, and keep it while its gateway and cause have had fewer
+    than REFUSED_KEPT_PER_HOUR this hour: forged ones cost anyone one counter row an hour, not a row each,
+    and cannot push the real failures off the console's page."""
+    now = clock.now()
+    cause = code.lower()[:32]
+    c = GatewayNotificationCount
+    ins = pg_insert(c) if is_postgres(s) else sqlite_insert(c)
+    stmt = (
+        ins.values(gateway=gateway, cause=cause, hour_start=_hour(now), received=1, last_at=now)
+        .on_conflict_do_update(
+            index_elements=["gateway", "cause", "hour_start"], set_={"received": c.received + 1, "last_at": now}
+        )
+        .returning(c.received)
+    )
+    received = (await s.execute(stmt)).scalar_one()
+    if received <= REFUSED_KEPT_PER_HOUR:
+        await _log(s, gateway, "unknown", None, cause, detail)
+
+
+def _hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+async def unsaved_refusals(s: AsyncSession, *, limit: int = 20) -> list[tuple[GatewayNotificationCount, int]]:
+    """The recent hours in which a gateway sent more refused notifications of one cause than were kept,
+    newest first, each with how many were counted but not kept."""
+    q = (
+        select(GatewayNotificationCount)
+        .where(GatewayNotificationCount.received > REFUSED_KEPT_PER_HOUR)
+        .order_by(GatewayNotificationCount.hour_start.desc(), GatewayNotificationCount.id.desc())
+        .limit(limit)
+    )
+    return [(c, c.received - REFUSED_KEPT_PER_HOUR) for c in (await s.scalars(q)).all()]
 
 
 async def paid_payment_of(s: AsyncSession, order_id: int) -> Payment | None:
@@ -204,12 +276,8 @@ async def _sandbox_refund_notify(s: AsyncSession, job: jobs.Job) -> None:
 
 @jobs.on("OrderCancelled", "payments.close_open_payments")
 async def _close_open_payments(s: AsyncSession, job: jobs.Job) -> None:
-    await s.execute(
-        update(Payment)
-        .where(Payment.order_id == job.payload["order_id"], Payment.status == "pending")
-        .values(status="closed")
-        .execution_options(synchronize_session=False)
-    )
+    order = await orders.lock_order(s, order_id=job.payload["order_id"])
+    await _close_open(s, order_id=order.id)
 
 
 async def list_notifications(

@@ -11,7 +11,7 @@ is not configured.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -104,13 +104,25 @@ class WechatPayGateway:
 
     # ---- PaymentGateway -------------------------------------------------------------------------
 
-    async def prepay(self, *, payment_id: int, amount_fen: int, description: str, payer_openid: str) -> dict[str, Any]:
-        """JSAPI prepay; returns the wx.requestPayment parameters (with paySign) for the mini-program."""
+    async def prepay(
+        self,
+        *,
+        payment_id: int,
+        amount_fen: int,
+        description: str,
+        payer_openid: str,
+        expires_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """JSAPI prepay; returns the wx.requestPayment parameters (with paySign) for the mini-program.
+
+        `time_expire` is the order's pay deadline, not "now + N minutes": a repeat for the same payment
+        then sends WeChat the very same parameters and gets the same prepay_id back (a different
+        time_expire is a different order to WeChat, refused as OUT_TRADE_NO_USED)."""
         openid = payer_openid
         if not openid:
             raise AppError("WECHAT_OPENID_UNKNOWN", "the payer has no WeChat openid", status=409)
         no = out_trade_no(payment_id)
-        expire = clock.now() + timedelta(minutes=self.settings.unpaid_cancel_minutes)
+        expire = expires_at or clock.now() + timedelta(minutes=self.settings.unpaid_cancel_minutes)
         prepay_id = await self.client.jsapi_prepay(
             out_trade_no=no,
             description=description,
@@ -229,8 +241,11 @@ class WechatPayGateway:
 
     # ---- merchant transfers (withdrawals) ------------------------------------------------------
 
-    async def transfer(self, *, out_bill_no: str, openid: str, amount_fen: int, remark: str) -> dict[str, Any]:
-        """Start a transfer; returns what wx.requestMerchantTransfer takes (mchId, appId, package)."""
+    async def transfer(
+        self, *, out_bill_no: str, openid: str, amount_fen: int, remark: str, user_name: str | None = None
+    ) -> dict[str, Any]:
+        """Start a transfer; returns what wx.requestMerchantTransfer takes (mchId, appId, package).
+        From 2,000 元 on, `user_name` (the payee's real name) is required; it travels encrypted."""
         r = await self.client.transfer(
             out_bill_no=out_bill_no,
             openid=openid,
@@ -238,6 +253,7 @@ class WechatPayGateway:
             remark=remark,
             scene_id=self.settings.wechat_transfer_scene_id,
             notify_url=self.transfer_notify_url,
+            user_name=user_name,
         )
         out = {"out_bill_no": r["out_bill_no"], "transfer_bill_no": r.get("transfer_bill_no"), "state": r["state"]}
         if r.get("package_info"):
