@@ -24,7 +24,7 @@ def activity_body(product: dict[str, Any], **over: Any) -> dict[str, Any]:
         "new_user_required": False,
         "leader_discount_fen": 0,
         "max_open_per_user": 3,
-        "stock": 100,
+        "stock": 10,  # units moved out of the SKU into the activity
         "starts_at": (now - timedelta(hours=1)).isoformat(),
         "ends_at": (now + timedelta(days=7)).isoformat(),
     }

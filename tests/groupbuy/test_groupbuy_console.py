@@ -21,7 +21,7 @@ def _local(days: float) -> str:
 
 async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_refused(client, db):
     boss = await admin(client, db, username="api-boss")
-    p = await product(client, boss, prices=(1990,), stock=10)
+    p = await product(client, boss, prices=(1990,), stock=50)
     csrf = await console(client, db, "operator")
     sku = p["skus"][0]["id"]
     page = await client.get(f"/admin/groupbuy/new?product_id={p['id']}")
@@ -33,7 +33,6 @@ async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_ref
         "group_size": "3",
         "duration_minutes": "1440",
         "pay_minutes": "15",
-        "stock": "30",
         "max_open_per_user": "3",
         "per_user_limit": "0",
         "per_order_limit": "5",
@@ -42,6 +41,7 @@ async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_ref
         "starts_at": _local(-1),
         "ends_at": _local(7),
         f"price_{sku}": "29.90",
+        f"stock_{sku}": "30",
     }
     r = await client.post("/admin/groupbuy/new", data=form)
     assert r.status_code == 400 and "拼团价不能高于商品原价" in r.text
@@ -59,7 +59,7 @@ async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_ref
     )
     listing = await client.get("/admin/groupbuy")
     assert listing.status_code == 200 and "三人团" in listing.text
-    r = await client.post(f"/admin/groupbuy/{act.id}/edit", data={**form, f"price_{sku}": "8.80", "stock": "20"})
+    r = await client.post(f"/admin/groupbuy/{act.id}/edit", data={**form, f"price_{sku}": "8.80", f"stock_{sku}": "20"})
     assert r.status_code == 303
     async with db.read() as s:
         act2 = await s.get(GroupActivity, act.id, populate_existing=True)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from fissionmall.core.jobs import Event, Job
 from fissionmall.groupbuy import service
-from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember
+from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupPool
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.gateway import SandboxGateway, get_gateway
 from tests.authz import check_admin_matrix
@@ -34,7 +34,9 @@ async def _events(db, type_: str) -> int:
 
 async def _stock_left(db, activity_id: int) -> int:
     async with db.read() as s:
-        return int(await s.scalar(select(GroupActivity.stock_left).where(GroupActivity.id == activity_id)) or 0)
+        return int(
+            await s.scalar(select(func.sum(GroupPool.units_left)).where(GroupPool.activity_id == activity_id)) or 0
+        )
 
 
 async def test_leader_opens_two_friends_join_the_group_succeeds_and_only_then_ships(client, db):
@@ -90,7 +92,7 @@ async def test_leader_opens_two_friends_join_the_group_succeeds_and_only_then_sh
     for oid in (leader_order, amy_order, bob_order):
         r = await client.post(f"{ADMIN}/orders/{oid}/ship", json=SHIP, headers=boss)
         assert r.status_code == 200 and r.json()["status"] == "shipped", r.text
-    assert await _stock_left(db, act["id"]) == 97
+    assert await _stock_left(db, act["id"]) == 7
     mine = (await client.get(f"{API}/me/groups", headers=leader)).json()
     assert mine[0]["group_id"] == gid and mine[0]["role"] == "leader" and mine[0]["group_status"] == "succeeded"
     stats = (await client.get(f"{ADMIN}/activities/{act['id']}/stats", headers=boss)).json()
@@ -109,7 +111,7 @@ async def test_a_short_group_expires_by_the_dev_clock_and_every_paid_member_is_r
     amy_order = await joined_and_paid(client, amy, gid, sku)
     late_order = (await join(client, late, gid, sku)).json()["order"]["id"]  # never paid
     await run_jobs(db)
-    assert await _stock_left(db, act["id"]) == 97
+    assert await _stock_left(db, act["id"]) == 7
 
     r = await client.post("/api/admin/v1/dev/clock", json={"advance_seconds": 3601}, headers=boss)
     assert r.status_code == 200, r.text
@@ -120,7 +122,7 @@ async def test_a_short_group_expires_by_the_dev_clock_and_every_paid_member_is_r
         assert o["status"] == "closed" and o["refunded_fen"] == o["paid_fen"] == 990 + 800
         assert [(x["status"], x["reason"]) for x in o["refunds"]] == [("succeeded", "拼团失败，已原路退款")]
     assert (await client.get(f"/api/v1/orders/{late_order}", headers=late)).json()["status"] == "cancelled"
-    assert await _stock_left(db, act["id"]) == 100
+    assert await _stock_left(db, act["id"]) == 10
     r = await client.post(f"{ADMIN}/orders/{leader_order}/ship", json=SHIP, headers=boss)
     assert r.status_code == 409
     stats = (await client.get(f"{ADMIN}/activities/{act['id']}/stats", headers=boss)).json()
@@ -181,7 +183,7 @@ async def test_expiry_refunds_exactly_once_when_the_timer_fires_twice_and_notifi
         assert set((await s.scalars(select(Refund.status))).all()) == {"succeeded"}
         assert (await s.scalars(select(Order.refunded_fen))).all() == [1790, 1790]
     assert await _events(db, "OrderRefunded") == 2 and await _events(db, "GroupFailed") == 1
-    assert await _stock_left(db, act["id"]) == 100
+    assert await _stock_left(db, act["id"]) == 10
 
 
 async def _expire(db, gid: int) -> str:
@@ -223,7 +225,7 @@ async def test_last_two_seats_paid_concurrently_by_ten_shoppers_fill_exactly_onc
         assert await s.scalar(select(func.count()).select_from(Order)) == 3
         assert await service.seat_invariant(s) == []
     assert await _events(db, "GroupSucceeded") == 1
-    assert await _stock_left(db, act["id"]) == 97
+    assert await _stock_left(db, act["id"]) == 7
 
 
 async def test_an_unpaid_seat_is_released_and_taken_by_the_next_shopper(client, db):
@@ -319,7 +321,7 @@ async def test_a_fourth_concurrent_open_by_one_shopper_is_refused(client, db):
 
     codes = Counter((r.status_code, r.json().get("error", {}).get("code")) for r in results)
     assert codes == {(201, None): 3, (409, "OPEN_LIMIT_REACHED"): 1}, codes
-    assert await _stock_left(db, act["id"]) == 97
+    assert await _stock_left(db, act["id"]) == 7
     # When one of them lapses unpaid, a new one may be opened.
     first = next(r for r in results if r.status_code == 201).json()["order"]["id"]
     await client.post(f"/api/v1/orders/{first}/cancel", headers=me)
@@ -367,7 +369,7 @@ async def test_activity_crud(client, db):
     boss = await admin(client, db)
     p = await product(client, boss, stock=50, prices=(1990, 2990))
     act = await make_activity(client, boss, p)
-    assert act["max_open_per_user"] == 3 and act["stock_left"] == 100
+    assert act["max_open_per_user"] == 3 and act["stock_left"] == 10
     r = await client.put(
         f"{ADMIN}/activities/{act['id']}",
         json={"stock": 40, "skus": [{"sku_id": p["skus"][1]["id"], "price_fen": 1990}], "group_size": 5},

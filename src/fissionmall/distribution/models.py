@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class DistributionConfig(Base):
@@ -76,8 +76,8 @@ class DistributionOrder(Base):
     source: Mapped[str] = mapped_column(String(32))
     # How the buyer came to level 1: registration | share_link (the binding's origin) | self (self-purchase).
     bind_origin: Mapped[str] = mapped_column(String(16), default="")
-    goods_fen: Mapped[int]
-    commission_fen: Mapped[int]
+    goods_fen: Mapped[int] = mapped_column(Money)
+    commission_fen: Mapped[int] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(16))  # frozen | matured | void
     paid_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
@@ -107,8 +107,8 @@ class Commission(Base):
     level: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(20))
     bucket: Mapped[str] = mapped_column(String(12))
-    amount_fen: Mapped[int]
-    base_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int] = mapped_column(Money)
+    base_fen: Mapped[int] = mapped_column(Money, default=0)
     qty: Mapped[int] = mapped_column(default=0)  # units concerned: the line's on accrue, the refunded on reverse
     rate_bp: Mapped[int | None]
     ref_key: Mapped[str] = mapped_column(String(32), default="")
@@ -120,9 +120,9 @@ class Withdrawal(Base):
     __table_args__ = (Index("ix_distribution_withdrawals_status", "status", "id"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     distributor_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    amount_fen: Mapped[int]
-    fee_fen: Mapped[int]
-    net_fen: Mapped[int]
+    amount_fen: Mapped[int] = mapped_column(Money)
+    fee_fen: Mapped[int] = mapped_column(Money)
+    net_fen: Mapped[int] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(16))
     transfer_id: Mapped[str | None] = mapped_column(String(64))
     failure: Mapped[str | None] = mapped_column(String(200))
@@ -130,6 +130,9 @@ class Withdrawal(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None]
     paid_at: Mapped[datetime | None]
+    # The payee's real name, which WeChat requires for a transfer of 2,000 元 or more: sealed
+    # (wechat/vault.py), kept only until the payout ends.
+    real_name_enc: Mapped[str | None] = mapped_column(String(255))
 
 
 class Settlement(Base):
@@ -137,7 +140,7 @@ class Settlement(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     period: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
     orders_matured: Mapped[int] = mapped_column(default=0)
-    matured_fen: Mapped[int] = mapped_column(default=0)
+    matured_fen: Mapped[int] = mapped_column(Money, default=0)
     ran_at: Mapped[datetime]
 
 
@@ -150,8 +153,9 @@ class Statement(Base):
     settlement_id: Mapped[int] = mapped_column(ForeignKey("distribution_settlements.id"), index=True)
     distributor_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     period: Mapped[str] = mapped_column(String(7))
-    accrued_fen: Mapped[int]  # commission earned on orders paid in the period (net of its reversals)
-    matured_fen: Mapped[int]  # moved to available by this settlement
-    reversed_fen: Mapped[int]  # taken back by refunds during the period
-    available_fen: Mapped[int]  # the balance after the settlement
+    # commission earned on orders paid in the period (net of its reversals)
+    accrued_fen: Mapped[int] = mapped_column(Money)
+    matured_fen: Mapped[int] = mapped_column(Money)  # moved to available by this settlement
+    reversed_fen: Mapped[int] = mapped_column(Money)  # taken back by refunds during the period
+    available_fen: Mapped[int] = mapped_column(Money)  # the balance after the settlement
     created_at: Mapped[datetime]

@@ -28,6 +28,9 @@ FONT_CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 W, H = 750, 1200
+PLACEHOLDER_FILL = (255, 236, 230)
+# A product picture is a photo: far past this it is a decompression bomb, not a picture to draw.
+MAX_PICTURE_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class PosterSpec:
     share_url: str
     title: str
     price_fen: int | None
-    image_path: pathlib.Path | None
+    image_path: pathlib.Path | None  # already checked to lie inside the media directory (core.media)
     inviter: str
     code_png: bytes | None = None  # the mini-program code; None: a QR code of share_url
 
@@ -44,7 +47,10 @@ class PosterSpec:
         return "长按识别小程序码，立即购买" if self.code_png else "长按识别二维码，立即购买"
 
     def digest(self) -> str:
-        mtime = self.image_path.stat().st_mtime_ns if self.image_path and self.image_path.is_file() else 0
+        try:
+            mtime = self.image_path.stat().st_mtime_ns if self.image_path else 0
+        except OSError:  # removed since it was looked up: drawn as the placeholder
+            mtime = 0
         code = hashlib.sha256(self.code_png).hexdigest()[:16] if self.code_png else "qr"
         raw = f"{self.share_url}|{self.title}|{self.price_fen}|{self.image_path}|{mtime}|{self.inviter}|{code}|v2"
         return hashlib.sha256(raw.encode()).hexdigest()[:24]
@@ -84,18 +90,41 @@ def _wrap(
     return lines[:2]
 
 
+def _picture(path: pathlib.Path | None) -> Image.Image | None:
+    """The product picture cropped square at W×W, or None when there is none or it cannot be read (a
+    broken upload, a file that is no image, one too large to decode safely): the poster then shows the
+    placeholder instead of failing for every distributor of the product."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with Image.open(path) as raw:
+            if raw.width * raw.height > MAX_PICTURE_PIXELS:
+                return None
+            pic = raw.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        # OSError covers UnidentifiedImageError and truncated files; Pillow raises the others on bad headers.
+        return None
+    side = min(pic.size)
+    if side == 0:
+        return None
+    left, top = (pic.width - side) // 2, (pic.height - side) // 2
+    return pic.crop((left, top, left + side, top + side)).resize((W, W))
+
+
+def draw_placeholder(img: Image.Image) -> None:
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, W, W), fill=PLACEHOLDER_FILL)
+    draw.text((W // 2, W // 2), "裂变商城", fill=(230, 80, 60), font=_font(64), anchor="mm")
+
+
 def render_poster(spec: PosterSpec) -> Image.Image:
     img = Image.new("RGB", (W, H), "white")
     draw = ImageDraw.Draw(img)
-    if spec.image_path and spec.image_path.is_file():
-        with Image.open(spec.image_path) as raw:
-            pic = raw.convert("RGB")
-            side = min(pic.size)
-            left, top = (pic.width - side) // 2, (pic.height - side) // 2
-            img.paste(pic.crop((left, top, left + side, top + side)).resize((W, W)), (0, 0))
+    pic = _picture(spec.image_path)
+    if pic is not None:
+        img.paste(pic, (0, 0))
     else:
-        draw.rectangle((0, 0, W, W), fill=(255, 236, 230))
-        draw.text((W // 2, W // 2), "裂变商城", fill=(230, 80, 60), font=_font(64), anchor="mm")
+        draw_placeholder(img)
     y = W + 30
     for line in _wrap(draw, spec.title, _font(36), W - 60):
         draw.text((30, y), line, fill=(30, 30, 30), font=_font(36))

@@ -123,11 +123,15 @@ async def withdraw(
     """Withdraw from the available balance; an operator approves, then it is transferred."""
 
     async def work(s: Any) -> dict[str, Any]:
-        w = await service.request_withdrawal(s, customer_id=caller.id, amount_fen=body.amount_fen)
+        w = await service.request_withdrawal(
+            s, customer_id=caller.id, amount_fen=body.amount_fen, real_name=body.real_name
+        )
         return WithdrawalOut.model_validate(w).model_dump(mode="json")
 
+    # The idempotency record keeps a fingerprint of the body: the name goes into it keyed, not as is.
+    fp_body = {**body.model_dump(), "real_name": service.real_name_fingerprint(body.real_name)}
     return await run_once(
-        db, scope="distribution-withdraw", owner=str(caller.id), key=idempotency_key, body=body.model_dump(), work=work
+        db, scope="distribution-withdraw", owner=str(caller.id), key=idempotency_key, body=fp_body, work=work
     )
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.core.errors import AppError
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, Fen
+from fissionmall.core.schemas import MAX_FEN, ApiDateTime, ApiModel, Bp, Fen
 from fissionmall.distribution.rules import MAX_CAP_BP, MAX_LEVELS
 
 Days = Annotated[int, Field(strict=True, ge=0, le=365)]
@@ -143,7 +143,10 @@ class CommissionOut(ApiModel):
 
 
 class WithdrawIn(ApiModel):
-    amount_fen: Annotated[int, Field(strict=True, ge=1, le=10_000_000_000)]
+    amount_fen: Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)]
+    # The payee's real name (实名): WeChat requires it when 2,000 元 or more is transferred
+    # (REAL_NAME_REQUIRED without it). Kept sealed until the payout, never returned.
+    real_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
 
 
 class WithdrawalOut(ApiModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, extras, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, Forbidden, NotFound
+from fissionmall.core.media import first_media_file
 from fissionmall.distribution import poster, rules
 from fissionmall.distribution.models import (
     Binding,
@@ -45,6 +47,7 @@ from fissionmall.distribution.schemas import ConfigIn
 from fissionmall.distribution.transfer import get_transfer
 from fissionmall.orders import service as orders
 from fissionmall.settings import Settings, get_settings
+from fissionmall.wechat import vault
 
 log = logging.getLogger("fissionmall.distribution")
 
@@ -204,6 +207,9 @@ async def upline(s: AsyncSession, customer_id: int, now: datetime) -> int | None
     return int(row.distributor_customer_id)
 
 
+BINDING_LOCK_KEY = 0x0D15_B14D  # pg_advisory_xact_lock key taken by every binding (any fixed bigint)
+
+
 @dataclass(frozen=True)
 class BindResult:
     status: str  # bound | rebound | kept
@@ -219,6 +225,11 @@ async def bind(s: AsyncSession, *, customer_id: int, ref: str, origin: rules.Bin
     if target.customer_id == customer_id:
         raise AppError("REF_SELF", "you cannot bind to your own share code")
     now = clock.now()
+    if is_postgres(s):
+        # The cycle check reads the other side's binding: two shoppers binding to each other at once would
+        # each read "not bound" and both write. One lock for every binding makes the check and the write
+        # one step (held to commit); SQLite's single writer serialises them already.
+        await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BINDING_LOCK_KEY})
     if await upline(s, target.customer_id, now) == customer_id:
         raise Conflict("BIND_CYCLE", "this distributor was brought by you")
     current = await _binding(s, customer_id)
@@ -758,9 +769,7 @@ async def share(
         title = p.title
         prices = [k.price_fen for k in p.skus if k.is_active]
         price = min(prices) if prices else None
-        first = next((str(i) for i in p.images if isinstance(i, str) and i.startswith("/media/")), None)
-        if first and ".." not in first:
-            image = settings.media_dir / first.removeprefix("/media/")
+        image = first_media_file(settings.media_dir, p.images)
     who = await accounts.get_customer(s, customer_id)
     base = (base_url or settings.base_url).rstrip("/")
     url = f"{base}/shop/?ref={d.share_code}" + (f"#/p/{product_id}" if product_id else "")
@@ -791,13 +800,17 @@ async def _mini_program_code(settings: Settings, scene: str) -> tuple[str | None
         return None, None
     from fissionmall.wechat.miniprogram import client_for
 
-    key = hashlib.sha256(f"{settings.wechat_app_id}|{settings.wechat_share_page}|{scene}".encode()).hexdigest()
+    # A trial or develop build's code opens another build: it is kept apart from the release one's.
+    env = "" if settings.wechat_env_version == "release" else f"|{settings.wechat_env_version}"
+    key = hashlib.sha256(f"{settings.wechat_app_id}|{settings.wechat_share_page}|{scene}{env}".encode()).hexdigest()
     name = f"{key[:24]}-wxa.png"
     path = share_folder(settings) / name
     if path.is_file():
         return name, await asyncio.to_thread(path.read_bytes)
     try:
-        png = await client_for(settings).wxacode_unlimited(scene=scene, page=settings.wechat_share_page)
+        png = await client_for(settings).wxacode_unlimited(
+            scene=scene, page=settings.wechat_share_page, env_version=settings.wechat_env_version
+        )
     except (AppError, httpx.HTTPError) as exc:
         log.warning("no mini-program code for scene %r (%s); the poster carries a QR code instead", scene, exc)
         return None, None
@@ -825,14 +838,42 @@ def _entry(owner: int, withdrawal_id: int, kind: str, bucket: str, amount: int) 
     }
 
 
-async def request_withdrawal(s: AsyncSession, *, customer_id: int, amount_fen: int) -> Withdrawal:
-    """Ask to withdraw from available: minimum and balance checked under the distributor's row lock."""
+# WeChat requires the payee's real name on a transfer of 2,000 元 or more (商家转账 user_name).
+REAL_NAME_FROM_FEN = 200_000
+_REAL_NAME = "withdrawal-real-name"
+
+
+def real_name_fingerprint(real_name: str | None) -> str | None:
+    """A keyed hash of the name, for the idempotency fingerprint (which is stored)."""
+    if not real_name:
+        return None
+    key = vault.derive(get_settings().secret_key, "withdrawal-real-name-fingerprint")
+    return hmac.new(key, real_name.encode(), hashlib.sha256).hexdigest()
+
+
+def _open_real_name(w: Withdrawal) -> str | None:
+    if not w.real_name_enc:
+        return None
+    try:
+        return vault.unseal(get_settings().secret_key, _REAL_NAME, w.real_name_enc, bound_to=str(w.id))
+    except vault.VaultError:
+        log.warning("withdrawal %s: the sealed real name does not open (SECRET_KEY changed?)", w.id)
+        return None
+
+
+async def request_withdrawal(
+    s: AsyncSession, *, customer_id: int, amount_fen: int, real_name: str | None = None
+) -> Withdrawal:
+    """Ask to withdraw from available: minimum and balance checked under the distributor's row lock.
+    `real_name` is required when the transfer (net of the fee) is 2,000 元 or more; it is kept sealed."""
     cfg = await get_config(s)
     d = await get_distributor(s, customer_id)
     if d is None or d.status != "approved":
         raise Forbidden("NOT_DISTRIBUTOR", "only an approved distributor can withdraw")
     if amount_fen < cfg.min_withdraw_fen:
         raise AppError("WITHDRAW_BELOW_MINIMUM", f"the minimum withdrawal is {cfg.min_withdraw_fen} fen")
+    if amount_fen - rules.withdraw_fee(amount_fen, cfg.withdraw_fee_bp) >= REAL_NAME_FROM_FEN and not real_name:
+        raise AppError("REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名（real_name）")
     # The UPDATE takes the distributor row's write lock: concurrent withdrawals of one distributor queue
     # here, so the balance read below cannot be spent twice (SQLite: the database write lock does the same).
     await s.execute(
@@ -857,6 +898,9 @@ async def request_withdrawal(s: AsyncSession, *, customer_id: int, amount_fen: i
     )
     s.add(w)
     await s.flush()
+    if real_name and w.net_fen >= REAL_NAME_FROM_FEN:
+        # Below 2,000 元 WeChat does not ask for it, so it is not kept at all.
+        w.real_name_enc = vault.seal(get_settings().secret_key, _REAL_NAME, real_name, bound_to=str(w.id))
     s.add(Commission(**_entry(customer_id, w.id, "withdraw_hold", "available", -amount_fen)))
     s.add(Commission(**_entry(customer_id, w.id, "withdraw_hold", "withdrawing", amount_fen)))
     await s.flush()
@@ -904,7 +948,7 @@ async def _give_back(s: AsyncSession, w: Withdrawal, kind: str) -> None:
 async def reject_withdrawal(s: AsyncSession, *, withdrawal_id: int, admin_id: int, reason: str) -> Withdrawal:
     w = await get_withdrawal(s, withdrawal_id)
     if not await _withdrawal_cas(
-        s, w.id, "rejected", decided_at=clock.now(), decided_by=admin_id, failure=reason[:200]
+        s, w.id, "rejected", decided_at=clock.now(), decided_by=admin_id, failure=reason[:200], real_name_enc=None
     ):
         raise Conflict("WITHDRAWAL_STATE_INVALID", f"cannot reject a {w.status} withdrawal")
     await _give_back(s, w, "withdraw_return")
@@ -916,19 +960,27 @@ async def payout(s: AsyncSession, *, withdrawal_id: int) -> Withdrawal:
     w = await get_withdrawal(s, withdrawal_id)
     if w.status != "paying":
         return w
+    named = {"user_name": name} if (name := _open_real_name(w)) else {}  # older Transfer ports take no name
     result = await get_transfer().transfer(
-        reference=f"wd{w.id}", customer_id=w.distributor_customer_id, amount_fen=w.net_fen, description="分销佣金提现"
+        reference=f"wd{w.id}",
+        customer_id=w.distributor_customer_id,
+        amount_fen=w.net_fen,
+        description="分销佣金提现",
+        **named,
     )
     now = clock.now()
     if result.success:
-        if await _withdrawal_cas(s, w.id, "paid", paid_at=now, transfer_id=result.transfer_id):
+        # The name was only for the transfer: it goes with the state change.
+        if await _withdrawal_cas(s, w.id, "paid", paid_at=now, transfer_id=result.transfer_id, real_name_enc=None):
             await _insert_ignore(
                 s, Commission, _entry(w.distributor_customer_id, w.id, "withdraw_paid", "withdrawing", -w.amount_fen)
             )
             await _insert_ignore(
                 s, Commission, _entry(w.distributor_customer_id, w.id, "withdraw_paid", "withdrawn", w.amount_fen)
             )
-    elif await _withdrawal_cas(s, w.id, "failed", failure=(result.message or "transfer failed")[:200]):
+    elif await _withdrawal_cas(
+        s, w.id, "failed", failure=(result.message or "transfer failed")[:200], real_name_enc=None
+    ):
         await _give_back(s, w, "withdraw_return")
     return await get_withdrawal(s, w.id)
 

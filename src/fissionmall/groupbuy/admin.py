@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from fissionmall.catalog import service as catalog
 from fissionmall.core.errors import AppError
-from fissionmall.core.schemas import IdPath, parse_cursor
+from fissionmall.core.schemas import IdPath, parse_cursor, to_local
 from fissionmall.groupbuy import rules, service
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
 from fissionmall.orders import service as orders
@@ -33,6 +33,8 @@ ERRORS_ZH = {
     "ACTIVITY_WINDOW_INVALID": "结束时间必须晚于开始时间",
     "STOCK_BELOW_RESERVED": "活动库存不能少于已被占用的数量",
     "SKU_DUPLICATE": "同一规格只能设置一次拼团价",
+    "INSUFFICIENT_STOCK": "商品库存不足，无法划出这么多活动库存",
+    "LEADER_DISCOUNT_TOO_HIGH": "团长优惠须低于每个规格的拼团价",
 }
 
 
@@ -48,7 +50,7 @@ def _text(exc: AppError) -> str:
 
 
 def _local(d: datetime | None) -> str:
-    return d.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M") if d else ""
+    return to_local(d).strftime("%Y-%m-%dT%H:%M") if d else ""
 
 
 def _parse_local(text: str) -> datetime | None:
@@ -120,7 +122,6 @@ async def _editor(
                 "max_open_per_user": str(activity.max_open_per_user),
                 "per_user_limit": str(activity.per_user_limit),
                 "per_order_limit": str(activity.per_order_limit),
-                "stock": str(activity.stock),
                 "starts_at": _local(activity.starts_at),
                 "ends_at": _local(activity.ends_at),
                 "new_user_required": "1" if activity.new_user_required else "",
@@ -128,6 +129,9 @@ async def _editor(
             }
             for item in activity.skus:
                 values[f"price_{item['sku_id']}"] = f"{item['price_fen'] / 100:.2f}"
+            for pool in activity.pools:
+                if not pool.closed:
+                    values[f"stock_{pool.sku_id}"] = str(pool.pool)
         else:
             values = {
                 "group_size": "3",
@@ -136,7 +140,6 @@ async def _editor(
                 "max_open_per_user": "3",
                 "per_user_limit": "0",
                 "per_order_limit": "5",
-                "stock": "100",
                 "leader_discount": "0",
                 "leader_points": "0",
             }
@@ -148,6 +151,7 @@ async def _editor(
         products=products,
         product=product,
         activity=activity,
+        pools={p.sku_id: p for p in activity.pools} if activity is not None else {},
         v=values,
         error=error,
     )
@@ -165,7 +169,11 @@ def _payload(values: dict[str, str], product: Any) -> dict[str, Any]:
         raw = values.get(f"price_{sku.id}", "")
         if raw:
             fen = fen_from_yuan(raw)
-            skus.append({"sku_id": sku.id, "price_fen": fen if fen is not None else raw})
+            item: dict[str, Any] = {"sku_id": sku.id, "price_fen": fen if fen is not None else raw}
+            units = values.get(f"stock_{sku.id}", "")
+            if units:  # blank: the SKU sells from its own stock
+                item["stock"] = int(units) if units.isdigit() else units
+            skus.append(item)
     discount = fen_from_yuan(values.get("leader_discount", "0") or "0")
     body: dict[str, Any] = {
         "group_size": num("group_size"),
@@ -174,7 +182,6 @@ def _payload(values: dict[str, str], product: Any) -> dict[str, Any]:
         "max_open_per_user": num("max_open_per_user"),
         "per_user_limit": num("per_user_limit"),
         "per_order_limit": num("per_order_limit"),
-        "stock": num("stock"),
         "leader_points": num("leader_points"),
         "leader_discount_fen": discount if discount is not None else values.get("leader_discount"),
         "new_user_required": values.get("new_user_required") == "1",

@@ -6,17 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class GroupActivity(Base):
     __tablename__ = "groupbuy_activities"
-    __table_args__ = (
-        CheckConstraint("stock_left >= 0", name="stock_left_not_negative"),
-        CheckConstraint("group_size >= 2", name="size_at_least_two"),
-    )
+    __table_args__ = (CheckConstraint("group_size >= 2", name="size_at_least_two"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
@@ -25,20 +22,47 @@ class GroupActivity(Base):
     duration_minutes: Mapped[int]
     pay_minutes: Mapped[int] = mapped_column(default=15)
     new_user_required: Mapped[bool] = mapped_column(default=False)
-    leader_discount_fen: Mapped[int] = mapped_column(default=0)
+    leader_discount_fen: Mapped[int] = mapped_column(Money, default=0)
     leader_points: Mapped[int] = mapped_column(default=0)
     leader_coupon_template_id: Mapped[int | None]
     max_open_per_user: Mapped[int] = mapped_column(default=3)
     per_user_limit: Mapped[int] = mapped_column(default=0)  # units per shopper over the activity; 0 = no limit
     per_order_limit: Mapped[int] = mapped_column(default=5)
-    stock: Mapped[int]  # the activity's own allotment
-    stock_left: Mapped[int]
     auto_fill: Mapped[bool] = mapped_column(default=False)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # No pool: the activity sells straight from the SKUs' own stock.
+    pools: Mapped[list[GroupPool]] = relationship(order_by="GroupPool.sku_id", lazy="selectin")
+
+    @property
+    def stock(self) -> int | None:
+        """Units the activity took from its SKUs and still holds (sold or not); None: no pool of its own."""
+        return sum(p.pool for p in self.pools) if self.pools else None
+
+    @property
+    def stock_left(self) -> int | None:
+        return sum(p.units_left for p in self.pools) if self.pools else None
+
+
+class GroupPool(Base):
+    """One SKU's units moved out of the SKU's stock into an activity. `pool` = units_left + units held by
+    live group orders; when it is closed (activity ended or closed, SKU dropped) units_left went back to
+    the SKU, and a unit that comes back later goes to the SKU too."""
+
+    __tablename__ = "groupbuy_pools"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "sku_id"),
+        CheckConstraint("units_left >= 0 AND units_left <= pool", name="left_within_pool"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("groupbuy_activities.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    pool: Mapped[int]
+    units_left: Mapped[int]
+    closed: Mapped[bool] = mapped_column(default=False)
 
 
 class Group(Base):
@@ -82,7 +106,7 @@ class GroupMember(Base):
     sku_id: Mapped[int | None]
     qty: Mapped[int] = mapped_column(default=1)
     is_new_user: Mapped[bool] = mapped_column(default=False)
-    refunded_fen: Mapped[int] = mapped_column(default=0)  # refunds seen for this member's order
+    refunded_fen: Mapped[int] = mapped_column(Money, default=0)  # refunds seen for this member's order
     created_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     released_at: Mapped[datetime | None]

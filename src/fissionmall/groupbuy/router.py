@@ -246,7 +246,7 @@ async def admin_update_activity(activity_id: IdPath, body: ActivityUpdate, _: Ma
 
 @admin_router.delete("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
 async def admin_close_activity(activity_id: IdPath, _: Marketing, db: DbDep) -> Any:
-    """Close an activity (no new groups); groups already forming run to their end."""
+    """Close an activity (no new groups, unsold pools back to the SKUs); forming groups run to their end."""
     async with db.tx() as s:
         return await service.close_activity(s, activity_id=activity_id)
 

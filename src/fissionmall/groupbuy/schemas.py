@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
 from fissionmall.orders.schemas import Address, Id, Qty
 
 Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
@@ -18,10 +18,24 @@ class ActivitySku(ApiModel):
     price_fen: Fen
 
 
+Units = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+
+
+class ActivitySkuIn(ActivitySku):
+    stock: Units | None = None  # units of this SKU moved into the activity; None: sell from the SKU's stock
+
+
+class PoolOut(ApiModel):
+    sku_id: int
+    pool: int
+    units_left: int
+    closed: bool
+
+
 class ActivityCreate(ApiModel):
     title: Title | None = None
     product_id: Id
-    skus: Annotated[list[ActivitySku], Field(min_length=1, max_length=50)]
+    skus: Annotated[list[ActivitySkuIn], Field(min_length=1, max_length=50)]
     group_size: Annotated[int, Field(strict=True, ge=2, le=100)]
     duration_minutes: Minutes
     pay_minutes: Annotated[int, Field(strict=True, ge=1, le=120)] = 15
@@ -32,29 +46,29 @@ class ActivityCreate(ApiModel):
     max_open_per_user: Annotated[int, Field(strict=True, ge=1, le=100)] = 3
     per_user_limit: Annotated[int, Field(strict=True, ge=0, le=999)] = 0
     per_order_limit: Annotated[int, Field(strict=True, ge=1, le=999)] = 5
-    stock: Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+    stock: Units | None = None  # a one-SKU activity's pool (several SKUs: skus[].stock); None: no pool
     auto_fill: bool = False
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTimeIn
+    ends_at: DateTimeIn
 
 
 class ActivityUpdate(ApiModel):
-    title: Title | None = None
-    skus: Annotated[list[ActivitySku], Field(min_length=1, max_length=50)] | None = None
-    group_size: Annotated[int, Field(strict=True, ge=2, le=100)] | None = None
-    duration_minutes: Minutes | None = None
-    pay_minutes: Annotated[int, Field(strict=True, ge=1, le=120)] | None = None
-    new_user_required: bool | None = None
-    leader_discount_fen: Fen | None = None
-    leader_points: Annotated[int, Field(strict=True, ge=0, le=10**7)] | None = None
+    title: Patch[Title] = None
+    skus: Patch[Annotated[list[ActivitySkuIn], Field(min_length=1, max_length=50)]] = None
+    group_size: Patch[Annotated[int, Field(strict=True, ge=2, le=100)]] = None
+    duration_minutes: Patch[Minutes] = None
+    pay_minutes: Patch[Annotated[int, Field(strict=True, ge=1, le=120)]] = None
+    new_user_required: Patch[bool] = None
+    leader_discount_fen: Patch[Fen] = None
+    leader_points: Patch[Annotated[int, Field(strict=True, ge=0, le=10**7)]] = None
     leader_coupon_template_id: Id | None = None
-    max_open_per_user: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
-    per_user_limit: Annotated[int, Field(strict=True, ge=0, le=999)] | None = None
-    per_order_limit: Annotated[int, Field(strict=True, ge=1, le=999)] | None = None
-    stock: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None
-    auto_fill: bool | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    max_open_per_user: Patch[Annotated[int, Field(strict=True, ge=1, le=100)]] = None
+    per_user_limit: Patch[Annotated[int, Field(strict=True, ge=0, le=999)]] = None
+    per_order_limit: Patch[Annotated[int, Field(strict=True, ge=1, le=999)]] = None
+    stock: Units | None = None
+    auto_fill: Patch[bool] = None
+    starts_at: Patch[DateTimeIn] = None
+    ends_at: Patch[DateTimeIn] = None
 
 
 class ActivityOut(ApiModel):
@@ -72,8 +86,9 @@ class ActivityOut(ApiModel):
     max_open_per_user: int
     per_user_limit: int
     per_order_limit: int
-    stock: int
-    stock_left: int
+    stock: int | None  # None: no pool of its own, sells from the SKUs' stock
+    stock_left: int | None
+    pools: list[PoolOut]
     auto_fill: bool
     starts_at: ApiDateTime
     ends_at: ApiDateTime

@@ -23,17 +23,18 @@ from fissionmall.core import clock, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound
 from fissionmall.groupbuy import rules
-from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupQuota
-from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate, GroupOrderIn
+from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupPool, GroupQuota
+from fissionmall.groupbuy.schemas import ActivityCreate, ActivitySkuIn, ActivityUpdate, GroupOrderIn
 from fissionmall.orders import reports
 from fissionmall.orders import service as orders
-from fissionmall.orders.models import Order
+from fissionmall.orders.models import Order, OrderLine
 from fissionmall.orders.schemas import CheckoutIn
 from fissionmall.orders.sources import Plan, PlannedLine, SourceDefaults, register_source
 from fissionmall.settings import Settings
 
 SOURCE = "groupbuy"
 EXPIRE_HANDLER = "groupbuy.expire"
+END_HANDLER = "groupbuy.activity_end"
 SHIP_REFUSAL = REFUND_REFUSAL = "GROUP_FORMING"
 PAID_STATES = reports.PAID_STATUSES
 
@@ -63,26 +64,149 @@ async def _check_skus(s: AsyncSession, product_id: int, skus: Sequence[Any]) -> 
     return out
 
 
+def _check_leader_discount(discount_fen: int, skus: Sequence[dict[str, int]]) -> None:
+    """A leader pays at least 1 fen for the goods: a discount that swallows a group price would make
+    every leader's order shipping only."""
+    if discount_fen <= 0:
+        return
+    cheapest = min(skus, key=lambda k: k["price_fen"])
+    if discount_fen >= cheapest["price_fen"]:
+        raise AppError(
+            "LEADER_DISCOUNT_TOO_HIGH",
+            "团长优惠须低于每个规格的拼团价",
+            status=422,
+            sku_id=cheapest["sku_id"],
+            price_fen=cheapest["price_fen"],
+        )
+
+
+def _pools_asked(items: Sequence[Any], stock: int | None) -> dict[int, int]:
+    """SKU → the pool asked for: skus[].stock, or the top-level `stock` of a one-SKU activity."""
+    per = {i.sku_id: i.stock for i in items if i.stock is not None}
+    if stock is None:
+        return per
+    if len(items) == 1 and not per:
+        return {items[0].sku_id: stock}
+    if len(per) != len(items) or sum(per.values()) != stock:
+        raise AppError(
+            "STOCK_SPLIT_REQUIRED",
+            "活动有多个规格：请在每个规格上填写活动库存（skus[].stock），总数等于 stock",
+            status=422,
+        )
+    return per
+
+
+async def _pool_row(s: AsyncSession, activity_id: int, sku_id: int) -> GroupPool | None:
+    return await s.scalar(
+        select(GroupPool)
+        .where(GroupPool.activity_id == activity_id, GroupPool.sku_id == sku_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _set_pool(s: AsyncSession, activity_id: int, sku_id: int, new: int) -> None:
+    """Make the SKU's pool `new` units (sold and held ones included), moving the difference between the
+    SKU's stock and the pool, so SKU stock + pool stays the same."""
+    row = await _pool_row(s, activity_id, sku_id)
+    if row is None:
+        await catalog.reserve_stock(s, sku_id=sku_id, qty=new)
+        s.add(GroupPool(activity_id=activity_id, sku_id=sku_id, pool=new, units_left=new, closed=False))
+        await s.flush()
+        return
+    if row.closed:
+        raise Conflict("ACTIVITY_STOCK_RETURNED", "活动库存已退回商品，不能再调整", sku_id=sku_id)
+    delta = new - row.pool
+    if delta == 0:
+        return
+    # Sales move units_left only, never pool: comparing pool catches another operator's edit alone.
+    res = await s.execute(
+        update(GroupPool)
+        .where(
+            GroupPool.id == row.id,
+            GroupPool.pool == row.pool,
+            GroupPool.closed.is_(False),
+            GroupPool.units_left + delta >= 0,
+        )
+        .values(pool=new, units_left=GroupPool.units_left + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(res) != 1:
+        now_row = await _pool_row(s, activity_id, sku_id)
+        if now_row is not None and (now_row.pool != row.pool or now_row.closed):
+            raise Conflict("STOCK_CHANGED", "活动库存刚被修改，请刷新后重试", sku_id=sku_id)
+        raise Conflict("STOCK_BELOW_RESERVED", "more units are already reserved or sold than the new stock")
+    if delta > 0:
+        await catalog.reserve_stock(s, sku_id=sku_id, qty=delta)
+    else:
+        await catalog.release_stock(s, sku_id=sku_id, qty=-delta)
+
+
+async def _close_pools(s: AsyncSession, activity_id: int, sku_ids: Sequence[int] | None = None) -> int:
+    """Give what is left of the pools back to their SKUs, once: a closed pool keeps only the units held by
+    live orders. Returns the units given back."""
+    q = select(GroupPool).where(GroupPool.activity_id == activity_id, GroupPool.closed.is_(False))
+    if sku_ids is not None:
+        q = q.where(GroupPool.sku_id.in_(sku_ids))
+    # The row lock makes units_left final: a sale waiting on it then finds the pool closed.
+    rows = (
+        await s.scalars(q.order_by(GroupPool.sku_id).with_for_update().execution_options(populate_existing=True))
+    ).all()
+    given = 0
+    for p in rows:
+        res = await s.execute(
+            update(GroupPool)
+            .where(GroupPool.id == p.id, GroupPool.closed.is_(False))
+            .values(closed=True, pool=GroupPool.pool - GroupPool.units_left, units_left=0)
+            .execution_options(synchronize_session=False)
+        )
+        if _rows(res) == 1:
+            await catalog.release_stock(s, sku_id=p.sku_id, qty=p.units_left)
+            given += p.units_left
+    return given
+
+
+def _ended(act: GroupActivity) -> bool:
+    return act.status != "active" or act.ends_at <= clock.now()
+
+
+async def _schedule_end(s: AsyncSession, act: GroupActivity) -> None:
+    # One job per end time: an edited ends_at gets its own job; the stale one finds nothing to do.
+    await jobs.schedule(
+        s,
+        END_HANDLER,
+        {"activity_id": act.id},
+        due_at=act.ends_at,
+        key=f"groupbuy-end:{act.id}:{int(act.ends_at.timestamp())}",
+    )
+
+
 async def create_activity(s: AsyncSession, *, data: ActivityCreate) -> GroupActivity:
-    """Create a group-buying activity for one product, with its own stock."""
+    """Create a group-buying activity for one product. A SKU given a stock has that many units moved out of
+    its own stock into the activity (refused with INSUFFICIENT_STOCK if it has fewer); the other SKUs sell
+    straight from their own stock."""
     if data.ends_at <= data.starts_at:
         raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
     skus = await _check_skus(s, data.product_id, data.skus)
+    _check_leader_discount(data.leader_discount_fen, skus)
+    pools = _pools_asked(data.skus, data.stock)
     product = await catalog.get_product(s, product_id=data.product_id, include_hidden=True)
     now = clock.now()
-    fields = data.model_dump(exclude={"skus", "title"})
+    fields = data.model_dump(exclude={"skus", "title", "stock"})
     act = GroupActivity(
         **fields,
         title=data.title or product.title,
         skus=skus,
-        stock_left=data.stock,
         status="active",
         created_at=now,
         updated_at=now,
     )
     s.add(act)
     await s.flush()
-    return act
+    for sku_id in sorted(pools):  # lock SKUs in id order
+        await _set_pool(s, act.id, sku_id, pools[sku_id])
+    if pools:
+        await _schedule_end(s, act)
+    return await get_activity(s, activity_id=act.id)
 
 
 async def get_activity(s: AsyncSession, *, activity_id: int, for_sale: bool = False) -> GroupActivity:
@@ -95,38 +219,71 @@ async def get_activity(s: AsyncSession, *, activity_id: int, for_sale: bool = Fa
 
 
 async def update_activity(s: AsyncSession, *, activity_id: int, data: ActivityUpdate) -> GroupActivity:
-    """Edit an activity. A new `stock` moves `stock_left` by the same amount (never below zero)."""
+    """Edit an activity. A new pool size (`stock`, or skus[].stock) moves units between the SKU's stock and
+    the activity, never below what is reserved or sold; a SKU dropped from the activity gets its unsold
+    pool back."""
     act = await get_activity(s, activity_id=activity_id)
     given = data.model_dump(exclude_unset=True)
-    if "skus" in given and data.skus is not None:
-        act.skus = await _check_skus(s, act.product_id, data.skus)
+    old_skus = [int(k["sku_id"]) for k in act.skus]
+    items = data.skus if data.skus is not None else None
+    if items is not None:
+        act.skus = await _check_skus(s, act.product_id, items)
+    discount = data.leader_discount_fen if data.leader_discount_fen is not None else act.leader_discount_fen
+    _check_leader_discount(discount, act.skus)
     starts, ends = given.get("starts_at", act.starts_at), given.get("ends_at", act.ends_at)
     if ends <= starts:
         raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
-    if "stock" in given and data.stock is not None:
-        delta = data.stock - act.stock
-        res = await s.execute(
-            update(GroupActivity)
-            .where(GroupActivity.id == act.id, GroupActivity.stock_left + delta >= 0)
-            .values(stock=data.stock, stock_left=GroupActivity.stock_left + delta)
-            .execution_options(synchronize_session=False)
-        )
-        if _rows(res) != 1:
-            raise Conflict("STOCK_BELOW_RESERVED", "more units are already reserved or sold than the new stock")
+    if items is not None:
+        asked = _pools_asked(items, data.stock)
+    elif data.stock is not None:
+        asked = _pools_asked([ActivitySkuIn(sku_id=k, price_fen=0) for k in old_skus], data.stock)
+    else:
+        asked = {}
+    held = {p.sku_id: p.pool for p in act.pools if not p.closed}
+    asked = {k: v for k, v in asked.items() if held.get(k) != v}  # the console sends unchanged pools back
+    if asked and _ended(act):
+        raise Conflict("ACTIVITY_ENDED", "活动已结束，库存已退回商品，不能再调整")
+    dropped = sorted(set(old_skus) - {int(k["sku_id"]) for k in act.skus})
+    if dropped:
+        await _close_pools(s, act.id, dropped)
+    for sku_id in sorted(asked):
+        await _set_pool(s, act.id, sku_id, asked[sku_id])
     for key, value in given.items():
         if key in ("skus", "stock") or (value is None and key != "leader_coupon_template_id"):
             continue
         setattr(act, key, value)
     act.updated_at = clock.now()
     await s.flush()
-    return await get_activity(s, activity_id=act.id)
+    act = await get_activity(s, activity_id=act.id)
+    if _ended(act):  # ends_at moved into the past
+        await _close_pools(s, act.id)
+        return await get_activity(s, activity_id=act.id)
+    if act.pools:
+        await _schedule_end(s, act)
+    return act
+
+
+async def end_activity_stock(s: AsyncSession, *, activity_id: int) -> int:
+    """The activity is over: its unsold units go back to the SKUs (once). Groups already forming run on,
+    drawing on the SKU's own stock. Returns the units given back."""
+    act = await get_activity(s, activity_id=activity_id)
+    if not _ended(act):
+        return 0  # ends_at was moved later: that time has its own job
+    return await _close_pools(s, act.id)
 
 
 async def close_activity(s: AsyncSession, *, activity_id: int) -> GroupActivity:
-    """Stop new groups; groups already forming run to their end."""
+    """Stop new groups and give the unsold stock back; groups already forming run to their end."""
     act = await get_activity(s, activity_id=activity_id)
     act.status, act.updated_at = "closed", clock.now()
-    return act
+    await s.flush()
+    await _close_pools(s, act.id)
+    return await get_activity(s, activity_id=act.id)
+
+
+@jobs.handler(END_HANDLER)
+async def _on_end(s: AsyncSession, job: jobs.Job) -> None:
+    await end_activity_stock(s, activity_id=job.payload["activity_id"])
 
 
 async def list_activities(
@@ -211,24 +368,63 @@ async def _close_open(s: AsyncSession, activity_id: int, customer_id: int) -> No
     await _give_quota(s, activity_id, customer_id, closes=True, units=0)
 
 
-async def _take_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
+async def _take_units(s: AsyncSession, act: GroupActivity, sku_id: int, qty: int) -> bool:
+    """Take the units from the SKU's open pool in this activity. False: the SKU has no open pool (none
+    asked for, or given back at the end), so the order takes the SKU's own stock instead."""
     res = await s.execute(
-        update(GroupActivity)
-        .where(GroupActivity.id == activity_id, GroupActivity.stock_left >= qty)
-        .values(stock_left=GroupActivity.stock_left - qty)
+        update(GroupPool)
+        .where(
+            GroupPool.activity_id == act.id,
+            GroupPool.sku_id == sku_id,
+            GroupPool.closed.is_(False),
+            GroupPool.units_left >= qty,
+        )
+        .values(units_left=GroupPool.units_left - qty)
         .execution_options(synchronize_session=False)
     )
-    if _rows(res) != 1:
+    if _rows(res) == 1:
+        return True
+    still_open = await s.scalar(
+        select(GroupPool.id).where(
+            GroupPool.activity_id == act.id, GroupPool.sku_id == sku_id, GroupPool.closed.is_(False)
+        )
+    )
+    if still_open is not None:
         raise Conflict("SOLD_OUT", "the activity's stock is sold out")
+    return False
 
 
-async def _return_stock(s: AsyncSession, activity_id: int, qty: int) -> None:
-    await s.execute(
-        update(GroupActivity)
-        .where(GroupActivity.id == activity_id)
-        .values(stock_left=GroupActivity.stock_left + qty)
+async def _give_units(s: AsyncSession, m: GroupMember, *, cancelled: bool) -> None:
+    """A member's units come back: to the activity's pool while it is open, else to the SKU."""
+    if m.order_id is None or m.sku_id is None or m.qty < 1:
+        return
+    from_sku = await s.scalar(  # the goods line comes before any gift line
+        select(OrderLine.sku_stock_taken)
+        .where(OrderLine.order_id == m.order_id, OrderLine.sku_id == m.sku_id)
+        .order_by(OrderLine.id)
+        .limit(1)
+    )
+    if from_sku is None:
+        return
+    if from_sku:
+        if not cancelled:  # a cancelled order's SKU stock was given back by the cancellation itself
+            await catalog.return_stock(s, sku_id=m.sku_id, qty=m.qty)
+        return
+    res = await s.execute(
+        update(GroupPool)
+        .where(GroupPool.activity_id == m.activity_id, GroupPool.sku_id == m.sku_id, GroupPool.closed.is_(False))
+        .values(units_left=GroupPool.units_left + m.qty)
         .execution_options(synchronize_session=False)
     )
+    if _rows(res) == 1:
+        return
+    await s.execute(
+        update(GroupPool)
+        .where(GroupPool.activity_id == m.activity_id, GroupPool.sku_id == m.sku_id)
+        .values(pool=GroupPool.pool - m.qty)
+        .execution_options(synchronize_session=False)
+    )
+    await catalog.release_stock(s, sku_id=m.sku_id, qty=m.qty)
 
 
 async def get_group(s: AsyncSession, *, group_id: int, visible_only: bool = False) -> Group:
@@ -330,7 +526,7 @@ class GroupBuySource(SourceDefaults):
                 "QTY_LIMIT_EXCEEDED", f"at most {act.per_order_limit} per group order", limit=act.per_order_limit
             )
         await _take_quota(s, act, customer_id, opens=opening, units=item.qty)
-        await _take_stock(s, act.id, item.qty)
+        from_pool = await _take_units(s, act, item.sku_id, item.qty)
         is_new = False
         if opening:
             g = Group(
@@ -372,7 +568,7 @@ class GroupBuySource(SourceDefaults):
                     qty=item.qty,
                     activity_price_fen=unit,
                     activity_label="拼团价（团长）" if opening and unit != price else "拼团价",
-                    take_sku_stock=False,
+                    take_sku_stock=not from_pool,
                 )
             ],
             source_ref=f"g{g.id}-m{member.id}",
@@ -430,7 +626,7 @@ async def release_member(s: AsyncSession, *, order_id: int) -> bool:
     if _rows(res) != 1:
         return False
     assert m.customer_id is not None
-    await _return_stock(s, m.activity_id, m.qty)
+    await _give_units(s, m, cancelled=True)
     if m.role == "leader":
         res = await s.execute(
             update(Group)
@@ -703,7 +899,7 @@ async def refund_failed_member(s: AsyncSession, *, group_id: int, member: GroupM
     )
     if _rows(res) != 1:
         return
-    await _return_stock(s, member.activity_id, member.qty)
+    await _give_units(s, member, cancelled=False)
     await _give_quota(s, member.activity_id, member.customer_id, closes=False, units=member.qty)
     try:
         await orders.system_refund(
