@@ -109,6 +109,31 @@ def create_admin(
     typer.echo(f"created {role} {username}")
 
 
+@app.command("reset-admin")
+def reset_admin(
+    username: str = typer.Option(...),
+    password: str | None = typer.Option(None, help="a new password; ends every session of this admin"),
+) -> None:
+    """Lift a console user's login lockout (and optionally set a new password)."""
+    from fissionmall.accounts import service
+    from fissionmall.core.db import Database
+    from fissionmall.core.errors import AppError
+
+    async def main() -> None:
+        db = Database(get_settings().db_url)
+        try:
+            await service.reset_admin(db, username=username, new_password=password)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(main())
+    except AppError as exc:
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"unlocked {username}" + (" with a new password; its sessions are ended" if password else ""))
+
+
 @app.command("fake-wechat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def fake_wechat(ctx: typer.Context) -> None:
     """Run the local WeChat Pay + mini-program fakes for front-end developers (see docs/wechat.md)."""

@@ -34,6 +34,10 @@ def test_migrate_create_admin_and_a_demo_that_keeps_its_data(tmp_path):
     assert r.returncode == 1 and "USERNAME_TAKEN" in r.stderr
     r = _cli(tmp_path, "create-admin", "--username", "x", "--password", "short")
     assert r.returncode == 1 and "PASSWORD_TOO_SHORT" in r.stderr
+    r = _cli(tmp_path, "reset-admin", "--username", "boss", "--password", "another-long-pw")
+    assert r.returncode == 0 and "unlocked boss" in r.stdout, r.stderr
+    r = _cli(tmp_path, "reset-admin", "--username", "nobody")
+    assert r.returncode == 1 and "ADMIN_NOT_FOUND" in r.stderr
 
     first = _cli(tmp_path, "demo", "--load-only")
     assert first.returncode == 0, first.stderr

@@ -38,6 +38,8 @@ def test_no_request_makes_the_server_fail(api: dict[str, Any]) -> None:
         op = result.ok()
         if op.path == "/api/admin/v1/dev/clock":
             continue  # moving the server clock would expire the tokens the other cases use
+        if op.path in ("/api/admin/v1/auth/logout", "/api/admin/v1/auth/password"):
+            continue  # ending the owner's session would leave every later admin case at its 401
         operations += 1
         auth = {"Authorization": "Bearer " + (api["owner"] if op.path.startswith("/api/admin/") else api["shopper"])}
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 
-from fissionmall.accounts.models import AdminUser
+from fissionmall.accounts.models import AdminSession, AdminUser
 from fissionmall.accounts.rules import allowed
 from fissionmall.accounts.state import customer_state
+from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.errors import Forbidden, Unauthorized
 from fissionmall.core.security import client_ip, read_token
@@ -72,18 +74,39 @@ class Admin:
     id: int
     username: str
     role: str
+    session_id: str = ""  # the login this request comes from (AdminSession.id): logout ends it
 
 
 async def current_admin(request: Request, settings: SettingsDep, db: DbDep) -> Admin:
+    """The admin behind the bearer token or console cookie. The token's session row is read on every
+    request (no cache), so a logout or password change refuses the token from the very next request, in
+    this process and every other one."""
     token = _bearer(request) or request.cookies.get(ADMIN_COOKIE)
     if token is None:
         raise Unauthorized("AUTH_REQUIRED", "admin login required")
     claims = read_token(settings.secret_key, token, kind="admin")
+    sid = claims.get("sid")
+    if not isinstance(sid, str) or not sid:
+        # A token from before sessions could be revoked: it cannot be ended, so it is not accepted.
+        raise Unauthorized("TOKEN_INVALID", "this admin token has no session; log in again")
     async with db.read() as s:
-        a = await s.get(AdminUser, int(claims["sub"]))
-    if a is None or not a.is_active:
+        row = (
+            await s.execute(
+                select(AdminUser, AdminSession)
+                .join(AdminSession, AdminSession.admin_id == AdminUser.id)
+                .where(AdminSession.id == sid)
+            )
+        ).first()
+    if row is None or str(row[0].id) != claims.get("sub"):
+        raise Unauthorized("TOKEN_INVALID", "the token is not valid")
+    a, session = row
+    if session.revoked_at is not None:
+        raise Unauthorized("SESSION_ENDED", "this login has ended (logged out or password changed); log in again")
+    if session.expires_at <= clock.now():
+        raise Unauthorized("TOKEN_EXPIRED", "the token has expired; log in again")
+    if not a.is_active:
         raise Unauthorized("TOKEN_INVALID", "the admin account is gone or disabled")
-    return Admin(id=a.id, username=a.username, role=a.role)
+    return Admin(id=a.id, username=a.username, role=a.role, session_id=session.id)
 
 
 def require(permission: str) -> Callable[..., Awaitable[Admin]]:

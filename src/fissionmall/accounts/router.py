@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 
 from fissionmall.accounts import service
@@ -55,6 +56,7 @@ class MeOut(ApiModel):
     wallet_fen: int
     is_distributor: bool
     paid_member_until: str | None
+    phone: str | None = None  # masked (138****8000), from POST /me/phone
 
 
 @router.post("/auth/wechat-login", response_model=LoginOut)
@@ -68,8 +70,19 @@ async def wechat_login(body: WechatLoginIn, request: Request, settings: Settings
         raise AppError("WECHAT_NOT_CONFIGURED", "WeChat login is not configured", status=503)
     session = await client.code2session(body.code)
     device = request.headers.get("x-device-id")
+    session_key_enc = None
+    if session.session_key:
+        from fissionmall.wechat.identity import seal_session_key
+
+        session_key_enc = seal_session_key(settings.secret_key, session.openid, session.session_key)
     customer, is_new = await service.login_customer(
-        db, openid=session.openid, ref=body.ref, ip=ip, device_id=device[:128] if device else None
+        db,
+        openid=session.openid,
+        ref=body.ref,
+        ip=ip,
+        device_id=device[:128] if device else None,
+        unionid=session.unionid,
+        session_key_enc=session_key_enc,
     )
     token = issue_token(
         settings.secret_key, kind="customer", subject=customer.id, ttl_seconds=settings.token_ttl_seconds
@@ -99,15 +112,73 @@ class AdminLoginOut(ApiModel):
     role: str
 
 
-@admin_router.post("/auth/login", response_model=AdminLoginOut)
-async def admin_login(body: AdminLoginIn, request: Request, settings: SettingsDep, db: DbDep) -> AdminLoginOut:
+def locked_response(exc: service.LoginLocked) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
+
+
+@admin_router.post(
+    "/auth/login",
+    response_model=AdminLoginOut,
+    responses={429: {"description": "RATE_LIMITED (this address) or LOGIN_LOCKED (this account), with Retry-After"}},
+)
+async def admin_login(
+    body: AdminLoginIn, request: Request, settings: SettingsDep, db: DbDep
+) -> AdminLoginOut | JSONResponse:
+    """Log in; the token names a session that `POST /auth/logout` or a password change ends. Five wrong
+    passwords within 15 minutes lock the account (the right password included) for 1, then 5, 15, 60
+    minutes: `429 LOGIN_LOCKED` with `detail.retry_after_seconds` and a Retry-After header."""
     ip = client_ip(request, settings.trusted_proxies)
     if not await get_kv().allow(f"admin-login:ip:{ip}", limit=settings.login_rate_per_minute, window_seconds=60):
         raise TooMany("RATE_LIMITED", "too many login attempts; wait a minute")
-    async with db.read() as s:
-        a = await service.authenticate_admin(s, username=body.username, password=body.password)
-    token = issue_token(settings.secret_key, kind="admin", subject=a.id, ttl_seconds=settings.admin_token_ttl_seconds)
-    return AdminLoginOut(token=token, role=a.role)
+    try:
+        a, session = await service.login_admin(
+            db, username=body.username, password=body.password, ttl_seconds=settings.admin_token_ttl_seconds, ip=ip
+        )
+    except service.LoginLocked as exc:
+        return locked_response(exc)
+    return AdminLoginOut(token=service.session_token(settings.secret_key, session), role=a.role)
+
+
+@admin_router.post("/auth/logout", status_code=204)
+async def admin_logout(admin: Annotated[Admin, Depends(current_admin)], db: DbDep) -> Response:
+    """End this token's session: it is refused from the next request on."""
+    await service.end_session(db, session_id=admin.session_id)
+    return Response(status_code=204)
+
+
+class PasswordChangeIn(ApiModel):
+    old_password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+@admin_router.post(
+    "/auth/password",
+    response_model=AdminLoginOut,
+    responses={429: {"description": "LOGIN_LOCKED: too many wrong passwords for this account"}},
+)
+async def admin_change_password(
+    body: PasswordChangeIn,
+    request: Request,
+    admin: Annotated[Admin, Depends(current_admin)],
+    settings: SettingsDep,
+    db: DbDep,
+) -> AdminLoginOut | JSONResponse:
+    """Change the caller's password. Every session of the admin ends (other browsers, API tokens, this
+    token too); the answer carries a new token for the caller. A wrong `old_password` is `PASSWORD_WRONG`
+    and counts towards the login lockout."""
+    ip = client_ip(request, settings.trusted_proxies)
+    try:
+        session = await service.change_password(
+            db,
+            admin_id=admin.id,
+            old_password=body.old_password,
+            new_password=body.new_password,
+            ttl_seconds=settings.admin_token_ttl_seconds,
+            ip=ip,
+        )
+    except service.LoginLocked as exc:
+        return locked_response(exc)
+    return AdminLoginOut(token=service.session_token(settings.secret_key, session), role=admin.role)
 
 
 class AdminMe(ApiModel):

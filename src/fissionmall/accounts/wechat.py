@@ -19,6 +19,8 @@ _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,48}$")
 class WechatSession:
     openid: str
     unionid: str | None = None
+    # Kept sealed on the customer (wechat/vault.py): decrypting `wx` data later needs it.
+    session_key: str | None = None
 
 
 class WechatClient(Protocol):

@@ -4,17 +4,17 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.core.media import MediaUrl
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen, Patch
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Stock = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
-Url = Annotated[str, StringConstraints(max_length=500)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 
 
 class SkuIn(ApiModel):
-    id: int | None = None  # set when editing an existing SKU
+    id: Annotated[int, Field(strict=True, ge=1, le=2**53)] | None = None  # set when editing an existing SKU
     name: Name
     price_fen: Fen
     stock: Stock = 0
@@ -24,7 +24,7 @@ class ProductCreate(ApiModel):
     title: Title
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
     category: Name | None = None
-    images: Annotated[list[Url], Field(max_length=20)] = []
+    images: Annotated[list[MediaUrl], Field(max_length=20)] = []
     labels: Annotated[list[Label], Field(max_length=10)] = []
     status: Annotated[str, Field(pattern="^(on_sale|off_sale)$")] = "on_sale"
     skus: Annotated[list[SkuIn], Field(min_length=1, max_length=100)]
@@ -33,13 +33,13 @@ class ProductCreate(ApiModel):
 class ProductUpdate(ApiModel):
     """Every field optional. `skus`, when given, is the full list: SKUs left out are retired."""
 
-    title: Title | None = None
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    title: Patch[Title] = None
+    description: Patch[Annotated[str, StringConstraints(max_length=5000)]] = None
     category: Name | None = None
-    images: Annotated[list[Url], Field(max_length=20)] | None = None
-    labels: Annotated[list[Label], Field(max_length=10)] | None = None
-    status: Annotated[str, Field(pattern="^(on_sale|off_sale)$")] | None = None
-    skus: Annotated[list[SkuIn], Field(min_length=1, max_length=100)] | None = None
+    images: Patch[Annotated[list[MediaUrl], Field(max_length=20)]] = None
+    labels: Patch[Annotated[list[Label], Field(max_length=10)]] = None
+    status: Patch[Annotated[str, Field(pattern="^(on_sale|off_sale)$")]] = None
+    skus: Patch[Annotated[list[SkuIn], Field(min_length=1, max_length=100)]] = None
 
 
 class SkuPublic(ApiModel):
