@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
-from fissionmall.core.schemas import IdPath, parse_cursor
+from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
 from fissionmall.seckill import rules, service
 from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
 
@@ -46,9 +46,10 @@ _last: dict[int, tuple[float, int]] = {}  # session → (monotonic time, attempt
 
 def _parse_local(text: str) -> datetime | None:
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=shop_zone())
+        d = datetime.strptime(text, "%Y-%m-%dT%H:%M").replace(tzinfo=shop_zone())
     except ValueError:
         return None
+    return d if in_window(d) else None  # the API's window (core.schemas.DateTimeIn)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -97,12 +98,17 @@ async def create_session(ctx: Write) -> Response:
         if error or not r["sku_id"].strip():
             continue
         price = fen_from_yuan(r["price"])
-        if not r["sku_id"].strip().isdigit() or price is None:
+        if not r["sku_id"].strip().isdigit() or len(r["sku_id"].strip()) > 18 or price is None:
             error = f"第 {i + 1} 行：请填写规格 ID 和秒杀价"
             continue
         stock = r["stock"].strip()
         limit = r["limit"].strip() or "1"
-        if (stock and not stock.isdigit()) or not limit.isdigit() or not 1 <= int(limit) <= 999:
+        # The API's bounds (seckill.schemas): a pool of at most 100,000,000 units.
+        if (
+            (stock and not (stock.isdigit() and int(stock) <= 100_000_000))
+            or not limit.isdigit()
+            or not 1 <= int(limit) <= 999
+        ):
             error = f"第 {i + 1} 行：库存和限购须为正整数"
             continue
         items.append(
@@ -145,7 +151,7 @@ def _no_session(ctx: Console) -> Response:
 
 
 def _local(d: datetime) -> str:
-    return d.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M")
+    return to_local(d).strftime("%Y-%m-%dT%H:%M")
 
 
 async def _edit_page(

@@ -11,6 +11,7 @@ Wiring it is the platform's call (asgi.py / app.py): `app = FastAttempts(create_
 
 from __future__ import annotations
 
+import email.message
 import json
 from typing import Any
 
@@ -29,7 +30,49 @@ PREFIX = "/api/v1/seckill/items/"
 SUFFIX = "/attempts"
 MAX_BODY = 16 * 1024
 _JSON = [(b"content-type", b"application/json")]
-_WANTED = frozenset((b"authorization", b"x-device-id", b"x-forwarded-for"))
+_WANTED = frozenset((b"authorization", b"x-device-id", b"x-forwarded-for", b"content-type"))
+_MISSING_BODY = [{"loc": (), "msg": "Field required", "type": "missing"}]
+
+
+def _is_json(ctype: str | None) -> bool:
+    """FastAPI's test (strict content type): application/json or application/*+json, parameters allowed."""
+    if ctype is None:
+        return False
+    if ctype == "application/json" or ctype.partition(";")[0].strip().lower() == "application/json":
+        return True  # the common cases, without building a Message per attempt
+    m = email.message.Message()
+    m["content-type"] = ctype
+    sub = m.get_content_subtype()
+    return m.get_content_maintype() == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def _validation_error(errors: list[Any]) -> dict[str, Any]:
+    detail = [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in errors]
+    return {"error": {"code": "VALIDATION_ERROR", "message": "the request does not match the API", "detail": detail}}
+
+
+def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
+    """The body as FastAPI reads it for the same route, or the error body it would answer (422). An empty
+    body or one that is not declared JSON is a missing / mistyped body (422), as there; JSON that does not
+    parse, or is not UTF-8, is MALFORMED_JSON (400) on both lanes."""
+    if not body:
+        return _validation_error(_MISSING_BODY)
+    try:
+        if not _is_json(ctype):
+            return AttemptIn.model_validate(body)
+        try:
+            return AttemptIn.model_validate_json(body)
+        except ValidationError as exc:
+            if not any(e.get("type") == "json_invalid" for e in exc.errors(include_url=False)):
+                raise
+        # What the strict parser refuses but FastAPI's json.loads takes (a BOM, UTF-16): judged the same.
+        try:
+            data = json.loads(body)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+            raise AppError("MALFORMED_JSON", "the request body is not valid JSON") from None
+        return AttemptIn.model_validate(data)
+    except ValidationError as exc:
+        return _validation_error(exc.errors(include_url=False, include_context=False, include_input=False))
 
 
 async def _send(send: Any, status: int, body: dict[str, Any]) -> None:
@@ -112,15 +155,9 @@ class FastAttempts:
             raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
         if state:
             raise Forbidden("ACCOUNT_BLOCKED", "this account is blocked")
-        try:
-            data = AttemptIn.model_validate_json(body)
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False, include_context=False, include_input=False)
-            if any(e.get("type") == "json_invalid" for e in errors):
-                raise AppError("MALFORMED_JSON", "the request body is not valid JSON") from None
-            detail = [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in errors]
-            err = {"code": "VALIDATION_ERROR", "message": "the request does not match the API", "detail": detail}
-            return await _send(send, 422, {"error": err})
+        data = _parse(body, hdr.get(b"content-type"))
+        if isinstance(data, dict):
+            return await _send(send, 422, data)
         device = hdr.get(b"x-device-id")
         peer = scope["client"][0] if scope.get("client") else "0.0.0.0"
         ip = client_ip_of(peer, hdr.get(b"x-forwarded-for"), settings.trusted_proxies)

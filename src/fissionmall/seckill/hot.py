@@ -1,10 +1,11 @@
 """The production hot path: one Redis Lua call per batch of attempts, and the stream it feeds.
 
 `ATTEMPT` judges a batch of attempts atomically, each in order: item known (else MISSING → rebuild from
-the database and retry), rate limits per address / device / shopper (sliding-window counters), the
-captcha soft limit, the session window, the path token's single use, the per-user limit and the pool;
-a winner decrements the pool, counts the shopper, and XADDs the reservation to the stream. Concurrent
-attempts in one process share one EVALSHA through `Batcher`.
+the database once every consumer batch read before it has committed, and retry), rate limits per
+address / device / shopper (sliding-window counters), the captcha soft limit, the session window, the
+path token's single use, the per-user limit and the pool; a winner decrements the pool, counts the
+shopper, and XADDs the reservation to the stream. Concurrent attempts in one process share one EVALSHA
+through `Batcher`.
 
 Keys (all under settings.redis_prefix; a single Redis, not a cluster: keys are built in the script):
   sk:i:<item>     hash left, start, end (epoch ms), limit, pool
@@ -121,9 +122,16 @@ redis.call('HSET', ik, 'start', s, 'end', e, 'limit', lim, 'pool', pool)
 return created
 """
 
-# Give a reservation back once (marker): the shopper's count, and the pool unless told not to.
+# Give a reservation back once (marker): the shopper's count, and the pool unless told not to. With a
+# stream entry id (ARGV[7]), only while that entry is pending in the group: one that is not was lost with a
+# flush, and the pool rebuilt since counted from the database, where this reservation never was.
 RELEASE = """
 local P, marker, item, cust, qty, give = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local entry = ARGV[7]
+if entry and entry ~= '' then
+  local ok, pend = pcall(redis.call, 'XPENDING', P .. 'sk:stream', 'seckill', entry, entry, 1)
+  if not ok or #pend == 0 then return 0 end
+end
 if not redis.call('SET', P .. 'sk:rel:' .. marker, '1', 'NX', 'PX', 172800000) then return 0 end
 local ik = P .. 'sk:i:' .. item
 if give == '1' and redis.call('HEXISTS', ik, 'left') == 1 then redis.call('HINCRBY', ik, 'left', qty) end
@@ -265,8 +273,10 @@ class Hot:
                 args += [cust, q]
         return bool(await self.load_script(args=args))
 
-    async def release(self, *, marker: str, item_id: int, customer_id: int, qty: int, give_pool: bool) -> bool:
-        args = [self.prefix, marker, item_id, customer_id, qty, "1" if give_pool else "0"]
+    async def release(
+        self, *, marker: str, item_id: int, customer_id: int, qty: int, give_pool: bool, entry_id: str | None = None
+    ) -> bool:
+        args = [self.prefix, marker, item_id, customer_id, qty, "1" if give_pool else "0", entry_id or ""]
         return bool(await self.release_script(args=args))
 
     async def resize(self, *, marker: str, item_id: int, delta: int) -> tuple[str, int]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class SeckillSession(Base):
@@ -35,7 +35,7 @@ class SeckillItem(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("seckill_sessions.id"), index=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
-    price_fen: Mapped[int]
+    price_fen: Mapped[int] = mapped_column(Money)
     pool: Mapped[int]
     sold: Mapped[int] = mapped_column(default=0)  # units in live (not cancelled) orders
     per_user_limit: Mapped[int] = mapped_column(default=1)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.core.schemas import ApiDateTime, ApiIn, ApiModel, DateTimeIn, Fen, Patch
 from fissionmall.orders.schemas import Address, Id
 
 Limit = Annotated[int, Field(strict=True, ge=1, le=999)]
@@ -22,8 +22,8 @@ class ItemIn(ApiModel):
 
 class SessionCreate(ApiModel):
     title: Title
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTimeIn
+    ends_at: DateTimeIn
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=50)]
     # Come back daily at the same time this many more days (0: a one-off session).
     repeat_days: Annotated[int, Field(strict=True, ge=0, le=30)] = 0
@@ -31,17 +31,17 @@ class SessionCreate(ApiModel):
 
 class ItemChange(ApiModel):
     id: Id
-    price_fen: Fen | None = None
-    stock: Pool | None = None  # the new pool: units move between it and the SKU's stock
-    per_user_limit: Limit | None = None
-    new_users_only: bool | None = None
+    price_fen: Patch[Fen] = None
+    stock: Patch[Pool] = None  # the new pool: units move between it and the SKU's stock
+    per_user_limit: Patch[Limit] = None
+    new_users_only: Patch[bool] = None
 
 
 class SessionUpdate(ApiModel):
-    title: Title | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    items: Annotated[list[ItemChange], Field(max_length=50)] | None = None
+    title: Patch[Title] = None
+    starts_at: Patch[DateTimeIn] = None
+    ends_at: Patch[DateTimeIn] = None
+    items: Patch[Annotated[list[ItemChange], Field(max_length=50)]] = None
 
 
 class ItemAdmin(ApiModel):
@@ -71,7 +71,7 @@ class CaptchaAnswer(ApiModel):
     answer: Annotated[str, StringConstraints(max_length=16)]
 
 
-class AttemptIn(ApiModel):
+class AttemptIn(ApiIn):  # ApiIn: the fast lane (seckill/fast.py) skips the middleware
     qty: Annotated[int, Field(strict=True, ge=1, le=99)] = 1
     token: Annotated[str, StringConstraints(max_length=200)] | None = None
     address: Address

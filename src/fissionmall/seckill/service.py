@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -339,9 +339,40 @@ async def publish_items(db: Database, sess: SeckillSession) -> None:
         await _load_item(db, hot, it.id)
 
 
+# Redis loss vs. a consumer mid-batch. A consumer holds reservations it has read from the stream in
+# memory until its transaction commits them as `sold`; a flush in that window erases them from Redis
+# (`sk:pend`, the stream), and a rebuild reading `sold` before that commit handed the same units out again
+# (84 shoppers "queued" for 50 units). So a consumer reads and commits under this lock held shared, and a
+# rebuild takes it exclusively: it waits until every batch read before it is in `sold`, and no batch
+# is read while it counts. On SQLite both are write transactions, which the database serialises anyway.
+_FENCE = 0x5EC4_1D00
+
+
+async def _fence(s: AsyncSession, *, exclusive: bool) -> None:
+    if is_postgres(s):
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await s.execute(text(f"SELECT {fn}(:k)"), {"k": _FENCE})
+
+
+_rebuilds: dict[int, asyncio.Task[bool]] = {}
+
+
+async def _rebuild(db: Database, hot: Hot, item_id: int) -> bool:
+    """`_load_item` once per item at a time in this process: a crowd that finds an item missing waits
+    for one rebuild instead of queueing a hundred on the lock."""
+    task = _rebuilds.get(item_id)
+    if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(_load_item(db, hot, item_id))
+        _rebuilds[item_id] = task
+        task.add_done_callback(lambda t: _rebuilds.pop(item_id, None) if _rebuilds.get(item_id) is t else None)
+    return await asyncio.shield(task)
+
+
 async def _load_item(db: Database, hot: Hot, item_id: int) -> bool:
-    """(Re)build one item's Redis keys from the database. False if the item is unknown or withdrawn."""
-    async with db.read() as s:
+    """(Re)build one item's Redis keys from the database. False if the item is unknown or withdrawn.
+    Runs under the fence (exclusive), so `sold` already holds every reservation a consumer had read."""
+    async with db.tx() as s:
+        await _fence(s, exclusive=True)
         row = (
             await s.execute(
                 select(SeckillItem, SeckillSession)
@@ -359,17 +390,18 @@ async def _load_item(db: Database, hot: Hot, item_id: int) -> bool:
                 )
             ).all()
         )
-    if sess.status != "active":
-        return False
-    created = await hot.load_item(
-        item_id=it.id,
-        pool=it.pool,
-        sold=it.sold,
-        start_ms=_ms(sess.starts_at),
-        end_ms=_ms(sess.ends_at),
-        limit=it.per_user_limit,
-        buyers={int(k): int(v) for k, v in buyers.items()},
-    )
+        if sess.status != "active":
+            return False
+        # Written while the fence is held: a batch read after this sees the rebuilt pool.
+        created = await hot.load_item(
+            item_id=it.id,
+            pool=it.pool,
+            sold=it.sold,
+            start_ms=_ms(sess.starts_at),
+            end_ms=_ms(sess.ends_at),
+            limit=it.per_user_limit,
+            buyers={int(k): int(v) for k, v in buyers.items()},
+        )
     if created:
         log.info("seckill item %s pool rebuilt in Redis from the database (pool %s, sold %s)", it.id, it.pool, it.sold)
     return True
@@ -743,7 +775,7 @@ async def attempt(
     code = await hot.submit(t, now_ms=_ms(clock.now()), limits=limits)
     if code == "MISSING":
         # Unknown to Redis: a new item, or Redis lost its keys. Rebuild from the database (rare), retry once.
-        if _missing.get(item_id, 0) > asyncio.get_running_loop().time() or not await _load_item(db, hot, item_id):
+        if _missing.get(item_id, 0) > asyncio.get_running_loop().time() or not await _rebuild(db, hot, item_id):
             _missing[item_id] = asyncio.get_running_loop().time() + 5
             raise not_found("item")
         code = await hot.submit(t, now_ms=_ms(clock.now()), limits=limits)
@@ -894,10 +926,15 @@ def _entries(raw: Any) -> list[Entry]:
     return out
 
 
-async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[str, int | None, str]:
+async def _outcome_recorded(s: AsyncSession, e: Entry) -> tuple[str, int | None, str] | None:
     done = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == e.attempt_id))
+    return None if done is None else (done.status, done.order_id, done.reason or "")
+
+
+async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[str, int | None, str]:
+    done = await _outcome_recorded(s, e)
     if done is not None:  # a redelivery: the first delivery's outcome stands
-        return done.status, done.order_id, done.reason or ""
+        return done
     it = await s.get(SeckillItem, e.item_id)
     if it is None:
         return "failed", None, "ITEM_NOT_FOUND"
@@ -917,50 +954,57 @@ async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[st
     except (ValueError, TypeError) as exc:  # e.g. an address the order refuses
         reason = "INVALID"
         log.warning("seckill entry %s refused: %s", e.id, exc)
-    s.add(
-        SeckillAttempt(
-            attempt_id=e.attempt_id,
-            item_id=e.item_id,
-            customer_id=e.customer_id,
-            qty=e.qty,
-            status="failed",
-            reason=reason,
-            created_at=clock.now(),
-        )
-    )
+    except IntegrityError:
+        # Another consumer (a reclaimed entry) recorded this attempt at the same moment: its outcome stands.
+        # Only its savepoint rolled back, so the rest of the batch (and the fence) carry on.
+        other = await _outcome_recorded(s, e)
+        if other is None:
+            raise
+        return other
+    try:
+        async with s.begin_nested():
+            s.add(
+                SeckillAttempt(
+                    attempt_id=e.attempt_id,
+                    item_id=e.item_id,
+                    customer_id=e.customer_id,
+                    qty=e.qty,
+                    status="failed",
+                    reason=reason,
+                    created_at=clock.now(),
+                )
+            )
+            await s.flush()
+    except IntegrityError:
+        other = await _outcome_recorded(s, e)
+        if other is None:
+            raise
+        return other
     return "failed", None, reason
 
 
-async def _process(db: Database, hot: Hot, settings: Settings, entries: list[Entry]) -> int:
-    """Create the orders of a batch in one transaction (a savepoint each), then tell Redis."""
-    results: list[tuple[Entry, tuple[str, int | None, str]]] = []
-    try:
-        async with db.tx() as s:
-            for e in entries:
-                results.append((e, await _create_one(s, e, settings)))
-    except IntegrityError:
-        # Another consumer finished one of these at the same moment (a reclaimed entry): one at a time.
-        results = []
-        for e in entries:
-            try:
-                async with db.tx() as s:
-                    results.append((e, await _create_one(s, e, settings)))
-            except IntegrityError:
-                async with db.read() as s:
-                    done = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == e.attempt_id))
-                if done is None:
-                    raise
-                results.append((e, (done.status, done.order_id, done.reason or "")))
+async def _batch(db: Database, hot: Hot, settings: Settings, take: Any) -> int:
+    """One consumer batch: `take()` reads the entries (from the stream, or given) and their orders are
+    created in one transaction (a savepoint each), all under the fence held shared, so a rebuild can
+    never count `sold` while reservations it cannot see in Redis are read but not committed. Then Redis
+    is told. Returns how many entries there were."""
+    async with db.tx() as s:
+        await _fence(s, exclusive=False)
+        entries: list[Entry] = await take()
+        results = [(e, await _create_one(s, e, settings)) for e in entries]
     for e, (status, order_id, reason) in results:
         if status == "failed":
             # The shopper did not get it: their count goes back; the pool too, unless the database said
-            # the pool is spent (then Redis had let one too many through, e.g. after a rebuild).
+            # the pool is spent (then Redis had let one too many through). Only while the entry is still
+            # pending in this Redis: after a flush the rebuild counted from the database, which never
+            # held this unit, so giving it back would hand it out twice.
             await hot.release(
                 marker=f"att:{e.attempt_id}",
                 item_id=e.item_id,
                 customer_id=e.customer_id,
                 qty=e.qty,
                 give_pool=reason != "SOLD_OUT",
+                entry_id=e.id,
             )
         await hot.finish(
             entry_id=e.id,
@@ -972,6 +1016,36 @@ async def _process(db: Database, hot: Hot, settings: Settings, entries: list[Ent
             reason=reason,
         )
     return len(results)
+
+
+async def _process(db: Database, hot: Hot, settings: Settings, entries: list[Entry]) -> int:
+    """Create the orders of entries already read (a reclaimed page, or a test's hand-read batch)."""
+
+    async def given() -> list[Entry]:
+        return entries
+
+    return await _batch(db, hot, settings, given)
+
+
+class _Reader:
+    """Reads new entries for one consumer inside `_batch` (never blocking: the fence is held), and
+    remembers the newest entry id seen then, so the idle wait can block on anything newer."""
+
+    def __init__(self, hot: Hot, consumer: str, count: int) -> None:
+        self.hot, self.consumer, self.count = hot, consumer, count
+        self.newest = "0-0"
+
+    async def __call__(self) -> list[Entry]:
+        pipe = self.hot.redis.pipeline(transaction=True)
+        pipe.xreadgroup(GROUP, self.consumer, {self.hot.stream: ">"}, count=self.count)
+        pipe.xrevrange(self.hot.stream, count=1)
+        raw, last = await pipe.execute()
+        self.newest = last[0][0] if last else "0-0"
+        return _entries(raw[0][1]) if raw else []
+
+    async def wait(self, block_ms: int) -> None:
+        """Until an entry newer than the last read arrives (or `block_ms`): XREAD, which takes nothing."""
+        await self.hot.redis.xread({self.hot.stream: self.newest}, count=1, block=block_ms)
 
 
 async def drain(
@@ -989,30 +1063,32 @@ async def drain(
     settings = settings or get_settings()
     consumer = consumer or consumer_name()
     await hot.ensure_group()
+    read = _Reader(hot, consumer, count)
     total = 0
     while True:
         n = await _reclaim(db, hot, settings, consumer, claim_idle_ms, count)
-        raw = await hot.redis.xreadgroup(GROUP, consumer, {hot.stream: ">"}, count=count)
-        entries = _entries(raw[0][1]) if raw else []
-        if entries:
-            n += await _process(db, hot, settings, entries)
+        n += await _batch(db, hot, settings, read)
         if n == 0:
             return total
         total += n
 
 
 async def _reclaim(db: Database, hot: Hot, settings: Settings, consumer: str, idle_ms: int, count: int) -> int:
-    """XAUTOCLAIM entries a dead (or slow) consumer left pending longer than `idle_ms`."""
-    n, start = 0, "0-0"
-    while True:
+    """XAUTOCLAIM entries a dead (or slow) consumer left pending longer than `idle_ms`, a page per batch."""
+    n, start, more = 0, "0-0", True
+
+    async def claim() -> list[Entry]:
+        nonlocal start, more
         res = await hot.redis.xautoclaim(
             hot.stream, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count
         )
         start, claimed = res[0], _entries(res[1])
-        if claimed:
-            n += await _process(db, hot, settings, claimed)
-        if start in ("0-0", b"0-0") or not claimed:
-            return n
+        more = bool(claimed) and start not in ("0-0", b"0-0")
+        return claimed
+
+    while more:
+        n += await _batch(db, hot, settings, claim)
+    return n
 
 
 @jobs.background("seckill.consume")
@@ -1027,16 +1103,15 @@ async def consume_forever(db: Database, stop: asyncio.Event, *, block_ms: int = 
     log.info("seckill consumer %s started", consumer)
     last_claim = 0.0
     loop = asyncio.get_running_loop()
+    read = _Reader(hot, consumer, 100)
     while not stop.is_set():
         try:
             await hot.ensure_group()
             if loop.time() - last_claim > 5:
                 last_claim = loop.time()
                 await _reclaim(db, hot, settings, consumer, 30_000, 100)
-            raw = await hot.redis.xreadgroup(GROUP, consumer, {hot.stream: ">"}, count=100, block=block_ms)
-            entries = _entries(raw[0][1]) if raw else []
-            if entries:
-                await _process(db, hot, settings, entries)
+            if not await _batch(db, hot, settings, read):
+                await read.wait(block_ms)  # outside the fence: a rebuild never waits on an idle consumer
         except asyncio.CancelledError:
             raise
         except Exception:  # Redis or the database briefly away: keep going
