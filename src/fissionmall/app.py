@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fissionmall import __version__, registry
@@ -20,6 +21,8 @@ from fissionmall.accounts.state import forget_customer_state
 from fissionmall.core import jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
+from fissionmall.core.http import HttpEdges
+from fissionmall.core.inputs import RefuseControlCharacters
 from fissionmall.core.kv import init_kv
 from fissionmall.models import load_handlers
 from fissionmall.payments.wechatpay import register_gateways
@@ -60,6 +63,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # A JSON body that is not UTF-8: FastAPI's generic parse error, the fast lane's MALFORMED_JSON.
+            return _error(400, "MALFORMED_JSON", "the request body is not valid JSON")
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return _error(exc.status_code, code, str(exc.detail))
 
@@ -69,17 +75,60 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("overflow reached the database: %s", exc)
         return _error(400, "VALUE_OUT_OF_RANGE", "a number in the request is out of range")
 
-    @app.exception_handler(DataError)
-    async def _data_error(_: Request, exc: DataError) -> JSONResponse:
-        # E.g. a NUL character PostgreSQL refuses in text: bad input that got past validation.
-        log.warning("data error from the database: %s", exc.orig)
-        return _error(400, "INVALID_VALUE", "a value in the request cannot be stored or searched")
+    # SQLAlchemy 2.1 raises the driver's errors as a bare DBAPIError (asyncpg's come through its adapter), not
+    # always the DataError / IntegrityError subclasses, so the driver's cause decides, never the wrapper's class.
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        kind = _driver_error_kind(exc)
+        if kind is None:
+            raise exc  # not the request's fault: a real 500, logged as one
+        status, code, message = _DB_ERRORS[kind]
+        log.warning("database refused a value (%s): %s", code, exc.orig)
+        return _error(status, code, message)
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        # A database guard fired behind the service checks (e.g. two racing creates): a conflict, not a crash.
-        log.warning("integrity error: %s", exc.orig)
-        return _error(409, "CONFLICT", "the request conflicts with the current state; try again")
+
+_DB_ERRORS = {
+    "range": (400, "VALUE_OUT_OF_RANGE", "a number or time in the request is out of range"),
+    "length": (400, "VALUE_TOO_LONG", "a text in the request is too long to store"),
+    "value": (400, "INVALID_VALUE", "a value in the request cannot be stored or searched"),
+    # A database guard fired behind the service checks (e.g. two racing creates): a conflict, not a crash.
+    "conflict": (409, "CONFLICT", "the request conflicts with the current state; try again"),
+}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The driver's exception and what caused it: DBAPIError.orig, then each __cause__ / __context__."""
+    chain: list[BaseException] = []
+    e: BaseException | None = getattr(exc, "orig", None) or exc.__cause__
+    while e is not None and e not in chain and len(chain) < 8:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    return chain
+
+
+def _driver_error_kind(exc: DBAPIError) -> str | None:
+    """Which client error a database error is ("range", "length", "value", "conflict"), or None for a bug.
+
+    asyncpg reports SQLSTATE (class 22: data exception, 23: integrity constraint violation); its own
+    argument encoding raises DataError 22000 caused by OverflowError / UnicodeEncodeError (a TypeError
+    there is our code passing a wrong type). sqlite3 raises IntegrityError, DataError or OverflowError."""
+    causes = _causes(exc)
+    if any(isinstance(c, TypeError) for c in causes):
+        return None
+    states = [str(s) for c in causes if (s := getattr(c, "sqlstate", None))]
+    if isinstance(exc, IntegrityError) or any(s.startswith("23") for s in states):
+        return "conflict"
+    if any(isinstance(c, sqlite3.IntegrityError) for c in causes):
+        return "conflict"
+    if any(isinstance(c, OverflowError) for c in causes) or any(s in ("22003", "22008") for s in states):
+        return "range"
+    if "22001" in states:
+        return "length"
+    if isinstance(exc, DataError) or any(s.startswith("22") for s in states):
+        return "value"
+    if any(isinstance(c, sqlite3.DataError | UnicodeError) for c in causes):
+        return "value"
+    return None
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
@@ -121,6 +170,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         'rates basis points (`*_bp`). Errors: `{"error": {"code", "message"}}`.',
     )
     _install_error_handlers(app)
+    app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(HttpEdges)  # outermost: a body too large is refused before anything reads it
 
     for module in registry.import_all("router"):
         if hasattr(module, "router"):

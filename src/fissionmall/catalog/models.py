@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class Category(Base):
@@ -43,7 +43,7 @@ class Sku(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    price_fen: Mapped[int]
+    price_fen: Mapped[int] = mapped_column(Money)
     stock: Mapped[int] = mapped_column(default=0)
     sold: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)

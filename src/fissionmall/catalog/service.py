@@ -12,6 +12,7 @@ from fissionmall.catalog.models import Category, Product, Sku
 from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Conflict, not_found
+from fissionmall.core.sql import contains_text
 
 
 async def category_id(s: AsyncSession, name: str | None) -> int | None:
@@ -116,8 +117,7 @@ async def list_products(
         stmt = stmt.where(Product.status == "on_sale")
     q = (q or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Product.title.like(like), Product.description.like(like)))
+        stmt = stmt.where(or_(contains_text(Product.title, q), contains_text(Product.description, q)))
     if category_id:
         stmt = stmt.where(Product.category_id == category_id)
     if before_id:

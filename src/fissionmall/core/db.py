@@ -30,6 +30,10 @@ NAMING = {
 # BIGINT on PostgreSQL, but INTEGER on SQLite so the primary key is the rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
+# Every fen amount: the API takes up to MAX_FEN (10^10), past int32. SQLite's INTEGER is 64-bit already, so
+# only PostgreSQL's columns change (migration 0009) and SQLite's need no rebuild.
+Money = BigInteger().with_variant(Integer(), "sqlite")
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no offset, PostgreSQL would."""

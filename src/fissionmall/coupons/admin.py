@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.schemas import IssueIn, TemplateCreate, TemplateUpdate
 from fissionmall.web.admin import Console, console, error_text, render, shop_zone
@@ -106,7 +107,7 @@ def _values(t: Any | None) -> dict[str, Any]:
         "scope_ids": ",".join(str(i) for i in t.scope_ids or []),
         "scope_exclude": t.scope_exclude,
         "valid_days": t.valid_days or "",
-        "valid_until": t.valid_until.astimezone(shop_zone()).strftime("%Y-%m-%d") if t.valid_until else "",
+        "valid_until": to_local(t.valid_until).strftime("%Y-%m-%d") if t.valid_until else "",
         "total": t.total or "",
         "per_user_limit": t.per_user_limit,
         "issue_mode": t.issue_mode,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class CouponTemplate(Base):
@@ -22,10 +22,10 @@ class CouponTemplate(Base):
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(16))  # amount | percent
-    amount_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int] = mapped_column(Money, default=0)
     percent_bp: Mapped[int] = mapped_column(default=0)  # off: 1000 = 10% off
-    max_discount_fen: Mapped[int | None]
-    threshold_fen: Mapped[int] = mapped_column(default=0)
+    max_discount_fen: Mapped[int | None] = mapped_column(Money)
+    threshold_fen: Mapped[int] = mapped_column(Money, default=0)
     scope_kind: Mapped[str] = mapped_column(String(16), default="all")  # all | products | categories
     scope_ids: Mapped[list[Any]] = mapped_column(default=list)
     scope_exclude: Mapped[bool] = mapped_column(default=False)

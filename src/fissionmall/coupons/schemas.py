@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, Fen
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, DateTimeIn, Fen, Patch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
@@ -22,11 +22,11 @@ class TemplateCreate(ApiModel):
     scope: Literal["all", "products", "categories"] = "all"
     scope_ids: Annotated[list[Id], Field(max_length=500)] = []
     scope_exclude: bool = False
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: DateTimeIn | None = None
+    valid_until: DateTimeIn | None = None
     valid_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = None
-    claim_from: AwareDatetime | None = None
-    claim_until: AwareDatetime | None = None
+    claim_from: DateTimeIn | None = None
+    claim_until: DateTimeIn | None = None
     total: Count | None = None
     per_user_limit: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
     issue_mode: Literal["claim", "new_user", "operator"] = "claim"
@@ -36,25 +36,25 @@ class TemplateCreate(ApiModel):
 
 
 class TemplateUpdate(ApiModel):
-    name: Name | None = None
-    description: Annotated[str, StringConstraints(max_length=200)] | None = None
-    amount_fen: Fen | None = None
-    percent_bp: Bp | None = None
+    name: Patch[Name] = None
+    description: Patch[Annotated[str, StringConstraints(max_length=200)]] = None
+    amount_fen: Patch[Fen] = None
+    percent_bp: Patch[Bp] = None
     max_discount_fen: Fen | None = None
-    threshold_fen: Fen | None = None
-    scope: Literal["all", "products", "categories"] | None = None
-    scope_ids: Annotated[list[Id], Field(max_length=500)] | None = None
-    scope_exclude: bool | None = None
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    threshold_fen: Patch[Fen] = None
+    scope: Patch[Literal["all", "products", "categories"]] = None
+    scope_ids: Patch[Annotated[list[Id], Field(max_length=500)]] = None
+    scope_exclude: Patch[bool] = None
+    valid_from: DateTimeIn | None = None
+    valid_until: DateTimeIn | None = None
     valid_days: Annotated[int, Field(strict=True, ge=1, le=3650)] | None = None
-    claim_from: AwareDatetime | None = None
-    claim_until: AwareDatetime | None = None
+    claim_from: DateTimeIn | None = None
+    claim_until: DateTimeIn | None = None
     total: Count | None = None
-    per_user_limit: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
-    once_per_order: bool | None = None
-    return_on_refund: bool | None = None
-    status: Literal["active", "paused"] | None = None
+    per_user_limit: Patch[Annotated[int, Field(strict=True, ge=1, le=100)]] = None
+    once_per_order: Patch[bool] = None
+    return_on_refund: Patch[bool] = None
+    status: Patch[Literal["active", "paused"]] = None
 
 
 class TemplateOut(ApiModel):

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import to_local
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
 from fissionmall.web.admin import Console, console, error_text, render, shop_zone
@@ -124,7 +125,7 @@ def form_to_body(form: Any, kind: str) -> dict[str, Any]:
 
 
 def _local(d: datetime) -> str:
-    return d.astimezone(shop_zone()).strftime("%Y-%m-%dT%H:%M")
+    return to_local(d).strftime("%Y-%m-%dT%H:%M")
 
 
 def _values(p: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fissionmall.core.db import Base, BigId
+from fissionmall.core.db import Base, BigId, Money
 
 
 class Promotion(Base):
@@ -33,13 +33,13 @@ class Promotion(Base):
     # limited_discount: [{sku_id, price_fen | percent_bp}]
     items: Mapped[list[Any]] = mapped_column(default=list)
     sku_id: Mapped[int | None]  # tiered_price: the SKU
-    threshold: Mapped[int] = mapped_column(default=0)  # gift (amount or count) / free_shipping (fen)
+    threshold: Mapped[int] = mapped_column(Money, default=0)  # gift (amount or count) / free_shipping (fen)
     gift_sku_id: Mapped[int | None]
     gift_qty: Mapped[int] = mapped_column(default=1)
     gift_stock: Mapped[int | None]  # the gift's own stock, apart from the SKU's
     gift_given: Mapped[int] = mapped_column(default=0)
     used_orders: Mapped[int] = mapped_column(default=0)  # paid orders it priced
-    discount_fen: Mapped[int] = mapped_column(default=0)  # what it gave away on them
+    discount_fen: Mapped[int] = mapped_column(Money, default=0)  # what it gave away on them
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -61,4 +61,4 @@ class PromotionUse(Base):
     __tablename__ = "promotion_uses"
     order_id: Mapped[int] = mapped_column(primary_key=True)
     promotion_id: Mapped[int] = mapped_column(primary_key=True)
-    discount_fen: Mapped[int] = mapped_column(default=0)
+    discount_fen: Mapped[int] = mapped_column(Money, default=0)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, Fen
+from fissionmall.core.schemas import MAX_FEN, ApiDateTime, ApiModel, Bp, DateTimeIn, Fen, Patch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
@@ -12,7 +12,7 @@ Small = Annotated[int, Field(strict=True, ge=1, le=9999)]
 
 
 class ReductionTierIn(ApiModel):
-    threshold: Annotated[int, Field(strict=True, ge=1, le=10_000_000_000)]  # fen, or items when basis=count
+    threshold: Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)]  # fen, or items when basis=count
     amount_fen: Fen = 0
     percent_bp: Bp = 0  # off: 1000 = 9折
 
@@ -31,8 +31,8 @@ class SkuDiscountIn(ApiModel):
 class PromotionCreate(ApiModel):
     kind: Literal["full_reduction", "gift", "free_shipping", "limited_discount", "tiered_price"]
     name: Name
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTimeIn
+    ends_at: DateTimeIn
     status: Literal["active", "paused"] = "active"
     scope: Literal["all", "products", "categories"] = "all"
     scope_ids: Annotated[list[Id], Field(max_length=500)] = []
@@ -42,28 +42,28 @@ class PromotionCreate(ApiModel):
     price_tiers: Annotated[list[PriceTierIn], Field(max_length=10)] = []
     items: Annotated[list[SkuDiscountIn], Field(max_length=200)] = []
     sku_id: Id | None = None
-    threshold: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)] = 0
+    threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)] = 0
     gift_sku_id: Id | None = None
     gift_qty: Small = 1
     gift_stock: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
 
 
 class PromotionUpdate(ApiModel):
-    name: Name | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    status: Literal["active", "paused"] | None = None
-    scope: Literal["all", "products", "categories"] | None = None
-    scope_ids: Annotated[list[Id], Field(max_length=500)] | None = None
-    scope_exclude: bool | None = None
-    basis: Literal["amount", "count"] | None = None
-    tiers: Annotated[list[ReductionTierIn], Field(max_length=10)] | None = None
-    price_tiers: Annotated[list[PriceTierIn], Field(max_length=10)] | None = None
-    items: Annotated[list[SkuDiscountIn], Field(max_length=200)] | None = None
+    name: Patch[Name] = None
+    starts_at: Patch[DateTimeIn] = None
+    ends_at: Patch[DateTimeIn] = None
+    status: Patch[Literal["active", "paused"]] = None
+    scope: Patch[Literal["all", "products", "categories"]] = None
+    scope_ids: Patch[Annotated[list[Id], Field(max_length=500)]] = None
+    scope_exclude: Patch[bool] = None
+    basis: Patch[Literal["amount", "count"]] = None
+    tiers: Patch[Annotated[list[ReductionTierIn], Field(max_length=10)]] = None
+    price_tiers: Patch[Annotated[list[PriceTierIn], Field(max_length=10)]] = None
+    items: Patch[Annotated[list[SkuDiscountIn], Field(max_length=200)]] = None
     sku_id: Id | None = None
-    threshold: Annotated[int, Field(strict=True, ge=0, le=10_000_000_000)] | None = None
+    threshold: Patch[Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]] = None
     gift_sku_id: Id | None = None
-    gift_qty: Small | None = None
+    gift_qty: Patch[Small] = None
     gift_stock: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
 
 

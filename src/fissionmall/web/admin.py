@@ -43,8 +43,8 @@ from fissionmall.core.db import Database, get_db
 from fissionmall.core.errors import AppError
 from fissionmall.core.kv import get_kv
 from fissionmall.core.money import yuan
-from fissionmall.core.schemas import MAX_FEN, IdPath, parse_cursor
-from fissionmall.core.security import client_ip, issue_token
+from fissionmall.core.schemas import MAX_FEN, IdPath, parse_cursor, to_local
+from fissionmall.core.security import client_ip
 from fissionmall.ops import service as ops
 from fissionmall.orders import reports
 from fissionmall.orders import service as orders
@@ -103,6 +103,13 @@ NOTE_OUTCOME_ZH = {
     "duplicate": "重复通知",
     "signature_invalid": "签名错误",
     "notification_malformed": "报文格式错误",
+    "signature_missing": "缺少签名",
+    "signature_probe": "签名探测请求",
+    "serial_unknown": "证书序列号不符",
+    "timestamp_invalid": "时间戳无效",
+    "timestamp_stale": "时间戳过期",
+    "decrypt_failed": "报文解密失败",
+    "notification_unsupported": "不支持的通知类型",
     "unknown_reference": "找不到对应单据",
     "amount_mismatch": "金额不符",
     "not_success": "支付未成功",
@@ -150,7 +157,7 @@ def shop_zone() -> ZoneInfo:
 def local_time(d: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if d is None:
         return "—"
-    return d.astimezone(shop_zone()).strftime(fmt)
+    return to_local(d).strftime(fmt)  # to_local: an old out-of-range row still renders
 
 
 def pretty_json(value: Any) -> str:
@@ -392,15 +399,23 @@ async def login(request: Request) -> Response:
     if not username or not isinstance(password, str) or not password or len(password) > 200:
         return _login_page(request, error="请输入用户名和密码。", username=username, status_code=400)
     try:
-        async with db.read() as s:
-            admin = await accounts.authenticate_admin(s, username=username, password=password)
+        _, session = await accounts.login_admin(
+            db, username=username, password=password, ttl_seconds=settings.admin_token_ttl_seconds, ip=ip
+        )
+    except accounts.LoginLocked as exc:
+        locked = _login_page(request, error=exc.message, username=username, status_code=429)
+        locked.headers["Retry-After"] = str(exc.retry_after)
+        return locked
     except AppError:
         return _login_page(request, error="用户名或密码错误。", username=username, status_code=401)
-    token = issue_token(
-        settings.secret_key, kind="admin", subject=admin.id, ttl_seconds=settings.admin_token_ttl_seconds
-    )
     target = _safe_next(_field(form, "next", 500))
     response = RedirectResponse(target, status_code=303)
+    _set_session_cookie(response, settings, accounts.session_token(settings.secret_key, session))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
         ADMIN_COOKIE,
         token,
@@ -410,12 +425,12 @@ async def login(request: Request) -> Response:
         secure=not settings.dev,
         path=COOKIE_PATH,
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
-    return response
 
 
 @router.post("/logout")
 async def logout(ctx: Anyone) -> Response:
+    # The session ends in the database, not only in this browser: a copied cookie or token dies with it.
+    await accounts.end_session(ctx.db, session_id=ctx.admin.session_id)
     response: Response = RedirectResponse("/admin/login", status_code=303)
     if ctx.htmx:
         response = Response(status_code=200, headers={"HX-Redirect": "/admin/login"})
@@ -427,6 +442,51 @@ async def logout(ctx: Anyone) -> Response:
 async def logout_page(ctx: Anyone) -> Response:
     # Logging out changes state, so it is a POST; a typed-in URL gets the button.
     return render(ctx, "logout.html")
+
+
+_PASSWORD_ERRORS = {"PASSWORD_WRONG": "old_password", "LOGIN_LOCKED": "old_password"}
+_PASSWORD_NOTICE = {"changed": "密码已修改，其他设备上的登录已全部退出。"}
+
+
+@router.get("/password", response_class=HTMLResponse)
+async def password_form(ctx: Anyone) -> Response:
+    notice = _PASSWORD_NOTICE.get(ctx.request.query_params.get("ok", ""), "")
+    return render(ctx, "password.html", errors={}, notice=notice)
+
+
+@router.post("/password", response_class=HTMLResponse)
+async def password_change(ctx: Anyone) -> Response:
+    form = await ctx.request.form()
+    old, new, again = (form.get(k) for k in ("old_password", "new_password", "new_password_again"))
+    errors: dict[str, str] = {}
+    if not isinstance(old, str) or not old or len(old) > 200:
+        errors["old_password"] = "请输入原密码"
+    if not isinstance(new, str) or len(new) < 8:
+        errors["new_password"] = "新密码至少需要 8 个字符"
+    elif len(new) > 200:
+        errors["new_password"] = "新密码最多 200 个字符"
+    elif new != again:
+        errors["new_password_again"] = "两次输入的新密码不一致"
+    if errors:
+        return render(ctx, "password.html", status_code=400, errors=errors)
+    assert isinstance(old, str) and isinstance(new, str)
+    try:
+        session = await accounts.change_password(
+            ctx.db,
+            admin_id=ctx.admin.id,
+            old_password=old,
+            new_password=new,
+            ttl_seconds=ctx.settings.admin_token_ttl_seconds,
+            ip=client_ip(ctx.request, ctx.settings.trusted_proxies),
+        )
+    except AppError as exc:
+        key = _PASSWORD_ERRORS.get(exc.code, "new_password" if exc.code.startswith("PASSWORD_") else "form")
+        status = 429 if isinstance(exc, accounts.LoginLocked) else 400
+        return render(ctx, "password.html", status_code=status, errors={key: exc.message})
+    # Every session ended, this one too: the browser carries on with the new one.
+    response = RedirectResponse("/admin/password?ok=changed", status_code=303)
+    _set_session_cookie(response, ctx.settings, accounts.session_token(ctx.settings.secret_key, session))
+    return response
 
 
 # ---- dashboard -----------------------------------------------------------------------------------
@@ -984,7 +1044,16 @@ async def job_retry(ctx: System, job_id: IdPath) -> Response:
 async def notification_list(ctx: System, failed: str = "") -> Response:
     async with ctx.db.read() as s:
         rows = await payments.list_notifications(s, exclude_outcomes=NOTE_OK if failed == "1" else frozenset())
-    return render(ctx, "notifications.html", active="notifications", rows=rows, failed_only=failed == "1")
+        unsaved = await payments.unsaved_refusals(s)
+    return render(
+        ctx,
+        "notifications.html",
+        active="notifications",
+        rows=rows,
+        unsaved=unsaved,
+        kept_per_hour=payments.REFUSED_KEPT_PER_HOUR,
+        failed_only=failed == "1",
+    )
 
 
 # ---- mounting ------------------------------------------------------------------------------------
