@@ -1,4 +1,4 @@
-"""`fissionmall …`: serve, worker, migrate, demo, create-admin."""
+"""`fissionmall …`: serve, worker, migrate, demo, create-admin, reset-admin."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 import logging
 import secrets
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import typer
 import uvicorn
@@ -84,20 +86,15 @@ def worker() -> None:
     asyncio.run(main())
 
 
-@app.command("create-admin")
-def create_admin(
-    username: str = typer.Option(...), password: str = typer.Option(...), role: str = typer.Option("owner")
-) -> None:
-    """Create a console user (roles: owner, operator, finance, store_staff)."""
-    from fissionmall.accounts import service
+def _with_db(work: Callable[[Any], Awaitable[Any]]) -> None:
+    """Run one piece of console-user work against the configured database; a refusal exits 1 with its code."""
     from fissionmall.core.db import Database
     from fissionmall.core.errors import AppError
 
     async def main() -> None:
         db = Database(get_settings().db_url)
         try:
-            async with db.tx() as s:
-                await service.create_admin(s, username=username, password=password, role=role)
+            await work(db)
         finally:
             await db.dispose()
 
@@ -106,6 +103,20 @@ def create_admin(
     except AppError as exc:
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(1) from exc
+
+
+@app.command("create-admin")
+def create_admin(
+    username: str = typer.Option(...), password: str = typer.Option(...), role: str = typer.Option("owner")
+) -> None:
+    """Create a console user (roles: owner, operator, finance, store_staff)."""
+    from fissionmall.accounts import service
+
+    async def create(db: Any) -> None:
+        async with db.tx() as s:
+            await service.create_admin(s, username=username, password=password, role=role)
+
+    _with_db(create)
     typer.echo(f"created {role} {username}")
 
 
@@ -116,21 +127,8 @@ def reset_admin(
 ) -> None:
     """Lift a console user's login lockout (and optionally set a new password)."""
     from fissionmall.accounts import service
-    from fissionmall.core.db import Database
-    from fissionmall.core.errors import AppError
 
-    async def main() -> None:
-        db = Database(get_settings().db_url)
-        try:
-            await service.reset_admin(db, username=username, new_password=password)
-        finally:
-            await db.dispose()
-
-    try:
-        asyncio.run(main())
-    except AppError as exc:
-        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
+    _with_db(lambda db: service.reset_admin(db, username=username, new_password=password))
     typer.echo(f"unlocked {username}" + (" with a new password; its sessions are ended" if password else ""))
 
 
