@@ -39,6 +39,7 @@ MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
 WithdrawalsRead = Annotated[Admin, Depends(require("withdrawals.read"))]
 WithdrawalsWrite = Annotated[Admin, Depends(require("withdrawals"))]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=32)]
 MEDIA_NAME = re.compile(r"^[0-9a-f]{24}-(qr|poster|wxa)\.png$")
 
 
@@ -77,7 +78,7 @@ async def me(caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
 
 
 @router.get("/commissions", response_model=Page[CommissionOut])
-async def commissions(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: str | None = None) -> Any:
+async def commissions(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: Cursor = None) -> Any:
     """The commission ledger, newest first."""
     async with db.read() as s:
         rows, nxt = await service.ledger(
@@ -118,7 +119,7 @@ async def withdraw(
     body: WithdrawIn,
     caller: CurrentCustomer,
     db: DbDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Any:
     """Withdraw from the available balance; an operator approves, then it is transferred."""
 
@@ -136,7 +137,7 @@ async def withdraw(
 
 
 @router.get("/withdrawals", response_model=Page[WithdrawalOut])
-async def my_withdrawals(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: str | None = None) -> Any:
+async def my_withdrawals(caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: Cursor = None) -> Any:
     async with db.read() as s:
         rows, nxt = await service.list_withdrawals(
             s, customer_id=caller.id, before_id=parse_cursor(cursor), limit=page_limit(limit)
@@ -166,7 +167,7 @@ async def distributors(
     db: DbDep,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|disabled)$")] = None,
     limit: Limit = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Any:
     async with db.read() as s:
         rows, nxt = await service.list_distributors(
@@ -199,7 +200,7 @@ async def withdrawals(
     db: DbDep,
     status: Annotated[str | None, Query(pattern="^(pending|paying|paid|failed|rejected)$")] = None,
     limit: Limit = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> Any:
     async with db.read() as s:
         rows, nxt = await service.list_withdrawals(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 
 from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
@@ -60,7 +60,7 @@ async def pay(
 
 
 @router.post("/payments/{gateway}/notify", response_model=None)
-async def notify(gateway: str, request: Request, db: DbDep) -> JSONResponse:
+async def notify(gateway: Annotated[str, Path(max_length=16)], request: Request, db: DbDep) -> JSONResponse:
     """Gateway callbacks. Verified before anything is read; applied at most once."""
     gw = get_gateway(gateway)
     body = await request.body()
