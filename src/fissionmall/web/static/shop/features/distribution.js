@@ -20,7 +20,7 @@ const STYLE = `
 .dist-order, .dist-entry { display: flex; justify-content: space-between; align-items: center; gap: 10px; padding: 10px 0; }
 .dist-order + .dist-order, .dist-entry + .dist-entry { border-top: 1px solid var(--line); }
 .dist-order-side, .dist-entry strong { text-align: right; white-space: nowrap; }
-.dist-link, .dist-amount { width: 100%; box-sizing: border-box; padding: 10px; margin: 8px 0; border: 1px solid var(--line); border-radius: 8px; font-size: 14px; }
+.dist-link, .dist-amount, .dist-name { width: 100%; box-sizing: border-box; padding: 10px; margin: 8px 0; border: 1px solid var(--line); border-radius: 8px; font-size: 14px; }
 `;
 if (!document.getElementById('dist-style')) document.head.append(h('style', { id: 'dist-style' }, STYLE));
 
