@@ -132,11 +132,17 @@ ERROR_ZH = {
     "PRODUCT_NOT_FOUND": "商品不存在或已删除",
     "SKU_NOT_IN_PRODUCT": "规格不属于该商品，请刷新页面后重试",
     "JOB_NOT_DEAD": "该任务已不是死信，无需重试",
+    "GROUP_FORMING": "拼团还在进行中，成团后才能发货",
 }
 
 
 def error_text(exc: AppError) -> str:
-    return ERROR_ZH.get(exc.code) or f"{exc.message}（{exc.code}）"
+    # A service message is shown as is only when it is Chinese; an English one never reaches an operator.
+    if exc.code in ERROR_ZH:
+        return ERROR_ZH[exc.code]
+    if any("\u4e00" <= ch <= "\u9fff" for ch in exc.message):
+        return f"{exc.message}（{exc.code}）"
+    return f"操作未成功（{exc.code}）"
 
 
 def money(fen: int | None) -> str:

@@ -125,13 +125,19 @@ const ERROR_TEXT = {
   WECHAT_NOT_CONFIGURED: '微信登录暂未开放',
   VALIDATION_ERROR: '填写的信息有误，请检查',
   CONFLICT: '操作冲突，请重试',
+  DISTRIBUTION_DISABLED: '本店暂未开放分销',
+  PAYLOAD_TOO_LARGE: '提交的内容太大',
+  MALFORMED_JSON: '请求格式有误，请刷新后重试',
 };
 
 export const AUTH_CODES = new Set(['AUTH_REQUIRED', 'TOKEN_EXPIRED', 'TOKEN_INVALID']);
 
 export function errorText(err) {
   if (!err) return '出错了';
-  return ERROR_TEXT[err.code] || err.message || '出错了，请稍后重试';
+  // A server message is shown only when it is Chinese: codes without an entry here must not put an
+  // English sentence in front of a shopper.
+  const own = err.message && /[\u4e00-\u9fff]/.test(err.message) ? err.message : '';
+  return ERROR_TEXT[err.code] || own || `操作未成功，请稍后重试${err.code ? `（${err.code}）` : ''}`;
 }
 
 let toastTimer;
