@@ -178,3 +178,49 @@ def test_a_group_forms_from_the_share_link_succeeds_ships_and_another_expires(li
     expect(leader.locator(f'.gb-mine[data-group-id="{gid2}"]')).to_contain_text("拼团失败")
     shot(leader, "groupbuy-05-mine")
     assert errors == []
+
+
+def test_a_friend_on_the_share_page_waits_while_the_leaders_payment_is_confirmed(live_server, mobile):
+    """The share card tapped before the leader's payment is confirmed: "团长支付确认中", asked again
+    until the group opens; a leader who never pays leaves the page saying to come back later."""
+    base = live_server["base_url"]
+    errors: list[str] = []
+    boss = _admin(base, live_server)
+    tag = secrets.token_hex(3)
+    r = boss.post(
+        "/api/admin/v1/products",
+        json={
+            "title": f"拼团梨 {tag}",
+            "category": "生鲜水果",
+            "skus": [{"name": "3斤装", "price_fen": 1590, "stock": 20}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    product = r.json()
+    act = _activity(boss, product)
+    r = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": f"gb-wait-leader-{tag}"}, timeout=10)
+    leader = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)
+    body = {"sku_id": product["skus"][0]["id"], "qty": 1, "address": ADDRESS}
+
+    def opened() -> tuple[int, int]:
+        r = leader.post(f"/api/v1/groupbuy/activities/{act['id']}/groups", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()["group_id"], r.json()["order"]["id"]
+
+    friend = mobile
+    friend.on("pageerror", lambda exc: errors.append(str(exc)))
+    gid, oid = opened()
+    friend.goto(f"{base}/shop/#/groupbuy/g/{gid}")
+    expect(friend.locator(".gb-confirming")).to_contain_text("团长支付确认中")
+    shot(friend, "groupbuy-06-confirming")
+    pay = leader.post(f"/api/v1/orders/{oid}/pay", json={"method": "gateway"}).json()
+    assert leader.post(f"/api/v1/payments/sandbox/{pay['payment_id']}/succeed").status_code == 200
+    # No reload: the page asks again by itself and finds the group open.
+    expect(friend.locator(".gb-join")).to_be_visible()
+    expect(friend.locator(".gb-status")).to_contain_text("还差2人")
+
+    gid2, _ = opened()
+    friend.goto(f"{base}/shop/#/groupbuy/g/{gid2}")
+    expect(friend.locator(".gb-confirming")).to_contain_text("稍后再来看看", timeout=20_000)
+    expect(friend.get_by_role("button", name="刷新")).to_be_visible()
+    assert errors == []

@@ -80,7 +80,7 @@ CASES = [
     ("join a full group", _join("full"), 409, "GROUP_FULL"),
     ("join a failed group", _join("failed"), 409, "GROUP_FAILED"),
     ("join an expired group", _join("expired"), 409, "GROUP_FAILED"),
-    ("join a group whose leader has not paid", _join("pending"), 404, "GROUP_NOT_FOUND"),
+    ("join a group whose leader has not paid", _join("pending"), 409, "GROUP_NOT_OPEN"),
     (
         "join an unknown group",
         lambda w: ("POST", f"{API}/groups/999999/join", order_body(w["sku"]), "me"),

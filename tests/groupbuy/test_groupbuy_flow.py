@@ -50,9 +50,10 @@ async def test_leader_opens_two_friends_join_the_group_succeeds_and_only_then_sh
     assert r.status_code == 201, r.text
     gid, leader_order = r.json()["group_id"], r.json()["order"]["id"]
     assert r.json()["order"]["payable_fen"] == 890 + 800  # group price − leader discount, plus shipping
-    # Not visible before the leader pays: no share page for others, nothing to join.
-    assert (await client.get(f"{API}/groups/{gid}", headers=amy)).status_code == 404
-    assert (await join(client, amy, gid, sku)).json()["error"]["code"] == "GROUP_NOT_FOUND"
+    # Not open before the leader pays: others are told so (the share page waits), nothing to join.
+    r = await client.get(f"{API}/groups/{gid}", headers=amy)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "GROUP_NOT_OPEN")
+    assert (await join(client, amy, gid, sku)).json()["error"]["code"] == "GROUP_NOT_OPEN"
     await pay(client, leader, leader_order)
     await run_jobs(db)
 

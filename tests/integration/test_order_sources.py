@@ -44,6 +44,17 @@ class FlashTool:
     async def cancelled(self, s, *, order) -> None:
         s.add(Event(type="FlashReleased", payload={"order_id": order.id}, created_at=clock.now()))
 
+    async def paid(self, s, *, order) -> None:
+        # What the hook sees of the order, and whether OrderPaid is already written (it must not be yet).
+        published = await s.scalar(select(func.count()).select_from(Event).where(Event.type == "OrderPaid"))
+        s.add(
+            Event(
+                type="FlashPaid",
+                payload={"order_id": order.id, "status": order.status, "order_paid_before": published},
+                created_at=clock.now(),
+            )
+        )
+
 
 register_source(FlashTool())
 
@@ -165,3 +176,42 @@ async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, set
     HeldTool.ready = True
     r = await client.post(f"/api/admin/v1/orders/{o.id}/ship", json=ship, headers=boss)
     assert r.status_code == 200 and r.json()["status"] == "shipped"
+
+
+async def test_the_paid_hook_runs_once_inside_the_confirming_transaction(client, db, settings):
+    from fissionmall.payments.gateway import SandboxGateway, get_gateway
+    from tests.helpers import shopper
+
+    boss = await admin(client, db)
+    sku = (await product(client, boss))["skus"][0]["id"]
+    me = await shopper(client, "paid-hook")
+    async with db.read() as s:
+        from fissionmall.accounts.models import Customer
+
+        cid = await s.scalar(select(Customer.id))
+    async with db.tx() as s:
+        o = await orders.create_order(
+            s,
+            customer_id=cid,
+            body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
+            settings=settings,
+            source="test_flash",
+            params={"ref": "P-1"},
+        )
+    pid = (await client.post(f"/api/v1/orders/{o.id}/pay", json={"method": "gateway"}, headers=me)).json()["payment_id"]
+    gw = get_gateway("sandbox")
+    assert isinstance(gw, SandboxGateway)
+    headers, body = gw.notification(
+        {"kind": "payment", "reference": pid, "amount_fen": o.payable_fen, "external_id": "TXP", "status": "SUCCESS"}
+    )
+    outcomes = [
+        (await client.post("/api/v1/payments/sandbox/notify", content=body, headers=headers)).json()["outcome"]
+        for _ in range(3)
+    ]
+    assert outcomes == ["applied", "duplicate", "duplicate"]
+    # No job has run: what the hook wrote committed with the payment, once, after the order became paid
+    # and before OrderPaid was published.
+    async with db.read() as s:
+        rows = (await s.scalars(select(Event.payload).where(Event.type == "FlashPaid"))).all()
+    assert rows == [{"order_id": o.id, "status": "paid", "order_paid_before": 0}]
+    assert await _events(db, "OrderPaid") == 1

@@ -179,11 +179,13 @@ async def quick_join(
 
 @router.get("/groupbuy/groups/{group_id}", response_model=GroupPublic)
 async def group(group_id: IdPath, db: DbDep, caller: MaybeCustomer) -> dict[str, Any]:
-    """The share page: countdown, members' avatars and nicknames, seats left."""
+    """The share page: countdown, members' avatars and nicknames, seats left. Until the leader's payment
+    is confirmed the group is the leader's alone (status `pending`); anyone else is told 409
+    GROUP_NOT_OPEN, so a friend who taps the card at once knows to wait rather than that it is gone."""
     async with db.read() as s:
         g = await service.get_group(s, group_id=group_id)
-        if g.status in ("pending", "cancelled") and (caller is None or caller.id != g.leader_id):
-            raise service.NotFound("GROUP_NOT_FOUND", "group not found")
+        if caller is None or caller.id != g.leader_id:
+            service.check_visible(g)
         return await service.group_view(s, g, caller_id=caller.id if caller else None)
 
 

@@ -1,9 +1,10 @@
 """Group buying (拼团) decisions: pure, no I/O.
 
-A group is `pending` while its leader has not paid (invisible, not joinable), `forming` once the
-leader paid, then `succeeded` (last seat paid) or `failed` (short at expiry); `cancelled` when the
-leader never paid. Members are `reserved` (order created, seat held), `paid`, `released` (order
-cancelled unpaid: the seat is free again) or `refunded` (the group failed and the money went back).
+A group is `pending` while its leader's payment is not confirmed (only the leader sees it; others
+are told GROUP_NOT_OPEN), `forming` from the transaction that confirms it, then `succeeded` (last
+seat paid) or `failed` (short at expiry); `cancelled` when the leader never paid. Members are
+`reserved` (order created, seat held), `paid`, `released` (order cancelled unpaid: the seat is free
+again) or `refunded` (the group failed and the money went back).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Seats, stock and per-shopper quotas only move through conditional UPDATEs, inside the order's own
 transaction (the `groupbuy` OrderSource): a seat is reserved when the order is created and released
 when that order is cancelled unpaid, so a group never has more paying members than its size.
-Success is decided when the last seat is paid (OrderPaid), failure by a durable timer per group.
+A seat becomes paid in the payment-confirming transaction (the source's `paid` hook): the leader's
+opens the group, the last one succeeds it. Failure is decided by a durable timer per group.
 """
 
 from __future__ import annotations
@@ -427,11 +428,20 @@ async def _give_units(s: AsyncSession, m: GroupMember, *, cancelled: bool) -> No
     await catalog.release_stock(s, sku_id=m.sku_id, qty=m.qty)
 
 
-async def get_group(s: AsyncSession, *, group_id: int, visible_only: bool = False) -> Group:
+async def get_group(s: AsyncSession, *, group_id: int) -> Group:
     g = await s.scalar(select(Group).where(Group.id == group_id).execution_options(populate_existing=True))
-    if g is None or (visible_only and g.status in ("pending", "cancelled")):
+    if g is None:
         raise NotFound("GROUP_NOT_FOUND", "group not found")
     return g
+
+
+def check_visible(g: Group) -> None:
+    """A group as anyone but its leader may see or join it: a cancelled one is not found; one whose
+    leader's payment is not confirmed yet is 409 GROUP_NOT_OPEN (the share page waits and asks again)."""
+    if g.status == "cancelled":  # the leader never paid: it never existed for anyone else
+        raise NotFound("GROUP_NOT_FOUND", "group not found")
+    if g.status == "pending":
+        raise Conflict("GROUP_NOT_OPEN", "团长支付确认中，拼团开启后即可参团")
 
 
 async def _holding(s: AsyncSession, group_id: int, customer_id: int) -> GroupMember | None:
@@ -509,10 +519,11 @@ class GroupBuySource(SourceDefaults):
                     refusal, "the activity is not open now" if refusal == "ACTIVITY_NOT_STARTED" else "ended"
                 )
         else:
-            g = await get_group(s, group_id=params["group_id"], visible_only=True)
+            g = await get_group(s, group_id=params["group_id"])
             act = await get_activity(s, activity_id=g.activity_id)
-            if g.leader_id == customer_id:
+            if g.leader_id == customer_id and g.status != "cancelled":
                 raise Conflict("GROUP_OWN", "you lead this group: share it instead of joining it")
+            check_visible(g)
             if await _holding(s, g.id, customer_id) is not None:
                 raise Conflict("GROUP_ALREADY_JOINED", "you are already in this group")
             refusal_exc = _join_refusal(g, act, now)
@@ -589,6 +600,11 @@ class GroupBuySource(SourceDefaults):
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
         """An unpaid order was cancelled: its seat, stock and quota come back."""
         await release_member(s, order_id=order.id)
+
+    async def paid(self, s: AsyncSession, *, order: Order) -> None:
+        """The order's payment is being confirmed: the seat is paid, and the group opens (leader) or
+        succeeds (last seat) in the same commit, so the next request anyone makes sees it."""
+        await member_paid(s, order_id=order.id)
 
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         """A paid order ships only once its group has succeeded (the platform's ship asks this)."""
@@ -735,7 +751,9 @@ async def joinable_groups(s: AsyncSession, *, activity_id: int, caller_id: int |
 
 
 async def member_paid(s: AsyncSession, *, order_id: int) -> None:
-    """A member's order was paid: the leader's payment makes the group visible; the last seat succeeds it."""
+    """A member's order was paid: the leader's payment opens the group (GroupOpened); the last seat
+    succeeds it. Once per member, however often it is called: the `paid` hook calls it in the payment's
+    transaction, the OrderPaid handler and the expiry timer again later, and those find it done."""
     m = await member_of_order(s, order_id)
     if m is None:
         return
@@ -760,6 +778,18 @@ async def member_paid(s: AsyncSession, *, order_id: int) -> None:
         if _rows(res) == 1:
             await jobs.schedule(
                 s, EXPIRE_HANDLER, {"group_id": m.group_id}, due_at=expires, key=f"group-expire:{m.group_id}"
+            )
+            await jobs.publish(
+                s,
+                "GroupOpened",
+                {
+                    "group_id": m.group_id,
+                    "activity_id": m.activity_id,
+                    "leader_id": m.customer_id,
+                    "order_id": order_id,
+                    "size": act.group_size,
+                    "expires_at": expires.isoformat(),
+                },
             )
     await s.execute(
         update(Group)
@@ -830,7 +860,15 @@ async def expire_group(s: AsyncSession, *, group_id: int) -> str:
     if g.status != "forming":
         return g.status
     act = await get_activity(s, activity_id=g.activity_id)
-    # Payments confirmed before the deadline whose OrderPaid handler has not run yet still count.
+    # A payment confirmation takes its order's lock and then the group's row (the `paid` hook), so the
+    # orders of the reserved members are locked here, in id order, before anything touches the group:
+    # taking one after the group's row would deadlock against a confirmation of that very order. No seat
+    # can be reserved any more (the seat CAS wants expires_at > now), so this set is the final one.
+    reserved = sorted(m.order_id for m in await _members(s, g.id) if m.status == "reserved" and m.order_id)
+    for oid in reserved:
+        await orders.lock_order(s, order_id=oid)
+    # Once locked, each is either paid (its `paid` hook has run, or an OrderPaid from before the hook
+    # existed still waits: member_paid is idempotent) or still unpaid and cancelled now.
     for m in await _members(s, g.id):
         if m.status == "reserved" and m.order_id is not None:
             o = await orders.get_order(s, order_id=m.order_id)
@@ -925,6 +963,8 @@ async def member_refunded(s: AsyncSession, *, order_id: int, amount_fen: int) ->
 
 @jobs.on("OrderPaid", "groupbuy.member_paid")
 async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
+    # The paid() hook already paid the seat in the confirming transaction; this finds it done. It stays
+    # for OrderPaid events confirmed before the hook existed, still queued when the release went out.
     if job.payload.get("source") == SOURCE:
         await member_paid(s, order_id=job.payload["order_id"])
 

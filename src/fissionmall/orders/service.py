@@ -3,7 +3,8 @@
 Stock is taken in the same transaction that creates the order and given back
 by the transaction that cancels it. Every transition is a compare-and-set
 `UPDATE … WHERE status IN (…)`, so two racing transitions cannot both win.
-Marketing tools hook in through the outbox events published here.
+Marketing tools hook in through their order source (orders/sources.py: hooks
+that run inside these transactions) and the outbox events published here.
 """
 
 from __future__ import annotations
@@ -316,14 +317,19 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
 
 
 async def mark_paid(s: AsyncSession, *, order_id: int, amount_fen: int, payment_id: int) -> bool:
-    """Called by payments once a payment is confirmed (having locked the order first). False if the
-    order can no longer be paid: cancelled, paid by another payment, or for another amount."""
+    """Called by payments once a payment is confirmed (having locked the order first, then the payment).
+    Runs the source's `paid` hook in this transaction, then publishes OrderPaid. False if the order can
+    no longer be paid: cancelled, paid by another payment, or for another amount."""
     order = await lock_order(s, order_id=order_id)
     if amount_fen != order.payable_fen:
         return False
     now = clock.now()
     if not await _transition(s, order.id, "paid", paid_fen=amount_fen, paid_at=now):
         return False
+    order = await get_order(s, order_id=order.id)
+    # The tool's own state commits with the payment (a group opens the moment its leader's payment is
+    # confirmed, not when a worker gets to OrderPaid); other domains follow from the event.
+    await get_source(order.source).paid(s, order=order)
     await jobs.publish(
         s,
         "OrderPaid",

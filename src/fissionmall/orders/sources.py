@@ -6,9 +6,13 @@ transaction: `plan` validates the request and reserves what the tool owns (a
 seckill reservation, a group seat, bargain stock) and says at what activity
 price each line sells and whether it draws on the SKU's own stock; `created`
 links the new order to the tool's rows; `cancelled` runs inside the cancelling
-transaction and releases the reservation; `can_ship` may hold a paid order
-back (a forming group's orders must not ship). Everything after payment (success,
-refunds, completion) reaches the tool as outbox events carrying `source`.
+transaction and releases the reservation; `paid` runs inside the transaction
+that confirms the payment, for the tool's own state the shopper must see at
+once (a group seat paid and the group open, a top-up credited); `can_ship` may
+hold a paid order back (a forming group's orders must not ship). Effects in
+other domains (commissions, messages, rollups), refunds and completion reach
+the tool as outbox events carrying `source`; a tool that also listens for
+`OrderPaid` must find the work its `paid` hook did already done.
 """
 
 from __future__ import annotations
@@ -55,6 +59,13 @@ class OrderSource(Protocol):
 
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None: ...
 
+    async def paid(self, s: AsyncSession, *, order: Order) -> None:
+        """The order has just become `paid`, in the payment-confirming transaction (the order's row is
+        locked, then its payment; `OrderPaid` is published right after). It touches the tool's own rows
+        only, and so takes their locks after the order's: the tool's other paths must not hold one of
+        those rows while they wait for an order's lock (lock the orders first), or the two deadlock."""
+        ...
+
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         """None if the paid order may ship (or be verified in store), else a refusal code (e.g. GROUP_FORMING)."""
         ...
@@ -71,6 +82,9 @@ class SourceDefaults:
         return None
 
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
+        return None
+
+    async def paid(self, s: AsyncSession, *, order: Order) -> None:
         return None
 
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:

@@ -14,7 +14,8 @@ const ERRORS = {
   GROUP_OWN: '这是你自己开的团，快分享给好友吧',
   GROUP_ALREADY_JOINED: '你已经在这个团里了',
   GROUP_NEEDS_NEW_USER: '最后一个名额留给新用户（老带新团）',
-  GROUP_NOT_FOUND: '团不存在或团长尚未支付',
+  GROUP_NOT_FOUND: '团不存在或已取消',
+  GROUP_NOT_OPEN: '团长支付确认中，请稍后再试',
   OPEN_LIMIT_REACHED: '同时进行中的团已达上限',
   PURCHASE_LIMIT_REACHED: '已达活动限购数量',
   QTY_LIMIT_EXCEEDED: '超出每单限购数量',
@@ -100,11 +101,57 @@ function productSections(product, ctx) {
 
 // ---- 分享页 -------------------------------------------------------------------------------------
 
+// A group opens in the same commit that confirms its leader's payment, but the gateway's notification
+// may reach us a moment after the shopper's phone says "paid": a group not open yet is asked again
+// after these pauses (ms) before the page says to come back later.
+const OPEN_RETRY_MS = [800, 1500, 2500, 4000];
+
 function groupScreen(ctx) {
   const gid = ctx.params[0];
   const root = h('div.page.gb-share', topbar('拼团详情', { backTo: '#/' }), loading());
-  api(`/groupbuy/groups/${gid}`).then((g) => {
-    if (!ctx.alive()) return;
+  let tries = 0;
+  let timer = null;
+  ctx.onLeave(() => clearTimeout(timer));
+
+  function confirming(final) {
+    const again = h('button.btn.btn-ghost.gb-retry', { type: 'button' }, '刷新');
+    again.addEventListener('click', () => {
+      tries = 0;
+      load();
+    });
+    put(root, topbar('拼团详情', { backTo: '#/' }),
+      h('section.card.gb-status.gb-confirming', { dataset: { status: 'confirming' } },
+        h('div.card-title', '团长支付确认中'),
+        h('p.muted.small', final ? '团长还没有完成支付，稍后再来看看吧' : '正在确认团长的支付，马上就好…'),
+        final ? again : h('div.loading', h('div.spinner'))));
+  }
+
+  /** true if another try is left (and scheduled) */
+  function retry() {
+    if (tries >= OPEN_RETRY_MS.length) return false;
+    timer = setTimeout(load, OPEN_RETRY_MS[tries]);
+    tries += 1;
+    confirming(false);
+    return true;
+  }
+
+  function load() {
+    api(`/groupbuy/groups/${gid}`).then((g) => {
+      if (!ctx.alive()) return;
+      // The leader sees their own group while it waits: if the payment is on its way, it opens shortly.
+      if (g.status === 'pending' && retry()) return;
+      render(g);
+    }).catch((err) => {
+      if (!ctx.alive()) return;
+      if (err && err.code === 'GROUP_NOT_OPEN') {
+        if (!retry()) confirming(true);
+        return;
+      }
+      put(root, topbar('拼团详情', { backTo: '#/' }), empty(say(err), h('a.btn.btn-ghost', { href: '#/' }, '返回首页')));
+    });
+  }
+
+  function render(g) {
     const skew = Date.parse(g.server_time) - Date.now();
     const left = h('div.gb-countdown', { style: 'font-size:18px;margin:8px 0' });
     const seats = [];
@@ -158,10 +205,9 @@ function groupScreen(ctx) {
         h('div.gb-members', { style: 'display:flex;flex-wrap:wrap;gap:8px;margin:12px 0' }, seats),
         action,
         g.me && g.me.order_id ? h('a.link.small', { href: `#/orders/${g.me.order_id}` }, '查看我的订单') : null));
-  }).catch((err) => {
-    if (!ctx.alive()) return;
-    put(root, topbar('拼团详情', { backTo: '#/' }), empty(say(err), h('a.btn.btn-ghost', { href: '#/' }, '返回首页')));
-  });
+  }
+
+  load();
   return root;
 }
 
