@@ -4,7 +4,7 @@ address or address_id overrides; an empty book is ADDRESS_REQUIRED."""
 from __future__ import annotations
 
 from tests.groupbuy.support import API, make_activity
-from tests.helpers import admin, pay, product, shopper
+from tests.helpers import admin, pay, product, run_jobs, shopper
 
 HOME = {"name": "赵六", "phone": "020-81167888", "region": "广东省 广州市 海珠区", "detail": "新港中路 397 号"}
 
@@ -24,6 +24,7 @@ async def test_open_and_join_use_the_default_address(client, db):
     o = (await client.get(f"/api/v1/orders/{oid}", headers=leader)).json()
     assert o["address"] == {**HOME, "phone_normalized": "02081167888", "address_id": home["id"]}
     await pay(client, leader, oid)  # the group shows (and can be joined) once the leader has paid
+    await run_jobs(db)
 
     await client.post("/api/v1/me/addresses", json={**HOME, "name": "钱七"}, headers=friend)
     work = (await client.post("/api/v1/me/addresses", json={**HOME, "name": "钱七", "detail": "公司"}, headers=friend)).json()
