@@ -137,7 +137,7 @@ def test_shopper_buys_pays_receives_and_asks_for_a_refund(live_server: dict[str,
     snap(page, "shop-06-paid")
     with _api(live_server, page) as me:
         o = me.get(f"/api/v1/orders/{order_id}").json()
-        assert o["status"] == "paid" and o["paid_fen"] == 10780 and o["address"].items() >= ADDRESS.items()  # plus phone_normalized
+        assert o["status"] == "paid" and o["paid_fen"] == 10780 and o["address"].items() >= ADDRESS.items()
         assert [(ln["sku_name"], ln["qty"]) for ln in o["lines"]] == [("10斤装", 2)]
         assert o["steps"] == [
             {"kind": "goods", "label": "商品金额", "amount_fen": 9980},

@@ -27,7 +27,9 @@ async def test_open_and_join_use_the_default_address(client, db):
     await run_jobs(db)
 
     await client.post("/api/v1/me/addresses", json={**HOME, "name": "钱七"}, headers=friend)
-    work = (await client.post("/api/v1/me/addresses", json={**HOME, "name": "钱七", "detail": "公司"}, headers=friend)).json()
+    work = (
+        await client.post("/api/v1/me/addresses", json={**HOME, "name": "钱七", "detail": "公司"}, headers=friend)
+    ).json()
     r = await client.post(f"{API}/groups/{gid}/join", json={"sku_id": sku, "qty": 1, "address_id": work["id"]},
                           headers=friend)  # fmt: skip
     assert r.status_code == 201, r.text

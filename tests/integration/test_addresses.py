@@ -18,7 +18,13 @@ API = "/api/v1/me/addresses"
 
 
 def addr(n: int = 1, **over: Any) -> dict[str, Any]:
-    return {"name": f"收件人{n}", "phone": "13800138000", "region": "上海市 浦东新区", "detail": f"世纪大道 {n} 号", **over}
+    return {
+        "name": f"收件人{n}",
+        "phone": "13800138000",
+        "region": "上海市 浦东新区",
+        "detail": f"世纪大道 {n} 号",
+        **over,
+    }
 
 
 # What wx.chooseAddress hands the mini-program (success), errMsg and nationalCode included.
@@ -148,7 +154,9 @@ async def test_what_is_not_a_phone_number_is_refused(client, db, typed):
     r = await client.post(API, json=addr(1, phone=typed), headers=me)
     assert r.status_code == 422, r.text
     assert await book(client, me) == []
-    r = await client.post("/api/v1/orders", json={"items": [{"sku_id": 1, "qty": 1}], "address": addr(1, phone=typed)}, headers=me)
+    r = await client.post(
+        "/api/v1/orders", json={"items": [{"sku_id": 1, "qty": 1}], "address": addr(1, phone=typed)}, headers=me
+    )
     assert r.status_code == 422, r.text  # the same rule at checkout: one definition
 
 
@@ -176,7 +184,9 @@ async def test_wx_choose_address_is_stored_and_used_for_an_order(client, db):
     r = await client.post(f"{API}/wechat", json=bad, headers=me)
     assert r.status_code == 422 and r.json()["error"]["code"] == "VALIDATION_ERROR", r.text
 
-    r = await client.post("/api/v1/orders", json={"items": [{"sku_id": sku, "qty": 1}], "address_id": a["id"]}, headers=me)
+    r = await client.post(
+        "/api/v1/orders", json={"items": [{"sku_id": sku, "qty": 1}], "address_id": a["id"]}, headers=me
+    )
     assert r.status_code == 201, r.text
     oid = r.json()["id"]
     want = {"name": "张三", "phone": "020-81167888", "phone_normalized": "02081167888",
@@ -211,7 +221,9 @@ async def test_orders_use_the_default_address_unless_one_is_sent(client, db):
     r = await client.post("/api/v1/orders", json={"items": items, "address": inline}, headers=me)
     got = (await client.get(f"/api/v1/orders/{r.json()['id']}", headers=me)).json()["address"]
     assert got == {**inline, "phone_normalized": "13900139000"}
-    r = await client.post("/api/v1/orders", json={"items": items, "address": inline, "address_id": home["id"]}, headers=me)
+    r = await client.post(
+        "/api/v1/orders", json={"items": items, "address": inline, "address_id": home["id"]}, headers=me
+    )
     assert r.status_code == 422
 
 

@@ -43,7 +43,12 @@ CASES = [
     ("qty as string", lambda w, tok: ("items", w["item"], _body(tok, "1")), 422, "VALIDATION_ERROR"),
     ("qty above the limit", lambda w, tok: ("items", w["item"], _body(tok, 3)), 409, "LIMIT_REACHED"),
     # The contract's {qty, token}: served by the default address; a shopper with an empty book is refused.
-    ("no address, none in the book", lambda w, tok: ("items", w["item"], {"qty": 1, "token": tok}), 400, "ADDRESS_REQUIRED"),
+    (
+        "no address, none in the book",
+        lambda w, tok: ("items", w["item"], {"qty": 1, "token": tok}),
+        400,
+        "ADDRESS_REQUIRED",
+    ),
     ("unknown item", lambda w, tok: ("items", 999_999, _body(tok)), 403, "BAD_TOKEN"),
 ]
 

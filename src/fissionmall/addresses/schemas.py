@@ -54,7 +54,9 @@ def _phone(v: str) -> str:
     return v.translate(_FULL_WIDTH).strip()
 
 
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PHONE_MAX), AfterValidator(_phone)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PHONE_MAX), AfterValidator(_phone)
+]
 
 
 class Address(ApiModel):
@@ -109,16 +111,16 @@ class WechatAddressIn(ApiModel):
 
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
-    userName: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]  # noqa: N815
-    telNumber: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PHONE_MAX)]  # noqa: N815
-    provinceName: WxText  # noqa: N815
-    cityName: WxText  # noqa: N815
-    countyName: WxText = ""  # noqa: N815
-    streetName: WxText = ""  # noqa: N815
-    detailInfo: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]  # noqa: N815
-    postalCode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)] = ""  # noqa: N815
-    errMsg: Annotated[str, StringConstraints(max_length=200)] | None = None  # noqa: N815
-    nationalCode: Annotated[str, StringConstraints(max_length=20)] | None = None  # noqa: N815
+    userName: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    telNumber: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PHONE_MAX)]
+    provinceName: WxText
+    cityName: WxText
+    countyName: WxText = ""
+    streetName: WxText = ""
+    detailInfo: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    postalCode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10)] = ""
+    errMsg: Annotated[str, StringConstraints(max_length=200)] | None = None
+    nationalCode: Annotated[str, StringConstraints(max_length=20)] | None = None
     is_default: bool = False
 
     def to_address(self) -> AddressIn:

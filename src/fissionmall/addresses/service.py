@@ -80,9 +80,7 @@ async def create_address(
     await _lock_book(s, customer_id)
     n = await s.scalar(select(func.count()).where(CustomerAddress.customer_id == customer_id)) or 0
     if n >= MAX_ADDRESSES:
-        raise Conflict(
-            "ADDRESS_BOOK_FULL", f"at most {MAX_ADDRESSES} addresses; delete one first", limit=MAX_ADDRESSES
-        )
+        raise Conflict("ADDRESS_BOOK_FULL", f"at most {MAX_ADDRESSES} addresses; delete one first", limit=MAX_ADDRESSES)
     make_default = body.is_default or n == 0
     if make_default:
         await _unset_default(s, customer_id)
@@ -106,9 +104,7 @@ async def create_address(
     return a
 
 
-async def update_address(
-    s: AsyncSession, *, customer_id: int, address_id: int, body: AddressUpdate
-) -> CustomerAddress:
+async def update_address(s: AsyncSession, *, customer_id: int, address_id: int, body: AddressUpdate) -> CustomerAddress:
     await _lock_book(s, customer_id)
     a = await get_address(s, customer_id=customer_id, address_id=address_id)
     sent = body.model_fields_set
@@ -156,9 +152,7 @@ async def delete_address(s: AsyncSession, *, customer_id: int, address_id: int) 
 
 async def default_address(s: AsyncSession, *, customer_id: int) -> CustomerAddress | None:
     return await s.scalar(
-        select(CustomerAddress).where(
-            CustomerAddress.customer_id == customer_id, CustomerAddress.is_default.is_(True)
-        )
+        select(CustomerAddress).where(CustomerAddress.customer_id == customer_id, CustomerAddress.is_default.is_(True))
     )
 
 
@@ -180,9 +174,7 @@ async def order_address(
         return _as_address(a).snapshot(address_id=a.id)
     d = await default_address(s, customer_id=customer_id)
     if d is None:
-        raise AppError(
-            "ADDRESS_REQUIRED", "a delivery address is required: send one, or add one to the address book"
-        )
+        raise AppError("ADDRESS_REQUIRED", "a delivery address is required: send one, or add one to the address book")
     return _as_address(d).snapshot(address_id=d.id)
 
 
