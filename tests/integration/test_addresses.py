@@ -244,3 +244,21 @@ async def test_another_shoppers_address_is_not_found(client, db):
     assert theirs["id"] not in [x["id"] for x in await book(client, bob)]
     r = await client.get(API)
     assert r.status_code == 401
+
+
+async def test_the_console_order_page_shows_an_address_book_orders_address(client, db):
+    from tests.integration.test_console_pages import console
+
+    boss = await admin(client, db)
+    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
+    me = await shopper(client)
+    a = (await client.post(f"{API}/wechat", json=WX, headers=me)).json()
+    r = await client.post("/api/v1/orders", json={"items": [{"sku_id": sku, "qty": 1}]}, headers=me)  # the default
+    assert r.status_code == 201, r.text
+    await client.put(f"{API}/{a['id']}", json={"detail": "后来改的地址"}, headers=me)
+    await console(client, db, "operator")
+    page = await client.get(f"/admin/orders/{r.json()['id']}")
+    assert page.status_code == 200
+    block = page.text[page.text.index('id="order-address"') :][:600]
+    assert "张三" in block and "020-81167888" in block and "广东省 广州市 海珠区 新港中路397号" in block
+    assert "后来改的地址" not in page.text
