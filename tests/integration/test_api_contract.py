@@ -24,6 +24,8 @@ CUSTOMER = [
     "POST /distribution/withdrawals",
     "POST /membership/subscribe", "POST /wallet/top-ups", "GET /wallet/ledger", "GET /points/ledger",
     "POST /stores/verify", "GET /recommendations", "POST /events",
+    "GET /me/addresses", "POST /me/addresses", "PUT /me/addresses/{}", "DELETE /me/addresses/{}",
+    "POST /me/addresses/wechat", "POST /me/phone",
 ]
 ADMIN = [
     "POST /auth/login",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
-from fissionmall.orders.schemas import Address, Id, Qty
+from fissionmall.orders.schemas import Address, Id, Qty, one_address
 
 Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -98,8 +98,14 @@ class ActivityOut(ApiModel):
 class GroupOrderIn(ApiModel):
     sku_id: Id
     qty: Qty = 1
+    # As at checkout: an inline address or `address_id` overrides, the default address serves otherwise.
     address: Address | None = None
+    address_id: Id | None = None
     remark: Annotated[str, StringConstraints(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _one_address(self) -> GroupOrderIn:
+        return one_address(self)
 
 
 class OrderBrief(ApiModel):

@@ -676,6 +676,7 @@ def _checkout(body: GroupOrderIn) -> CheckoutIn:
         {
             "items": [{"sku_id": body.sku_id, "qty": body.qty}],
             "address": body.address.model_dump() if body.address else None,
+            "address_id": body.address_id,
             "remark": body.remark,
         }
     )

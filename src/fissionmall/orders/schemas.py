@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
+# The one address shape lives in addresses/schemas.py; re-exported for the tools that import it from here.
+from fissionmall.addresses.schemas import Address as Address
 from fissionmall.core.schemas import ApiDateTime, ApiModel
 
 Qty = Annotated[int, Field(strict=True, ge=1, le=999)]
@@ -16,19 +18,25 @@ class CartItem(ApiModel):
     qty: Qty
 
 
-class Address(ApiModel):
-    name: Short
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9\- ]{5,20}$")]
-    region: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
 class CheckoutIn(ApiModel):
     items: Annotated[list[CartItem], Field(min_length=1, max_length=50)]
     coupon_id: Id | None = None
     points: Annotated[int, Field(strict=True, ge=0, le=10**9)] | None = None
+    # Where it ships: an inline `address`, or `address_id` from the shopper's book; neither: the default
+    # address (ADDRESS_REQUIRED when the book is empty). The order keeps a copy either way.
     address: Address | None = None
+    address_id: Id | None = None
     remark: Annotated[str, StringConstraints(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _one_address(self) -> CheckoutIn:
+        return one_address(self)
+
+
+def one_address(body: Any) -> Any:
+    if body.address is not None and body.address_id is not None:
+        raise ValueError("send an inline address or an address_id, not both")
+    return body
 
 
 class StepOut(ApiModel):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.addresses import service as addresses
 from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
@@ -153,8 +154,9 @@ async def create_order(
 ) -> Order:
     """Create a pending order through its source's hooks: plan and reserve, price, take stock, arm the
     unpaid-cancel timer, publish OrderCreated."""
-    if body.address is None:
-        raise AppError("ADDRESS_REQUIRED", "a delivery address is required to place an order")
+    address = await addresses.order_address(
+        s, customer_id=customer_id, address=body.address, address_id=body.address_id
+    )
     src = get_source(source)
     merged = [CartItem(sku_id=sku_id, qty=qty) for sku_id, qty in _merge(body.items, settings.max_line_qty)]
     plan = await src.plan(s, customer_id=customer_id, items=merged, params=params or {})
@@ -181,7 +183,7 @@ async def create_order(
         shipping_fen=q.shipping_fen,
         payable_fen=q.payable_fen,
         steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in q.steps],
-        address=body.address.model_dump(),
+        address=address,
         remark=body.remark,
         created_at=now,
         pay_deadline=now + timedelta(minutes=plan.pay_minutes or settings.unpaid_cancel_minutes),

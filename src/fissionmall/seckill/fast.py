@@ -169,7 +169,8 @@ class FastAttempts:
             caller=caller,
             qty=data.qty,
             token=data.token,
-            address=data.address.model_dump(),
+            address=data.address.model_dump() if data.address else None,
+            address_id=data.address_id,
             captcha_id=data.captcha.id if data.captcha else None,
             captcha_answer=data.captcha.answer if data.captcha else None,
         )

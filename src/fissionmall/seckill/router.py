@@ -67,7 +67,8 @@ async def attempt(item_id: IdPath, body: AttemptIn, caller: CurrentCustomer, db:
         caller=service.Caller(caller.id, caller.ip, caller.device_id),
         qty=body.qty,
         token=body.token,
-        address=body.address.model_dump(),
+        address=body.address.model_dump() if body.address else None,
+        address_id=body.address_id,
         captcha_id=body.captcha.id if body.captcha else None,
         captcha_answer=body.captcha.answer if body.captcha else None,
     )

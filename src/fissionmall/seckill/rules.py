@@ -17,6 +17,7 @@ REFUSALS = {
     "BAD_TOKEN": 403,
     "LIMIT_REACHED": 409,
     "SOLD_OUT": 409,
+    "ADDRESS_REQUIRED": 400,
 }
 MESSAGES = {
     "RATE_LIMITED": "too many attempts; slow down",
@@ -26,6 +27,7 @@ MESSAGES = {
     "BAD_TOKEN": "the path token was already used or is not valid; get a new one",
     "LIMIT_REACHED": "you already have as many as one shopper may buy",
     "SOLD_OUT": "sold out",
+    "ADDRESS_REQUIRED": "add a delivery address (or send one) before the sale: the order needs it",
 }
 
 

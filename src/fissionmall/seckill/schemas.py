@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.core.schemas import ApiDateTime, ApiIn, ApiModel, DateTimeIn, Fen, Patch
-from fissionmall.orders.schemas import Address, Id
+from fissionmall.orders.schemas import Address, Id, one_address
 
 Limit = Annotated[int, Field(strict=True, ge=1, le=999)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -74,8 +74,15 @@ class CaptchaAnswer(ApiModel):
 class AttemptIn(ApiIn):  # ApiIn: the fast lane (seckill/fast.py) skips the middleware
     qty: Annotated[int, Field(strict=True, ge=1, le=99)] = 1
     token: Annotated[str, StringConstraints(max_length=200)] | None = None
-    address: Address
+    # The contract's body is {qty, token}: without an address the winner's order ships to their default
+    # address (resolved when the order is made, never on this hot path); `address` or `address_id` overrides.
+    address: Address | None = None
+    address_id: Id | None = None
     captcha: CaptchaAnswer | None = None
+
+    @model_validator(mode="after")
+    def _one_address(self) -> AttemptIn:
+        return one_address(self)
 
 
 class AttemptOut(ApiModel):

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.addresses import state as address_state
 from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, is_postgres
@@ -735,11 +736,13 @@ async def attempt(
     caller: Caller,
     qty: int,
     token: str | None,
-    address: dict[str, Any],
+    address: dict[str, Any] | None,
+    address_id: int | None = None,
     captcha_id: str | None = None,
     captcha_answer: str | None = None,
 ) -> dict[str, Any]:
-    """Try to win `qty` units: 202-style {attempt_id, status} or an AppError with a refusal code."""
+    """Try to win `qty` units: 202-style {attempt_id, status} or an AppError with a refusal code.
+    Without `address` or `address_id` the order ships to the shopper's default address."""
     nonce = risk.token_nonce(settings.secret_key, token, item_id=item_id, customer_id=caller.id)
     lim = await risk.limits(db)
     cap = risk.captcha_passed(settings.secret_key, captcha_id, captcha_answer, customer_id=caller.id)
@@ -755,11 +758,16 @@ async def attempt(
             qty=qty,
             nonce=nonce,
             address=address,
+            address_id=address_id,
             captcha_ok=cap,
             aid=aid,
         )
     if _sold_out_until.get(item_id, 0) > asyncio.get_running_loop().time():
         raise _refuse("SOLD_OUT")  # a storm on a spent pool: answered here for a moment, not by Redis
+    if address is None and address_id is None and not await address_state.has_default(db, caller.id):
+        # Refused up front, from this process's memory (addresses/state.py), not with a query per attempt:
+        # a unit won by a shopper whose order could not be addressed would only go back to the pool later.
+        raise _refuse("ADDRESS_REQUIRED")
     t = Try(
         aid,
         item_id,
@@ -769,7 +777,7 @@ async def attempt(
         caller.device_id or "",
         nonce,
         cap,
-        json.dumps(address, ensure_ascii=False, separators=(",", ":")),
+        json.dumps(_payload(address, address_id), ensure_ascii=False, separators=(",", ":")),
     )
     limits = (lim.window_seconds * 1000, lim.per_user, lim.per_ip, lim.per_device, lim.captcha_after)
     code = await hot.submit(t, now_ms=_ms(clock.now()), limits=limits)
@@ -786,6 +794,21 @@ async def attempt(
             _sold_out_until[item_id] = asyncio.get_running_loop().time() + _SOLD_OUT_HINT_SECONDS
         raise _refuse(code)
     return {"attempt_id": aid, "status": "queued"}
+
+
+def _payload(address: dict[str, Any] | None, address_id: int | None) -> dict[str, Any]:
+    """What the stream entry carries for the order's address: the inline address itself (as before the
+    address book, so entries queued by an older process read the same), `{"address_id": n}`, or `{}` for
+    the default address, which the consumer reads when it creates the order."""
+    if address is not None:
+        return address
+    return {"address_id": address_id} if address_id is not None else {}
+
+
+def _checkout(sku_id: int, qty: int, payload: dict[str, Any]) -> CheckoutIn:
+    if "address_id" in payload:
+        return CheckoutIn(items=[CartItem(sku_id=sku_id, qty=qty)], address_id=payload["address_id"])
+    return CheckoutIn.model_validate({"items": [{"sku_id": sku_id, "qty": qty}], "address": payload or None})
 
 
 _SOLD_OUT_HINT_SECONDS = 0.5
@@ -822,7 +845,8 @@ async def _attempt_embedded(
     caller: Caller,
     qty: int,
     nonce: str,
-    address: dict[str, Any],
+    address: dict[str, Any] | None,
+    address_id: int | None,
     captcha_ok: bool,
     aid: str,
 ) -> dict[str, Any]:
@@ -851,7 +875,7 @@ async def _attempt_embedded(
             order = await orders.create_order(
                 s,
                 customer_id=caller.id,
-                body=CheckoutIn(items=[CartItem(sku_id=it.sku_id, qty=qty)], address=address),  # type: ignore[arg-type]
+                body=_checkout(it.sku_id, qty, _payload(address, address_id)),
                 settings=settings,
                 source="seckill",
                 params={"item_id": item_id, "reservation_id": aid, "nonce": nonce},
@@ -943,7 +967,7 @@ async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[st
             order = await orders.create_order(
                 s,
                 customer_id=e.customer_id,
-                body=CheckoutIn(items=[CartItem(sku_id=it.sku_id, qty=e.qty)], address=e.address),  # type: ignore[arg-type]
+                body=_checkout(it.sku_id, e.qty, e.address),
                 settings=settings,
                 source="seckill",
                 params={"item_id": e.item_id, "reservation_id": e.attempt_id},

@@ -9,6 +9,7 @@ import {
 } from './ui.js';
 
 import features from '/shop/features.js';
+import { PHONE_RE, addressBlock } from '/static/shop/features/addresses.js';
 
 // Marketing tools add screens and sections as files under features/ (see web/shop.py).
 // Features import the shop's helpers from here: screen plumbing below, DOM and money helpers from ui.js.
@@ -18,6 +19,7 @@ const tabbar = document.getElementById('tabbar');
 
 const KEY_CHECKOUT = 'fm.checkout';
 const KEY_ADDRESS = 'fm.address';
+const KEY_ADDRESS_ID = 'fm.checkout.address'; // the book entry chosen at checkout (else the default)
 
 // ---- router ------------------------------------------------------------------------------------
 
@@ -423,11 +425,48 @@ function checkoutScreen(ctx) {
   if (!state || !Array.isArray(state.items) || !state.items.length) {
     return h('div.page', topbar('确认订单'), empty('没有待结算的商品', h('a.btn.btn-primary', { href: '#/' }, '去逛逛')));
   }
+  // The address: the book's default (or the entry chosen here, 更换地址), sent as `address_id`; with an empty
+  // book, a form whose address is saved to the book (becoming the default) before the order is placed.
   const saved = readJSON(KEY_ADDRESS) || {};
   const inputs = {};
   const addrRows = ADDRESS_FIELDS.map(([key, label, ph, type, ac]) => {
     inputs[key] = h('input', { name: key, type, placeholder: ph, autocomplete: ac, value: saved[key] || '', maxlength: key === 'detail' ? 200 : 100 });
     return h('label.form-row', h('span.form-label', label), inputs[key]);
+  });
+  const addrBox = h('div.addr-box', loading());
+  let book = null; // null: not loaded; []: empty, the form shows
+  let chosen = null;
+  function showAddress() {
+    if (!book.length) {
+      put(addrBox, ...addrRows);
+      return;
+    }
+    const change = h('button.btn.btn-small.addr-change', { type: 'button' }, '更换地址');
+    change.addEventListener('click', async () => {
+      const picked = await sheet('选择收货地址', (close) => h('div.addr-pick',
+        ...book.map((a) => h('button.addr-option', { type: 'button', 'data-id': String(a.id), onclick: () => close(a) },
+          addressBlock(a), a.id === chosen.id ? h('span.muted.small', '当前选择') : null)),
+        h('a.btn.btn-block', { href: `#/me/addresses/new?back=${encodeURIComponent('#/checkout')}`, onclick: () => close() },
+          '＋ 新增收货地址'),
+        h('a.btn.btn-block', { href: '#/me/addresses', onclick: () => close() }, '管理收货地址')));
+      if (!picked || !ctx.alive()) return;
+      chosen = picked;
+      sessionStorage.setItem(KEY_ADDRESS_ID, String(picked.id));
+      showAddress();
+    });
+    put(addrBox, h('div.addr-chosen', { 'data-id': String(chosen.id) }, addressBlock(chosen)), change);
+  }
+  api('/me/addresses').then((r) => {
+    if (!ctx.alive()) return;
+    book = r.items;
+    const want = sessionStorage.getItem(KEY_ADDRESS_ID);
+    chosen = book.find((a) => String(a.id) === want) || book.find((a) => a.is_default) || book[0] || null;
+    showAddress();
+  }).catch((err) => {
+    if (!ctx.alive()) return;
+    book = [];
+    showAddress();
+    ctx.failShown(err);
   });
   const remark = h('input', { name: 'remark', placeholder: '选填，请先和商家协商一致', maxlength: 200 });
 
@@ -443,7 +482,7 @@ function checkoutScreen(ctx) {
   }
   function checkAddress(a) {
     if (!a.name) return '请填写收货人';
-    if (!/^\+?[0-9\- ]{5,20}$/.test(a.phone)) return '请填写正确的手机号';
+    if (!PHONE_RE.test(a.phone)) return '请填写正确的手机号';
     if (!a.region) return '请填写所在地区';
     if (!a.detail) return '请填写详细地址';
     return null;
@@ -468,14 +507,25 @@ function checkoutScreen(ctx) {
   });
 
   submit.addEventListener('click', busy(submit, async () => {
-    const address = readAddress();
-    const problem = checkAddress(address);
-    if (problem) {
-      toast(problem);
-      return;
+    if (book === null) return;
+    if (!book.length) {
+      const address = readAddress();
+      const problem = checkAddress(address);
+      if (problem) {
+        toast(problem);
+        return;
+      }
+      localStorage.setItem(KEY_ADDRESS, JSON.stringify(address));
+      try {
+        chosen = await api('/me/addresses', { body: address }); // the first address: the default from now on
+      } catch (err) {
+        ctx.fail(err);
+        return;
+      }
+      book = [chosen];
+      showAddress();
     }
-    localStorage.setItem(KEY_ADDRESS, JSON.stringify(address));
-    const body = { items: state.items, address, remark: remark.value.trim() };
+    const body = { items: state.items, address_id: chosen.id, remark: remark.value.trim() };
     if (couponId) body.coupon_id = couponId;
     const bodyText = JSON.stringify(body);
     // One key per attempt: a retry of the very same request reuses it, so a lost reply never makes two orders.
@@ -499,7 +549,7 @@ function checkoutScreen(ctx) {
 
   return h('div.page.checkout',
     topbar('确认订单'),
-    h('section.card.addr-card', h('div.card-title', icon(ICONS.pin, 'icon icon-accent'), '收货地址'), addrRows),
+    h('section.card.addr-card', h('div.card-title', icon(ICONS.pin, 'icon icon-accent'), '收货地址'), addrBox),
     h('section.card', h('div.card-title', '商品信息'), linesBox,
       h('label.form-row.remark-row', h('span.form-label', '订单备注'), remark)),
     h('section.card', h('div.card-title', '价格明细'), stepsBox),

@@ -237,7 +237,7 @@ function buyScreen(ctx) {
   submit.addEventListener('click', busy(submit, async () => {
     const address = {};
     for (const [key] of FIELDS) address[key] = inputs[key].value.trim();
-    if (!address.name || !/^\+?[0-9\- ]{5,20}$/.test(address.phone) || !address.region || !address.detail) {
+    if (!address.name || !/^\+?[0-9()（）\- ]{5,32}$/.test(address.phone) || !address.region || !address.detail) {
       toast('请完整填写收货地址');
       return;
     }
