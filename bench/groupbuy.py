@@ -76,7 +76,7 @@ async def _setup(port: int, *, groups: int, hot_size: int, tag: str) -> dict[str
     status, p = await c.call(
         "POST",
         "/api/admin/v1/products",
-        {"title": "拼团压测", "category": "压测", "skus": [{"name": "默认", "price_fen": 1990, "stock": 10}]},
+        {"title": "拼团压测", "category": "压测", "skus": [{"name": "默认", "price_fen": 1990, "stock": 3_000_000}]},
         boss,
     )
     assert status == 201, p
@@ -92,7 +92,7 @@ async def _setup(port: int, *, groups: int, hot_size: int, tag: str) -> dict[str
                 "skus": [{"sku_id": sku, "price_fen": 990}],
                 "group_size": size,
                 "duration_minutes": 24 * 60,
-                "stock": 1_000_000,
+                "stock": 1_000_000,  # taken from the SKU's stock, so the SKU holds enough for both activities
                 "per_order_limit": 1,
                 "starts_at": (now - timedelta(hours=1)).isoformat(),
                 "ends_at": (now + timedelta(days=2)).isoformat(),
