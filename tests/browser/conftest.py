@@ -61,6 +61,15 @@ def mobile(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def phone(mobile: Any) -> Iterator[Any]:
+    """The phone page, failing the test on any uncaught script error in the shop."""
+    errors: list[str] = []
+    mobile.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield mobile
+    assert errors == []
+
+
+@pytest.fixture
 def desktop(browser: Any) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = ctx.new_page()

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
 
 HOME = {"name": "周八", "phone": "13600136000", "region": "江苏省 南京市 玄武区", "detail": "中山路 1 号"}
 WORK = {"name": "周八", "phone": "(025)84561234", "region": "江苏省 南京市 鼓楼区", "detail": "汉中路 2 号 5 楼"}
-
-
-@pytest.fixture
-def phone(mobile: Page) -> Iterator[Page]:
-    errors: list[str] = []
-    mobile.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield mobile
-    assert errors == []
 
 
 def _fill(page: Page, a: dict[str, str], *, default: bool = False) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,14 +16,6 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import shot
 
 ADDRESS = {"name": "王五", "phone": "13700137000", "region": "浙江省 杭州市 西湖区", "detail": "文三路 1 号"}
-
-
-@pytest.fixture
-def phone(mobile: Page) -> Iterator[Page]:
-    errors: list[str] = []
-    mobile.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield mobile
-    assert errors == []
 
 
 def _admin(base: str, server: dict[str, Any]) -> httpx.Client:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,14 +29,6 @@ pytestmark = pytest.mark.browser
 def clock_server(live_server: dict[str, Any]) -> dict[str, Any]:
     """This module's own demo server (live_server is per module), whose dev clock the test moves."""
     return live_server
-
-
-@pytest.fixture
-def phone(mobile: Page) -> Iterator[Page]:
-    errors: list[str] = []
-    mobile.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield mobile
-    assert errors == []
 
 
 def _login(page: Page, base: str, code: str, then: str = "#/") -> None:

@@ -33,6 +33,19 @@ def _shopper_api(base: str, page: Page) -> httpx.Client:
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
+def _product(boss: httpx.Client, title: str, sku_name: str, *, price_fen: int, stock: int) -> dict[str, Any]:
+    r = boss.post(
+        "/api/admin/v1/products",
+        json={
+            "title": title,
+            "category": "生鲜水果",
+            "skus": [{"name": sku_name, "price_fen": price_fen, "stock": stock}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
 def _login(page: Page, base: str, code: str) -> None:
     page.goto(f"{base}/shop/#/login")
     page.get_by_placeholder("测试账号，如 alice").fill(code)
@@ -82,16 +95,7 @@ def test_a_group_forms_from_the_share_link_succeeds_ships_and_another_expires(li
     errors: list[str] = []
     boss = _admin(base, live_server)
     tag = secrets.token_hex(3)
-    r = boss.post(
-        "/api/admin/v1/products",
-        json={
-            "title": f"拼团苹果 {tag}",
-            "category": "生鲜水果",
-            "skus": [{"name": "5斤装", "price_fen": 1990, "stock": 50}],
-        },
-    )
-    assert r.status_code == 201, r.text
-    product = r.json()
+    product = _product(boss, f"拼团苹果 {tag}", "5斤装", price_fen=1990, stock=50)
     act = _activity(boss, product)
 
     # The leader finds the group section on the product page, opens a group and pays.
@@ -187,16 +191,7 @@ def test_a_friend_on_the_share_page_waits_while_the_leaders_payment_is_confirmed
     errors: list[str] = []
     boss = _admin(base, live_server)
     tag = secrets.token_hex(3)
-    r = boss.post(
-        "/api/admin/v1/products",
-        json={
-            "title": f"拼团梨 {tag}",
-            "category": "生鲜水果",
-            "skus": [{"name": "3斤装", "price_fen": 1590, "stock": 20}],
-        },
-    )
-    assert r.status_code == 201, r.text
-    product = r.json()
+    product = _product(boss, f"拼团梨 {tag}", "3斤装", price_fen=1590, stock=20)
     act = _activity(boss, product)
     r = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": f"gb-wait-leader-{tag}"}, timeout=10)
     leader = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)

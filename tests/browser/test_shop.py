@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
 
 ADDRESS = {"name": "李四", "phone": "13900139000", "region": "广东省 深圳市 南山区", "detail": "科技园路 8 号 3 栋 501"}
-
-
-@pytest.fixture
-def phone(mobile: Page) -> Iterator[Page]:
-    """The phone page, failing the test on any uncaught script error in the shop."""
-    errors: list[str] = []
-    mobile.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield mobile
-    assert errors == []
 
 
 def _api(live_server: dict[str, Any], page: Page) -> httpx.Client:

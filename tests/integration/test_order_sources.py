@@ -149,15 +149,15 @@ class HeldTool(FlashTool):
 register_source(HeldTool())
 
 
-async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, settings):
-    from tests.helpers import pay, shopper
+async def _source_order(client, db, settings, *, code: str, source: str, ref: str) -> tuple[Any, Any, Any]:
+    """An owner, a shopper and one unit of a new product ordered through `source`: (owner, shopper, order)."""
+    from fissionmall.accounts.models import Customer
+    from tests.helpers import shopper
 
     boss = await admin(client, db)
     sku = (await product(client, boss))["skus"][0]["id"]
-    me = await shopper(client, "held")
+    me = await shopper(client, code)
     async with db.read() as s:
-        from fissionmall.accounts.models import Customer
-
         cid = await s.scalar(select(Customer.id))
     async with db.tx() as s:
         o = await orders.create_order(
@@ -165,9 +165,16 @@ async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, set
             customer_id=cid,
             body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
             settings=settings,
-            source="test_held",
-            params={"ref": "H-1"},
+            source=source,
+            params={"ref": ref},
         )
+    return boss, me, o
+
+
+async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, settings):
+    from tests.helpers import pay
+
+    boss, me, o = await _source_order(client, db, settings, code="held", source="test_held", ref="H-1")
     await pay(client, me, o.id)
     ship = {"carrier": "顺丰", "tracking_no": "SF123456"}
     r = await client.post(f"/api/admin/v1/orders/{o.id}/ship", json=ship, headers=boss)
@@ -180,24 +187,8 @@ async def test_a_source_can_hold_a_paid_order_back_from_shipping(client, db, set
 
 async def test_the_paid_hook_runs_once_inside_the_confirming_transaction(client, db, settings):
     from fissionmall.payments.gateway import SandboxGateway, get_gateway
-    from tests.helpers import shopper
 
-    boss = await admin(client, db)
-    sku = (await product(client, boss))["skus"][0]["id"]
-    me = await shopper(client, "paid-hook")
-    async with db.read() as s:
-        from fissionmall.accounts.models import Customer
-
-        cid = await s.scalar(select(Customer.id))
-    async with db.tx() as s:
-        o = await orders.create_order(
-            s,
-            customer_id=cid,
-            body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
-            settings=settings,
-            source="test_flash",
-            params={"ref": "P-1"},
-        )
+    _, me, o = await _source_order(client, db, settings, code="paid-hook", source="test_flash", ref="P-1")
     pid = (await client.post(f"/api/v1/orders/{o.id}/pay", json={"method": "gateway"}, headers=me)).json()["payment_id"]
     gw = get_gateway("sandbox")
     assert isinstance(gw, SandboxGateway)
