@@ -109,6 +109,22 @@ async def test_sandbox_phone_in_dev(settings, client):
     assert r.status_code == 400 and r.json()["error"]["code"] == "WECHAT_PHONE_CODE_INVALID"
 
 
+async def test_only_a_shopper_can_set_a_phone_and_a_refusal_stores_nothing(settings, client, db):
+    from fissionmall.accounts.models import Customer
+    from tests.helpers import admin
+
+    r = await client.post(LOGIN, json={"code": "nophone"})
+    me = {"Authorization": f"Bearer {r.json()['token']}"}
+    boss = await admin(client, db)
+    for headers, status in (({}, 401), (boss, 401)):
+        r = await client.post("/api/v1/me/phone", json={"code": "sandbox-13900002222"}, headers=headers)
+        assert r.status_code == status and r.json()["error"]["code"].isupper(), r.text
+    r = await client.post("/api/v1/me/phone", json={"code": "whatever"}, headers=me)
+    assert r.status_code == 400
+    async with db.read() as s:
+        assert (await s.scalars(select(Customer.phone_hash))).all() == [None]
+
+
 def test_phone_numbers_normalise_to_one_hash_and_mask():
     key = "k" * 40
     same = {vault.phone_hash(key, n) for n in ("13800138000", "+86 138 0013 8000", "86-13800138000")}
