@@ -1,8 +1,48 @@
-"""Error codes and their HTTP mapping: every refusal is a 4xx with a stable code."""
+"""Error codes and their HTTP mapping: every refusal is a 4xx with a stable code.
+
+Each domain keeps its codes in one `StrEnum` (its `errors.py`), the Chinese text and the HTTP status
+beside each code, the way Saleor keeps `error_codes.py`: a refusal is raised as `AppError(Code.X)`,
+and `error_table()` is the one table the shop and the console read their texts from.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+_ENUMS: list[type[ErrorCode]] = []
+
+
+class ErrorCode(StrEnum):
+    """Base of a domain's error codes. A member is `NAME = "NAME", "中文说明", status` (status 400 when
+    left out); the value is the code itself, so it compares and serialises as the plain string."""
+
+    text: str
+    status: int
+
+    def __new__(cls, code: str, text: str = "", status: int = 400) -> ErrorCode:
+        obj = str.__new__(cls, code)
+        obj._value_ = code
+        obj.text = text
+        obj.status = status
+        return obj
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _ENUMS.append(cls)
+
+
+def error_enums() -> list[type[ErrorCode]]:
+    return list(_ENUMS)
+
+
+def error_table() -> dict[str, str]:
+    """Every declared code with its Chinese text (the first declaration of a code wins)."""
+    out: dict[str, str] = {}
+    for enum in _ENUMS:
+        for member in enum:
+            out.setdefault(member.value, member.text)
+    return out
 
 
 class AppError(Exception):
@@ -11,6 +51,11 @@ class AppError(Exception):
     status = 400
 
     def __init__(self, code: str, message: str = "", *, status: int | None = None, **detail: Any) -> None:
+        if isinstance(code, ErrorCode):
+            message = message or code.text
+            if status is None and code.status != 400:
+                status = code.status
+            code = code.value
         super().__init__(message or code)
         self.code = code
         self.message = message or code
