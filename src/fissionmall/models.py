@@ -14,3 +14,4 @@ def load_handlers() -> None:
     """Import every module that registers job and event handlers."""
     registry.import_all("service")
     registry.import_all("handlers")
+    registry.import_all("checkout")  # a domain's checkout contribution (checkout/contributions.py)

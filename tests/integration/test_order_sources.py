@@ -1,4 +1,5 @@
-"""Order sources: a marketing tool's hooks run inside the order's own transactions."""
+"""Order sources: a marketing tool plans its own orders (a typed plan through checkout.place) and its
+hooks run inside the order's own transactions."""
 
 from __future__ import annotations
 
@@ -8,38 +9,41 @@ import pytest
 from sqlalchemy import func, select
 
 from fissionmall.catalog.models import Sku
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock
 from fissionmall.core.errors import Conflict
 from fissionmall.core.jobs import Event
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.orders.sources import register_source
 from tests.helpers import ADDRESS, admin, product, run_jobs
+
+
+async def flash_order(s, *, customer_id, body, settings, source="test_flash", ref=None, refuse=False):
+    """A stand-in tool's own service: reserve from its pool, place at 9.90 through checkout, link."""
+    if refuse:
+        raise Conflict("SOLD_OUT", "the pool is empty")
+    s.add(Event(type="FlashReserved", payload={"ref": ref}, created_at=clock.now()))
+    plan = Plan(
+        lines=tuple(
+            PlannedLine(sku_id=k, qty=n, activity_price_fen=990, activity_label="秒杀价", take_sku_stock=False)
+            for k, n in checkout.merge_items(body.items, settings.max_line_qty)
+        ),
+        source=source,
+        source_ref=ref,
+        pay_minutes=5,
+        allows_coupons=False,
+    )
+    order = await checkout.place(s, customer_id=customer_id, body=body, settings=settings, plan=plan)
+    s.add(Event(type="FlashLinked", payload={"order_id": order.id}, created_at=clock.now()))
+    return order
 
 
 class FlashTool:
     """A stand-in tool: sells at 9.90 from a pool of its own, one reservation id per order."""
 
     name = "test_flash"
-
-    async def plan(self, s, *, customer_id, items, params) -> Plan:
-        if params.get("refuse"):
-            raise Conflict("SOLD_OUT", "the pool is empty")
-        s.add(Event(type="FlashReserved", payload={"ref": params["ref"]}, created_at=clock.now()))
-        return Plan(
-            lines=[
-                PlannedLine(
-                    sku_id=i.sku_id, qty=i.qty, activity_price_fen=990, activity_label="秒杀价", take_sku_stock=False
-                )
-                for i in items
-            ],
-            source_ref=params["ref"],
-            pay_minutes=5,
-            allows_coupons=False,
-        )
-
-    async def created(self, s, *, order, plan) -> None:
-        s.add(Event(type="FlashLinked", payload={"order_id": order.id}, created_at=clock.now()))
 
     async def cancelled(self, s, *, order) -> None:
         s.add(Event(type="FlashReleased", payload={"order_id": order.id}, created_at=clock.now()))
@@ -77,9 +81,7 @@ async def test_a_source_prices_reserves_links_and_releases_inside_the_order_tran
         cid = await s.scalar(select(Customer.id))
     body = CheckoutIn(items=[{"sku_id": sku, "qty": 2}], address=ADDRESS)
     async with db.tx() as s:
-        o = await orders.create_order(
-            s, customer_id=cid, body=body, settings=settings, source="test_flash", params={"ref": "R-1"}
-        )
+        o = await flash_order(s, customer_id=cid, body=body, settings=settings, ref="R-1")
     assert o.source == "test_flash" and o.source_ref == "R-1"
     assert o.payable_fen == 2 * 990 + 800
     assert [(st["kind"], st["label"], st["amount_fen"]) for st in o.steps] == [
@@ -95,9 +97,7 @@ async def test_a_source_prices_reserves_links_and_releases_inside_the_order_tran
     # The same reservation can never become a second order.
     with pytest.raises(Exception):  # noqa: B017 - IntegrityError from the unique (source, source_ref)
         async with db.tx() as s:
-            await orders.create_order(
-                s, customer_id=cid, body=body, settings=settings, source="test_flash", params={"ref": "R-1"}
-            )
+            await flash_order(s, customer_id=cid, body=body, settings=settings, ref="R-1")
     assert await _events(db, "FlashReserved") == 1  # the failed attempt rolled back whole
 
     clock.advance(301)
@@ -118,16 +118,12 @@ async def test_a_source_refusal_leaves_nothing_behind(client, db, settings):
     await shopper(client, "x")
     with pytest.raises(Conflict) as exc:
         async with db.tx() as s:
-            await orders.create_order(
-                s, customer_id=1, body=body, settings=settings, source="test_flash", params={"refuse": True}
-            )
+            await flash_order(s, customer_id=1, body=body, settings=settings, refuse=True)
     assert exc.value.code == "SOLD_OUT"
     body2: Any = CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=3)
     with pytest.raises(Exception) as exc2:
         async with db.tx() as s:
-            await orders.create_order(
-                s, customer_id=1, body=body2, settings=settings, source="test_flash", params={"ref": "R-9"}
-            )
+            await flash_order(s, customer_id=1, body=body2, settings=settings, ref="R-9")
     assert getattr(exc2.value, "code", "") == "COUPON_NOT_APPLICABLE"
     async with db.read() as s:
         from fissionmall.orders.models import Order
@@ -160,13 +156,13 @@ async def _source_order(client, db, settings, *, code: str, source: str, ref: st
     async with db.read() as s:
         cid = await s.scalar(select(Customer.id))
     async with db.tx() as s:
-        o = await orders.create_order(
+        o = await flash_order(
             s,
             customer_id=cid,
             body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
             settings=settings,
             source=source,
-            params={"ref": ref},
+            ref=ref,
         )
     return boss, me, o
 

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.core.jobs import Event
 from fissionmall.coupons.models import Coupon, CouponTemplate
-from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, register_source
+from fissionmall.orders.sources import register_source
 from tests.authz import check_admin_matrix
 from tests.helpers import ADDRESS, admin, order, pay, product, run_jobs, shopper
 from tests.integration.test_bad_input import snapshot
@@ -280,14 +281,13 @@ class NoCouponTool:
 
     name = "test_pricing_nocoupon"
 
-    async def plan(self, s, *, customer_id, items, params) -> Plan:
-        lines = [
-            PlannedLine(sku_id=i.sku_id, qty=i.qty, activity_price_fen=990, activity_label="秒杀价") for i in items
-        ]
-        return Plan(lines=lines, allows_coupons=False)
-
-    async def created(self, s, *, order, plan) -> None:
-        return None
+    @staticmethod
+    def plan(body: CheckoutIn, settings: Any) -> Plan:
+        lines = tuple(
+            PlannedLine(sku_id=k, qty=n, activity_price_fen=990, activity_label="秒杀价")
+            for k, n in checkout.merge_items(body.items, settings.max_line_qty)
+        )
+        return Plan(lines=lines, source=NoCouponTool.name, allows_coupons=False)
 
     async def cancelled(self, s, *, order) -> None:
         return None
@@ -306,15 +306,14 @@ async def test_activity_orders_take_no_coupon_and_no_promotion(client, db, setti
     body = CheckoutIn(items=[{"sku_id": shop["a"], "qty": 1}], address=ADDRESS, coupon_id=c["id"])
     with pytest.raises(AppError) as refused:
         async with db.tx() as s:
-            await orders.create_order(s, customer_id=cid, body=body, settings=settings, source=NoCouponTool.name)
+            await checkout.place(
+                s, customer_id=cid, body=body, settings=settings, plan=NoCouponTool.plan(body, settings)
+            )
     assert refused.value.code == "COUPON_NOT_APPLICABLE"
     async with db.tx() as s:
-        o = await orders.create_order(
-            s,
-            customer_id=cid,
-            body=body.model_copy(update={"coupon_id": None}),
-            settings=settings,
-            source=NoCouponTool.name,
+        plain = body.model_copy(update={"coupon_id": None})
+        o = await checkout.place(
+            s, customer_id=cid, body=plain, settings=settings, plan=NoCouponTool.plan(plain, settings)
         )
         assert [st["kind"] for st in o.steps] == ["goods", "activity", "shipping"]
         assert o.payable_fen == 990 + 800

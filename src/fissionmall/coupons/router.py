@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, require
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.models import Coupon, CouponTemplate
@@ -19,8 +19,6 @@ from fissionmall.coupons.schemas import (
     TemplateOut,
     TemplateUpdate,
 )
-from fissionmall.orders import service as orders
-from fissionmall.orders.schemas import CheckoutIn, PreviewOut
 
 router = APIRouter(tags=["coupons"])
 admin_router = APIRouter(tags=["admin: coupons"])
@@ -100,19 +98,6 @@ async def my_coupons(
             s, customer_id=caller.id, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
         )
     return Page(items=[coupon_out(c, t) for c, t in rows], next_cursor=nxt)
-
-
-@router.post("/coupons/checkout-preview", response_model=PreviewOut)
-async def checkout_preview(
-    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, pick_best: bool = True
-) -> dict[str, Any]:
-    """POST /checkout/preview as the caller: the chosen coupon checked as theirs, or their best one picked,
-    with the usable and unusable coupons listed (`?pick_best=false`: the shopper chose no coupon)."""
-    async with db.read() as s:
-        q, images = await orders.quote(
-            s, body=body, settings=settings, customer_id=caller.id, pick_best_coupon=True, choose_coupon=pick_best
-        )
-    return {**orders.preview_dict(q, images), **q.extra}
 
 
 # ---- admin ---------------------------------------------------------------------------------------------

@@ -9,22 +9,22 @@ OrderPaid uses it, OrderCancelled releases it, a full refund returns it (per tem
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, events, jobs
 from fissionmall.core.db import is_postgres
-from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
+from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.coupons import rules
 from fissionmall.coupons.models import Coupon, CouponClaimCount, CouponTemplate
 from fissionmall.coupons.schemas import TemplateCreate, TemplateUpdate
-from fissionmall.pricing.rules import CartLine, CouponChoice, PricingContext, Quote, best_coupon, price
+from fissionmall.orders import service as orders
+from fissionmall.orders.events import OrderPaid, OrderRefunded, has_ref
 
 # ---- templates -------------------------------------------------------------------------------------
 
@@ -260,113 +260,6 @@ async def my_coupons(
     return rows[:limit], (str(rows[limit - 1][0].id) if len(rows) > limit else None)
 
 
-# ---- checkout ----------------------------------------------------------------------------------------
-
-
-def _coupon_dict(c: Coupon, t: CouponTemplate, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "template_id": t.id,
-        "name": t.name,
-        "headline": rules.headline(t),
-        "valid_until": c.valid_until,
-        **extra,
-    }
-
-
-async def _usable(s: AsyncSession, customer_id: int) -> list[tuple[Coupon, CouponTemplate]]:
-    now = clock.now()
-    rows = await s.execute(
-        select(Coupon, CouponTemplate)
-        .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
-        .where(Coupon.customer_id == customer_id, Coupon.status == "available", Coupon.valid_until > now)
-        .order_by(Coupon.valid_until, Coupon.id)  # the soonest to expire wins a tie
-        .limit(200)
-    )
-    return [(c, t) for c, t in rows.all()]
-
-
-async def _chosen(s: AsyncSession, coupon_id: int, customer_id: int | None) -> tuple[Coupon, CouponTemplate]:
-    row = (
-        await s.execute(
-            select(Coupon, CouponTemplate)
-            .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
-            .where(Coupon.id == coupon_id)
-        )
-    ).first()
-    # Someone else's coupon reads exactly like a missing one.
-    if row is None or (customer_id is not None and row[0].customer_id != customer_id):
-        raise NotFound("COUPON_NOT_FOUND", "no such coupon")
-    c, t = row
-    now = clock.now()
-    if c.status in ("locked", "used"):
-        raise Conflict("COUPON_USED", "this coupon is used or held by another order", coupon_status=c.status)
-    if c.status == "expired" or c.valid_until <= now:
-        raise Conflict("COUPON_EXPIRED", "this coupon has expired")
-    if c.valid_from > now:
-        raise Conflict("COUPON_NOT_STARTED", "this coupon is not valid yet")
-    return c, t
-
-
-async def apply(
-    s: AsyncSession,
-    *,
-    cart: Sequence[CartLine],
-    ctx: PricingContext,
-    customer_id: int | None,
-    coupon_id: int | None,
-    allows_coupons: bool = True,
-    pick_best: bool = False,
-    choose: bool = True,
-) -> tuple[Quote, dict[str, Any]]:
-    """Price a cart with the chosen coupon (refusing one that does not apply), or with the best one.
-
-    `pick_best` lists the shopper's coupons and, unless `choose` is False (the shopper chose none),
-    prices the best one in.
-
-    Returns the quote and what checkout shows about coupons: `coupon`, `coupons_available`,
-    `coupons_unavailable[{id, reason}]`.
-    """
-    info: dict[str, Any] = {"coupon": None, "coupons_available": [], "coupons_unavailable": []}
-    if coupon_id is not None:
-        if not allows_coupons:
-            raise AppError("COUPON_NOT_APPLICABLE", "this activity takes no coupon")
-        c, t = await _chosen(s, coupon_id, customer_id)
-        q = price(cart, replace(ctx, coupon=rules.spec(c.id, t)))
-        if q.coupon_refusal is not None:
-            code = "COUPON_BELOW_THRESHOLD" if q.coupon_refusal.startswith("还差") else "COUPON_NOT_APPLICABLE"
-            raise AppError(code, q.coupon_refusal, status=409 if code == "COUPON_BELOW_THRESHOLD" else 400)
-        info["coupon"] = _coupon_dict(c, t, discount_fen=q.coupon_fen)
-        if not pick_best:
-            return q, info
-        mine = await _usable(s, customer_id) if customer_id is not None else []
-        choice = best_coupon(cart, ctx, [rules.spec(x.id, xt) for x, xt in mine])
-        _lists(info, choice, mine)
-        return q, info
-    if customer_id is None or not pick_best:
-        return price(cart, ctx), info
-    mine = await _usable(s, customer_id)
-    if not allows_coupons:
-        info["coupons_unavailable"] = [_coupon_dict(c, t, reason="活动商品不可用券") for c, t in mine]
-        return price(cart, ctx), info
-    choice = best_coupon(cart, ctx, [rules.spec(c.id, t) for c, t in mine])
-    _lists(info, choice, mine)
-    if not choose:
-        return price(cart, ctx), info
-    if choice.chosen is not None:
-        c, t = next((c, t) for c, t in mine if c.id == choice.chosen.coupon_id)
-        info["coupon"] = _coupon_dict(c, t, discount_fen=choice.quote.coupon_fen)
-    return choice.quote, info
-
-
-def _lists(info: dict[str, Any], choice: CouponChoice, mine: list[tuple[Coupon, CouponTemplate]]) -> None:
-    by_id = {c.id: (c, t) for c, t in mine}
-    info["coupons_available"] = [
-        _coupon_dict(*by_id[sp.coupon_id], discount_fen=saving) for sp, saving in choice.usable
-    ]
-    info["coupons_unavailable"] = [_coupon_dict(*by_id[sp.coupon_id], reason=why) for sp, why in choice.unusable]
-
-
 async def lock(s: AsyncSession, *, coupon_id: int, customer_id: int, order_id: int) -> None:
     """Take the coupon for an order, in the order's transaction: available → locked, or refuse."""
     now = clock.now()
@@ -453,21 +346,21 @@ async def coupon_of_order(s: AsyncSession, order_id: int) -> Coupon | None:
 # ---- events and timers ---------------------------------------------------------------------------------
 
 
-@jobs.on("OrderPaid", "coupons.consume")
-async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
-    await consume(s, order_id=job.payload["order_id"])
+@events.on(OrderPaid, "coupons.consume", when=has_ref("coupon"))
+async def _on_paid(s: AsyncSession, ev: OrderPaid) -> None:
+    await consume(s, order_id=ev.order_id)
 
 
-@jobs.on("OrderCancelled", "coupons.release")
+@jobs.handler("coupons.release")
 async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
+    """Deliveries queued before a cancellation released the coupon in its own transaction (coupons'
+    checkout hook now does): releasing twice is a no-op."""
     await release(s, order_id=job.payload["order_id"])
 
 
-@jobs.on("OrderRefunded", "coupons.return_on_refund")
-async def _on_refunded(s: AsyncSession, job: jobs.Job) -> None:
-    from fissionmall.orders import service as orders
-
-    order = await orders.get_order(s, order_id=job.payload["order_id"])
+@events.on(OrderRefunded, "coupons.return_on_refund")
+async def _on_refunded(s: AsyncSession, ev: OrderRefunded) -> None:
+    order = await orders.get_order(s, order_id=ev.order_id)
     if order.paid_fen and order.refunded_fen >= order.paid_fen:
         await give_back(s, order_id=order.id)
 
@@ -529,6 +422,3 @@ async def _remind(s: AsyncSession, job: jobs.Job) -> None:
             "valid_until": c.valid_until.isoformat(),
         },
     )
-
-
-__all__ = ["and_"]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, current_customer, require
+from fissionmall.checkout.service import check_order_rate
 from fissionmall.core.errors import Conflict
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
@@ -25,7 +26,6 @@ from fissionmall.groupbuy.schemas import (
     MyGroup,
     StatsOut,
 )
-from fissionmall.orders.router import check_order_rate
 from fissionmall.orders.schemas import OrderAdminOut, ShipIn
 from fissionmall.settings import Settings
 
@@ -126,7 +126,7 @@ async def open_group(
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Open a group: returns the leader's order to pay; the group shows to others once it is paid."""
-    await check_order_rate(caller, settings)
+    await check_order_rate(caller.id, settings)
     return await run_once(
         db,
         scope=f"groupbuy-open:{activity_id}",
@@ -147,7 +147,7 @@ async def join_group(
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Join a group from its share link: a seat is held while the order waits for payment."""
-    await check_order_rate(caller, settings)
+    await check_order_rate(caller.id, settings)
     return await run_once(
         db,
         scope=f"groupbuy-join:{group_id}",
@@ -163,7 +163,7 @@ async def quick_join(
     activity_id: IdPath, body: GroupOrderIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """一键参团: join the best joinable group (nearly full first); 409 NO_JOINABLE_GROUP if none."""
-    await check_order_rate(caller, settings)
+    await check_order_rate(caller.id, settings)
     async with db.read() as s:
         await service.get_activity(s, activity_id=activity_id, for_sale=True)
         candidates = [g.id for g in await service.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]

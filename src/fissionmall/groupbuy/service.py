@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
 from fissionmall.catalog import service as catalog
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound
@@ -29,8 +31,8 @@ from fissionmall.groupbuy.schemas import ActivityCreate, ActivitySkuIn, Activity
 from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, OrderLine
-from fissionmall.orders.schemas import CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, SourceDefaults, register_source
+from fissionmall.orders.schemas import CartItem, CheckoutIn
+from fissionmall.orders.sources import SourceDefaults, register_source
 from fissionmall.settings import Settings
 
 SOURCE = "groupbuy"
@@ -504,99 +506,6 @@ class GroupBuySource(SourceDefaults):
 
     name = SOURCE
 
-    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
-        if len(items) != 1:
-            raise AppError("GROUP_ONE_SKU", "a group order holds exactly one SKU")
-        item = items[0]
-        now = clock.now()
-        opening = params["mode"] == "open"
-        g: Group | None = None
-        if opening:
-            act = await get_activity(s, activity_id=params["activity_id"], for_sale=True)
-            refusal = rules.window_refusal(rules.Window(act.starts_at, act.ends_at), now)
-            if refusal:
-                raise Conflict(
-                    refusal, "the activity is not open now" if refusal == "ACTIVITY_NOT_STARTED" else "ended"
-                )
-        else:
-            g = await get_group(s, group_id=params["group_id"])
-            act = await get_activity(s, activity_id=g.activity_id)
-            if g.leader_id == customer_id and g.status != "cancelled":
-                raise Conflict("GROUP_OWN", "you lead this group: share it instead of joining it")
-            check_visible(g)
-            if await _holding(s, g.id, customer_id) is not None:
-                raise Conflict("GROUP_ALREADY_JOINED", "you are already in this group")
-            refusal_exc = _join_refusal(g, act, now)
-            if refusal_exc is not None:
-                raise refusal_exc
-        price = sku_price(act, item.sku_id)
-        if price is None:
-            raise AppError("SKU_NOT_IN_ACTIVITY", f"SKU {item.sku_id} is not sold in this group activity")
-        if item.qty > act.per_order_limit:
-            raise AppError(
-                "QTY_LIMIT_EXCEEDED", f"at most {act.per_order_limit} per group order", limit=act.per_order_limit
-            )
-        await _take_quota(s, act, customer_id, opens=opening, units=item.qty)
-        from_pool = await _take_units(s, act, item.sku_id, item.qty)
-        is_new = False
-        if opening:
-            g = Group(
-                activity_id=act.id,
-                leader_id=customer_id,
-                size=act.group_size,
-                seats_taken=1,
-                new_user_required=act.new_user_required,
-                status="pending",
-                created_at=now,
-            )
-            s.add(g)
-            await s.flush()
-        else:
-            assert g is not None
-            is_new = await reports.is_new_customer(s, customer_id=customer_id)
-            await _reserve_seat(s, g, act, is_new=is_new)
-        if opening and act.new_user_required:
-            is_new = await reports.is_new_customer(s, customer_id=customer_id)
-        member = GroupMember(
-            group_id=g.id,
-            activity_id=act.id,
-            customer_id=customer_id,
-            holder=customer_id,
-            role="leader" if opening else "member",
-            status="reserved",
-            sku_id=item.sku_id,
-            qty=item.qty,
-            is_new_user=is_new,
-            created_at=now,
-        )
-        s.add(member)
-        await s.flush()
-        unit = rules.unit_price(price, leader=opening, leader_discount_fen=act.leader_discount_fen)
-        return Plan(
-            lines=[
-                PlannedLine(
-                    sku_id=item.sku_id,
-                    qty=item.qty,
-                    activity_price_fen=unit,
-                    activity_label="拼团价（团长）" if opening and unit != price else "拼团价",
-                    take_sku_stock=not from_pool,
-                )
-            ],
-            source_ref=f"g{g.id}-m{member.id}",
-            pay_minutes=act.pay_minutes,
-            allows_coupons=False,
-            attribution={"groupbuy_activity_id": act.id, "groupbuy_group_id": g.id},
-            context={"member_id": member.id},
-        )
-
-    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
-        await s.execute(
-            update(GroupMember)
-            .where(GroupMember.id == plan.context["member_id"])
-            .values(order_id=order.id)
-            .execution_options(synchronize_session=False)
-        )
-
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
         """An unpaid order was cancelled: its seat, stock and quota come back."""
         await release_member(s, order_id=order.id)
@@ -620,6 +529,132 @@ class GroupBuySource(SourceDefaults):
 
 
 register_source(GroupBuySource())
+
+
+async def _plan(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    items: Sequence[CartItem],
+    opening: bool,
+    activity_id: int | None = None,
+    group_id: int | None = None,
+) -> tuple[Plan, int]:
+    """Validate and reserve a group order in the order's transaction (quota, stock, the seat or the new
+    group): the typed plan checkout prices, and the reserved member's id to link the order to."""
+    if len(items) != 1:
+        raise AppError("GROUP_ONE_SKU", "a group order holds exactly one SKU")
+    item = items[0]
+    now = clock.now()
+    g: Group | None = None
+    if opening:
+        assert activity_id is not None
+        act = await get_activity(s, activity_id=activity_id, for_sale=True)
+        refusal = rules.window_refusal(rules.Window(act.starts_at, act.ends_at), now)
+        if refusal:
+            raise Conflict(refusal, "the activity is not open now" if refusal == "ACTIVITY_NOT_STARTED" else "ended")
+    else:
+        assert group_id is not None
+        g = await get_group(s, group_id=group_id)
+        act = await get_activity(s, activity_id=g.activity_id)
+        if g.leader_id == customer_id and g.status != "cancelled":
+            raise Conflict("GROUP_OWN", "you lead this group: share it instead of joining it")
+        check_visible(g)
+        if await _holding(s, g.id, customer_id) is not None:
+            raise Conflict("GROUP_ALREADY_JOINED", "you are already in this group")
+        refusal_exc = _join_refusal(g, act, now)
+        if refusal_exc is not None:
+            raise refusal_exc
+    price = sku_price(act, item.sku_id)
+    if price is None:
+        raise AppError("SKU_NOT_IN_ACTIVITY", f"SKU {item.sku_id} is not sold in this group activity")
+    if item.qty > act.per_order_limit:
+        raise AppError(
+            "QTY_LIMIT_EXCEEDED", f"at most {act.per_order_limit} per group order", limit=act.per_order_limit
+        )
+    await _take_quota(s, act, customer_id, opens=opening, units=item.qty)
+    from_pool = await _take_units(s, act, item.sku_id, item.qty)
+    is_new = False
+    if opening:
+        g = Group(
+            activity_id=act.id,
+            leader_id=customer_id,
+            size=act.group_size,
+            seats_taken=1,
+            new_user_required=act.new_user_required,
+            status="pending",
+            created_at=now,
+        )
+        s.add(g)
+        await s.flush()
+    else:
+        assert g is not None
+        is_new = await reports.is_new_customer(s, customer_id=customer_id)
+        await _reserve_seat(s, g, act, is_new=is_new)
+    if opening and act.new_user_required:
+        is_new = await reports.is_new_customer(s, customer_id=customer_id)
+    member = GroupMember(
+        group_id=g.id,
+        activity_id=act.id,
+        customer_id=customer_id,
+        holder=customer_id,
+        role="leader" if opening else "member",
+        status="reserved",
+        sku_id=item.sku_id,
+        qty=item.qty,
+        is_new_user=is_new,
+        created_at=now,
+    )
+    s.add(member)
+    await s.flush()
+    unit = rules.unit_price(price, leader=opening, leader_discount_fen=act.leader_discount_fen)
+    plan = Plan(
+        lines=(
+            PlannedLine(
+                sku_id=item.sku_id,
+                qty=item.qty,
+                activity_price_fen=unit,
+                activity_label="拼团价（团长）" if opening and unit != price else "拼团价",
+                take_sku_stock=not from_pool,
+            ),
+        ),
+        source=SOURCE,
+        source_ref=f"g{g.id}-m{member.id}",
+        pay_minutes=act.pay_minutes,
+        allows_coupons=False,
+        attribution={"groupbuy_activity_id": act.id, "groupbuy_group_id": g.id},
+    )
+    return plan, member.id
+
+
+async def _place(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    body: GroupOrderIn,
+    settings: Settings,
+    attribution: dict[str, Any] | None,
+    opening: bool,
+    activity_id: int | None = None,
+    group_id: int | None = None,
+) -> Order:
+    """Plan, place through checkout, and link the new order to its group seat."""
+    cbody = _checkout(body)
+    address = await checkout.resolve_address(s, customer_id=customer_id, body=cbody)
+    items = [CartItem(sku_id=k, qty=n) for k, n in checkout.merge_items(cbody.items, settings.max_line_qty)]
+    plan, member_id = await _plan(
+        s, customer_id=customer_id, items=items, opening=opening, activity_id=activity_id, group_id=group_id
+    )
+    order = await checkout.place(
+        s, customer_id=customer_id, body=cbody, settings=settings, plan=plan, attribution=attribution, address=address
+    )
+    await s.execute(
+        update(GroupMember)
+        .where(GroupMember.id == member_id)
+        .values(order_id=order.id)
+        .execution_options(synchronize_session=False)
+    )
+    return order
 
 
 async def member_of_order(s: AsyncSession, order_id: int) -> GroupMember | None:
@@ -692,14 +727,14 @@ async def open_group(
     attribution: dict[str, Any] | None = None,
 ) -> tuple[Group, Order]:
     """Open a group: the leader's order at the group price; the group shows once it is paid."""
-    order = await orders.create_order(
+    order = await _place(
         s,
         customer_id=customer_id,
-        body=_checkout(body),
+        body=body,
         settings=settings,
-        source=SOURCE,
-        params={"mode": "open", "activity_id": activity_id},
         attribution=attribution,
+        opening=True,
+        activity_id=activity_id,
     )
     m = await member_of_order(s, order.id)
     assert m is not None
@@ -716,14 +751,14 @@ async def join_group(
     attribution: dict[str, Any] | None = None,
 ) -> tuple[Group, Order]:
     """Join a forming group: a seat is reserved with the order and kept if it is paid in time."""
-    order = await orders.create_order(
+    order = await _place(
         s,
         customer_id=customer_id,
-        body=_checkout(body),
+        body=body,
         settings=settings,
-        source=SOURCE,
-        params={"mode": "join", "group_id": group_id},
         attribution=attribution,
+        opening=False,
+        group_id=group_id,
     )
     return await get_group(s, group_id=group_id), order
 
@@ -962,7 +997,12 @@ async def member_refunded(s: AsyncSession, *, order_id: int, amount_fen: int) ->
     )
 
 
-@jobs.on("OrderPaid", "groupbuy.member_paid")
+def _ours(payload: dict[str, Any]) -> bool:
+    """Only group-buy orders queue these deliveries (their handlers check the source again)."""
+    return payload.get("source") == SOURCE
+
+
+@jobs.on("OrderPaid", "groupbuy.member_paid", when=_ours)
 async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
     # The paid() hook already paid the seat in the confirming transaction; this finds it done. It stays
     # for OrderPaid events confirmed before the hook existed, still queued when the release went out.
@@ -970,14 +1010,14 @@ async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
         await member_paid(s, order_id=job.payload["order_id"])
 
 
-@jobs.on("OrderCancelled", "groupbuy.member_cancelled")
+@jobs.on("OrderCancelled", "groupbuy.member_cancelled", when=_ours)
 async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
     # The cancelled() hook already released the seat in the cancelling transaction; this is a second wall.
     if job.payload.get("source") == SOURCE:
         await release_member(s, order_id=job.payload["order_id"])
 
 
-@jobs.on("OrderLineRefunded", "groupbuy.member_refunded")
+@jobs.on("OrderLineRefunded", "groupbuy.member_refunded", when=_ours)
 async def _on_refunded(s: AsyncSession, job: jobs.Job) -> None:
     if job.payload.get("source") == SOURCE:
         await member_refunded(s, order_id=job.payload["order_id"], amount_fen=job.payload["amount_fen"])

@@ -4,27 +4,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
 from fissionmall.core import clock
-from fissionmall.core.errors import TooMany
 from fissionmall.core.idempotency import run_once
-from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.orders import service
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
-    CheckoutIn,
     OrderAdminOut,
-    OrderCreated,
     OrderOut,
-    PreviewOut,
     RefundIn,
     RefundOut,
     RejectIn,
     ShipIn,
 )
-from fissionmall.settings import Settings
 
 router = APIRouter(tags=["orders"])
 admin_router = APIRouter(tags=["admin: orders"])
@@ -46,43 +40,6 @@ def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> Or
     data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
     data["server_time"] = clock.now()
     return model.model_validate(data)
-
-
-@router.post("/checkout/preview", response_model=PreviewOut)
-async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
-    """Price a cart through the price chain, with every step explained. Without a `coupon_id` the best of
-    the shopper's coupons is chosen; the others are listed with why each does not apply."""
-    async with db.read() as s:
-        q, images = await service.quote(s, body=body, settings=settings, customer_id=caller.id, pick_best_coupon=True)
-    return {**service.preview_dict(q, images), **q.extra}
-
-
-async def check_order_rate(caller: Caller, settings: Settings) -> None:
-    """One budget of new orders per shopper per minute, whichever tool places them (plain, group buying)."""
-    if not await get_kv().allow(f"order:c:{caller.id}", limit=settings.order_rate_per_minute, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many orders; wait a minute")
-
-
-@router.post("/orders", response_model=OrderCreated, status_code=201)
-async def create_order(
-    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
-) -> dict[str, Any]:
-    """Place an order (stock is reserved now; it is cancelled if unpaid in time)."""
-    await check_order_rate(caller, settings)
-
-    async def work(s: Any) -> dict[str, Any]:
-        o = await service.create_order(
-            s,
-            customer_id=caller.id,
-            body=body,
-            settings=settings,
-            attribution={"ip": caller.ip, "device_id": caller.device_id},
-        )
-        return OrderCreated.model_validate(o).model_dump(mode="json")
-
-    return await run_once(
-        db, scope="order", owner=str(caller.id), key=idempotency_key, body=body.model_dump(mode="json"), work=work
-    )
 
 
 @router.get("/orders", response_model=Page[OrderOut])

@@ -1,4 +1,4 @@
-"""Checkout, the order state machine, and after-sales.
+"""The order state machine and after-sales (checkout/ prices and places orders; this writes them).
 
 Stock is taken in the same transaction that creates the order and given back
 by the transaction that cancels it. Every transition is a compare-and-set
@@ -11,19 +11,32 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from fissionmall.addresses import service as addresses
 from fissionmall.catalog import service as catalog
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, events, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
-from fissionmall.coupons import service as coupons
+from fissionmall.orders.events import (
+    LatePaymentRefunded,
+    OrderCancelled,
+    OrderCompleted,
+    OrderCreated,
+    OrderLineRefunded,
+    OrderPaid,
+    OrderReceived,
+    OrderRefunded,
+    OrderShipped,
+    PaidLine,
+    RefundRequested,
+    refs_of,
+)
 from fissionmall.orders.models import Order, OrderLine, Refund
 from fissionmall.orders.rules import (
     ORDER_TRANSITIONS,
@@ -31,204 +44,87 @@ from fissionmall.orders.rules import (
     refund_transition_sources,
     sources_of,
 )
-from fissionmall.orders.schemas import CartItem, CheckoutIn, RefundLineIn
-from fissionmall.orders.sources import PlannedLine, get_source
-from fissionmall.pricing.rules import CartLine, PricingContext, Quote, refund_amount
-from fissionmall.promotions import service as promotions
+from fissionmall.orders.schemas import RefundLineIn
+from fissionmall.orders.sources import get_source, order_hooks
+from fissionmall.pricing.rules import Quote, refund_amount
 from fissionmall.settings import Settings, get_settings
-
-
-def _merge(items: Sequence[CartItem], max_qty: int) -> list[tuple[int, int]]:
-    """One entry per SKU; the same SKU twice adds up (and is judged by the sum)."""
-    qty: dict[int, int] = {}
-    for it in items:
-        qty[it.sku_id] = qty.get(it.sku_id, 0) + it.qty
-    for sku_id, n in qty.items():
-        if n > max_qty:
-            raise AppError("QTY_TOO_LARGE", f"at most {max_qty} of one SKU per order", sku_id=sku_id)
-    return sorted(qty.items())  # primary-key order, so concurrent orders lock rows in one order
-
-
-async def quote(
-    s: AsyncSession,
-    *,
-    body: CheckoutIn,
-    settings: Settings,
-    planned: Sequence[PlannedLine] | None = None,
-    customer_id: int | None = None,
-    allows_coupons: bool = True,
-    pick_best_coupon: bool = False,
-    choose_coupon: bool = True,
-) -> tuple[Quote, dict[int, Any]]:
-    """Price a cart as it would be ordered now (with a source's plan: at its activity prices), with the live
-    promotions and the chosen coupon; with `pick_best_coupon`, the shopper's coupons are listed and the best one
-    priced in when none is chosen (unless `choose_coupon` is False: the shopper wants none).
-    What checkout shows about coupons and tier hints is in `quote.extra`."""
-    if body.points:
-        raise AppError("POINTS_NOT_APPLICABLE", "points deduction arrives with the loyalty issue")
-    if planned is None:
-        planned = [PlannedLine(sku_id=sku_id, qty=qty) for sku_id, qty in _merge(body.items, settings.max_line_qty)]
-    found = await catalog.skus_for_sale(s, [p.sku_id for p in planned])
-    cart, images = [], {}
-    for p in planned:
-        if p.sku_id not in found:
-            raise AppError("SKU_NOT_FOUND", f"SKU {p.sku_id} is not for sale", status=404, sku_id=p.sku_id)
-        sku, prod = found[p.sku_id]
-        if p.take_sku_stock and p.qty > sku.stock:
-            # Told at preview, not only when the order is placed (creation re-checks atomically).
-            raise Conflict("OUT_OF_STOCK", "not enough stock left", sku_id=sku.id, stock=sku.stock)
-        cart.append(
-            CartLine(
-                sku_id=sku.id,
-                product_id=prod.id,
-                category_id=prod.category_id,
-                title=prod.title,
-                sku_name=sku.name,
-                unit_price_fen=sku.price_fen,
-                qty=p.qty,
-                activity_price_fen=p.activity_price_fen,
-                activity_label=p.activity_label,
-            )
-        )
-        images[p.sku_id] = prod.images[0] if prod.images else None
-    ctx = await promotions.context(s, base=PricingContext(shipping_fee_fen=settings.shipping_fee_fen))
-    q, info = await coupons.apply(
-        s,
-        cart=cart,
-        ctx=ctx,
-        customer_id=customer_id,
-        coupon_id=body.coupon_id,
-        allows_coupons=allows_coupons,
-        pick_best=pick_best_coupon,
-        choose=choose_coupon,
-    )
-    for g in q.lines:
-        if g.line.gift_of is not None and g.line.sku_id not in images:
-            gift = await catalog.skus_for_sale(s, [g.line.sku_id])
-            if g.line.sku_id in gift:
-                gift_prod = gift[g.line.sku_id][1]
-                images[g.line.sku_id] = gift_prod.images[0] if gift_prod.images else None
-    return replace(q, extra={**info, "hints": list(q.hints)}), images
-
-
-def preview_dict(q: Quote, images: dict[int, Any]) -> dict[str, Any]:
-    return {
-        "lines": [
-            {
-                "sku_id": p.line.sku_id,
-                "product_id": p.line.product_id,
-                "title": p.line.title,
-                "sku_name": p.line.sku_name,
-                "image": images.get(p.line.sku_id),
-                "unit_price_fen": p.line.unit_price_fen,
-                "qty": p.line.qty,
-                "subtotal_fen": p.subtotal_fen,
-                "discount_fen": p.discount_fen,
-                "shipping_fen": p.shipping_fen,
-                "payable_fen": p.payable_fen,
-            }
-            for p in q.lines
-        ],
-        "steps": [{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen} for st in q.steps],
-        "goods_fen": q.goods_fen,
-        "discount_fen": q.discount_fen,
-        "shipping_fen": q.shipping_fen,
-        "total_fen": q.total_fen,
-        "payable_fen": q.payable_fen,
-    }
 
 
 def _order_no(now: datetime) -> str:
     return now.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
 
 
-async def create_order(
+async def insert_order(
     s: AsyncSession,
     *,
     customer_id: int,
-    body: CheckoutIn,
-    settings: Settings,
-    source: str = "normal",
-    params: dict[str, Any] | None = None,
-    attribution: dict[str, Any] | None = None,
+    source: str,
+    source_ref: str | None,
+    attribution: dict[str, Any],
+    quote: Quote,
+    stock_taken: Sequence[bool],
+    address: dict[str, Any],
+    remark: str,
+    pay_minutes: int,
 ) -> Order:
-    """Create a pending order through its source's hooks: plan and reserve, price, take stock, arm the
-    unpaid-cancel timer, publish OrderCreated."""
-    address = await addresses.order_address(
-        s, customer_id=customer_id, address=body.address, address_id=body.address_id
-    )
-    src = get_source(source)
-    merged = [CartItem(sku_id=sku_id, qty=qty) for sku_id, qty in _merge(body.items, settings.max_line_qty)]
-    plan = await src.plan(s, customer_id=customer_id, items=merged, params=params or {})
-    if body.coupon_id is not None and not plan.allows_coupons:
-        raise AppError("COUPON_NOT_APPLICABLE", "this activity takes no coupon")
-    q, images = await quote(
-        s,
-        body=body,
-        settings=settings,
-        planned=plan.lines,
-        customer_id=customer_id,
-        allows_coupons=plan.allows_coupons,
-    )
+    """Write a priced order (checkout calls this with its quote): the order and its lines in one flush,
+    the unpaid-cancel timer and OrderCreated. `stock_taken[i]` says whether the i-th goods line draws on
+    the SKU's stock (checkout takes it, last); lines past those are the promotions' gifts."""
     now = clock.now()
+    goods = [p for p in quote.lines if p.line.gift_of is None]
+    gifts = [p for p in quote.lines if p.line.gift_of is not None]
+    lines = [
+        OrderLine(
+            product_id=p.line.product_id,
+            sku_id=p.line.sku_id,
+            title=p.line.title,
+            sku_name=(p.line.sku_name + ("（赠品）" if gift else ""))[:64],
+            image=p.line.image,
+            unit_price_fen=p.line.unit_price_fen,
+            qty=p.line.qty,
+            subtotal_fen=p.subtotal_fen,
+            discount_fen=p.discount_fen,
+            shipping_fen=p.shipping_fen,
+            payable_fen=p.payable_fen,
+            sku_stock_taken=taken,
+            refunded_qty=0,
+            refund_pending_qty=0,
+            refunded_fen=0,
+            refund_pending_fen=0,
+        )
+        for p, taken, gift in [
+            *((g, t, False) for g, t in zip(goods, stock_taken, strict=True)),
+            *((g, False, True) for g in gifts),
+        ]
+    ]
     order = Order(
         no=_order_no(now),
         customer_id=customer_id,
         status="pending_payment",
         source=source,
-        source_ref=plan.source_ref,
-        attribution={**(attribution or {}), **plan.attribution},
-        goods_fen=q.goods_fen,
-        discount_fen=q.discount_fen,
-        shipping_fen=q.shipping_fen,
-        payable_fen=q.payable_fen,
-        steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in q.steps],
+        source_ref=source_ref,
+        attribution=attribution,
+        goods_fen=quote.goods_fen,
+        discount_fen=quote.discount_fen,
+        shipping_fen=quote.shipping_fen,
+        payable_fen=quote.payable_fen,
+        paid_fen=0,
+        refunded_fen=0,
+        steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in quote.steps],
         address=address,
-        remark=body.remark,
+        remark=remark,
         created_at=now,
-        pay_deadline=now + timedelta(minutes=plan.pay_minutes or settings.unpaid_cancel_minutes),
+        pay_deadline=now + timedelta(minutes=pay_minutes),
+        lines=lines,
     )
     s.add(order)
     await s.flush()
-    coupon = q.extra.get("coupon")
-    if coupon is not None:
-        # available → locked in this transaction: two orders racing for one coupon cannot both win.
-        await coupons.lock(s, coupon_id=coupon["id"], customer_id=customer_id, order_id=order.id)
-    goods = [p for p in q.lines if p.line.gift_of is None]
-    gifts = [p for p in q.lines if p.line.gift_of is not None]
-    for p, planned in [*zip(goods, plan.lines, strict=True), *((g, None) for g in gifts)]:
-        if planned is None:
-            # A full-gift line draws on the promotion's own gift stock, not the SKU's.
-            await promotions.reserve_gift(s, promotion_id=p.line.gift_of or 0, qty=p.line.qty, order_id=order.id)
-        elif planned.take_sku_stock:
-            await catalog.take_stock(s, sku_id=p.line.sku_id, qty=p.line.qty)
-        s.add(
-            OrderLine(
-                order_id=order.id,
-                product_id=p.line.product_id,
-                sku_id=p.line.sku_id,
-                title=p.line.title,
-                sku_name=(p.line.sku_name + ("（赠品）" if planned is None else ""))[:64],
-                image=images.get(p.line.sku_id),
-                unit_price_fen=p.line.unit_price_fen,
-                qty=p.line.qty,
-                subtotal_fen=p.subtotal_fen,
-                discount_fen=p.discount_fen,
-                shipping_fen=p.shipping_fen,
-                payable_fen=p.payable_fen,
-                sku_stock_taken=planned is not None and planned.take_sku_stock,
-            )
-        )
-    await s.flush()
-    order = await get_order(s, order_id=order.id)
-    await src.created(s, order=order, plan=plan)
     await jobs.schedule(
         s, "orders.auto_cancel", {"order_id": order.id}, due_at=order.pay_deadline, key=f"order-cancel:{order.id}"
     )
-    await jobs.publish(
+    await events.publish(
         s,
-        "OrderCreated",
-        {"order_id": order.id, "customer_id": customer_id, "source": source, "payable_fen": order.payable_fen},
+        OrderCreated(order_id=order.id, customer_id=customer_id, source=source, payable_fen=order.payable_fen),
     )
     return order
 
@@ -244,13 +140,16 @@ async def get_order(s: AsyncSession, *, order_id: int, customer_id: int | None =
     return order
 
 
-async def lock_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None) -> Order:
+async def lock_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None, lines: bool = True) -> Order:
     """`get_order` holding the order's row lock until the transaction ends (SQLite: the write lock is
     the transaction's already). Everything that moves an order's money, paying, confirming a payment,
-    cancelling, takes this lock first, before any payment row, so no two of them can deadlock."""
+    cancelling, takes this lock first, before any payment row, so no two of them can deadlock.
+    `lines=False` skips loading the lines when the caller needs only the order's own row."""
     q = select(Order).where(Order.id == order_id)
     if customer_id is not None:
         q = q.where(Order.customer_id == customer_id)
+    if not lines:
+        q = q.options(raiseload(Order.lines))
     order = await s.scalar(q.with_for_update(of=Order).execution_options(populate_existing=True))
     if order is None:
         raise not_found("order")
@@ -310,48 +209,57 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
         if line.sku_stock_taken:
             await catalog.return_stock(s, sku_id=line.sku_id, qty=line.qty)
     await get_source(order.source).cancelled(s, order=order)
-    await jobs.publish(
+    for hook in order_hooks("cancelled"):
+        await hook(s, order)
+    await events.publish(
         s,
-        "OrderCancelled",
-        {"order_id": order.id, "customer_id": order.customer_id, "source": order.source, "reason": reason},
+        OrderCancelled(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            source=order.source,
+            reason=reason,
+            refs=refs_of(order.steps),
+        ),
     )
     return await get_order(s, order_id=order.id)
 
 
-async def mark_paid(s: AsyncSession, *, order_id: int, amount_fen: int, payment_id: int) -> bool:
-    """Called by payments once a payment is confirmed (having locked the order first, then the payment).
-    Runs the source's `paid` hook in this transaction, then publishes OrderPaid. False if the order can
-    no longer be paid: cancelled, paid by another payment, or for another amount."""
-    order = await lock_order(s, order_id=order_id)
+async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_id: int) -> bool:
+    """Called by payments once a payment is confirmed, with the order as `lock_order` returned it (the
+    order's lock taken first, then the payment's). Runs the source's `paid` hook in this transaction,
+    then publishes OrderPaid. False if the order can no longer be paid: cancelled, paid by another
+    payment, or for another amount."""
     if amount_fen != order.payable_fen:
         return False
     now = clock.now()
     if not await _transition(s, order.id, "paid", paid_fen=amount_fen, paid_at=now):
         return False
-    order = await get_order(s, order_id=order.id)
+    # The row is locked and the transition just written: the loaded order needs only these values,
+    # not a second read.
+    for k, v in (("status", "paid"), ("paid_fen", amount_fen), ("paid_at", now)):
+        set_committed_value(order, k, v)
     # The tool's own state commits with the payment (a group opens the moment its leader's payment is
     # confirmed, not when a worker gets to OrderPaid); other domains follow from the event.
     await get_source(order.source).paid(s, order=order)
-    await jobs.publish(
+    for hook in order_hooks("paid"):
+        await hook(s, order)
+    await events.publish(
         s,
-        "OrderPaid",
-        {
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "source": order.source,
-            "payment_id": payment_id,
-            "paid_fen": amount_fen,
-            "attribution": order.attribution,
-            "lines": [
-                {
-                    "line_id": ln.id,
-                    "sku_id": ln.sku_id,
-                    "qty": ln.qty,
-                    "goods_payable_fen": ln.payable_fen - ln.shipping_fen,
-                }
+        OrderPaid(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            source=order.source,
+            payment_id=payment_id,
+            paid_fen=amount_fen,
+            attribution=dict(order.attribution or {}),
+            lines=tuple(
+                PaidLine(
+                    line_id=ln.id, sku_id=ln.sku_id, qty=ln.qty, goods_payable_fen=ln.payable_fen - ln.shipping_fen
+                )
                 for ln in order.lines
-            ],
-        },
+            ),
+            refs=refs_of(order.steps),
+        ),
     )
     return True
 
@@ -375,7 +283,7 @@ async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str
         due_at=now + timedelta(days=settings.auto_receive_days),
         key=f"order-receive:{order.id}",
     )
-    await jobs.publish(s, "OrderShipped", {"order_id": order.id, "customer_id": order.customer_id})
+    await events.publish(s, OrderShipped(order_id=order.id, customer_id=order.customer_id))
     return await get_order(s, order_id=order.id)
 
 
@@ -392,7 +300,7 @@ async def receive(s: AsyncSession, *, order_id: int, settings: Settings, custome
         due_at=now + timedelta(days=settings.after_sales_days),
         key=f"order-complete:{order.id}",
     )
-    await jobs.publish(s, "OrderReceived", {"order_id": order.id, "customer_id": order.customer_id})
+    await events.publish(s, OrderReceived(order_id=order.id, customer_id=order.customer_id))
     return await get_order(s, order_id=order.id)
 
 
@@ -478,7 +386,7 @@ async def request_refund(
     )
     s.add(refund)
     await s.flush()
-    await jobs.publish(s, "RefundRequested", {"refund_id": refund.id, "order_id": order.id, "amount_fen": total})
+    await events.publish(s, RefundRequested(refund_id=refund.id, order_id=order.id, amount_fen=total))
     return refund
 
 
@@ -591,10 +499,8 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
         return False
     if refund.kind == "late_payment":
         # Money for an order that was never marked paid: the order's own figures do not move.
-        await jobs.publish(
-            s,
-            "LatePaymentRefunded",
-            {"order_id": refund.order_id, "refund_id": refund.id, "amount_fen": refund.amount_fen},
+        await events.publish(
+            s, LatePaymentRefunded(order_id=refund.order_id, refund_id=refund.id, amount_fen=refund.amount_fen)
         )
         return True
     await s.execute(
@@ -616,23 +522,20 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
             )
             .execution_options(synchronize_session=False)
         )
-        await jobs.publish(
+        await events.publish(
             s,
-            "OrderLineRefunded",
-            {
-                "order_id": order.id,
-                "refund_id": refund.id,
-                "line_id": part["line_id"],
-                "qty": part["qty"],
-                "amount_fen": part["amount_fen"],
-                "customer_id": order.customer_id,
-                "source": order.source,
-            },
+            OrderLineRefunded(
+                order_id=order.id,
+                refund_id=refund.id,
+                line_id=part["line_id"],
+                qty=part["qty"],
+                amount_fen=part["amount_fen"],
+                customer_id=order.customer_id,
+                source=order.source,
+            ),
         )
-    await jobs.publish(
-        s,
-        "OrderRefunded",
-        {"order_id": order.id, "refund_id": refund.id, "amount_fen": refund.amount_fen, "kind": refund.kind},
+    await events.publish(
+        s, OrderRefunded(order_id=order.id, refund_id=refund.id, amount_fen=refund.amount_fen, kind=refund.kind)
     )
     order = await get_order(s, order_id=refund.order_id)
     if all(ln.refunded_qty == ln.qty for ln in order.lines):
@@ -709,6 +612,4 @@ async def _complete(s: AsyncSession, job: jobs.Job) -> None:
         await jobs.schedule(s, "orders.complete", {"order_id": order_id}, due_at=clock.now() + timedelta(days=1))
         return
     if await _transition(s, order_id, "completed", completed_at=clock.now()):
-        await jobs.publish(
-            s, "OrderCompleted", {"order_id": order_id, "customer_id": order.customer_id, "source": order.source}
-        )
+        await events.publish(s, OrderCompleted(order_id=order_id, customer_id=order.customer_id, source=order.source))

@@ -1,25 +1,24 @@
-"""Order sources: how a marketing tool plugs into order creation and cancellation.
+"""Order sources: what a marketing tool decides about the orders it started.
 
-`orders/` knows no tool by name. A tool registers an `OrderSource`; when an
-order is created with `source=<name>`, its hooks run inside the order-creation
-transaction: `plan` validates the request and reserves what the tool owns (a
-seckill reservation, a group seat, bargain stock) and says at what activity
-price each line sells and whether it draws on the SKU's own stock; `created`
-links the new order to the tool's rows; `cancelled` runs inside the cancelling
-transaction and releases the reservation; `paid` runs inside the transaction
-that confirms the payment, for the tool's own state the shopper must see at
-once (a group seat paid and the group open, a top-up credited); `can_ship` may
-hold a paid order back (a forming group's orders must not ship). Effects in
-other domains (commissions, messages, rollups), refunds and completion reach
-the tool as outbox events carrying `source`; a tool that also listens for
-`OrderPaid` must find the work its `paid` hook did already done.
+`orders/` knows no tool by name. A tool builds its typed `checkout.plans.Plan` (validating and
+reserving what it owns: a seckill unit, a group seat, bargain stock) in its own service, calls
+`checkout.service.place(plan=…)`, and links the new order to its rows itself. What orders asks the
+tool later goes through the `OrderSource` it registered under the plan's `source`: `cancelled` runs
+inside the cancelling transaction and releases the reservation; `paid` runs inside the transaction
+that confirms the payment, for the tool's own state the shopper must see at once (a group seat paid
+and the group open); `can_ship` and `can_refund` may hold a paid order back (a forming group's orders
+must not ship). Effects in other domains (commissions, messages, rollups), refunds and completion
+reach the tool as outbox events carrying `source`; a tool that also listens for `OrderPaid` must find
+the work its `paid` hook did already done.
+
+Checkout's contributions (coupons, promotions…) follow the orders they priced through the order
+hooks registered here (`register_order_hooks`), run in the same transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,33 +28,8 @@ if TYPE_CHECKING:
     from fissionmall.orders.models import Order
 
 
-@dataclass(frozen=True)
-class PlannedLine:
-    sku_id: int
-    qty: int
-    activity_price_fen: int | None = None  # the tool's unit price, shown as the chain's "activity" step
-    activity_label: str = ""  # e.g. "秒杀价", "拼团价"
-    take_sku_stock: bool = True  # False when the tool holds stock of its own (seckill pool, group stock)
-
-
-@dataclass
-class Plan:
-    lines: list[PlannedLine]
-    source_ref: str | None = None  # unique per source: a reservation id makes creation idempotent
-    pay_minutes: int | None = None  # the tool's own unpaid-cancel window
-    allows_coupons: bool = True
-    attribution: dict[str, Any] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)  # passed back to `created`
-
-
 class OrderSource(Protocol):
     name: str
-
-    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
-        """Validate and reserve, in the order's transaction; raise AppError to refuse."""
-        ...
-
-    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None: ...
 
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None: ...
 
@@ -78,9 +52,6 @@ class OrderSource(Protocol):
 class SourceDefaults:
     """Mix-in for tools: hooks they do not need do nothing."""
 
-    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
-        return None
-
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
         return None
 
@@ -99,9 +70,6 @@ class NormalSource(SourceDefaults):
 
     name = "normal"
 
-    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
-        return Plan(lines=[PlannedLine(sku_id=i.sku_id, qty=i.qty) for i in items])
-
 
 _sources: dict[str, OrderSource] = {}
 
@@ -119,3 +87,20 @@ def get_source(name: str) -> OrderSource:
 
 
 register_source(NormalSource())
+
+
+OrderHook = Callable[["AsyncSession", "Order"], Awaitable[None]]
+_hooks: dict[str, list[OrderHook]] = {"cancelled": [], "paid": []}
+
+
+def register_order_hooks(*, cancelled: OrderHook | None = None, paid: OrderHook | None = None) -> None:
+    """Run `cancelled(s, order)` / `paid(s, order)` inside every cancelling / payment-confirming
+    transaction, after the order's own transition (checkout dispatches them to its contributions)."""
+    if cancelled is not None and cancelled not in _hooks["cancelled"]:
+        _hooks["cancelled"].append(cancelled)
+    if paid is not None and paid not in _hooks["paid"]:
+        _hooks["paid"].append(paid)
+
+
+def order_hooks(kind: str) -> list[OrderHook]:
+    return list(_hooks[kind])

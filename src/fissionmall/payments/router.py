@@ -40,10 +40,13 @@ async def pay(
     """Start paying an order: returns what the client needs (sandbox: the cashier URL). The order has one
     open payment: a repeat, with or without an Idempotency-Key, answers the same payment."""
 
+    known: list[service.ToPay] = []
+
     async def work(s: Any) -> dict[str, Any]:
-        p = await service.open_payment(
+        p, facts = await service.open_payment(
             s, order_id=order_id, customer_id=caller.id, method=body.method, gateway_name=settings.payment_gateway
         )
+        known.append(facts)
         return {"payment_id": p.id}
 
     opened = await run_once(
@@ -55,7 +58,9 @@ async def pay(
         work=work,
     )
     # Only now that the payment is committed is the gateway asked for its prepay.
-    p, client = await service.prepay(db, payment_id=int(opened["payment_id"]), customer_id=caller.id)
+    p, client = await service.prepay(
+        db, payment_id=int(opened["payment_id"]), customer_id=caller.id, known=known[-1] if known else None
+    )
     return {"payment_id": p.id, "status": p.status, "amount_fen": p.amount_fen, "gateway": client}
 
 
@@ -99,22 +104,22 @@ async def sandbox_succeed(
     """Sandbox only: the cashier's "pay" button. Sends a signed notification down the notify path."""
     if not settings.dev and settings.payment_gateway != "sandbox":
         raise AppError("SANDBOX_DISABLED", "the sandbox cashier is off", status=404)
-    async with db.read() as s:
-        p = await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)
-    if p.gateway != "sandbox":
-        raise AppError("PAYMENT_NOT_SANDBOX", "this payment is not a sandbox payment")
     gw = get_gateway("sandbox")
     assert isinstance(gw, SandboxGateway)
-    headers, body = gw.notification(
-        {
-            "kind": "payment",
-            "reference": p.id,
-            "amount_fen": p.amount_fen,
-            "external_id": f"SBX{p.id:010d}",
-            "status": "SUCCESS",
-        }
-    )
-    note = gw.parse_notification(headers, body)
+    # One transaction: the payment read here is the one the notification path then finds in the session.
     async with db.tx() as s:
+        p = await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)
+        if p.gateway != "sandbox":
+            raise AppError("PAYMENT_NOT_SANDBOX", "this payment is not a sandbox payment")
+        headers, body = gw.notification(
+            {
+                "kind": "payment",
+                "reference": p.id,
+                "amount_fen": p.amount_fen,
+                "external_id": f"SBX{p.id:010d}",
+                "status": "SUCCESS",
+            }
+        )
+        note = gw.parse_notification(headers, body)
         outcome = await service.apply_notification(s, gateway="sandbox", note=note)
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})

@@ -13,9 +13,10 @@ touches an order and its payments locks the order first: they cannot deadlock.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,59 +26,108 @@ from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
-from fissionmall.orders.models import Refund
+from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.gateway import Notification, SandboxGateway, get_gateway
 from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
 
 log = logging.getLogger("fissionmall.payments")
 
 
-async def open_payment(s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str) -> Payment:
+async def open_payment(
+    s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str
+) -> tuple[Payment, ToPay]:
     """The order's one open payment, opened if it has none (the first step of paying; commit it before
-    `prepay`). Repeats, however concurrent, get the same payment: they queue on the order's lock."""
+    `prepay`), with what its prepay needs. Repeats, however concurrent, get the same payment: they queue
+    on the order's lock."""
     if method == "wallet":
         raise AppError("PAYMENT_METHOD_UNAVAILABLE", "stored-value payment arrives with the loyalty issue")
-    order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id)
+    order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id, lines=False)
     if order.status != "pending_payment":
         raise Conflict(
             "ORDER_NOT_PAYABLE", f"an order that is {order.status} cannot be paid", order_status=order.status
         )
     if order.pay_deadline <= clock.now():
         raise Conflict("ORDER_PAY_EXPIRED", "the time to pay this order has run out")
-    payment = await s.scalar(
-        select(Payment)
-        .where(Payment.order_id == order.id, Payment.status == "pending")
-        .execution_options(populate_existing=True)
-    )
-    if payment is not None:
+    values = {
+        "order_id": order.id,
+        "customer_id": customer_id,
+        "method": method,
+        "gateway": gateway_name,
+        "amount_fen": order.payable_fen,
+        "status": "pending",
+        "created_at": clock.now(),
+    }
+    # The first tap (the usual case) opens the payment in one statement; the partial unique index on
+    # the open payment turns a repeat into "nothing inserted", and only then is the open one read.
+    payment = await _insert_open(s, values)
+    if payment is None:
+        payment = await s.scalar(
+            select(Payment)
+            .where(Payment.order_id == order.id, Payment.status == "pending")
+            .execution_options(populate_existing=True)
+        )
+        assert payment is not None  # the order's lock is held: nobody closed it in between
         if (payment.amount_fen, payment.method, payment.gateway) == (order.payable_fen, method, gateway_name):
-            return payment
+            return payment, await to_pay(s, payment, order)
         # Not what the order now asks for: closed first (the unique index allows one open payment). If the
         # shopper pays it after all, its confirmation refunds it (mark_paid refuses another amount).
         await _close_open(s, order_id=order.id)
-    payment = Payment(
-        order_id=order.id,
-        customer_id=customer_id,
-        method=method,
-        gateway=gateway_name,
-        amount_fen=order.payable_fen,
-        status="pending",
-        created_at=clock.now(),
+        payment = await _insert_open(s, values)
+        assert payment is not None
+    return payment, await to_pay(s, payment, order)
+
+
+async def _insert_open(s: AsyncSession, values: dict[str, object]) -> Payment | None:
+    ins = pg_insert(Payment) if is_postgres(s) else sqlite_insert(Payment)
+    stmt = (
+        ins.values(**values)
+        .on_conflict_do_nothing(index_elements=["order_id"], index_where=text("status = 'pending'"))
+        .returning(Payment)
     )
-    s.add(payment)
-    await s.flush()
-    return payment
+    return (await s.scalars(stmt)).first()
 
 
-async def prepay(db: Database, *, payment_id: int, customer_id: int) -> tuple[Payment, dict[str, object]]:
+@dataclass(frozen=True)
+class ToPay:
+    """What a gateway's prepay needs of a committed payment, read in the transaction that opened it."""
+
+    payment: Payment
+    order_no: str
+    pay_deadline: datetime
+    openid: str
+
+
+# A shopper's openid never changes once WeChat gave it (a customer without one may get one later, so only
+# found ones are kept): one query per shopper and process instead of one per payment.
+_OPENIDS: dict[int, str] = {}
+_OPENIDS_MAX = 100_000
+
+
+async def to_pay(s: AsyncSession, payment: Payment, order: Order) -> ToPay:
+    openid = _OPENIDS.get(payment.customer_id)
+    if openid is None:
+        openid = await s.scalar(select(Customer.openid).where(Customer.id == payment.customer_id)) or ""
+        if openid:
+            if len(_OPENIDS) >= _OPENIDS_MAX:
+                _OPENIDS.clear()
+            _OPENIDS[payment.customer_id] = openid
+    return ToPay(payment=payment, order_no=order.no, pay_deadline=order.pay_deadline, openid=openid)
+
+
+async def prepay(
+    db: Database, *, payment_id: int, customer_id: int, known: ToPay | None = None
+) -> tuple[Payment, dict[str, object]]:
     """What the client needs to pay a committed payment, asked of its gateway outside any transaction: no
     prepay is ever made for a payment that a rollback then discards (whose id SQLite could hand to the next
     payment), and no order lock is held across the network call. Asking again for the same payment is
-    safe: the gateway answers the same prepay for the same `out_trade_no` and parameters."""
-    async with db.read() as s:
-        payment = await get_payment(s, payment_id=payment_id, customer_id=customer_id)
-        order = await orders.get_order(s, order_id=payment.order_id)
-        openid = await s.scalar(select(Customer.openid).where(Customer.id == customer_id))
+    safe: the gateway answers the same prepay for the same `out_trade_no` and parameters. `known`: what the
+    opening transaction read (a replayed request reads it again)."""
+    if known is None:
+        async with db.read() as s:
+            payment = await get_payment(s, payment_id=payment_id, customer_id=customer_id)
+            order = await orders.get_order(s, order_id=payment.order_id)
+            known = await to_pay(s, payment, order)
+    payment = known.payment
     if payment.status == "succeeded":
         return payment, {}  # e.g. an Idempotency-Key replay after paying: nothing left to pay
     if payment.status != "pending":
@@ -85,9 +135,9 @@ async def prepay(db: Database, *, payment_id: int, customer_id: int) -> tuple[Pa
     client = await get_gateway(payment.gateway).prepay(
         payment_id=payment.id,
         amount_fen=payment.amount_fen,
-        description=f"订单 {order.no}",
-        payer_openid=openid or "",
-        expires_at=order.pay_deadline,
+        description=f"订单 {known.order_no}",
+        payer_openid=known.openid,
+        expires_at=known.pay_deadline,
     )
     return payment, client
 
@@ -135,29 +185,38 @@ async def _payment_confirmed(s: AsyncSession, *, gateway: str, note: Notificatio
         return "not_success"
     # The order before any of its payments, as paying and cancelling lock them: confirmations of two
     # payments of one order then queue on the order instead of each holding a payment the other needs.
-    await orders.lock_order(s, order_id=payment.order_id)
-    res = await s.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(("pending", "closed")))
-        .values(
-            status="succeeded",
-            paid_at=clock.now(),
-            gateway_txn_id=note.external_id,
-            payer_total_fen=note.payer_total_fen,
-            promotion_detail=list(note.promotions) or None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    order = await orders.lock_order(s, order_id=payment.order_id)
+    succeeded = {
+        "status": "succeeded",
+        "paid_at": clock.now(),
+        "gateway_txn_id": note.external_id,
+        "payer_total_fen": note.payer_total_fen,
+        "promotion_detail": list(note.promotions) or None,
+    }
+    # The open payment (the usual case) first: the order then has no other open payment to close, as
+    # the partial unique index allows one. A closed one confirming late may leave a newer one open.
+    was_open = await _cas_payment(s, payment.id, "pending", succeeded)
+    if not was_open and not await _cas_payment(s, payment.id, "closed", succeeded):
         return "duplicate"
-    if not await orders.mark_paid(s, order_id=payment.order_id, amount_fen=payment.amount_fen, payment_id=payment.id):
+    if not await orders.mark_paid(s, order=order, amount_fen=payment.amount_fen, payment_id=payment.id):
         # Money arrived for an order that was cancelled or already paid: send it straight back.
         await orders.late_payment_refund(
             s, order_id=payment.order_id, payment_id=payment.id, amount_fen=payment.amount_fen
         )
         return "refunded_late_payment"
-    await _close_open(s, order_id=payment.order_id)
+    if not was_open:
+        await _close_open(s, order_id=payment.order_id)
     return "applied"
+
+
+async def _cas_payment(s: AsyncSession, payment_id: int, status: str, values: dict[str, object]) -> bool:
+    res = await s.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def _close_open(s: AsyncSession, *, order_id: int) -> None:

@@ -16,7 +16,7 @@ percentages multiply instead of adding up to a free order (Saleor #17453).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,6 +35,7 @@ class CartLine:
     activity_price_fen: int | None = None  # seckill / group / bargain price, when the line comes from one
     activity_label: str = ""
     gift_of: int | None = None  # the full-gift promotion that added this line at 0
+    image: str | None = field(default=None, compare=False)  # the product's cover, shown beside the line
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,8 @@ class PricingContext:
     coupon: CouponSpec | None = None
     points_fen: int = 0  # the money value of the points the shopper spends (loyalty converts)
     points_cap_bp: int = BP  # points pay at most this share of the goods payable
+    # A checkout contribution's own rules for its own steps, by the contribution's name.
+    parts: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -490,8 +493,6 @@ CHAIN: list[StepFn] = [
     points_step,
     shipping_step,
 ]
-_BEFORE_COUPON = CHAIN[: CHAIN.index(coupon_step)]
-_FROM_COUPON = CHAIN[CHAIN.index(coupon_step) :]
 
 
 def _run(lines: Lines, ctx: PricingContext, chain: Sequence[StepFn]) -> tuple[Lines, list[Step]]:
@@ -528,12 +529,21 @@ class CouponChoice:
     unusable: tuple[tuple[CouponSpec, str], ...]  # (coupon, why not)
 
 
-def best_coupon(cart: Sequence[CartLine], ctx: PricingContext, coupons: Sequence[CouponSpec]) -> CouponChoice:
+def best_coupon(
+    cart: Sequence[CartLine],
+    ctx: PricingContext,
+    coupons: Sequence[CouponSpec],
+    chain: Sequence[StepFn] | None = None,
+) -> CouponChoice:
     """The coupon that makes the order cheapest (ties: the earlier in `coupons`, which callers sort by
-    expiry), each other usable one with its saving, and each unusable one with its reason."""
+    expiry), each other usable one with its saving, and each unusable one with its reason. The steps
+    before `coupon_step` run once; only the rest runs again per coupon."""
+    chain = list(chain if chain is not None else CHAIN)
+    at = chain.index(coupon_step)
+    before, after = chain[:at], chain[at:]
     base_ctx = replace(ctx, coupon=None)
-    head, head_steps = _run(_start(cart), base_ctx, _BEFORE_COUPON)
-    plain_lines, plain_tail = _run(head, base_ctx, _FROM_COUPON)
+    head, head_steps = _run(_start(cart), base_ctx, before)
+    plain_lines, plain_tail = _run(head, base_ctx, after)
     plain = _quote(plain_lines, head_steps + plain_tail)
     usable: list[tuple[CouponSpec, int, Quote]] = []
     unusable: list[tuple[CouponSpec, str]] = []
@@ -543,7 +553,7 @@ def best_coupon(cart: Sequence[CartLine], ctx: PricingContext, coupons: Sequence
             unusable.append((c, reason))
             continue
         cctx = replace(ctx, coupon=c)
-        lines, tail = _run(head, cctx, _FROM_COUPON)
+        lines, tail = _run(head, cctx, after)
         q = _quote(lines, head_steps + tail)
         saving = plain.payable_fen - q.payable_fen
         if saving <= 0:

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
-from fissionmall.core import clock, extras, jobs
+from fissionmall.core import clock, events, extras, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
-from fissionmall.pricing.rules import CartLine, PricingContext
+from fissionmall.orders import service as orders
+from fissionmall.orders.events import OrderPaid, has_ref
 from fissionmall.promotions import rules
 from fissionmall.promotions.models import GiftReservation, Promotion, PromotionUse
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
@@ -109,29 +110,6 @@ async def live(s: AsyncSession) -> list[Promotion]:
     return list((await s.scalars(q)).all())
 
 
-async def context(s: AsyncSession, *, base: PricingContext) -> PricingContext:
-    """`base` with the live promotions' rules filled in."""
-    from dataclasses import replace
-
-    promos = await live(s)
-    if not promos:
-        return base
-    gift_ids = sorted({p.gift_sku_id for p in promos if p.kind == "gift" and p.gift_sku_id})
-    gifts: dict[int, CartLine] = {}
-    if gift_ids:
-        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids)).items():
-            gifts[sku_id] = CartLine(
-                sku_id=sku.id,
-                product_id=prod.id,
-                category_id=prod.category_id,
-                title=prod.title,
-                sku_name=sku.name,
-                unit_price_fen=sku.price_fen,
-                qty=1,
-            )
-    return replace(base, **rules.to_context_parts(promos, gifts))  # type: ignore[arg-type]
-
-
 async def badges(
     s: AsyncSession, *, product_id: int, category_id: int | None, sku_ids: Sequence[int]
 ) -> list[Promotion]:
@@ -179,17 +157,17 @@ async def release_gifts(s: AsyncSession, *, order_id: int) -> None:
             )
 
 
-@jobs.on("OrderCancelled", "promotions.release_gifts")
+@jobs.handler("promotions.release_gifts")
 async def _on_cancelled(s: AsyncSession, job: jobs.Job) -> None:
+    """Deliveries queued before a cancellation gave gift stock back in its own transaction (the
+    promotions' checkout hook now does): releasing twice is a no-op."""
     await release_gifts(s, order_id=job.payload["order_id"])
 
 
-@jobs.on("OrderPaid", "promotions.count_usage")
-async def _on_paid(s: AsyncSession, job: jobs.Job) -> None:
+@events.on(OrderPaid, "promotions.count_usage", when=has_ref("promotion"))
+async def _on_paid(s: AsyncSession, ev: OrderPaid) -> None:
     """Usage figures: each paid order counts once per promotion that priced it."""
-    from fissionmall.orders import service as orders
-
-    order = await orders.get_order(s, order_id=job.payload["order_id"])
+    order = await orders.get_order(s, order_id=ev.order_id)
     per: dict[int, int] = {}
     for st in order.steps or []:
         ref = str(st.get("ref", ""))

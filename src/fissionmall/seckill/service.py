@@ -31,14 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.addresses import state as address_state
 from fissionmall.catalog import service as catalog
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
 from fissionmall.orders import reports
-from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CartItem, CheckoutIn
-from fissionmall.orders.sources import Plan, PlannedLine, SourceDefaults, register_source
+from fissionmall.orders.sources import SourceDefaults, register_source
 from fissionmall.risk import service as risk
 from fissionmall.seckill import rules
 from fissionmall.seckill.hot import GROUP, Hot, Try, get_hot
@@ -518,73 +519,6 @@ class SeckillSource(SourceDefaults):
 
     name = "seckill"
 
-    async def plan(self, s: AsyncSession, *, customer_id: int, items: Sequence[Any], params: dict[str, Any]) -> Plan:
-        item_id, ref = int(params["item_id"]), str(params["reservation_id"])
-        it = await s.scalar(select(SeckillItem).where(SeckillItem.id == item_id))
-        if it is None:
-            raise not_found("item")
-        if len(items) != 1 or items[0].sku_id != it.sku_id:
-            raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
-        qty = int(items[0].qty)
-        if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
-            raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
-        await s.execute(
-            _ins(s)(SeckillBuyer)
-            .values(item_id=item_id, customer_id=customer_id, qty=0)
-            .on_conflict_do_nothing(index_elements=["item_id", "customer_id"])
-        )
-        res = await s.execute(
-            update(SeckillBuyer)
-            .where(
-                SeckillBuyer.item_id == item_id,
-                SeckillBuyer.customer_id == customer_id,
-                SeckillBuyer.qty + qty <= it.per_user_limit,
-            )
-            .values(qty=SeckillBuyer.qty + qty)
-            .execution_options(synchronize_session=False)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("LIMIT_REACHED", rules.MESSAGES["LIMIT_REACHED"])
-        res = await s.execute(
-            update(SeckillItem)
-            .where(SeckillItem.id == item_id, SeckillItem.sold + qty <= SeckillItem.pool)
-            .values(sold=SeckillItem.sold + qty)
-            .execution_options(synchronize_session=False)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("SOLD_OUT", rules.MESSAGES["SOLD_OUT"])
-        return Plan(
-            lines=[
-                PlannedLine(
-                    sku_id=it.sku_id,
-                    qty=qty,
-                    activity_price_fen=it.price_fen,
-                    activity_label="秒杀价",
-                    take_sku_stock=False,
-                )
-            ],
-            source_ref=ref,
-            pay_minutes=rules.PAY_MINUTES,
-            allows_coupons=False,
-            attribution={"seckill_item_id": item_id},
-            context={"item_id": item_id, "qty": qty, "nonce": params.get("nonce")},
-        )
-
-    async def created(self, s: AsyncSession, *, order: Order, plan: Plan) -> None:
-        s.add(
-            SeckillAttempt(
-                attempt_id=plan.source_ref,
-                token_nonce=plan.context.get("nonce"),
-                item_id=plan.context["item_id"],
-                customer_id=order.customer_id,
-                qty=plan.context["qty"],
-                status="succeeded",
-                order_id=order.id,
-                created_at=clock.now(),
-            )
-        )
-        await s.flush()
-
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
         """The unit goes back to the pool (the database here; Redis when OrderCancelled is handled)."""
         att = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.order_id == order.id))
@@ -619,6 +553,90 @@ class SeckillSource(SourceDefaults):
 
 
 register_source(SeckillSource())
+
+
+async def place_order(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    body: CheckoutIn,
+    settings: Settings,
+    item_id: int,
+    reservation_id: str,
+    nonce: str | None = None,
+    attribution: dict[str, Any] | None = None,
+) -> Order:
+    """A seckill order in the caller's transaction: the buyer's limit and a unit of the pool taken, the
+    order placed through checkout at the seckill price, and the attempt recorded with it (its unique
+    attempt id makes a reservation one order at most)."""
+    address = await checkout.resolve_address(s, customer_id=customer_id, body=body)
+    items = checkout.merge_items(body.items, settings.max_line_qty)
+    it = await s.scalar(select(SeckillItem).where(SeckillItem.id == item_id))
+    if it is None:
+        raise not_found("item")
+    if len(items) != 1 or items[0][0] != it.sku_id:
+        raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
+    qty = int(items[0][1])
+    if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
+        raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
+    await s.execute(
+        _ins(s)(SeckillBuyer)
+        .values(item_id=item_id, customer_id=customer_id, qty=0)
+        .on_conflict_do_nothing(index_elements=["item_id", "customer_id"])
+    )
+    res = await s.execute(
+        update(SeckillBuyer)
+        .where(
+            SeckillBuyer.item_id == item_id,
+            SeckillBuyer.customer_id == customer_id,
+            SeckillBuyer.qty + qty <= it.per_user_limit,
+        )
+        .values(qty=SeckillBuyer.qty + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("LIMIT_REACHED", rules.MESSAGES["LIMIT_REACHED"])
+    res = await s.execute(
+        update(SeckillItem)
+        .where(SeckillItem.id == item_id, SeckillItem.sold + qty <= SeckillItem.pool)
+        .values(sold=SeckillItem.sold + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("SOLD_OUT", rules.MESSAGES["SOLD_OUT"])
+    plan = Plan(
+        lines=(
+            PlannedLine(
+                sku_id=it.sku_id,
+                qty=qty,
+                activity_price_fen=it.price_fen,
+                activity_label="秒杀价",
+                take_sku_stock=False,
+            ),
+        ),
+        source="seckill",
+        source_ref=reservation_id,
+        pay_minutes=rules.PAY_MINUTES,
+        allows_coupons=False,
+        attribution={"seckill_item_id": item_id},
+    )
+    order = await checkout.place(
+        s, customer_id=customer_id, body=body, settings=settings, plan=plan, attribution=attribution, address=address
+    )
+    s.add(
+        SeckillAttempt(
+            attempt_id=reservation_id,
+            token_nonce=nonce,
+            item_id=item_id,
+            customer_id=customer_id,
+            qty=qty,
+            status="succeeded",
+            order_id=order.id,
+            created_at=clock.now(),
+        )
+    )
+    await s.flush()
+    return order
 
 
 @jobs.on("OrderCancelled", "seckill.release_to_redis")
@@ -872,13 +890,14 @@ async def _attempt_embedded(
             used = await s.scalar(select(SeckillAttempt.id).where(SeckillAttempt.token_nonce == nonce))
             if used is not None:
                 raise _refuse("BAD_TOKEN")
-            order = await orders.create_order(
+            order = await place_order(
                 s,
                 customer_id=caller.id,
                 body=_checkout(it.sku_id, qty, _payload(address, address_id)),
                 settings=settings,
-                source="seckill",
-                params={"item_id": item_id, "reservation_id": aid, "nonce": nonce},
+                item_id=item_id,
+                reservation_id=aid,
+                nonce=nonce,
                 attribution={"ip": caller.ip, "device_id": caller.device_id},
             )
     except IntegrityError:
@@ -964,13 +983,13 @@ async def _create_one(s: AsyncSession, e: Entry, settings: Settings) -> tuple[st
         return "failed", None, "ITEM_NOT_FOUND"
     try:
         async with s.begin_nested():
-            order = await orders.create_order(
+            order = await place_order(
                 s,
                 customer_id=e.customer_id,
                 body=_checkout(it.sku_id, e.qty, e.address),
                 settings=settings,
-                source="seckill",
-                params={"item_id": e.item_id, "reservation_id": e.attempt_id},
+                item_id=e.item_id,
+                reservation_id=e.attempt_id,
             )
         return "succeeded", order.id, ""
     except AppError as exc:

@@ -1,0 +1,65 @@
+"""Checkout's routes: price a cart, place an order (URLs and JSON as API.md has them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
+from fissionmall.checkout import service
+from fissionmall.core.idempotency import run_once
+from fissionmall.orders.router import IdemKey
+from fissionmall.orders.schemas import CheckoutIn, OrderCreated, PreviewOut
+
+router = APIRouter(tags=["orders"])
+
+
+@router.post("/checkout/preview", response_model=PreviewOut)
+async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """Price a cart through the price chain, with every step explained. Without a `coupon_id` the best of
+    the shopper's coupons is chosen; the others are listed with why each does not apply."""
+    async with db.read() as s:
+        q = await service.preview(s, body=body, customer_id=caller.id, settings=settings)
+    return service.preview_dict(q)
+
+
+@router.post("/coupons/checkout-preview", response_model=PreviewOut, tags=["coupons"])
+async def coupon_preview(
+    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, pick_best: bool = True
+) -> dict[str, Any]:
+    """POST /checkout/preview as the caller: the chosen coupon checked as theirs, or their best one picked,
+    with the usable and unusable coupons listed (`?pick_best=false`: the shopper chose no coupon)."""
+    service.refuse_points(body)
+    async with db.read() as s:
+        q = await service.quote(
+            s,
+            customer_id=caller.id,
+            coupon_id=body.coupon_id,
+            plan=service.plan_of(body, settings),
+            settings=settings,
+            choose_coupon=pick_best,
+        )
+    return service.preview_dict(q)
+
+
+@router.post("/orders", response_model=OrderCreated, status_code=201)
+async def create_order(
+    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
+) -> dict[str, Any]:
+    """Place an order (stock is reserved now; it is cancelled if unpaid in time)."""
+    await service.check_order_rate(caller.id, settings)
+
+    async def work(s: Any) -> dict[str, Any]:
+        o = await service.place(
+            s,
+            customer_id=caller.id,
+            body=body,
+            settings=settings,
+            attribution={"ip": caller.ip, "device_id": caller.device_id},
+        )
+        return OrderCreated.model_validate(o).model_dump(mode="json")
+
+    return await run_once(
+        db, scope="order", owner=str(caller.id), key=idempotency_key, body=body.model_dump(mode="json"), work=work
+    )
