@@ -8,12 +8,13 @@ deadlocking on a read-to-write lock upgrade; read-only work uses `db.read()`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -60,17 +61,29 @@ class Base(DeclarativeBase):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 30) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 30, sql_stats: bool = False
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, pool_pre_ping=True)
+            # No pool_pre_ping: it is a round trip on every checkout (one per transaction, ~8 an order).
+            # A connection is pinged only after it sat idle (_ping_when_idle); recycling after an hour
+            # covers server-side idle timeouts; a connection that dies mid-use is handled by SQLAlchemy's
+            # optimistic invalidation (that request fails, the pool is refreshed for the next ones).
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=60, pool_recycle=3600)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        else:
+            _ping_when_idle(self.engine)
+        if sql_stats:
+            from fissionmall.core import sqlstats
+
+            sqlstats.install(self.engine)
         self._tx = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read = async_sessionmaker(self.engine.execution_options(sqlite_immediate=False), expire_on_commit=False)
 
@@ -88,6 +101,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# A pooled connection unused this long is pinged before it is handed out: after a quiet spell (or a
+# database restart during one) the first request still gets a live connection, as pool_pre_ping gave,
+# while a busy pool, whose connections come back within milliseconds, pays no round trip for it.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["fm_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("fm_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new (just connected) or recently used
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            # SQLAlchemy's documented pessimistic pattern: the pool drops this connection and checks
+            # out (or opens) another, up to three times.
+            raise exc.DisconnectionError() from e
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -111,9 +150,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 _db: Database | None = None
 
 
-def init_db(url: str, *, pool_size: int = 20, max_overflow: int = 30) -> Database:
+def init_db(url: str, *, pool_size: int = 20, max_overflow: int = 30, sql_stats: bool = False) -> Database:
     global _db
-    _db = Database(url, pool_size=pool_size, max_overflow=max_overflow)
+    _db = Database(url, pool_size=pool_size, max_overflow=max_overflow, sql_stats=sql_stats)
     return _db
 
 
