@@ -21,9 +21,9 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, insert, select, update
+from sqlalchemy import ForeignKey, Index, String, Table, Text, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,8 +60,8 @@ class Job(Base):
     done_at: Mapped[datetime | None]
 
 
-_events = Event.__table__
-_jobs = Job.__table__
+_events = cast(Table, Event.__table__)
+_jobs = cast(Table, Job.__table__)
 # Every row of an executemany names the same columns.
 _JOB_DEFAULTS: dict[str, Any] = {"key": None, "event_id": None, "status": "pending", "attempts": 0}
 
