@@ -1,4 +1,4 @@
-"""`python -m bench [--duration 10] [--concurrency 32] [--only hello,sqlite,postgres] [--quick]`.
+"""`python -m bench [--duration 10] [--concurrency 32] [--only hello,sqlite,postgres] [--skus 1,32] [--workers 1,2]`.
 
 Prints one JSON line per measurement on stdout, then a summary line with each
 backend's figures as a fraction of the hello ceiling measured in this run.
@@ -72,7 +72,13 @@ def summary(lines: list[dict[str, Any]], failed: list[str], client: str) -> dict
     for x in lines:
         if x["bench"] != "orders":
             continue
-        r: dict[str, Any] = {"orders_per_s": x["orders_per_s"], "requests_per_s": x["requests_per_s"]}
+        r: dict[str, Any] = {
+            "orders_per_s": x["orders_per_s"],
+            "requests_per_s": x["requests_per_s"],
+            "server_cpu_ms_per_request": x["server_cpu_ms_per_request"],
+            "statements_per_order": x.get("statements_per_order"),
+            "commits_per_order": x.get("commits_per_order"),
+        }
         if hello_rps:
             r["requests_per_s_over_hello"] = round(x["requests_per_s"] / hello_rps, 4)
             r["orders_per_s_over_hello"] = round(x["orders_per_s"] / hello_rps, 4)
@@ -82,8 +88,21 @@ def summary(lines: list[dict[str, Any]], failed: list[str], client: str) -> dict
         if hello_cpu and x["server_cpu_ms_per_request"]:
             # The same comparison in server CPU per request: it moves less when other jobs share the cores.
             r["cpu_per_request_over_hello"] = round(x["server_cpu_ms_per_request"] / hello_cpu, 1)
-        ratios[x["backend"]] = r
+        ratios[x.get("label", x["backend"])] = r
     out["ratios"] = ratios
+    # Two server processes against one, same backend and SKU spread (the target is >= 1.7).
+    scaling = {}
+    for x in lines:
+        if x["bench"] == "orders" and x.get("workers", 1) > 1:
+            one = next(
+                (y for y in lines if y["bench"] == "orders" and y["backend"] == x["backend"]
+                 and y.get("workers", 1) == 1 and y.get("skus", 1) == x.get("skus", 1)),
+                None,
+            )  # fmt: skip
+            if one and one["orders_per_s"]:
+                scaling[x["label"]] = round(x["orders_per_s"] / one["orders_per_s"], 2)
+    if scaling:
+        out["workers_scaling"] = scaling
     extra = [x for x in lines if x["bench"] == "hello" and x is not hello]
     if hello and extra:
         out["client_check"] = {
@@ -103,7 +122,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=32, help="simulated clients / connections (default 32)")
     p.add_argument("--only", default=DEFAULT_ONLY, help=f"comma list of {', '.join(CHOICES)} (default {DEFAULT_ONLY})")
     p.add_argument("--quick", action="store_true", help="3 s runs after 1 s warm-up: a smoke test")
-    p.add_argument("--skus", type=int, default=1, help="SKUs the shoppers spread over (default 1: one hot SKU row)")
+    p.add_argument(
+        "--skus", default="1,32", help="comma list: SKU counts to spread the shoppers over, a run each (default 1,32)"
+    )
+    p.add_argument(
+        "--workers",
+        default="1,2",
+        help="comma list: server processes for the postgres runs, a run each (default 1,2; SQLite runs 1)",
+    )
     p.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load-generator HTTP client")
     p.add_argument("--pg-url", default=os.environ.get("FISSIONMALL_BENCH_PG_URL",
                    "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))  # fmt: skip
@@ -116,8 +142,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     bad = [x for x in a.only if x not in CHOICES]
     if bad:
         p.error(f"unknown --only item(s) {bad}; choose from {CHOICES}")
-    if a.duration <= 0 or a.warmup < 0 or a.concurrency < 1 or not 1 <= a.skus <= 100:
-        p.error("--duration > 0, --warmup >= 0, --concurrency >= 1, 1 <= --skus <= 100")
+    try:
+        a.skus = [int(x) for x in str(a.skus).split(",") if x.strip()]
+        a.workers = [int(x) for x in str(a.workers).split(",") if x.strip()]
+    except ValueError:
+        p.error("--skus and --workers take comma lists of whole numbers")
+    if a.duration <= 0 or a.warmup < 0 or a.concurrency < 1 or not a.skus or not all(1 <= n <= 100 for n in a.skus):
+        p.error("--duration > 0, --warmup >= 0, --concurrency >= 1, 1 <= each --skus <= 100")
+    if not a.workers or not all(1 <= n <= 8 for n in a.workers):
+        p.error("1 <= each --workers <= 8")
     return a
 
 
@@ -135,20 +168,30 @@ def main(argv: list[str] | None = None) -> int:
     common = {"concurrency": a.concurrency, "warmup": a.warmup, "duration": a.duration}
     started = time.monotonic()
     # The ceiling first, then each backend; each runs on its own fresh server.
-    order = [x for x in ("hello", "client-check", "sqlite", "postgres") if x in a.only]
-    for item in order:
+    runs: list[tuple[str, int, int]] = []
+    for item in ("hello", "client-check", "sqlite", "postgres"):
+        if item not in a.only:
+            continue
+        if item in ("hello", "client-check"):
+            runs.append((item, 1, 1))
+        else:
+            runs += [(item, w, n) for n in a.skus for w in (a.workers if item == "postgres" else [1])]
+    for item, workers, skus in runs:
+        name = item
         try:
             if item == "hello":
                 line = run_hello(client=a.client, **common)
             elif item == "client-check":  # the ceiling again through the other client: is the client the limit?
                 line = run_hello(client="httpx" if a.client == "raw" else "raw", **common)
             else:
-                from bench.orders import run_orders
+                from bench.orders import label, run_orders
 
-                line = run_orders(item, client=a.client, pg_url=a.pg_url, redis_url=a.redis_url, skus=a.skus, **common)
+                name = label(item, workers, skus)
+                line = run_orders(item, client=a.client, pg_url=a.pg_url, redis_url=a.redis_url, skus=skus,
+                                  workers=workers, **common)  # fmt: skip
         except Exception as exc:
-            log(f"{item}: FAILED: {type(exc).__name__}: {exc}")
-            failed.append(f"{item}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            log(f"{name}: FAILED: {type(exc).__name__}: {exc}")
+            failed.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             continue
         lines.append(line)
         emit(line)

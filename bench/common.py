@@ -117,6 +117,32 @@ def machine_cpu_seconds() -> tuple[float, float] | None:
     return (total - idle) / CLK_TCK, total / CLK_TCK
 
 
+def sql_counts(directory: str | Path) -> dict[str, int]:
+    """The server's SQL counters (FISSIONMALL_SQL_STATS=1: one JSON file per process), summed."""
+    total: dict[str, int] = {}
+    for f in Path(directory).glob("*.json"):
+        try:
+            data = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue  # a process writing it right now (it replaces the file atomically, so: gone)
+        for k, v in data.items():
+            total[k] = total.get(k, 0) + int(v)
+    return total
+
+
+def sql_per(counts: dict[str, int] | None, n: int) -> dict[str, Any] | None:
+    """Statements, commits and rollbacks per order, and statements per order by first word."""
+    if not counts or n <= 0:
+        return None
+    kinds = {k[5:]: round(v / n, 2) for k, v in sorted(counts.items()) if k.startswith("stmt:") and v}
+    return {
+        "statements_per_order": round(counts.get("statements", 0) / n, 2),
+        "commits_per_order": round(counts.get("commits", 0) / n, 2),
+        "rollbacks_per_order": round(counts.get("rollbacks", 0) / n, 2),
+        "statements_by_kind_per_order": kinds,
+    }
+
+
 # ---- the server under test -------------------------------------------------------------------------
 
 
@@ -159,8 +185,9 @@ class Server:
 
     def start(self, ready_path: str, timeout: float = 60.0) -> None:
         env = {**os.environ, **self.env}
-        if self.workers > 1:  # uvicorn's --app-dir, for bench.* apps
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+        # This tree's src/ first: the venv's editable install may point at another checkout (a worktree's
+        # bench must measure the worktree); REPO for bench.* apps (uvicorn's --app-dir, for one process).
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), str(REPO), env.get("PYTHONPATH", "")]))
         # Nothing of the developer's shell may leak into the server: it reads FISSIONMALL_* only from `self.env`.
         for k in list(env):
             if k.startswith("FISSIONMALL_") and k not in self.env:

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.common import machine_cpu_seconds, ms, percentile, proc_cpu_seconds
+from bench.common import machine_cpu_seconds, ms, percentile, sql_counts
+from bench.wrk import tree_cpu_seconds, tree_pids
 
 ADDRESS = {"name": "张三", "phone": "13800138000", "region": "上海市 浦东新区", "detail": "世纪大道 100 号"}
 REQUEST_TIMEOUT = 30.0
@@ -284,14 +285,19 @@ def make_conns(cfg: dict[str, Any]) -> tuple[list[Conn], Callable[[], Any]]:
     return conns, close_all
 
 
-async def sample_cpu(server_pid: int, at: float) -> tuple[float | None, float, tuple[float, float] | None]:
+async def sample_cpu(
+    server_pids: list[int], at: float, sql_dir: str | None
+) -> tuple[float | None, float, tuple[float, float] | None, dict[str, int] | None]:
+    """At `at`: the server's CPU seconds (every process of its tree: a supervisor and its workers), this
+    client's, the machine's, and the server's SQL counters (FISSIONMALL_SQL_STATS files) if asked for."""
     await asyncio.sleep(max(0.0, at - time.perf_counter()))
-    return proc_cpu_seconds(server_pid), time.process_time(), machine_cpu_seconds()
+    server = tree_cpu_seconds(server_pids) if server_pids else None
+    return server, time.process_time(), machine_cpu_seconds(), sql_counts(sql_dir) if sql_dir else None
 
 
 def cpu_pct(a: Any, b: Any, wall: float) -> dict[str, float | None]:
     """Per-cent of one core over the window: server process, this client, whole machine, everything else."""
-    (s0, c0, m0), (s1, c1, m1) = a, b
+    (s0, c0, m0, _), (s1, c1, m1, _) = a, b
     server = None if s0 is None or s1 is None else (s1 - s0) / wall * 100
     client = (c1 - c0) / wall * 100
     machine = None if m0 is None or m1 is None else (m1[0] - m0[0]) / wall * 100
@@ -319,9 +325,11 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
         st.warm_end, st.end = t0 + warmup, t0 + warmup + duration
         print(f"[loadgen] {scenario}: {len(conns)} clients, warm-up {warmup:g}s, measuring {duration:g}s",
               file=sys.stderr, flush=True)  # fmt: skip
-        server_pid = int(cfg["server_pid"])
-        cpu0 = asyncio.ensure_future(sample_cpu(server_pid, st.warm_end))
-        cpu1 = asyncio.ensure_future(sample_cpu(server_pid, st.end))
+        server_pids = tree_pids(int(cfg["server_pid"]))
+        sql_dir = cfg.get("sql_stats_dir")
+        sql_start = sql_counts(sql_dir) if sql_dir else None  # after the logins: the whole run's baseline
+        cpu0 = asyncio.ensure_future(sample_cpu(server_pids, st.warm_end, sql_dir))
+        cpu1 = asyncio.ensure_future(sample_cpu(server_pids, st.end, sql_dir))
         if scenario == "get":
             tasks = [get_client(c, st, cfg["path"], a, st.end) for c, a in zip(conns, auths, strict=True)]
         else:
@@ -332,6 +340,9 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
         c0, c1 = await cpu0, await cpu1
         cpu = cpu_pct(c0, c1, st.end - st.warm_end)
         server_cpu_s = None if c0[0] is None or c1[0] is None else c1[0] - c0[0]
+        sql_window = None
+        if c0[3] is not None and c1[3] is not None:
+            sql_window = {k: c1[3].get(k, 0) - c0[3].get(k, 0) for k in set(c0[3]) | set(c1[3])}
     finally:
         await close_all()
     cycle = sorted(st.cycle_lat)
@@ -357,6 +368,11 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
         "server_cpu_ms_per_request": per(server_cpu_s, st.requests_in_window),
         "server_cpu_ms_per_cycle": per(server_cpu_s, st.cycles_in_window),
         "drain_s": round(drain_s, 2),
+        "server_processes": len(server_pids),
+        # SQL counters summed over the server's processes: in the measured window, and at its start
+        # (after the logins), which the caller subtracts from the totals after the worker drained.
+        "sql_window": sql_window,
+        "sql_at_start": sql_start,
     }
 
 

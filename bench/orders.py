@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import Server, log, run_loadgen, server_stack, workspace
+from bench.common import Server, log, run_loadgen, server_stack, sql_counts, sql_per, workspace
 
 STOCK = 100_000_000  # the most the admin API accepts; ~1e4 orders a minute never gets near it
 PRICE_FEN = 1990
@@ -181,12 +181,19 @@ def _wait_for_worker(db_url: str, product_id: int, timeout: float = 20.0) -> dic
         time.sleep(0.5)
 
 
+def label(backend: str, workers: int = 1, skus: int = 1) -> str:
+    """The run's name in the summary: `postgres`, `postgres-w2`, `postgres-skus32`, `postgres-w2-skus32`."""
+    return backend + (f"-w{workers}" if workers > 1 else "") + (f"-skus{skus}" if skus > 1 else "")
+
+
 def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float, client: str,
-               pg_url: str, redis_url: str, skus: int = 1) -> dict[str, Any]:  # fmt: skip
+               pg_url: str, redis_url: str, skus: int = 1, workers: int = 1) -> dict[str, Any]:  # fmt: skip
     from fissionmall.core.migrate import upgrade
 
     pid = os.getpid()
-    tmp, var, env = workspace(f"fmbench-{backend}-")
+    # FISSIONMALL_SQL_STATS: each server process writes its statement / commit counters under var/.
+    tmp, var, env = workspace(f"fmbench-{backend}-", FISSIONMALL_SQL_STATS="true")
+    sql_dir = var / "sql-stats"
     admin_dsn = pg_url.replace("postgresql+asyncpg://", "postgresql://")
     db_name = f"fm_bench_{pid}"
     redis_prefix = f"fmbench:{pid}:"
@@ -194,6 +201,8 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
     server: Server | None = None
     activity: PgActivity | None = None
     try:
+        if backend == "sqlite" and workers > 1:
+            raise ValueError("SQLite runs one server process (the embedded setup)")
         if backend == "sqlite":
             db_url = f"sqlite+aiosqlite:///{(var / 'fissionmall.db').resolve()}"
         else:
@@ -206,13 +215,16 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
                 FISSIONMALL_REDIS_URL=redis_url,
                 FISSIONMALL_REDIS_PREFIX=redis_prefix,
             )
-        log(f"{backend}: migrating {db_url.split('@')[-1]}")
+            if workers > 1:  # PostgreSQL allows 100 connections: each process keeps its pool within its share
+                env.update(FISSIONMALL_DB_POOL_SIZE=str(40 // workers), FISSIONMALL_DB_MAX_OVERFLOW=str(40 // workers))
+        log(f"{label(backend, workers, skus)}: migrating {db_url.split('@')[-1]}")
         upgrade(db_url)
         asyncio.run(_create_admin(db_url))
-        server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log")
+        server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log", workers=workers)
         server.start("/healthz")
         assert server.proc is not None
-        log(f"{backend}: serving on {server.base_url} (pid {server.proc.pid}); setting up the shop")
+        name = label(backend, workers, skus)
+        log(f"{name}: serving on {server.base_url} (pid {server.proc.pid}); setting up the shop")
         product_id, sku_ids = _setup_shop(server.base_url, skus)
         before = asyncio.run(_db_facts(db_url, product_id))
         if backend == "postgres":
@@ -231,6 +243,7 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
                 "qty": QTY,
                 "expected_payable_fen": PRICE_FEN * QTY + SHIPPING_FEN,
                 "tag": f"bench{pid}x",
+                "sql_stats_dir": str(sql_dir),
             }
         )
         if activity is not None:
@@ -238,6 +251,7 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
             activity.join(timeout=5)
         drained = _wait_for_worker(db_url, product_id)
         server.stop()
+        sql_final = sql_counts(sql_dir)  # each process wrote its last counts on the way out
         after = asyncio.run(_db_facts(db_url, product_id))
         problems = server.log_problems()
     finally:
@@ -280,12 +294,20 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
     )
     if problems:
         log(f"{backend}: {len(problems)} problem line(s) in the server log, first: {problems[0][:300]}")
+    start = result.get("sql_at_start") or {}
+    sql_run = {k: v - start.get(k, 0) for k, v in sql_final.items()}
+    # In the window: what the server did while the client counted orders (the worker's share lags a
+    # little); whole run: from after the logins until the worker drained, over every completed cycle.
+    sql_window = sql_per(result.get("sql_window"), result["cycles_in_window"])
+    sql_whole = sql_per(sql_run, result["cycles_total"])
     return {
         "bench": "orders",
         "backend": backend,
+        "label": label(backend, workers, skus),
+        "workers": workers,
         "concurrency": concurrency,
         "duration_s": duration,
-        **({"skus": skus} if skus != 1 else {}),
+        "skus": skus,
         "orders_per_s": result["cycles_per_s"],
         "requests_per_s": result["requests_per_s"],
         "p50_ms": result["p50_ms"],
@@ -295,12 +317,15 @@ def run_orders(backend: str, *, concurrency: int, warmup: float, duration: float
         **({"error_samples": result["error_samples"]} if result["errors"] else {}),
         "server_cpu_ms_per_request": result["server_cpu_ms_per_request"],
         "server_cpu_ms_per_order": result["server_cpu_ms_per_cycle"],
+        "statements_per_order": sql_whole["statements_per_order"] if sql_whole else None,
+        "commits_per_order": sql_whole["commits_per_order"] if sql_whole else None,
+        "sql": {"whole_run": sql_whole, "window": sql_window},
         "steps": result["steps"],
         "cpu_pct": result["cpu_pct"],
         "invariant": checks,
         **({"pg_connections_avg": activity.summary()} if activity is not None else {}),
         "server_log_problems": len(problems),
         "client": f"{client}/{result['client_loop']}",
-        "server": server_stack(),
+        "server": server_stack(workers),
         "warmup_s": warmup,
     }

@@ -143,11 +143,21 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         use_settings(settings)
         forget_customer_state()  # a new database may reuse customer ids
         forget_address_state()
-        db = init_db(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        db = init_db(
+            settings.db_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            sql_stats=settings.sql_stats,
+        )
         kv = init_kv(settings.redis_url, settings.redis_prefix)
         register_gateways(settings)  # sandbox always; WeChat Pay when configured
         stop = asyncio.Event()
         task = None
+        stats_task = None
+        if settings.sql_stats:  # the bench's counters (FISSIONMALL_SQL_STATS=1), never on by default
+            from fissionmall.core import sqlstats
+
+            stats_task = asyncio.create_task(sqlstats.writer(settings.var_dir / "sql-stats", stop))
         if worker:
             task = asyncio.create_task(
                 jobs.run_worker(
@@ -161,6 +171,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             if task is not None:
                 with suppress(asyncio.CancelledError):
                     await task
+            if stats_task is not None:
+                with suppress(asyncio.CancelledError):
+                    await stats_task
             await kv.close()
             await db.dispose()
 

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = 30
     order_rate_per_minute: int = 60
 
+    # Benchmark instrumentation (core/sqlstats.py): count SQL statements and transactions per process into
+    # <var_dir>/sql-stats/<pid>.json. Off by default; nothing is counted or exposed then.
+    sql_stats: bool = False
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, v: object) -> object:

@@ -21,13 +21,14 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy import ForeignKey, Index, String, Table, Text, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fissionmall.core import clock
 from fissionmall.core.db import Base, BigId, Database, is_postgres
@@ -59,6 +60,11 @@ class Job(Base):
     done_at: Mapped[datetime | None]
 
 
+_events = cast(Table, Event.__table__)
+_jobs = cast(Table, Job.__table__)
+# Every row of an executemany names the same columns.
+_JOB_DEFAULTS: dict[str, Any] = {"key": None, "event_id": None, "status": "pending", "attempts": 0}
+
 Handler = Callable[[AsyncSession, Job], Awaitable[None]]
 Loop = Callable[[Database, asyncio.Event], Awaitable[None]]
 
@@ -67,6 +73,7 @@ _subscribers: dict[str, list[str]] = {}
 # A subscription may say, at publish time, that it wants nothing of this event (no job row then).
 _conditions: dict[str, Callable[[dict[str, Any]], bool]] = {}
 _wake = asyncio.Event()
+_queued = 0  # due-now jobs queued by this process (run_due: did a batch's handlers queue more?)
 _loops: dict[str, Loop] = {}
 
 
@@ -119,16 +126,20 @@ def subscribers(event_type: str) -> list[str]:
 async def publish(s: AsyncSession, type_: str, payload: dict[str, Any]) -> Event:
     """Record an event and queue its handlers, inside the caller's transaction."""
     now = clock.now()
-    ev = Event(type=type_, payload=payload, created_at=now)
-    s.add(ev)
-    await s.flush()
-    for name in _subscribers.get(type_, []):
-        cond = _conditions.get(name)
-        if cond is not None and not cond(payload):
-            continue
-        s.add(Job(handler=name, event_id=ev.id, payload=payload, due_at=now, created_at=now))
-    _wake.set()
-    return ev
+    # Core inserts, not ORM objects: no unit-of-work bookkeeping, and the jobs go out as one executemany
+    # (an event with subscribers costs two statements, one without them one).
+    event_id = await s.scalar(
+        insert(_events).values(type=type_, payload=payload, created_at=now).returning(_events.c.id)
+    )
+    rows = [
+        {**_JOB_DEFAULTS, "handler": name, "event_id": event_id, "payload": payload, "due_at": now, "created_at": now}
+        for name in _subscribers.get(type_, [])
+        if (cond := _conditions.get(name)) is None or cond(payload)
+    ]
+    if rows:
+        await s.execute(insert(_jobs), rows)
+        _queued_now(s)
+    return Event(id=event_id, type=type_, payload=payload, created_at=now)
 
 
 async def schedule(
@@ -136,19 +147,35 @@ async def schedule(
 ) -> None:
     """Queue a job for `due_at`. With a `key`, a second schedule of that key does nothing."""
     values = {
+        **_JOB_DEFAULTS,
         "handler": handler_name,
         "key": key,
         "payload": payload,
         "due_at": due_at,
-        "status": "pending",
-        "attempts": 0,
         "created_at": clock.now(),
     }
     if key is None:
-        s.add(Job(**values))
-        return
-    ins = pg_insert(Job) if is_postgres(s) else sqlite_insert(Job)
-    await s.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
+        s.add(Job(**values))  # an ORM add: several in one transaction go out as one INSERT at the flush
+    else:
+        ins = pg_insert(_jobs) if is_postgres(s) else sqlite_insert(_jobs)
+        await s.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
+    if due_at <= values["created_at"]:
+        _queued_now(s)
+
+
+def _queued_now(s: AsyncSession) -> None:
+    """A job due now was queued in `s`: wake this process's worker once `s` commits (see _after_commit)."""
+    global _queued
+    _queued += 1
+    s.sync_session.info["fm_wake_worker"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # Woken before the commit, the worker's claim would not see the new rows yet and it would sleep
+    # a whole poll interval with them waiting.
+    if session.info.pop("fm_wake_worker", False):
+        _wake.set()
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -163,10 +190,14 @@ async def run_due(db: Database, *, batch: int = 5, max_attempts: int = 8, limit:
     """
     ran = 0
     while limit is None or ran < limit:
+        queued = _queued
         n = await _run_batch(db, batch=batch, max_attempts=max_attempts)
-        if n == 0:
-            break
         ran += n
+        # A short batch took every due job there was, unless its handlers (or this process meanwhile)
+        # queued more: then look again. Skipping the empty claim saves a transaction per round; a job
+        # another process queues meanwhile wakes its own worker, or ours at the next poll.
+        if n < batch and _queued == queued:
+            break
     return ran
 
 
@@ -177,6 +208,7 @@ async def _run_batch(db: Database, *, batch: int, max_attempts: int) -> int:
         if is_postgres(s):
             q = q.with_for_update(skip_locked=True)
         jobs = list((await s.scalars(q)).all())
+        done: list[int] = []
         for job in jobs:
             fn = _handlers.get(job.handler)
             try:
@@ -194,8 +226,16 @@ async def _run_batch(db: Database, *, batch: int, max_attempts: int) -> int:
                     job.due_at = clock.now() + _backoff(job.attempts)
                     log.warning("job %s (%s) failed, retry %s: %s", job.id, job.handler, job.attempts, exc)
             else:
-                job.status = "done"
-                job.done_at = clock.now()
+                done.append(job.id)
+        if done:
+            # One statement marks the whole batch done, in the claiming transaction: each handler's
+            # effects and its done mark still commit together, or not at all.
+            done_at = clock.now()
+            await s.execute(update(_jobs).where(_jobs.c.id.in_(done)).values(status="done", done_at=done_at))
+            for job in jobs:
+                if job.id in done:  # the loaded copies say so too (Core bypassed them)
+                    set_committed_value(job, "status", "done")
+                    set_committed_value(job, "done_at", done_at)
         return len(jobs)
 
 
@@ -230,11 +270,12 @@ async def worker_loop(db: Database, stop: asyncio.Event, *, poll_seconds: float,
     """Run jobs until `stop` is set: wake on local publishes, poll for everything else."""
     log.info("worker started")
     while not stop.is_set():
+        # Cleared before the run, not after: a job committed while it runs must wake the next round.
+        _wake.clear()
         try:
             await run_due(db, max_attempts=max_attempts)
         except Exception:  # the database may be briefly away; keep the loop alive
             log.exception("worker batch failed")
-        _wake.clear()
         waiters = [asyncio.ensure_future(_wake.wait()), asyncio.ensure_future(stop.wait())]
         await asyncio.wait(waiters, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
