@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Table, Text, event, insert, select, update
+from sqlalchemy import ForeignKey, Index, String, Table, Text, delete, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,6 +161,16 @@ async def schedule(
         await s.execute(ins.values(**values).on_conflict_do_nothing(index_elements=["key"]))
     if due_at <= values["created_at"]:
         _queued_now(s)
+
+
+async def unschedule(s: AsyncSession, key: str) -> None:
+    """Drop a pending timer that has nothing left to do (an unpaid-cancel timer once the order is paid),
+    so it never costs a worker's claim. A timer a worker holds right now is skipped, not waited for:
+    its handler may be waiting on a lock the caller holds, and it finds nothing to do anyway."""
+    pending = select(Job.id).where(Job.key == key, Job.status == "pending")
+    if is_postgres(s):
+        pending = pending.with_for_update(skip_locked=True)
+    await s.execute(delete(Job).where(Job.id.in_(pending)).execution_options(synchronize_session=False))
 
 
 def _queued_now(s: AsyncSession) -> None:

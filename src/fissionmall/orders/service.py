@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import joinedload, raiseload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fissionmall.catalog import service as catalog
@@ -134,10 +134,16 @@ async def get_order(s: AsyncSession, *, order_id: int, customer_id: int | None =
     q = select(Order).where(Order.id == order_id)
     if customer_id is not None:
         q = q.where(Order.customer_id == customer_id)
-    order = await s.scalar(q.execution_options(populate_existing=True))
+    order = await _one(s, q.execution_options(populate_existing=True))
     if order is None:
         raise not_found("order")
     return order
+
+
+async def _one(s: AsyncSession, q: Any) -> Order | None:
+    """An order and its lines in one statement (a join, not the relationship's second SELECT)."""
+    res = await s.execute(q.options(joinedload(Order.lines)))
+    return res.unique().scalar_one_or_none()
 
 
 async def lock_order(s: AsyncSession, *, order_id: int, customer_id: int | None = None, lines: bool = True) -> Order:
@@ -148,9 +154,11 @@ async def lock_order(s: AsyncSession, *, order_id: int, customer_id: int | None 
     q = select(Order).where(Order.id == order_id)
     if customer_id is not None:
         q = q.where(Order.customer_id == customer_id)
-    if not lines:
-        q = q.options(raiseload(Order.lines))
-    order = await s.scalar(q.with_for_update(of=Order).execution_options(populate_existing=True))
+    q = q.with_for_update(of=Order).execution_options(populate_existing=True)
+    if lines:
+        order = await _one(s, q)
+    else:
+        order = await s.scalar(q.options(raiseload(Order.lines)))
     if order is None:
         raise not_found("order")
     return order
@@ -238,6 +246,9 @@ async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_i
     # not a second read.
     for k, v in (("status", "paid"), ("paid_fen", amount_fen), ("paid_at", now)):
         set_committed_value(order, k, v)
+    # The unpaid-cancel timer has nothing left to do: dropped now rather than claimed, run and found a
+    # no-op by a worker when the pay window ends.
+    await jobs.unschedule(s, f"order-cancel:{order.id}")
     # The tool's own state commits with the payment (a group opens the moment its leader's payment is
     # confirmed, not when a worker gets to OrderPaid); other domains follow from the event.
     await get_source(order.source).paid(s, order=order)
