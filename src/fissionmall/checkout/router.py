@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
 from fissionmall.checkout import service
 from fissionmall.core.idempotency import run_once
-from fissionmall.orders.router import IdemKey
+from fissionmall.core.schemas import IdemKey
 from fissionmall.orders.schemas import CheckoutIn, OrderCreated, PreviewOut
 
 router = APIRouter(tags=["orders"])

@@ -290,7 +290,7 @@ async def admin_group(group_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
 async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, settings: SettingsDep) -> Any:
     """Ship a group order: refused (409 GROUP_FORMING) while its group is still forming."""
     from fissionmall.orders import service as orders
-    from fissionmall.orders.router import order_out
+    from fissionmall.orders.schemas import order_out
 
     async with db.tx() as s:
         o = await orders.ship(

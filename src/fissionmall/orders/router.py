@@ -5,11 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
-from fissionmall.core import clock
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.orders import service
-from fissionmall.orders.models import Order, Refund
+from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
     OrderAdminOut,
@@ -18,6 +17,7 @@ from fissionmall.orders.schemas import (
     RefundOut,
     RejectIn,
     ShipIn,
+    order_out,
 )
 
 router = APIRouter(tags=["orders"])
@@ -29,17 +29,6 @@ Cursor = Annotated[str | None, Query(max_length=32)]
 _ONE = "(" + "|".join(ORDER_STATUSES) + ")"
 # One status or several, comma separated: the shop's "已完成" tab is received,completed.
 StatusQ = Annotated[str | None, Query(pattern=f"^{_ONE}(,{_ONE})*$", description="e.g. `paid` or `received,completed`")]
-
-
-def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderOut:
-    model = OrderAdminOut if admin else OrderOut
-    data: dict[str, Any] = {
-        c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
-    }
-    data["lines"] = list(order.lines)
-    data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
-    data["server_time"] = clock.now()
-    return model.model_validate(data)
 
 
 @router.get("/orders", response_model=Page[OrderOut])

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
 # The one address shape lives in addresses/schemas.py; re-exported for the tools that import it from here.
 from fissionmall.addresses.schemas import Address as Address
+from fissionmall.core import clock
 from fissionmall.core.schemas import ApiDateTime, ApiModel
+
+if TYPE_CHECKING:
+    from fissionmall.orders.models import Order, Refund
 
 Qty = Annotated[int, Field(strict=True, ge=1, le=999)]
 Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
@@ -169,3 +173,14 @@ class ShipIn(ApiModel):
 
 class RejectIn(ApiModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderOut:
+    model = OrderAdminOut if admin else OrderOut
+    data: dict[str, Any] = {
+        c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
+    }
+    data["lines"] = list(order.lines)
+    data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
+    data["server_time"] = clock.now()
+    return model.model_validate(data)

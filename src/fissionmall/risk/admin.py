@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from fissionmall.accounts import service as accounts
 from fissionmall.core.errors import AppError
 from fissionmall.risk import service
-from fissionmall.risk.router import LimitsIO
 from fissionmall.risk.rules import Limits
+from fissionmall.risk.schemas import LimitsIO
 from fissionmall.web.admin import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/risk", include_in_schema=False)

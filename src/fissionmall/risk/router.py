@@ -3,25 +3,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import Field
 
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, DbDep, require
 from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits
+from fissionmall.risk.schemas import LimitsIO
 
 admin_router = APIRouter(tags=["admin: risk"])
-N = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
-
-
-class LimitsIO(ApiModel):
-    window_seconds: Annotated[int, Field(strict=True, ge=1, le=3600)]
-    per_user: N
-    per_ip: N
-    per_device: N
-    captcha_after: N
-    token_lead_seconds: Annotated[int, Field(strict=True, ge=0, le=86400)]
 
 
 @admin_router.get("/risk/limits", response_model=LimitsIO)
