@@ -22,6 +22,7 @@ from fissionmall.coupons import rules, service
 from fissionmall.coupons.errors import CouponError
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.orders.models import Order
+from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import CartLine, CouponChoice, PricingContext, Quote, best_coupon, coupon_step, price
 
 Held = tuple[Coupon, CouponTemplate]
@@ -106,11 +107,10 @@ def decide(part: Loaded, cart: Sequence[CartLine], ctx: PricingContext, chain: C
         c, t = part.chosen
         cctx = replace(ctx, coupon=rules.spec(c.id, t))
         q = price(cart, cctx, chain)
-        refusal = q.coupon_refusal
-        if refusal is not None:
-            if refusal.startswith("还差"):
-                raise Conflict(CouponError.COUPON_BELOW_THRESHOLD, refusal)
-            raise AppError(CouponError.COUPON_NOT_APPLICABLE, refusal)
+        code = q.coupon_refusal_code
+        if code is not None:
+            # The chain's code decides (and its status); its sentence ("还差12元可用") is the message.
+            raise AppError(PricingError(code), q.coupon_refusal or "")
         info["coupon"] = _coupon_dict(c, t, discount_fen=q.coupon_fen)
         if listing:
             _lists(info, best_coupon(cart, ctx, [rules.spec(x.id, xt) for x, xt in part.mine], chain), part.mine)

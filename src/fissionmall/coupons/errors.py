@@ -9,4 +9,3 @@ class CouponError(ErrorCode):
     COUPON_EXPIRED = "COUPON_EXPIRED", "该优惠券已过期", 409
     COUPON_NOT_STARTED = "COUPON_NOT_STARTED", "该优惠券还未到可用时间", 409
     COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE", "该商品不可使用优惠券"
-    COUPON_BELOW_THRESHOLD = "COUPON_BELOW_THRESHOLD", "未达到优惠券使用门槛", 409

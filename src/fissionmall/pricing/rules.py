@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fissionmall.core.money import BP, apply_bp, split, yuan
+from fissionmall.pricing.errors import PricingError
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Step:
     label: str  # Chinese, shown as is in the shop and the console
     amount_fen: int  # signed: discounts negative, charges positive
     ref: str = ""  # the rule behind the row ("promotion:12", "coupon:34"), for usage figures
+    code: str = ""  # a refusal note's code (PricingError), never guessed from the label
 
 
 # Rows of these kinds are notes (tier hints, why the coupon did not apply), not price steps.
@@ -221,6 +223,10 @@ class Quote:
     @property
     def coupon_refusal(self) -> str | None:
         return next((n.label for n in self.notes if n.kind == "coupon_refused"), None)
+
+    @property
+    def coupon_refusal_code(self) -> str | None:
+        return next((n.code for n in self.notes if n.kind == "coupon_refused"), None)
 
 
 Lines = tuple[PricedLine, ...]
@@ -396,14 +402,24 @@ def reduction_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]
     return lines + tuple(gifts), rows
 
 
-def coupon_applicable(lines: Lines, coupon: CouponSpec) -> tuple[list[int], int, str | None]:
+@dataclass(frozen=True)
+class Refusal:
+    code: PricingError
+    text: str  # what the shopper reads ("还差12元可用")
+
+
+def coupon_applicable(lines: Lines, coupon: CouponSpec) -> tuple[list[int], int, Refusal | None]:
     """The covered lines, their amount left, and why the coupon does not apply (None when it does)."""
     idx = [i for i, p in enumerate(lines) if _promotable(p) and coupon.scope.covers(p.line) and _left(p) > 0]
     if not idx:
-        return idx, 0, "所选商品不可用此券"
+        return idx, 0, Refusal(PricingError.COUPON_NOT_APPLICABLE, "所选商品不可用此券")
     base = sum(_left(lines[i]) for i in idx)
     if base < coupon.threshold_fen:
-        return idx, base, f"还差{short_yuan(coupon.threshold_fen - base)}元可用"
+        return (
+            idx,
+            base,
+            Refusal(PricingError.COUPON_BELOW_THRESHOLD, f"还差{short_yuan(coupon.threshold_fen - base)}元可用"),
+        )
     return idx, base, None
 
 
@@ -439,9 +455,9 @@ def coupon_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
     c = ctx.coupon
     if c is None:
         return lines, []
-    _, _, reason = coupon_applicable(lines, c)
-    if reason is not None:
-        return lines, [Step("coupon_refused", reason, 0, f"coupon:{c.coupon_id}")]
+    _, _, refusal = coupon_applicable(lines, c)
+    if refusal is not None:
+        return lines, [Step("coupon_refused", refusal.text, 0, f"coupon:{c.coupon_id}", refusal.code)]
     lines, cut = coupon_discount(lines, c)
     if not cut:
         return lines, []
@@ -548,9 +564,9 @@ def best_coupon(
     usable: list[tuple[CouponSpec, int, Quote]] = []
     unusable: list[tuple[CouponSpec, str]] = []
     for c in coupons:
-        _, _, reason = coupon_applicable(head, c)
-        if reason is not None:
-            unusable.append((c, reason))
+        _, _, refusal = coupon_applicable(head, c)
+        if refusal is not None:
+            unusable.append((c, refusal.text))
             continue
         cctx = replace(ctx, coupon=c)
         lines, tail = _run(head, cctx, after)
