@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
-from fissionmall.core.errors import AppError, Forbidden, Unauthorized
+from fissionmall.core.errors import AppError, CoreError, Forbidden, Unauthorized
 from fissionmall.core.security import client_ip_of, read_token
 from fissionmall.seckill import service
 from fissionmall.seckill.schemas import AttemptIn
@@ -69,7 +69,7 @@ def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
         try:
             data = json.loads(body)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-            raise AppError("MALFORMED_JSON", "the request body is not valid JSON") from None
+            raise AppError(CoreError.MALFORMED_JSON) from None
         return AttemptIn.model_validate(data)
     except ValidationError as exc:
         return _validation_error(exc.errors(include_url=False, include_context=False, include_input=False))
@@ -147,14 +147,14 @@ class FastAttempts:
         auth = hdr.get(b"authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
+            raise Unauthorized(CoreError.AUTH_REQUIRED)
         customer_id = _customer_of(settings.secret_key, token.strip())
         db = get_db()
         state = await customer_state(db, customer_id)
         if state is None:
-            raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
+            raise Unauthorized(CoreError.TOKEN_INVALID)
         if state:
-            raise Forbidden("ACCOUNT_BLOCKED", "this account is blocked")
+            raise Forbidden(CoreError.ACCOUNT_BLOCKED)
         data = _parse(body, hdr.get(b"content-type"))
         if isinstance(data, dict):
             return await _send(send, 422, data)
