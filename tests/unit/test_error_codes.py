@@ -20,6 +20,8 @@ UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # WeChat not answering or not verifying is not the caller's fault: these few are answered 5xx, on purpose.
 UPSTREAM_STATUSES = {502, 503}
+# What we answer WeChat Pay's servers with ({"code": "FAIL"}) and what its fake answers: not our refusals.
+WECHAT_PROTOCOL = {"FAIL", "SUCCESS", "PARAM_ERROR", "SIGN_ERROR", "NOT_FOUND", "SYSTEM_ERROR"}
 # Constructors whose first argument is an error code.
 RAISERS = {
     "AppError",
@@ -98,11 +100,18 @@ def test_not_found_gives_a_declared_code_with_chinese_text():
 
 
 def _raised_codes() -> dict[str, list[str]]:
-    """Every code the source raises literally: `Raiser("CODE")`, `Raiser(SomeError.CODE)`, `not_found("x")`."""
+    """Every code the source raises literally: `Raiser("CODE")`, `Raiser(Enum.CODE)`, `not_found("x")`,
+    and a body built by hand, `{"code": "X"}`."""
     found: dict[str, list[str]] = {}
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC)
         for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Dict):  # a body built by hand: {"code": "X", "message": ...}
+                for k, v in zip(node.keys, node.values, strict=True):
+                    if isinstance(k, ast.Constant) and k.value == "code" and isinstance(v, ast.Constant):
+                        if isinstance(v.value, str) and v.value not in WECHAT_PROTOCOL:
+                            found.setdefault(v.value, []).append(f"{rel}:{node.lineno}")
+                continue
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)

@@ -48,7 +48,8 @@ def _is_json(ctype: str | None) -> bool:
 
 def _validation_error(errors: list[Any]) -> dict[str, Any]:
     detail = [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in errors]
-    return {"error": {"code": "VALIDATION_ERROR", "message": "the request does not match the API", "detail": detail}}
+    code = CoreError.VALIDATION_ERROR  # the same body the app's own validation handler answers with
+    return {"error": {"code": code.value, "message": code.text, "detail": detail}}
 
 
 def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
@@ -128,7 +129,8 @@ class FastAttempts:
             msg = await receive()
             body += msg.get("body", b"")
             if len(body) > MAX_BODY:
-                return await _send(send, 413, {"error": {"code": "PAYLOAD_TOO_LARGE", "message": "body too large"}})
+                code = CoreError.PAYLOAD_TOO_LARGE
+                return await _send(send, 413, {"error": {"code": code.value, "message": code.text}})
             if not msg.get("more_body"):
                 break
         try:

@@ -128,6 +128,10 @@ def _chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+# Shared codes in the shipping panel's words (a shopper asking for a second refund reads the table's text).
+SHIP_ZH = {"REFUND_PENDING": "该订单有待处理的售后申请，请先处理售后再发货"}
+
+
 def error_text(exc: AppError) -> str:
     """A refusal in the operator's words, from the one table the shop reads too (core.codes).
 
@@ -909,7 +913,7 @@ async def order_ship(ctx: OrdersWrite, order_id: IdPath) -> Response:
                     s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=ctx.settings
                 )
         except AppError as exc:
-            error = error_text(exc)
+            error = SHIP_ZH.get(exc.code) or error_text(exc)
     if not error and not ctx.htmx:
         return RedirectResponse(f"/admin/orders/{order_id}?ok=shipped", status_code=303)
     try:
