@@ -19,9 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fissionmall import __version__, registry
 from fissionmall.accounts.state import forget_customer_state
 from fissionmall.addresses.state import forget_address_state
-from fissionmall.core import jobs
+from fissionmall.core import codes, jobs
 from fissionmall.core.db import init_db
-from fissionmall.core.errors import AppError
+from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.http import HttpEdges
 from fissionmall.core.inputs import RefuseControlCharacters
 from fissionmall.core.kv import init_kv
@@ -32,18 +32,18 @@ from fissionmall.settings import Settings, get_settings, use_settings
 log = logging.getLogger("fissionmall")
 
 _HTTP_CODES = {
-    401: "AUTH_REQUIRED",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
+    401: CoreError.AUTH_REQUIRED,
+    403: CoreError.FORBIDDEN,
+    404: CoreError.NOT_FOUND,
+    405: CoreError.METHOD_NOT_ALLOWED,
+    406: CoreError.NOT_ACCEPTABLE,
+    413: CoreError.PAYLOAD_TOO_LARGE,
+    415: CoreError.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
-def _error(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
-    err: dict[str, Any] = {"code": code, "message": message}
+def _error(status: int, code: CoreError, detail: Any = None) -> JSONResponse:
+    err: dict[str, Any] = {"code": code.value, "message": code.text}
     if detail is not None:
         err["detail"] = detail
     return JSONResponse({"error": err}, status_code=status)
@@ -58,23 +58,23 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "MALFORMED_JSON", "the request body is not valid JSON")
+            return _error(400, CoreError.MALFORMED_JSON)
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
-        return _error(422, "VALIDATION_ERROR", "the request does not match the API", detail)
+        return _error(422, CoreError.VALIDATION_ERROR, detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
             # A JSON body that is not UTF-8: FastAPI's generic parse error, the fast lane's MALFORMED_JSON.
-            return _error(400, "MALFORMED_JSON", "the request body is not valid JSON")
-        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-        return _error(exc.status_code, code, str(exc.detail))
+            return _error(400, CoreError.MALFORMED_JSON)
+        # Starlette's detail is an English reason phrase ("Not Found"): the code's Chinese text goes out instead.
+        return _error(exc.status_code, _HTTP_CODES.get(exc.status_code, CoreError.HTTP_ERROR))
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
         # A number past what the database stores (validation should have bounded it): the client's, not ours.
         log.warning("overflow reached the database: %s", exc)
-        return _error(400, "VALUE_OUT_OF_RANGE", "a number in the request is out of range")
+        return _error(400, CoreError.VALUE_OUT_OF_RANGE)
 
     # SQLAlchemy 2.1 raises the driver's errors as a bare DBAPIError (asyncpg's come through its adapter), not
     # always the DataError / IntegrityError subclasses, so the driver's cause decides, never the wrapper's class.
@@ -83,17 +83,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         kind = _driver_error_kind(exc)
         if kind is None:
             raise exc  # not the request's fault: a real 500, logged as one
-        status, code, message = _DB_ERRORS[kind]
+        status, code = _DB_ERRORS[kind]
         log.warning("database refused a value (%s): %s", code, exc.orig)
-        return _error(status, code, message)
+        return _error(status, code)
 
 
 _DB_ERRORS = {
-    "range": (400, "VALUE_OUT_OF_RANGE", "a number or time in the request is out of range"),
-    "length": (400, "VALUE_TOO_LONG", "a text in the request is too long to store"),
-    "value": (400, "INVALID_VALUE", "a value in the request cannot be stored or searched"),
+    "range": (400, CoreError.VALUE_OUT_OF_RANGE),
+    "length": (400, CoreError.VALUE_TOO_LONG),
+    "value": (400, CoreError.INVALID_VALUE),
     # A database guard fired behind the service checks (e.g. two racing creates): a conflict, not a crash.
-    "conflict": (409, "CONFLICT", "the request conflicts with the current state; try again"),
+    "conflict": (409, CoreError.CONFLICT),
 }
 
 
@@ -188,6 +188,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(HttpEdges)  # outermost: a body too large is refused before anything reads it
 
+    app.include_router(codes.router, prefix="/api/v1")  # the error-text table the shop and console share
     for module in registry.import_all("router"):
         if hasattr(module, "router"):
             app.include_router(module.router, prefix="/api/v1")

@@ -14,7 +14,7 @@ from fissionmall.accounts.rules import allowed
 from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
-from fissionmall.core.errors import Forbidden, Unauthorized
+from fissionmall.core.errors import CoreError, Forbidden, Unauthorized
 from fissionmall.core.security import client_ip, read_token
 from fissionmall.settings import Settings, get_settings
 
@@ -52,14 +52,14 @@ class Caller:
 async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller:
     token = _bearer(request)
     if token is None:
-        raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
+        raise Unauthorized(CoreError.AUTH_REQUIRED)
     claims = read_token(settings.secret_key, token, kind="customer")
     customer_id = int(claims["sub"])
     state = await customer_state(db, customer_id)
     if state is None:
-        raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     if state:
-        raise Forbidden("ACCOUNT_BLOCKED", "this account is blocked")
+        raise Forbidden(CoreError.ACCOUNT_BLOCKED)
     device = request.headers.get("x-device-id")
     return Caller(
         id=customer_id, ip=client_ip(request, settings.trusted_proxies), device_id=device[:128] if device else None
@@ -83,12 +83,12 @@ async def current_admin(request: Request, settings: SettingsDep, db: DbDep) -> A
     this process and every other one."""
     token = _bearer(request) or request.cookies.get(ADMIN_COOKIE)
     if token is None:
-        raise Unauthorized("AUTH_REQUIRED", "admin login required")
+        raise Unauthorized(CoreError.AUTH_REQUIRED)
     claims = read_token(settings.secret_key, token, kind="admin")
     sid = claims.get("sid")
     if not isinstance(sid, str) or not sid:
         # A token from before sessions could be revoked: it cannot be ended, so it is not accepted.
-        raise Unauthorized("TOKEN_INVALID", "this admin token has no session; log in again")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     async with db.read() as s:
         row = (
             await s.execute(
@@ -98,14 +98,14 @@ async def current_admin(request: Request, settings: SettingsDep, db: DbDep) -> A
             )
         ).first()
     if row is None or str(row[0].id) != claims.get("sub"):
-        raise Unauthorized("TOKEN_INVALID", "the token is not valid")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     a, session = row
     if session.revoked_at is not None:
-        raise Unauthorized("SESSION_ENDED", "this login has ended (logged out or password changed); log in again")
+        raise Unauthorized(CoreError.SESSION_ENDED)
     if session.expires_at <= clock.now():
-        raise Unauthorized("TOKEN_EXPIRED", "the token has expired; log in again")
+        raise Unauthorized(CoreError.TOKEN_EXPIRED)
     if not a.is_active:
-        raise Unauthorized("TOKEN_INVALID", "the admin account is gone or disabled")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     return Admin(id=a.id, username=a.username, role=a.role, session_id=session.id)
 
 
@@ -114,7 +114,7 @@ def require(permission: str) -> Callable[..., Awaitable[Admin]]:
 
     async def dep(admin: Annotated[Admin, Depends(current_admin)]) -> Admin:
         if not allowed(admin.role, permission):
-            raise Forbidden("PERMISSION_DENIED", f"your role ({admin.role}) may not do this ({permission})")
+            raise Forbidden(CoreError.PERMISSION_DENIED)
         return admin
 
     return dep

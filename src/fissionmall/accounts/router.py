@@ -10,11 +10,12 @@ from fissionmall.accounts import service
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, current_admin
 from fissionmall.accounts.wechat import SandboxWechat, WechatClient
 from fissionmall.core import extras
-from fissionmall.core.errors import AppError, TooMany
+from fissionmall.core.errors import AppError, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
 from fissionmall.core.security import client_ip, issue_token
 from fissionmall.settings import Settings
+from fissionmall.wechat.errors import WechatError
 
 router = APIRouter(tags=["account"])
 admin_router = APIRouter(tags=["admin: account"])
@@ -64,10 +65,10 @@ async def wechat_login(body: WechatLoginIn, request: Request, settings: Settings
     """Log in with a wx.login() code (sandbox: any code maps to openid `sandbox-<code>`)."""
     ip = client_ip(request, settings.trusted_proxies)
     if not await get_kv().allow(f"login:ip:{ip}", limit=settings.login_rate_per_minute, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many logins from this address; wait a minute")
+        raise TooMany(CoreError.RATE_LIMITED)
     client = _wechat_client(settings)
     if client is None:
-        raise AppError("WECHAT_NOT_CONFIGURED", "WeChat login is not configured", status=503)
+        raise AppError(WechatError.WECHAT_NOT_CONFIGURED)
     session = await client.code2session(body.code)
     device = request.headers.get("x-device-id")
     session_key_enc = None
@@ -129,7 +130,7 @@ async def admin_login(
     minutes: `429 LOGIN_LOCKED` with `detail.retry_after_seconds` and a Retry-After header."""
     ip = client_ip(request, settings.trusted_proxies)
     if not await get_kv().allow(f"admin-login:ip:{ip}", limit=settings.login_rate_per_minute, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many login attempts; wait a minute")
+        raise TooMany(CoreError.RATE_LIMITED)
     try:
         a, session = await service.login_admin(
             db, username=body.username, password=body.password, ttl_seconds=settings.admin_token_ttl_seconds, ip=ip

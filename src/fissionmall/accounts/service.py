@@ -13,12 +13,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.accounts.errors import AccountsError
 from fissionmall.accounts.models import AdminSession, AdminUser, Customer
 from fissionmall.accounts.rules import ROLES
 from fissionmall.accounts.state import blocked_changed
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database
-from fissionmall.core.errors import AppError, NotFound, TooMany, Unauthorized
+from fissionmall.core.errors import AppError, CoreError, NotFound, TooMany, Unauthorized
 from fissionmall.core.security import hash_password, issue_token, verify_password
 
 T = TypeVar("T")
@@ -57,14 +58,14 @@ async def login_customer(
                     # A returning shopper who came through a share link: the distribution tool may bind them.
                     await jobs.publish(s, "CustomerLoggedIn", {"customer_id": c.id, "ref": ref})
                 if c.is_blocked:
-                    raise AppError("ACCOUNT_BLOCKED", "this account is blocked", status=403)
+                    raise AppError(CoreError.ACCOUNT_BLOCKED)
                 c.last_login_at, c.last_ip, c.last_device_id = now, ip, device_id or c.last_device_id
                 c.unionid = unionid or c.unionid
                 c.session_key_enc = session_key_enc or c.session_key_enc
                 return c, is_new
         except IntegrityError:
             continue
-    raise AppError("LOGIN_CONFLICT", "please try again", status=409)
+    raise AppError(AccountsError.LOGIN_CONFLICT)
 
 
 async def get_customer(s: AsyncSession, customer_id: int) -> Customer | None:
@@ -74,11 +75,11 @@ async def get_customer(s: AsyncSession, customer_id: int) -> Customer | None:
 async def create_admin(s: AsyncSession, *, username: str, password: str, role: str = "owner") -> AdminUser:
     """Create an admin user (argon2-hashed password)."""
     if role not in ROLES:
-        raise AppError("ROLE_UNKNOWN", f"role must be one of {', '.join(ROLES)}")
+        raise AppError(AccountsError.ROLE_UNKNOWN)
     if len(password) < 8:
-        raise AppError("PASSWORD_TOO_SHORT", "admin passwords need at least 8 characters")
+        raise AppError(AccountsError.PASSWORD_TOO_SHORT)
     if await s.scalar(select(AdminUser.id).where(AdminUser.username == username)) is not None:
-        raise AppError("USERNAME_TAKEN", "that username is taken", status=409)
+        raise AppError(AccountsError.USERNAME_TAKEN)
     a = AdminUser(username=username, password_hash=hash_password(password), role=role, created_at=clock.now())
     s.add(a)
     await s.flush()
@@ -100,7 +101,7 @@ class LoginLocked(TooMany):
         self.retry_after = max(1, math.ceil((until - clock.now()).total_seconds()))
         minutes = math.ceil(self.retry_after / 60)
         super().__init__(
-            "LOGIN_LOCKED",
+            AccountsError.LOGIN_LOCKED,
             f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试。",
             retry_after_seconds=self.retry_after,
         )
@@ -110,7 +111,7 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 
 def _login_failed() -> Unauthorized:
-    return Unauthorized("LOGIN_FAILED", "wrong username or password")
+    return Unauthorized(AccountsError.LOGIN_FAILED)
 
 
 def _record_failure(a: AdminUser, now: datetime) -> None:
@@ -219,13 +220,13 @@ async def change_password(
     async with db.read() as s:
         me = await s.get(AdminUser, admin_id)
     if me is None or not me.is_active:
-        raise Unauthorized("TOKEN_INVALID", "the admin account is gone or disabled")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     if len(new_password) < 8:
-        raise AppError("PASSWORD_TOO_SHORT", "新密码至少需要 8 个字符。")
+        raise AppError(AccountsError.PASSWORD_TOO_SHORT, "新密码至少需要 8 个字符。")
     if len(new_password) > 200:
-        raise AppError("PASSWORD_TOO_LONG", "新密码最多 200 个字符。")
+        raise AppError(AccountsError.PASSWORD_TOO_LONG, "新密码最多 200 个字符。")
     if new_password == old_password:
-        raise AppError("PASSWORD_UNCHANGED", "新密码不能与原密码相同。")
+        raise AppError(AccountsError.PASSWORD_UNCHANGED, "新密码不能与原密码相同。")
     new_hash = await asyncio.to_thread(hash_password, new_password)
 
     async def changed(s: AsyncSession, a: AdminUser, now: datetime) -> AdminSession:
@@ -241,7 +242,7 @@ async def change_password(
         return await _attempt(db, username=me.username, password=old_password, on_success=changed)
     except Unauthorized:
         # Not 401: the caller's session is fine, only the old password they typed is not.
-        raise AppError("PASSWORD_WRONG", "原密码不正确。") from None
+        raise AppError(AccountsError.PASSWORD_WRONG, "原密码不正确。") from None
 
 
 async def reset_admin(db: Database, *, username: str, new_password: str | None = None) -> AdminUser:
@@ -255,7 +256,7 @@ async def reset_admin(db: Database, *, username: str, new_password: str | None =
     async with db.tx() as s:
         a = await s.scalar(select(AdminUser).where(AdminUser.username == username).with_for_update())
         if a is None:
-            raise NotFound("ADMIN_NOT_FOUND", "没有这个后台账号。")
+            raise NotFound(AccountsError.ADMIN_NOT_FOUND, "没有这个后台账号。")
         a.login_failures, a.login_window_at, a.locked_until, a.lockouts = 0, None, None, 0
         if new_hash is not None:
             a.password_hash = new_hash
@@ -273,7 +274,7 @@ async def set_blocked(db: Database, *, customer_id: int, blocked: bool) -> Custo
     async with db.tx() as s:
         c = await s.get(Customer, customer_id)
         if c is None:
-            raise NotFound("CUSTOMER_NOT_FOUND", "no such customer")
+            raise NotFound(AccountsError.CUSTOMER_NOT_FOUND)
         c.is_blocked = blocked
     await blocked_changed()  # after the commit, so a process that reloads sees the new row
     return c

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fissionmall.core.errors import AppError
+from fissionmall.wechat.errors import WechatError
 
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,48}$")
 
@@ -30,5 +31,5 @@ class WechatClient(Protocol):
 class SandboxWechat:
     async def code2session(self, code: str) -> WechatSession:
         if not _CODE.match(code):
-            raise AppError("WECHAT_CODE_INVALID", "the login code is not valid")
+            raise AppError(WechatError.WECHAT_CODE_INVALID, "登录码只能包含字母、数字、下划线和短横线")
         return WechatSession(openid=f"sandbox-{code}")

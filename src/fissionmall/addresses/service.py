@@ -20,16 +20,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
+from fissionmall.addresses.errors import AddressesError
 from fissionmall.addresses.models import CustomerAddress
 from fissionmall.addresses.schemas import Address, AddressIn, AddressUpdate, normalize_phone
 from fissionmall.core import clock
-from fissionmall.core.errors import AppError, Conflict, NotFound
+from fissionmall.core.errors import AppError, Conflict, CoreError, NotFound
 
 MAX_ADDRESSES = 20
 
 
 def _not_found() -> NotFound:
-    return NotFound("ADDRESS_NOT_FOUND", "address not found")
+    return NotFound(AddressesError.ADDRESS_NOT_FOUND)
 
 
 def validation_error(exc: ValidationError) -> AppError:
@@ -38,7 +39,7 @@ def validation_error(exc: ValidationError) -> AppError:
         {"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
         for e in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
-    return AppError("VALIDATION_ERROR", "the request does not match the API", status=422, errors=detail)
+    return AppError(CoreError.VALIDATION_ERROR, errors=detail)
 
 
 async def _lock_book(s: AsyncSession, customer_id: int) -> None:
@@ -80,7 +81,11 @@ async def create_address(
     await _lock_book(s, customer_id)
     n = await s.scalar(select(func.count()).where(CustomerAddress.customer_id == customer_id)) or 0
     if n >= MAX_ADDRESSES:
-        raise Conflict("ADDRESS_BOOK_FULL", f"at most {MAX_ADDRESSES} addresses; delete one first", limit=MAX_ADDRESSES)
+        raise Conflict(
+            AddressesError.ADDRESS_BOOK_FULL,
+            f"地址簿已满（最多 {MAX_ADDRESSES} 个），请先删除不用的地址",
+            limit=MAX_ADDRESSES,
+        )
     make_default = body.is_default or n == 0
     if make_default:
         await _unset_default(s, customer_id)
@@ -121,7 +126,7 @@ async def update_address(s: AsyncSession, *, customer_id: int, address_id: int, 
         await _unset_default(s, customer_id, keep=a.id)
         a.is_default = True
     elif body.is_default is False and a.is_default:
-        raise Conflict("ADDRESS_DEFAULT_REQUIRED", "the book keeps one default: make another address the default")
+        raise Conflict(AddressesError.ADDRESS_DEFAULT_REQUIRED)
     a.updated_at = clock.now()
     await s.flush()
     return a
@@ -174,7 +179,7 @@ async def order_address(
         return _as_address(a).snapshot(address_id=a.id)
     d = await default_address(s, customer_id=customer_id)
     if d is None:
-        raise AppError("ADDRESS_REQUIRED", "a delivery address is required: send one, or add one to the address book")
+        raise AppError(AddressesError.ADDRESS_REQUIRED)
     return _as_address(d).snapshot(address_id=d.id)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.catalog.models import Category, Product, Sku
 from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
 from fissionmall.core import clock
@@ -65,7 +66,7 @@ async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdat
                 continue
             existing = by_id.get(given.id)
             if existing is None:
-                raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {given.id} does not belong to product {product_id}")
+                raise AppError(CatalogError.SKU_NOT_IN_PRODUCT)
             keep.add(given.id)
             existing.name, existing.price_fen, existing.stock = given.name, given.price_fen, given.stock
             existing.is_active = True
@@ -152,7 +153,7 @@ async def take_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("OUT_OF_STOCK", "not enough stock left", sku_id=sku_id)
+        raise Conflict(CatalogError.OUT_OF_STOCK, sku_id=sku_id)
 
 
 async def return_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
@@ -210,7 +211,7 @@ async def reserve_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("INSUFFICIENT_STOCK", "the SKU has less stock than the pool asks for", sku_id=sku_id)
+        raise Conflict(CatalogError.INSUFFICIENT_STOCK, sku_id=sku_id)
 
 
 async def release_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:

@@ -18,16 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.addresses import service as addresses
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.checkout import contributions
 from fissionmall.checkout.contributions import POSITIONS, Ask
 from fissionmall.checkout.errors import CheckoutError
 from fissionmall.checkout.plans import Plan, normal_plan
-from fissionmall.core.errors import AppError, Conflict, TooMany
+from fissionmall.core.errors import AppError, Conflict, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.orders.sources import register_order_hooks
+from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import (
     CartLine,
     PricingContext,
@@ -65,7 +67,7 @@ def merge_items(items: Sequence[CartItem], max_qty: int) -> list[tuple[int, int]
 async def check_order_rate(customer_id: int, settings: Settings) -> None:
     """One budget of new orders per shopper per minute, whichever tool places them (plain, group buying)."""
     if not await get_kv().allow(f"order:c:{customer_id}", limit=settings.order_rate_per_minute, window_seconds=60):
-        raise TooMany(CheckoutError.RATE_LIMITED)
+        raise TooMany(CoreError.RATE_LIMITED)
 
 
 def plan_of(body: CheckoutIn, settings: Settings) -> Plan:
@@ -87,11 +89,11 @@ async def gather(s: AsyncSession, ask: Ask) -> Gathered:
     cart = []
     for p in planned:
         if p.sku_id not in found:
-            raise AppError(CheckoutError.SKU_NOT_FOUND, sku_id=p.sku_id)
+            raise AppError(CatalogError.SKU_NOT_FOUND, sku_id=p.sku_id)
         sku, prod = found[p.sku_id]
         if p.take_sku_stock and p.qty > sku.stock:
             # Told at preview, not only when the order is placed (placing re-checks atomically).
-            raise Conflict(CheckoutError.OUT_OF_STOCK, sku_id=sku.id, stock=sku.stock)
+            raise Conflict(CatalogError.OUT_OF_STOCK, sku_id=sku.id, stock=sku.stock)
         cart.append(
             CartLine(
                 sku_id=sku.id,
@@ -224,7 +226,7 @@ async def place(
     if plan is None:
         plan = plan_of(body, settings)
     if body.coupon_id is not None and not plan.allows_coupons:
-        raise AppError(CheckoutError.COUPON_NOT_APPLICABLE)
+        raise AppError(PricingError.COUPON_NOT_APPLICABLE)
     ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
     g = await gather(s, ask)
     q = compute(g)

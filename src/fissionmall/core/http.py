@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fissionmall.core.errors import CoreError
+
 MAX_BODY = 1024 * 1024
 UPLOAD_MAX = 10 * 1024 * 1024
 # Routes that take file uploads get UPLOAD_MAX; there are none yet (images are referenced by URL).
@@ -42,8 +44,9 @@ _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 def _too_large_body(limit: int) -> bytes:
-    err = {"code": "PAYLOAD_TOO_LARGE", "message": f"request body larger than {limit} bytes", "limit": limit}
-    return json.dumps({"error": err}, separators=(",", ":")).encode()
+    code = CoreError.PAYLOAD_TOO_LARGE
+    err = {"code": code.value, "message": f"{code.text}（上限 {limit} 字节）", "limit": limit}
+    return json.dumps({"error": err}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _page_headers(path: str) -> list[tuple[bytes, bytes]]:

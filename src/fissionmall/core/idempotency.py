@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core import clock
 from fissionmall.core.db import Base, BigId, Database
-from fissionmall.core.errors import AppError, Conflict
+from fissionmall.core.errors import AppError, Conflict, CoreError
 
 
 class IdempotencyKey(Base):
@@ -49,7 +49,7 @@ async def run_once(db: Database, *, scope: str, owner: str, key: str | None, bod
         async with db.tx() as s:
             return await work(s)
     if len(key) > 128:
-        raise AppError("IDEMPOTENCY_KEY_INVALID", "Idempotency-Key is at most 128 characters")
+        raise AppError(CoreError.IDEMPOTENCY_KEY_INVALID)
     fp = fingerprint(body)
     try:
         async with db.tx() as s:
@@ -69,5 +69,5 @@ async def run_once(db: Database, *, scope: str, owner: str, key: str | None, bod
         if found is None or found.response is None:
             raise
         if found.fingerprint != fp:
-            raise Conflict("IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was used with a different request") from None
+            raise Conflict(CoreError.IDEMPOTENCY_KEY_REUSED) from None
         return found.response

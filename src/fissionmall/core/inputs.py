@@ -14,7 +14,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from fissionmall.core.errors import CoreError
 from fissionmall.core.schemas import INVALID_CHARACTER_MSG, bad_text_at
+
+# What the shopper or merchant reads; the English sentence stays in the detail, for developers.
+CONTROL_CHARACTER_ZH = "填写的文字含有不允许的控制字符，请删除后重试"
 
 # Bodies beyond this are not scanned here (the request-size limit refuses them first where it applies).
 SCAN_LIMIT = 2 * 1024 * 1024
@@ -54,7 +58,7 @@ def _body_bad(kind: str, body: bytes) -> list[str | int] | None:
 async def _refuse(send: Any, loc: list[str | int]) -> None:
     detail = [{"loc": loc, "msg": INVALID_CHARACTER_MSG, "type": "invalid_character"}]
     raw = json.dumps(
-        {"error": {"code": "VALIDATION_ERROR", "message": INVALID_CHARACTER_MSG, "detail": detail}},
+        {"error": {"code": CoreError.VALIDATION_ERROR.value, "message": CONTROL_CHARACTER_ZH, "detail": detail}},
         ensure_ascii=False,
     ).encode()
     await send(

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from fissionmall.core.errors import AppError
+from fissionmall.core.errors import AppError, CoreError
 from fissionmall.settings import get_settings
 
 T = TypeVar("T")
@@ -163,10 +163,10 @@ def parse_cursor(cursor: str | None) -> int | None:
         return None
     # ASCII digits only: int() would also take "+5", " 5", "5_0" and other scripts' digits.
     if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 19):
-        raise AppError("CURSOR_INVALID", "the cursor is not valid")
+        raise AppError(CoreError.CURSOR_INVALID)
     value = int(cursor)
     if not 1 <= value <= MAX_BIGINT:
-        raise AppError("CURSOR_INVALID", "the cursor is not valid")
+        raise AppError(CoreError.CURSOR_INVALID)
     return value
 
 
@@ -174,7 +174,7 @@ def page_limit(limit: int | None, *, default: int = 20, maximum: int = 100) -> i
     if limit is None:
         return default
     if limit < 1 or limit > maximum:
-        raise AppError("LIMIT_INVALID", f"limit must be between 1 and {maximum}")
+        raise AppError(CoreError.LIMIT_INVALID, f"每页数量须在 1 到 {maximum} 之间")
     return limit
 
 

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 
 from fissionmall.core import clock
-from fissionmall.core.errors import Unauthorized
+from fissionmall.core.errors import CoreError, Unauthorized
 
 _hasher = PasswordHasher()
 
@@ -48,11 +48,11 @@ def read_token(secret: str, token: str, *, kind: str) -> dict[str, Any]:
             token, secret, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False, "verify_nbf": False}
         )
     except jwt.PyJWTError as exc:
-        raise Unauthorized("TOKEN_INVALID", "the token is not valid") from exc
+        raise Unauthorized(CoreError.TOKEN_INVALID) from exc
     if claims.get("kind") != kind:
-        raise Unauthorized("TOKEN_INVALID", "the token is not valid for this API")
+        raise Unauthorized(CoreError.TOKEN_INVALID)
     if int(claims.get("exp", 0)) <= clock.now().timestamp():
-        raise Unauthorized("TOKEN_EXPIRED", "the token has expired; log in again")
+        raise Unauthorized(CoreError.TOKEN_EXPIRED)
     return claims
 
 

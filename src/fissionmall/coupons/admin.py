@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from fissionmall.core.errors import AppError
+from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.schemas import IssueIn, TemplateCreate, TemplateUpdate
@@ -56,28 +56,28 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         zhe = text("zhe")  # 9 → 9折 → 10% off
         body["percent_bp"] = int(10_000 - Decimal(zhe) * 1000) if zhe else 0
     except (ValueError, InvalidOperation) as exc:
-        raise AppError("FORM_INVALID", f"金额格式不正确：{exc}") from None
+        raise AppError(CoreError.FORM_INVALID, f"金额格式不正确：{exc}") from None
     body["scope"] = text("scope") or "all"
     ids = [x for x in text("scope_ids").replace("，", ",").split(",") if x.strip()]
     if not all(x.strip().isdigit() for x in ids):
-        raise AppError("FORM_INVALID", "适用范围的编号须为数字，用逗号分隔")
+        raise AppError(CoreError.FORM_INVALID, "适用范围的编号须为数字，用逗号分隔")
     body["scope_ids"] = [int(x) for x in ids]
     body["scope_exclude"] = form.get("scope_exclude") == "on"
     if text("valid_until"):
         try:
             day = datetime.strptime(text("valid_until"), "%Y-%m-%d").date()
         except ValueError:
-            raise AppError("FORM_INVALID", "有效期截止日期格式应为 YYYY-MM-DD") from None
+            raise AppError(CoreError.FORM_INVALID, "有效期截止日期格式应为 YYYY-MM-DD") from None
         body["valid_until"] = datetime.combine(day, time(23, 59, 59), tzinfo=shop_zone())
         body["valid_days"] = None
     elif text("valid_days"):
         if not text("valid_days").isdigit():
-            raise AppError("FORM_INVALID", "有效天数须为整数")
+            raise AppError(CoreError.FORM_INVALID, "有效天数须为整数")
         body["valid_days"] = int(text("valid_days"))
     for k in ("total", "per_user_limit"):
         if text(k):
             if not text(k).isdigit():
-                raise AppError("FORM_INVALID", "发放总量和每人限领须为整数")
+                raise AppError(CoreError.FORM_INVALID, "发放总量和每人限领须为整数")
             body[k] = int(text(k))
     body["issue_mode"] = text("issue_mode") or "claim"
     body["once_per_order"] = form.get("once_per_order") == "on"
@@ -240,7 +240,7 @@ async def issue(template_id: int, ctx: Write) -> Response:
     try:
         body = IssueIn(customer_ids=[int(x) for x in ids if x.isdigit()], batch=str(form.get("batch") or "") or None)
         if len(body.customer_ids) != len(ids):
-            raise AppError("FORM_INVALID", "用户编号须为数字")
+            raise AppError(CoreError.FORM_INVALID, "用户编号须为数字")
         async with ctx.db.tx() as s:
             n, _ = await service.issue(s, template_id=template_id, customer_ids=body.customer_ids, batch=body.batch)
     except ValidationError:

@@ -19,7 +19,7 @@ from fissionmall.checkout.contributions import POSITIONS, Ask, Chain, Contributi
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Conflict, NotFound
 from fissionmall.coupons import rules, service
-from fissionmall.coupons.errors import CouponError
+from fissionmall.coupons.errors import CouponsError
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.orders.models import Order
 from fissionmall.pricing.errors import PricingError
@@ -67,15 +67,15 @@ async def _chosen(s: AsyncSession, coupon_id: int, customer_id: int | None) -> H
     ).first()
     # Someone else's coupon reads exactly like a missing one.
     if row is None or (customer_id is not None and row[0].customer_id != customer_id):
-        raise NotFound(CouponError.COUPON_NOT_FOUND)
+        raise NotFound(CouponsError.COUPON_NOT_FOUND)
     c, t = row
     now = clock.now()
     if c.status in ("locked", "used"):
-        raise Conflict(CouponError.COUPON_USED, coupon_status=c.status)
+        raise Conflict(CouponsError.COUPON_USED, coupon_status=c.status)
     if c.status == "expired" or c.valid_until <= now:
-        raise Conflict(CouponError.COUPON_EXPIRED)
+        raise Conflict(CouponsError.COUPON_EXPIRED)
     if c.valid_from > now:
-        raise Conflict(CouponError.COUPON_NOT_STARTED)
+        raise Conflict(CouponsError.COUPON_NOT_STARTED)
     return c, t
 
 
@@ -83,7 +83,7 @@ async def load(s: AsyncSession, ask: Ask) -> Loaded:
     chosen = None
     if ask.coupon_id is not None:
         if not ask.plan.allows_coupons:
-            raise AppError(CouponError.COUPON_NOT_APPLICABLE)
+            raise AppError(PricingError.COUPON_NOT_APPLICABLE)
         chosen = await _chosen(s, ask.coupon_id, ask.customer_id)
     # Only a preview lists the shopper's coupons; an order takes the chosen one or none.
     mine = await _usable(s, ask.customer_id) if not ask.placing and ask.customer_id is not None else []

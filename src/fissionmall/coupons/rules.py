@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fissionmall.core.errors import AppError
+from fissionmall.coupons.errors import CouponsError
+from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import CouponSpec, Scope
 
 KINDS = ("amount", "percent")
@@ -18,25 +20,21 @@ def check_template(t: dict[str, Any]) -> None:
     """Refuse a template that cannot work: raises AppError with a stable code."""
     if t["kind"] == "amount":
         if t.get("amount_fen", 0) <= 0:
-            raise AppError("COUPON_AMOUNT_REQUIRED", "an amount-off coupon needs amount_fen > 0", status=422)
+            raise AppError(CouponsError.COUPON_AMOUNT_REQUIRED, status=422)
         if t.get("threshold_fen", 0) and t["amount_fen"] > t["threshold_fen"]:
-            raise AppError(
-                "THRESHOLD_BELOW_DISCOUNT",
-                "the threshold must be at least the discount (满10减20 is refused)",
-                status=422,
-            )
+            raise AppError(PricingError.THRESHOLD_BELOW_DISCOUNT, status=422)
     else:
         if not 0 < t.get("percent_bp", 0) < 10_000:
-            raise AppError("COUPON_PERCENT_INVALID", "a percent-off coupon needs 0 < percent_bp < 10000", status=422)
+            raise AppError(CouponsError.COUPON_PERCENT_INVALID, status=422)
     if t.get("scope_kind", "all") != "all" and not t.get("scope_ids"):
-        raise AppError("SCOPE_IDS_REQUIRED", "a products/categories scope needs scope_ids", status=422)
+        raise AppError(PricingError.SCOPE_IDS_REQUIRED, status=422)
     has_window = t.get("valid_until") is not None
     if has_window == (t.get("valid_days") is not None):
-        raise AppError("VALIDITY_INVALID", "give either valid_until (fixed window) or valid_days", status=422)
+        raise AppError(CouponsError.VALIDITY_INVALID, status=422)
     if has_window and t.get("valid_from") and t["valid_from"] >= t["valid_until"]:
-        raise AppError("VALIDITY_INVALID", "valid_from must be before valid_until", status=422)
+        raise AppError(CouponsError.VALIDITY_INVALID, status=422)
     if t.get("claim_from") and t.get("claim_until") and t["claim_from"] >= t["claim_until"]:
-        raise AppError("CLAIM_WINDOW_INVALID", "claim_from must be before claim_until", status=422)
+        raise AppError(CouponsError.CLAIM_WINDOW_INVALID, status=422)
 
 
 def window(
@@ -48,18 +46,18 @@ def window(
     return now, now + timedelta(days=valid_days or 0)
 
 
-def claim_refusal(t: Any, now: datetime) -> str | None:
+def claim_refusal(t: Any, now: datetime) -> CouponsError | None:
     """Why a template cannot be claimed in the coupon centre now (a code), or None."""
     if t.status != "active" or t.issue_mode != "claim":
-        return "COUPON_NOT_CLAIMABLE"
+        return CouponsError.COUPON_NOT_CLAIMABLE
     if t.claim_from is not None and now < t.claim_from:
-        return "CLAIM_NOT_STARTED"
+        return CouponsError.CLAIM_NOT_STARTED
     if t.claim_until is not None and now >= t.claim_until:
-        return "CLAIM_ENDED"
+        return CouponsError.CLAIM_ENDED
     if t.valid_until is not None and now >= t.valid_until:
-        return "CLAIM_ENDED"
+        return CouponsError.CLAIM_ENDED
     if t.total is not None and t.issued >= t.total:
-        return "COUPON_SOLD_OUT"
+        return CouponsError.COUPON_SOLD_OUT
     return None
 
 

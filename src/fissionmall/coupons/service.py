@@ -21,6 +21,7 @@ from fissionmall.core import clock, events, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.coupons import rules
+from fissionmall.coupons.errors import CouponsError
 from fissionmall.coupons.models import Coupon, CouponClaimCount, CouponTemplate
 from fissionmall.coupons.schemas import TemplateCreate, TemplateUpdate
 from fissionmall.orders import service as orders
@@ -81,7 +82,7 @@ async def update_template(s: AsyncSession, *, template_id: int, data: TemplateUp
         merged["valid_days"] = changes["valid_days"] = None
     rules.check_template(merged)
     if changes.get("total") is not None and changes["total"] < t.issued:
-        raise Conflict("TOTAL_BELOW_ISSUED", f"{t.issued} are already issued", issued=t.issued)
+        raise Conflict(CouponsError.TOTAL_BELOW_ISSUED, issued=t.issued)
     for k, v in changes.items():
         setattr(t, k, v)
     t.updated_at = clock.now()
@@ -93,7 +94,7 @@ async def delete_template(s: AsyncSession, *, template_id: int) -> None:
     """Delete a template nobody holds yet; once issued, pause it instead."""
     t = await get_template(s, template_id)
     if t.issued:
-        raise Conflict("TEMPLATE_IN_USE", "coupons of this template were issued: pause it instead")
+        raise Conflict(CouponsError.TEMPLATE_IN_USE)
     await s.execute(delete(CouponClaimCount).where(CouponClaimCount.template_id == t.id))
     await s.delete(t)
 
@@ -177,13 +178,13 @@ async def grant(
     if source == "claim":
         refusal = rules.claim_refusal(t, now)
         if refusal is not None:
-            raise Conflict(refusal, "this coupon cannot be claimed now")
+            raise Conflict(refusal)
     elif t.status != "active":
-        raise Conflict("COUPON_NOT_CLAIMABLE", "this coupon template is paused")
+        raise Conflict(CouponsError.COUPON_NOT_CLAIMABLE)
     if grant_key is not None and await s.scalar(select(Coupon.id).where(Coupon.grant_key == grant_key)):
-        raise Conflict("ALREADY_GRANTED", "this grant was made already")
+        raise Conflict(CouponsError.ALREADY_GRANTED)
     if not await _take_user_slot(s, t.id, customer_id, t.per_user_limit):
-        raise Conflict("CLAIM_LIMIT_REACHED", f"at most {t.per_user_limit} per shopper", limit=t.per_user_limit)
+        raise Conflict(CouponsError.CLAIM_LIMIT_REACHED, limit=t.per_user_limit)
     res = await s.execute(
         update(CouponTemplate)
         .where(
@@ -195,7 +196,7 @@ async def grant(
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("COUPON_SOLD_OUT", "all coupons of this template are gone")
+        raise Conflict(CouponsError.COUPON_SOLD_OUT)
     start, end = rules.window(valid_from=t.valid_from, valid_until=t.valid_until, valid_days=t.valid_days, now=now)
     c = Coupon(
         template_id=t.id,
@@ -275,7 +276,7 @@ async def lock(s: AsyncSession, *, coupon_id: int, customer_id: int, order_id: i
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("COUPON_USED", "this coupon was just used by another order")
+        raise Conflict(CouponsError.COUPON_USED)
 
 
 def _back_to_available() -> Any:

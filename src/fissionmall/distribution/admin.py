@@ -15,7 +15,7 @@ from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.distribution import service
 from fissionmall.distribution.models import Distributor
 from fissionmall.distribution.schemas import ConfigIn
-from fissionmall.web.admin import Console, console, render
+from fissionmall.web.admin import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
 NAV = [
@@ -48,13 +48,6 @@ KIND_ZH = {
 }
 BIND_MODE_ZH = {"first": "首次绑定有效", "registration_only": "仅注册时绑定", "latest": "以最新链接为准"}
 APPROVAL_ZH = {"auto": "自动通过", "manual": "人工审核", "everyone": "人人分销"}
-ERROR_ZH = {
-    "LEVELS_NOT_ALLOWED": "最多两级分销：三级及以上涉嫌传销，系统不允许",
-    "RATE_ABOVE_CAP": "一级与二级佣金比例之和不能超过单笔订单佣金上限",
-    "CAP_TOO_HIGH": "单笔订单佣金上限不能超过 30%",
-    "WITHDRAWAL_STATE_INVALID": "该提现单状态已变化，请刷新页面",
-    "DISTRIBUTOR_STATE_INVALID": "该分销员状态已变化，请刷新页面",
-}
 VOCAB: dict[str, Any] = {
     "DISTRIBUTOR_STATUS_ZH": DISTRIBUTOR_STATUS_ZH,
     "WITHDRAWAL_STATUS_ZH": WITHDRAWAL_STATUS_ZH,
@@ -65,7 +58,7 @@ VOCAB: dict[str, Any] = {
 
 
 def _err(exc: AppError) -> str:
-    return ERROR_ZH.get(exc.code) or f"{exc.message}（{exc.code}）"
+    return error_text(exc)  # the shared table: an English message never reaches the operator
 
 
 def _back(path: str, **params: str) -> RedirectResponse:

@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 from pydantic import StringConstraints
 
 from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
-from fissionmall.core.errors import NotFound, TooMany
+from fissionmall.core.errors import CoreError, NotFound, TooMany
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel, IdPath, Page, page_limit, parse_cursor
@@ -65,7 +65,7 @@ async def visit(body: VisitIn, request: Request, db: DbDep, settings: SettingsDe
     """A share page was opened (anonymous allowed): counted for the distributor."""
     ip = client_ip(request, settings.trusted_proxies)
     if not await get_kv().allow(f"distribution-visit:{ip}", limit=120, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "too many visits from this address")
+        raise TooMany(CoreError.RATE_LIMITED)
     async with db.tx() as s:
         await service.record_visit(s, ref=body.ref, product_id=body.product_id, visitor_id=None, ip=ip)
 
@@ -107,10 +107,10 @@ async def share(
 @router.get("/media/{name}", include_in_schema=False)
 async def media(name: str, settings: SettingsDep) -> FileResponse:
     if not MEDIA_NAME.match(name):
-        raise NotFound("NOT_FOUND", "not found")
+        raise NotFound(CoreError.NOT_FOUND)
     path = service.share_folder(settings) / name
     if not path.is_file():
-        raise NotFound("NOT_FOUND", "not found")
+        raise NotFound(CoreError.NOT_FOUND)
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
 
 

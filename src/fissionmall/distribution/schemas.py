@@ -6,6 +6,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import MAX_FEN, ApiDateTime, ApiModel, Bp, Fen
+from fissionmall.distribution.errors import DistributionError
 from fissionmall.distribution.rules import MAX_CAP_BP, MAX_LEVELS
 
 Days = Annotated[int, Field(strict=True, ge=0, le=365)]
@@ -31,10 +32,10 @@ class RateOverride(ApiModel):
     @model_validator(mode="after")
     def _one_target(self) -> RateOverride:
         if (self.product_id is None) == (self.sku_id is None):
-            raise AppError("OVERRIDE_TARGET_INVALID", "an override names exactly one of product_id or sku_id")
+            raise AppError(DistributionError.OVERRIDE_TARGET_INVALID)
         for lvl in (1, 2):
             if getattr(self, f"level{lvl}_rate_bp") is not None and getattr(self, f"level{lvl}_fixed_fen") is not None:
-                raise AppError("OVERRIDE_RATE_AND_FIXED", f"level {lvl}: give a rate or a fixed amount, not both")
+                raise AppError(DistributionError.OVERRIDE_RATE_AND_FIXED)
         return self
 
 
@@ -57,15 +58,15 @@ class ConfigIn(ApiModel):
     @model_validator(mode="after")
     def _compliant(self) -> ConfigIn:
         if self.levels > MAX_LEVELS:
-            raise AppError("LEVELS_NOT_ALLOWED", "at most 2 levels: deeper chains count as pyramid selling")
+            raise AppError(DistributionError.LEVELS_NOT_ALLOWED)
         if self.cap_bp > MAX_CAP_BP:
-            raise AppError("CAP_TOO_HIGH", f"the per-order cap is at most {MAX_CAP_BP} bp (30%)")
+            raise AppError(DistributionError.CAP_TOO_HIGH)
         pairs = [(self.level1_rate_bp, self.level2_rate_bp)]
         pairs += [(o.level1_rate_bp or 0, o.level2_rate_bp or 0) for o in self.overrides]
         pairs += [(r.level1_rate_bp, r.level2_rate_bp) for r in self.source_rates.values() if r is not None]
         for l1, l2 in pairs:
             if l1 + (l2 if self.levels == 2 else 0) > self.cap_bp:
-                raise AppError("RATE_ABOVE_CAP", "level-1 plus level-2 rates exceed the per-order cap")
+                raise AppError(DistributionError.RATE_ABOVE_CAP)
         return self
 
 

@@ -31,7 +31,9 @@ from fissionmall.core import clock, extras, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, Forbidden, NotFound
 from fissionmall.core.media import first_media_file
+from fissionmall.core.money import yuan
 from fissionmall.distribution import poster, rules
+from fissionmall.distribution.errors import DistributionError
 from fissionmall.distribution.models import (
     Binding,
     Commission,
@@ -117,14 +119,14 @@ async def _create_distributor(s: AsyncSession, customer_id: int, status: str) ->
         d = await get_distributor(s, customer_id)
         if d is not None:
             return d
-    raise Conflict("SHARE_CODE_CONFLICT", "please try again")
+    raise Conflict(DistributionError.SHARE_CODE_CONFLICT)
 
 
 async def apply(s: AsyncSession, *, customer_id: int) -> Distributor:
     """One-tap application: approved at once (auto / everyone) or queued for an operator (manual)."""
     cfg = await get_config(s)
     if not cfg.enabled:
-        raise AppError("DISTRIBUTION_DISABLED", "distribution is not open in this shop", status=409)
+        raise AppError(DistributionError.DISTRIBUTION_DISABLED)
     d = await get_distributor(s, customer_id)
     target = "pending" if cfg.approval == "manual" else "approved"
     if d is None:
@@ -132,7 +134,7 @@ async def apply(s: AsyncSession, *, customer_id: int) -> Distributor:
     elif d.status == "rejected":
         await _distributor_cas(s, d.id, target, decided_at=clock.now() if target == "approved" else None)
     elif d.status == "disabled":
-        raise Forbidden("DISTRIBUTOR_DISABLED", "your distributor account is disabled")
+        raise Forbidden(DistributionError.DISTRIBUTOR_DISABLED)
     await ensure_settlement_scheduled(s)
     s.expire_all()
     d = await get_distributor(s, customer_id)
@@ -167,13 +169,13 @@ async def decide_distributor(s: AsyncSession, *, distributor_id: int, approve: b
     """An operator approves or rejects an application (or disables / re-enables a distributor)."""
     d = await s.get(Distributor, distributor_id)
     if d is None:
-        raise NotFound("DISTRIBUTOR_NOT_FOUND", "distributor not found")
+        raise NotFound(DistributionError.DISTRIBUTOR_NOT_FOUND)
     if approve:
         target = "approved"
     else:
         target = "rejected" if d.status == "pending" else "disabled"
     if not await _distributor_cas(s, d.id, target, decided_at=clock.now(), decided_by=admin_id):
-        raise Conflict("DISTRIBUTOR_STATE_INVALID", f"cannot make a {d.status} distributor {target}")
+        raise Conflict(DistributionError.DISTRIBUTOR_STATE_INVALID)
     await s.refresh(d)
     return d
 
@@ -182,7 +184,7 @@ async def by_code(s: AsyncSession, ref: str) -> Distributor:
     """The approved distributor behind a share code; an unknown, forged or inactive code is refused."""
     d = await s.scalar(select(Distributor).where(Distributor.share_code == ref.strip().upper()))
     if d is None or d.status != "approved":
-        raise AppError("REF_UNKNOWN", "this share code is not valid")
+        raise AppError(DistributionError.REF_UNKNOWN)
     return d
 
 
@@ -220,10 +222,10 @@ async def bind(s: AsyncSession, *, customer_id: int, ref: str, origin: rules.Bin
     """Bind a shopper to the distributor behind `ref`, by the configured mode, recording where it came from."""
     cfg = await get_config(s)
     if not cfg.enabled:
-        raise AppError("DISTRIBUTION_DISABLED", "distribution is not open in this shop", status=409)
+        raise AppError(DistributionError.DISTRIBUTION_DISABLED)
     target = await by_code(s, ref)
     if target.customer_id == customer_id:
-        raise AppError("REF_SELF", "you cannot bind to your own share code")
+        raise AppError(DistributionError.REF_SELF)
     now = clock.now()
     if is_postgres(s):
         # The cycle check reads the other side's binding: two shoppers binding to each other at once would
@@ -231,7 +233,7 @@ async def bind(s: AsyncSession, *, customer_id: int, ref: str, origin: rules.Bin
         # one step (held to commit); SQLite's single writer serialises them already.
         await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BINDING_LOCK_KEY})
     if await upline(s, target.customer_id, now) == customer_id:
-        raise Conflict("BIND_CYCLE", "this distributor was brought by you")
+        raise Conflict(DistributionError.BIND_CYCLE)
     current = await _binding(s, customer_id)
     expired = current is not None and current.expires_at is not None and current.expires_at <= now
     decision = rules.bind_decision(
@@ -762,7 +764,7 @@ async def share(
     """The distributor's share link, QR code and poster for a product (rendered once, then cached)."""
     d = await _everyone(s, customer_id)
     if d is None or d.status != "approved":
-        raise Forbidden("NOT_DISTRIBUTOR", "become a distributor first")
+        raise Forbidden(DistributionError.NOT_DISTRIBUTOR)
     title, price, image = "裂变商城 · 好物推荐", None, None
     if product_id is not None:
         p = await catalog.get_product(s, product_id=product_id)
@@ -869,11 +871,11 @@ async def request_withdrawal(
     cfg = await get_config(s)
     d = await get_distributor(s, customer_id)
     if d is None or d.status != "approved":
-        raise Forbidden("NOT_DISTRIBUTOR", "only an approved distributor can withdraw")
+        raise Forbidden(DistributionError.NOT_DISTRIBUTOR)
     if amount_fen < cfg.min_withdraw_fen:
-        raise AppError("WITHDRAW_BELOW_MINIMUM", f"the minimum withdrawal is {cfg.min_withdraw_fen} fen")
+        raise AppError(DistributionError.WITHDRAW_BELOW_MINIMUM, f"最低提现金额为 {yuan(cfg.min_withdraw_fen)} 元")
     if amount_fen - rules.withdraw_fee(amount_fen, cfg.withdraw_fee_bp) >= REAL_NAME_FROM_FEN and not real_name:
-        raise AppError("REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名（real_name）")
+        raise AppError(DistributionError.REAL_NAME_REQUIRED, "提现 2000 元及以上需要填写收款人真实姓名（real_name）")
     # The UPDATE takes the distributor row's write lock: concurrent withdrawals of one distributor queue
     # here, so the balance read below cannot be spent twice (SQLite: the database write lock does the same).
     await s.execute(
@@ -884,9 +886,7 @@ async def request_withdrawal(
     )
     available = await _sum(s, Commission.distributor_customer_id == customer_id, Commission.bucket == "available")
     if amount_fen > available:
-        raise Conflict(
-            "WITHDRAW_EXCEEDS_AVAILABLE", "that is more than your available balance", available_fen=available
-        )
+        raise Conflict(DistributionError.WITHDRAW_EXCEEDS_AVAILABLE, available_fen=available)
     fee = rules.withdraw_fee(amount_fen, cfg.withdraw_fee_bp)
     w = Withdrawal(
         distributor_customer_id=customer_id,
@@ -925,7 +925,7 @@ async def get_withdrawal(s: AsyncSession, withdrawal_id: int) -> Withdrawal:
         select(Withdrawal).where(Withdrawal.id == withdrawal_id).execution_options(populate_existing=True)
     )
     if w is None:
-        raise NotFound("WITHDRAWAL_NOT_FOUND", "withdrawal not found")
+        raise NotFound(DistributionError.WITHDRAWAL_NOT_FOUND)
     return w
 
 
@@ -933,7 +933,7 @@ async def approve_withdrawal(s: AsyncSession, *, withdrawal_id: int, admin_id: i
     """An operator approves: the payout job transfers the money once."""
     w = await get_withdrawal(s, withdrawal_id)
     if not await _withdrawal_cas(s, w.id, "paying", decided_at=clock.now(), decided_by=admin_id):
-        raise Conflict("WITHDRAWAL_STATE_INVALID", f"cannot approve a {w.status} withdrawal")
+        raise Conflict(DistributionError.WITHDRAWAL_STATE_INVALID)
     await jobs.schedule(
         s, PAYOUT_HANDLER, {"withdrawal_id": w.id}, due_at=clock.now(), key=f"distribution-payout:{w.id}"
     )
@@ -950,7 +950,7 @@ async def reject_withdrawal(s: AsyncSession, *, withdrawal_id: int, admin_id: in
     if not await _withdrawal_cas(
         s, w.id, "rejected", decided_at=clock.now(), decided_by=admin_id, failure=reason[:200], real_name_enc=None
     ):
-        raise Conflict("WITHDRAWAL_STATE_INVALID", f"cannot reject a {w.status} withdrawal")
+        raise Conflict(DistributionError.WITHDRAWAL_STATE_INVALID)
     await _give_back(s, w, "withdraw_return")
     return await get_withdrawal(s, w.id)
 

@@ -13,6 +13,7 @@ from fissionmall.core.errors import Conflict
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.schemas import (
     ActivityCreate,
     ActivityOut,
@@ -174,7 +175,7 @@ async def quick_join(
         except Conflict as exc:
             if exc.code not in _NEXT_GROUP:
                 raise
-    raise Conflict("NO_JOINABLE_GROUP", "no group of this activity can be joined now: open one")
+    raise Conflict(GroupbuyError.NO_JOINABLE_GROUP)
 
 
 @router.get("/groupbuy/groups/{group_id}", response_model=GroupPublic)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from fissionmall.groupbuy.errors import GroupbuyError
+
 GROUP_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"forming", "cancelled"}),
     "forming": frozenset({"succeeded", "failed"}),
@@ -51,12 +53,12 @@ class Window:
     ends_at: datetime
 
 
-def window_refusal(w: Window, now: datetime) -> str | None:
+def window_refusal(w: Window, now: datetime) -> GroupbuyError | None:
     """Why an activity cannot be bought from now (an error code), or None."""
     if now < w.starts_at:
-        return "ACTIVITY_NOT_STARTED"
+        return GroupbuyError.ACTIVITY_NOT_STARTED
     if now >= w.ends_at:
-        return "ACTIVITY_ENDED"
+        return GroupbuyError.ACTIVITY_ENDED
     return None
 
 

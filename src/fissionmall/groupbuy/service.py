@@ -20,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound
 from fissionmall.groupbuy import rules
+from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupPool, GroupQuota
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivitySkuIn, ActivityUpdate, GroupOrderIn
 from fissionmall.orders import reports
@@ -38,7 +40,7 @@ from fissionmall.settings import Settings
 SOURCE = "groupbuy"
 EXPIRE_HANDLER = "groupbuy.expire"
 END_HANDLER = "groupbuy.activity_end"
-SHIP_REFUSAL = REFUND_REFUSAL = "GROUP_FORMING"
+SHIP_REFUSAL = REFUND_REFUSAL = GroupbuyError.GROUP_FORMING
 PAID_STATES = reports.PAID_STATUSES
 
 
@@ -56,13 +58,13 @@ async def _check_skus(s: AsyncSession, product_id: int, skus: Sequence[Any]) -> 
     out = []
     for item in skus:
         if item.sku_id in seen:
-            raise AppError("SKU_DUPLICATE", f"SKU {item.sku_id} is listed twice", sku_id=item.sku_id)
+            raise AppError(GroupbuyError.SKU_DUPLICATE, sku_id=item.sku_id)
         seen.add(item.sku_id)
         sku = own.get(item.sku_id)
         if sku is None:
-            raise AppError("SKU_NOT_IN_PRODUCT", f"SKU {item.sku_id} is not a SKU of product {product_id}")
+            raise AppError(CatalogError.SKU_NOT_IN_PRODUCT)
         if item.price_fen > sku.price_fen:
-            raise AppError("GROUP_PRICE_TOO_HIGH", "the group price may not exceed the SKU's price", sku_id=sku.id)
+            raise AppError(GroupbuyError.GROUP_PRICE_TOO_HIGH, sku_id=sku.id)
         out.append({"sku_id": item.sku_id, "price_fen": item.price_fen})
     return out
 
@@ -75,11 +77,7 @@ def _check_leader_discount(discount_fen: int, skus: Sequence[dict[str, int]]) ->
     cheapest = min(skus, key=lambda k: k["price_fen"])
     if discount_fen >= cheapest["price_fen"]:
         raise AppError(
-            "LEADER_DISCOUNT_TOO_HIGH",
-            "团长优惠须低于每个规格的拼团价",
-            status=422,
-            sku_id=cheapest["sku_id"],
-            price_fen=cheapest["price_fen"],
+            GroupbuyError.LEADER_DISCOUNT_TOO_HIGH, sku_id=cheapest["sku_id"], price_fen=cheapest["price_fen"]
         )
 
 
@@ -92,9 +90,8 @@ def _pools_asked(items: Sequence[Any], stock: int | None) -> dict[int, int]:
         return {items[0].sku_id: stock}
     if len(per) != len(items) or sum(per.values()) != stock:
         raise AppError(
-            "STOCK_SPLIT_REQUIRED",
+            GroupbuyError.STOCK_SPLIT_REQUIRED,
             "活动有多个规格：请在每个规格上填写活动库存（skus[].stock），总数等于 stock",
-            status=422,
         )
     return per
 
@@ -117,7 +114,7 @@ async def _set_pool(s: AsyncSession, activity_id: int, sku_id: int, new: int) ->
         await s.flush()
         return
     if row.closed:
-        raise Conflict("ACTIVITY_STOCK_RETURNED", "活动库存已退回商品，不能再调整", sku_id=sku_id)
+        raise Conflict(GroupbuyError.ACTIVITY_STOCK_RETURNED, sku_id=sku_id)
     delta = new - row.pool
     if delta == 0:
         return
@@ -136,8 +133,8 @@ async def _set_pool(s: AsyncSession, activity_id: int, sku_id: int, new: int) ->
     if _rows(res) != 1:
         now_row = await _pool_row(s, activity_id, sku_id)
         if now_row is not None and (now_row.pool != row.pool or now_row.closed):
-            raise Conflict("STOCK_CHANGED", "活动库存刚被修改，请刷新后重试", sku_id=sku_id)
-        raise Conflict("STOCK_BELOW_RESERVED", "more units are already reserved or sold than the new stock")
+            raise Conflict(GroupbuyError.STOCK_CHANGED, sku_id=sku_id)
+        raise Conflict(GroupbuyError.STOCK_BELOW_RESERVED)
     if delta > 0:
         await catalog.reserve_stock(s, sku_id=sku_id, qty=delta)
     else:
@@ -188,7 +185,7 @@ async def create_activity(s: AsyncSession, *, data: ActivityCreate) -> GroupActi
     its own stock into the activity (refused with INSUFFICIENT_STOCK if it has fewer); the other SKUs sell
     straight from their own stock."""
     if data.ends_at <= data.starts_at:
-        raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
+        raise AppError(GroupbuyError.ACTIVITY_WINDOW_INVALID)
     skus = await _check_skus(s, data.product_id, data.skus)
     _check_leader_discount(data.leader_discount_fen, skus)
     pools = _pools_asked(data.skus, data.stock)
@@ -217,7 +214,7 @@ async def get_activity(s: AsyncSession, *, activity_id: int, for_sale: bool = Fa
         select(GroupActivity).where(GroupActivity.id == activity_id).execution_options(populate_existing=True)
     )
     if act is None or (for_sale and act.status != "active"):
-        raise NotFound("ACTIVITY_NOT_FOUND", "group-buying activity not found")
+        raise NotFound(GroupbuyError.ACTIVITY_NOT_FOUND)
     return act
 
 
@@ -235,7 +232,7 @@ async def update_activity(s: AsyncSession, *, activity_id: int, data: ActivityUp
     _check_leader_discount(discount, act.skus)
     starts, ends = given.get("starts_at", act.starts_at), given.get("ends_at", act.ends_at)
     if ends <= starts:
-        raise AppError("ACTIVITY_WINDOW_INVALID", "ends_at must be after starts_at")
+        raise AppError(GroupbuyError.ACTIVITY_WINDOW_INVALID)
     if items is not None:
         asked = _pools_asked(items, data.stock)
     elif data.stock is not None:
@@ -245,7 +242,7 @@ async def update_activity(s: AsyncSession, *, activity_id: int, data: ActivityUp
     held = {p.sku_id: p.pool for p in act.pools if not p.closed}
     asked = {k: v for k, v in asked.items() if held.get(k) != v}  # the console sends unchanged pools back
     if asked and _ended(act):
-        raise Conflict("ACTIVITY_ENDED", "活动已结束，库存已退回商品，不能再调整")
+        raise Conflict(GroupbuyError.ACTIVITY_ENDED, "活动已结束，库存已退回商品，不能再调整")
     dropped = sorted(set(old_skus) - {int(k["sku_id"]) for k in act.skus})
     if dropped:
         await _close_pools(s, act.id, dropped)
@@ -345,12 +342,12 @@ async def _take_quota(s: AsyncSession, act: GroupActivity, customer_id: int, *, 
     quota = await s.scalar(select(GroupQuota).where(*conds[:2]).execution_options(populate_existing=True))
     if opens and quota is not None and quota.open_now >= act.max_open_per_user:
         raise Conflict(
-            "OPEN_LIMIT_REACHED",
-            f"at most {act.max_open_per_user} groups of this activity open at once",
+            GroupbuyError.OPEN_LIMIT_REACHED,
+            f"同时进行中的团最多 {act.max_open_per_user} 个",
             limit=act.max_open_per_user,
         )
     raise Conflict(
-        "PURCHASE_LIMIT_REACHED", f"at most {act.per_user_limit} units per shopper", limit=act.per_user_limit
+        GroupbuyError.PURCHASE_LIMIT_REACHED, f"本活动每人限购 {act.per_user_limit} 件", limit=act.per_user_limit
     )
 
 
@@ -393,7 +390,7 @@ async def _take_units(s: AsyncSession, act: GroupActivity, sku_id: int, qty: int
         )
     )
     if still_open is not None:
-        raise Conflict("SOLD_OUT", "the activity's stock is sold out")
+        raise Conflict(CatalogError.SOLD_OUT, "拼团库存已抢光")
     return False
 
 
@@ -433,7 +430,7 @@ async def _give_units(s: AsyncSession, m: GroupMember, *, cancelled: bool) -> No
 async def get_group(s: AsyncSession, *, group_id: int) -> Group:
     g = await s.scalar(select(Group).where(Group.id == group_id).execution_options(populate_existing=True))
     if g is None:
-        raise NotFound("GROUP_NOT_FOUND", "group not found")
+        raise NotFound(GroupbuyError.GROUP_NOT_FOUND)
     return g
 
 
@@ -441,9 +438,9 @@ def check_visible(g: Group) -> None:
     """A group as anyone but its leader may see or join it: a cancelled one is not found; one whose
     leader's payment is not confirmed yet is 409 GROUP_NOT_OPEN (the share page waits and asks again)."""
     if g.status == "cancelled":  # the leader never paid: it never existed for anyone else
-        raise NotFound("GROUP_NOT_FOUND", "group not found")
+        raise NotFound(GroupbuyError.GROUP_NOT_FOUND)
     if g.status == "pending":
-        raise Conflict("GROUP_NOT_OPEN", "团长支付确认中，拼团开启后即可参团")
+        raise Conflict(GroupbuyError.GROUP_NOT_OPEN)
 
 
 async def _holding(s: AsyncSession, group_id: int, customer_id: int) -> GroupMember | None:
@@ -465,13 +462,13 @@ async def _has_new_user(s: AsyncSession, group_id: int) -> bool:
 
 def _join_refusal(g: Group, act: GroupActivity, now: Any) -> Conflict | None:
     if g.status == "failed":
-        return Conflict("GROUP_FAILED", "this group has failed")
+        return Conflict(GroupbuyError.GROUP_FAILED)
     if g.status == "succeeded":
-        return Conflict("GROUP_FULL", "this group is already complete")
+        return Conflict(GroupbuyError.GROUP_FULL)
     if g.expires_at is not None and g.expires_at <= now:
-        return Conflict("GROUP_EXPIRED", "this group has expired")
+        return Conflict(GroupbuyError.GROUP_EXPIRED)
     if g.seats_taken >= g.size:
-        return Conflict("GROUP_FULL", "every seat of this group is taken")
+        return Conflict(GroupbuyError.GROUP_FULL)
     return None
 
 
@@ -498,7 +495,7 @@ async def _reserve_seat(s: AsyncSession, g: Group, act: GroupActivity, *, is_new
     refusal = _join_refusal(g, act, now)
     if refusal is not None:
         raise refusal
-    raise Conflict("GROUP_NEEDS_NEW_USER", "the last seat of this 老带新 group is kept for a new shopper")
+    raise Conflict(GroupbuyError.GROUP_NEEDS_NEW_USER)
 
 
 class GroupBuySource(SourceDefaults):
@@ -543,7 +540,7 @@ async def _plan(
     """Validate and reserve a group order in the order's transaction (quota, stock, the seat or the new
     group): the typed plan checkout prices, and the reserved member's id to link the order to."""
     if len(items) != 1:
-        raise AppError("GROUP_ONE_SKU", "a group order holds exactly one SKU")
+        raise AppError(GroupbuyError.GROUP_ONE_SKU)
     item = items[0]
     now = clock.now()
     g: Group | None = None
@@ -552,25 +549,25 @@ async def _plan(
         act = await get_activity(s, activity_id=activity_id, for_sale=True)
         refusal = rules.window_refusal(rules.Window(act.starts_at, act.ends_at), now)
         if refusal:
-            raise Conflict(refusal, "the activity is not open now" if refusal == "ACTIVITY_NOT_STARTED" else "ended")
+            raise Conflict(refusal)
     else:
         assert group_id is not None
         g = await get_group(s, group_id=group_id)
         act = await get_activity(s, activity_id=g.activity_id)
         if g.leader_id == customer_id and g.status != "cancelled":
-            raise Conflict("GROUP_OWN", "you lead this group: share it instead of joining it")
+            raise Conflict(GroupbuyError.GROUP_OWN)
         check_visible(g)
         if await _holding(s, g.id, customer_id) is not None:
-            raise Conflict("GROUP_ALREADY_JOINED", "you are already in this group")
+            raise Conflict(GroupbuyError.GROUP_ALREADY_JOINED)
         refusal_exc = _join_refusal(g, act, now)
         if refusal_exc is not None:
             raise refusal_exc
     price = sku_price(act, item.sku_id)
     if price is None:
-        raise AppError("SKU_NOT_IN_ACTIVITY", f"SKU {item.sku_id} is not sold in this group activity")
+        raise AppError(GroupbuyError.SKU_NOT_IN_ACTIVITY)
     if item.qty > act.per_order_limit:
         raise AppError(
-            "QTY_LIMIT_EXCEEDED", f"at most {act.per_order_limit} per group order", limit=act.per_order_limit
+            GroupbuyError.QTY_LIMIT_EXCEEDED, f"每单最多购买 {act.per_order_limit} 件", limit=act.per_order_limit
         )
     await _take_quota(s, act, customer_id, opens=opening, units=item.qty)
     from_pool = await _take_units(s, act, item.sku_id, item.qty)

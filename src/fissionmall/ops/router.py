@@ -7,9 +7,10 @@ from pydantic import Field
 
 from fissionmall.accounts.deps import Admin, DbDep, SettingsDep, require
 from fissionmall.core import jobs
-from fissionmall.core.errors import AppError, NotFound
+from fissionmall.core.errors import AppError, CoreError, NotFound
 from fissionmall.core.schemas import ApiDateTime, ApiModel, IdPath
 from fissionmall.ops import service
+from fissionmall.ops.errors import OpsError
 
 admin_router = APIRouter(tags=["admin: operations"])
 System = Annotated[Admin, Depends(require("system"))]
@@ -23,7 +24,7 @@ class ClockIn(ApiModel):
 async def dev_clock(body: ClockIn, _: System, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Dev mode only: move the app clock and run due timers."""
     if not settings.dev:
-        raise NotFound("NOT_FOUND", "not found")
+        raise NotFound(CoreError.NOT_FOUND)
     return await service.advance_clock(db, seconds=body.advance_seconds)
 
 
@@ -51,5 +52,5 @@ async def list_jobs(
 async def retry_job(job_id: IdPath, _: System, db: DbDep) -> dict[str, Any]:
     async with db.tx() as s:
         if not await jobs.retry_dead(s, job_id):
-            raise AppError("JOB_NOT_DEAD", "only a dead job can be retried", status=409)
+            raise AppError(OpsError.JOB_NOT_DEAD)
     return {"id": job_id, "status": "pending"}

@@ -23,6 +23,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, events, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
+from fissionmall.orders.errors import OrdersError
 from fissionmall.orders.events import (
     LatePaymentRefunded,
     OrderCancelled,
@@ -203,9 +204,7 @@ async def _transition(s: AsyncSession, order_id: int, target: str, **values: Any
 
 
 def _refuse(order: Order, action: str) -> AppError:
-    return Conflict(
-        "ORDER_STATE_INVALID", f"cannot {action} an order that is {order.status}", order_status=order.status
-    )
+    return Conflict(OrdersError.ORDER_STATE_INVALID, order_status=order.status)
 
 
 async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
@@ -279,11 +278,11 @@ async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str
     """Ship a paid order and arm auto-receipt."""
     order = await get_order(s, order_id=order_id)
     if any(ln.refund_pending_qty for ln in order.lines):
-        raise Conflict("REFUND_PENDING", "decide the pending refund before shipping")
+        raise Conflict(OrdersError.REFUND_PENDING)
     if order.status == "paid":
         refusal = await get_source(order.source).can_ship(s, order=order)  # e.g. a group still forming
         if refusal is not None:
-            raise Conflict(refusal, "this order cannot ship yet", order_status=order.status)
+            raise Conflict(refusal, order_status=order.status)
     now = clock.now()
     if not await _transition(s, order.id, "shipped", shipped_at=now, carrier=carrier, tracking_no=tracking_no):
         raise _refuse(order, "ship")
@@ -320,9 +319,7 @@ async def receive(s: AsyncSession, *, order_id: int, settings: Settings, custome
 
 def _refundable(order: Order) -> None:
     if order.status not in REFUNDABLE:
-        raise Conflict(
-            "REFUND_NOT_ALLOWED", f"an order that is {order.status} cannot be refunded", order_status=order.status
-        )
+        raise Conflict(OrdersError.REFUND_NOT_ALLOWED, order_status=order.status)
 
 
 def _all_left(order: Order) -> dict[int, int]:
@@ -333,7 +330,7 @@ def _all_left(order: Order) -> dict[int, int]:
 async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) -> tuple[list[dict[str, int]], int]:
     """Mark units of lines as being refunded and work out their exact amounts."""
     if not wanted:
-        raise Conflict("NOTHING_TO_REFUND", "every line is already refunded or being refunded")
+        raise Conflict(OrdersError.NOTHING_TO_REFUND)
     parts, total = [], 0
     # Lock the lines in id order and read them fresh: two concurrent requests then see each other's
     # reservations, so no unit is refunded twice and the last unit closes the line to the fen.
@@ -353,7 +350,7 @@ async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) 
         ln = locked[line_id]
         ahead = ln.refunded_qty + ln.refund_pending_qty
         if ahead + qty > ln.qty:
-            raise Conflict("REFUND_QTY_EXCEEDED", "more units than are left to refund", line_id=line_id)
+            raise Conflict(OrdersError.REFUND_QTY_EXCEEDED, line_id=line_id)
         if ahead + qty == ln.qty:
             amount = ln.payable_fen - ln.refunded_fen - ln.refund_pending_fen
         else:
@@ -363,7 +360,7 @@ async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) 
         parts.append({"line_id": line_id, "qty": qty, "amount_fen": amount})
         total += amount
     if total > order.paid_fen - order.refunded_fen:
-        raise Conflict("REFUND_EXCEEDS_PAID", "the refund is more than what is left of the payment")
+        raise Conflict(OrdersError.REFUND_EXCEEDS_PAID)
     return parts, total
 
 
@@ -375,7 +372,7 @@ async def request_refund(
     _refundable(order)
     refusal = await get_source(order.source).can_refund(s, order=order)  # e.g. a group still forming
     if refusal is not None:
-        raise Conflict(refusal, "this order cannot be refunded yet", order_status=order.status)
+        raise Conflict(refusal, order_status=order.status)
     by_id = {ln.id: ln for ln in order.lines}
     wanted: dict[int, int] = {}
     if lines is None:
@@ -383,7 +380,7 @@ async def request_refund(
     else:
         for item in lines:
             if item.line_id not in by_id:
-                raise AppError("LINE_NOT_IN_ORDER", f"line {item.line_id} is not in this order", status=404)
+                raise AppError(OrdersError.LINE_NOT_IN_ORDER, status=404)
             wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
     parts, total = await _reserve_units(s, order, wanted)
     refund = Refund(
@@ -478,7 +475,7 @@ async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> R
     """Approve: the refund goes to the gateway after this transaction commits (a job)."""
     refund = await get_refund(s, refund_id=refund_id)
     if not await _refund_cas(s, refund.id, "processing", decided_at=clock.now(), decided_by=admin_id):
-        raise Conflict("REFUND_STATE_INVALID", f"a refund that is {refund.status} cannot be approved")
+        raise Conflict(OrdersError.REFUND_STATE_INVALID)
     await _send_to_gateway(s, refund.id, after=refund.status)
     return await get_refund(s, refund_id=refund.id)
 
@@ -488,7 +485,7 @@ async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reaso
     if not await _refund_cas(
         s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
     ):
-        raise Conflict("REFUND_STATE_INVALID", f"a refund that is {refund.status} cannot be rejected")
+        raise Conflict(OrdersError.REFUND_STATE_INVALID)
     for part in refund.lines:
         await s.execute(
             update(OrderLine)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core.errors import AppError
+from fissionmall.orders.errors import OrdersError
 
 if TYPE_CHECKING:
     from fissionmall.orders.models import Order
@@ -82,7 +83,7 @@ def register_source(source: OrderSource) -> OrderSource:
 def get_source(name: str) -> OrderSource:
     src = _sources.get(name)
     if src is None:
-        raise AppError("ORDER_SOURCE_UNKNOWN", f"no order source named {name!r}")
+        raise AppError(OrdersError.ORDER_SOURCE_UNKNOWN)
     return src
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from fissionmall.core.errors import AppError
+from fissionmall.payments.errors import PaymentsError
 
 SIGNATURE_HEADER = "x-sandbox-signature"
 
@@ -135,5 +136,5 @@ def register(gw: PaymentGateway) -> None:
 def get_gateway(name: str) -> PaymentGateway:
     gw = _gateways.get(name)
     if gw is None:
-        raise AppError("GATEWAY_UNKNOWN", f"no payment gateway named {name!r}", status=404)
+        raise AppError(PaymentsError.GATEWAY_UNKNOWN, status=404)
     return gw

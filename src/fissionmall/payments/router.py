@@ -10,6 +10,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.payments import service
+from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import BadNotification, SandboxGateway, get_gateway
 
 router = APIRouter(tags=["payments"])
@@ -103,14 +104,14 @@ async def sandbox_succeed(
 ) -> JSONResponse:
     """Sandbox only: the cashier's "pay" button. Sends a signed notification down the notify path."""
     if not settings.dev and settings.payment_gateway != "sandbox":
-        raise AppError("SANDBOX_DISABLED", "the sandbox cashier is off", status=404)
+        raise AppError(PaymentsError.SANDBOX_DISABLED, status=404)
     gw = get_gateway("sandbox")
     assert isinstance(gw, SandboxGateway)
     # One transaction: the payment read here is the one the notification path then finds in the session.
     async with db.tx() as s:
         p = await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)
         if p.gateway != "sandbox":
-            raise AppError("PAYMENT_NOT_SANDBOX", "this payment is not a sandbox payment")
+            raise AppError(PaymentsError.PAYMENT_NOT_SANDBOX)
         headers, body = gw.notification(
             {
                 "kind": "payment",

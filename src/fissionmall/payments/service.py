@@ -27,6 +27,7 @@ from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
+from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import Notification, SandboxGateway, get_gateway
 from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
 
@@ -40,14 +41,12 @@ async def open_payment(
     `prepay`), with what its prepay needs. Repeats, however concurrent, get the same payment: they queue
     on the order's lock."""
     if method == "wallet":
-        raise AppError("PAYMENT_METHOD_UNAVAILABLE", "stored-value payment arrives with the loyalty issue")
+        raise AppError(PaymentsError.PAYMENT_METHOD_UNAVAILABLE)
     order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id, lines=False)
     if order.status != "pending_payment":
-        raise Conflict(
-            "ORDER_NOT_PAYABLE", f"an order that is {order.status} cannot be paid", order_status=order.status
-        )
+        raise Conflict(PaymentsError.ORDER_NOT_PAYABLE, order_status=order.status)
     if order.pay_deadline <= clock.now():
-        raise Conflict("ORDER_PAY_EXPIRED", "the time to pay this order has run out")
+        raise Conflict(PaymentsError.ORDER_PAY_EXPIRED)
     values = {
         "order_id": order.id,
         "customer_id": customer_id,
@@ -131,7 +130,7 @@ async def prepay(
     if payment.status == "succeeded":
         return payment, {}  # e.g. an Idempotency-Key replay after paying: nothing left to pay
     if payment.status != "pending":
-        raise Conflict("PAYMENT_CLOSED", "这笔支付已关闭（订单已取消或金额已变），请重新发起支付")
+        raise Conflict(PaymentsError.PAYMENT_CLOSED, "这笔支付已关闭（订单已取消或金额已变），请重新发起支付")
     client = await get_gateway(payment.gateway).prepay(
         payment_id=payment.id,
         amount_fen=payment.amount_fen,
@@ -148,7 +147,7 @@ async def get_payment(s: AsyncSession, *, payment_id: int, customer_id: int | No
         q = q.where(Payment.customer_id == customer_id)
     p = await s.scalar(q.execution_options(populate_existing=True))
     if p is None:
-        raise AppError("PAYMENT_NOT_FOUND", "payment not found", status=404)
+        raise AppError(PaymentsError.PAYMENT_NOT_FOUND, status=404)
     return p
 
 

@@ -18,6 +18,7 @@ import httpx
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
+from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import BadNotification, Notification, SandboxGateway, register
 from fissionmall.settings import Settings
 
@@ -120,7 +121,7 @@ class WechatPayGateway:
         time_expire is a different order to WeChat, refused as OUT_TRADE_NO_USED)."""
         openid = payer_openid
         if not openid:
-            raise AppError("WECHAT_OPENID_UNKNOWN", "the payer has no WeChat openid", status=409)
+            raise AppError(PaymentsError.WECHAT_OPENID_UNKNOWN, status=409)
         no = out_trade_no(payment_id)
         expire = expires_at or clock.now() + timedelta(minutes=self.settings.unpaid_cancel_minutes)
         prepay_id = await self.client.jsapi_prepay(

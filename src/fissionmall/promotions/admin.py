@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from fissionmall.core.errors import AppError
+from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
@@ -34,7 +34,7 @@ SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "�
 
 
 def _bad(msg: str) -> AppError:
-    return AppError("FORM_INVALID", msg)
+    return AppError(CoreError.FORM_INVALID, msg)
 
 
 def _fen(raw: str) -> int:

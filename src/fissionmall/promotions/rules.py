@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from fissionmall.core.errors import AppError
+from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import (
     CartLine,
     FreeShipping,
@@ -18,12 +19,15 @@ from fissionmall.pricing.rules import (
     TieredPrice,
     short_yuan,
 )
+from fissionmall.promotions.errors import PromotionsError
 
 KINDS = ("full_reduction", "gift", "free_shipping", "limited_discount", "tiered_price")
 
 
-def _bad(code: str, message: str) -> AppError:
-    return AppError(code, message, status=422)
+def _bad(code: str, message: str = "") -> AppError:
+    """A rule check's refusal: the code's own Chinese text (an English note here is only for the reader)."""
+    member = PromotionsError.__members__.get(code) or PricingError.__members__.get(code)
+    return AppError(member if member is not None else code, status=422)
 
 
 def check(p: dict[str, Any]) -> None:

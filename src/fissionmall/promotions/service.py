@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.core import clock, events, extras, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.orders import service as orders
 from fissionmall.orders.events import OrderPaid, has_ref
 from fissionmall.promotions import rules
+from fissionmall.promotions.errors import PromotionsError
 from fissionmall.promotions.models import GiftReservation, Promotion, PromotionUse
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
 
@@ -38,7 +40,7 @@ async def _check_skus(s: AsyncSession, p: dict[str, Any]) -> None:
     found = await catalog.skus_for_sale(s, sorted(wanted))
     missing = sorted(wanted - set(found))
     if missing:
-        raise AppError("SKU_NOT_FOUND", f"SKU {missing[0]} is not for sale", status=404, sku_id=missing[0])
+        raise AppError(CatalogError.SKU_NOT_FOUND, status=404, sku_id=missing[0])
 
 
 async def create(s: AsyncSession, *, data: PromotionCreate) -> Promotion:
@@ -72,7 +74,7 @@ async def update_promotion(s: AsyncSession, *, promotion_id: int, data: Promotio
     rules.check(merged)
     await _check_skus(s, merged)
     if merged.get("gift_stock") is not None and merged["gift_stock"] < p.gift_given:
-        raise Conflict("GIFT_STOCK_BELOW_GIVEN", f"{p.gift_given} gifts are already given", given=p.gift_given)
+        raise Conflict(PromotionsError.GIFT_STOCK_BELOW_GIVEN, given=p.gift_given)
     for k, v in changes.items():
         setattr(p, k, v)
     p.updated_at = clock.now()
@@ -83,7 +85,7 @@ async def update_promotion(s: AsyncSession, *, promotion_id: int, data: Promotio
 async def delete(s: AsyncSession, *, promotion_id: int) -> None:
     p = await get(s, promotion_id)
     if p.used_orders or p.gift_given:
-        raise Conflict("PROMOTION_IN_USE", "orders used this promotion: pause it instead")
+        raise Conflict(PromotionsError.PROMOTION_IN_USE)
     await s.delete(p)
 
 
@@ -135,7 +137,7 @@ async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("GIFT_OUT_OF_STOCK", "the gift just ran out; check out again to see the new price")
+        raise Conflict(PromotionsError.GIFT_OUT_OF_STOCK)
     s.add(GiftReservation(order_id=order_id, promotion_id=promotion_id, qty=qty, status="held"))
 
 

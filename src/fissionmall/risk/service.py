@@ -16,9 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fissionmall.core import clock
 from fissionmall.core.db import Database, is_postgres
-from fissionmall.core.errors import AppError, TooMany
+from fissionmall.core.errors import AppError, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.risk import rules
+from fissionmall.risk.errors import RiskError
 from fissionmall.risk.models import RiskRules
 from fissionmall.risk.rules import Limits
 
@@ -80,10 +81,10 @@ def issue_token(secret: str, *, item_id: int, customer_id: int) -> tuple[str, in
 def token_nonce(secret: str, token: str | None, *, item_id: int, customer_id: int) -> str:
     """The nonce of a genuine token, or BAD_TOKEN (missing, forged, another shopper's or item's, expired)."""
     if not token:
-        raise AppError("BAD_TOKEN", "get a path token first (POST /seckill/items/{id}/token)", status=403)
+        raise AppError(RiskError.BAD_TOKEN)
     nonce = rules.read_token(secret, token, item_id=item_id, customer_id=customer_id, now=int(clock.now().timestamp()))
     if nonce is None:
-        raise AppError("BAD_TOKEN", "the path token is not valid for this item", status=403)
+        raise AppError(RiskError.BAD_TOKEN)
     return nonce
 
 
@@ -102,8 +103,8 @@ async def gate_embedded(lim: Limits, *, customer_id: int, ip: str, device_id: st
         checks.append((f"sk:dev:{device_id}", lim.per_device))
     for key, limit in checks:
         if not await kv.allow(key, limit=limit, window_seconds=w):
-            raise TooMany("RATE_LIMITED", "too many attempts; slow down")
+            raise TooMany(CoreError.RATE_LIMITED)
     if not await kv.allow(f"sk:user:{customer_id}", limit=lim.per_user, window_seconds=w):
-        raise TooMany("RATE_LIMITED", "too many attempts; slow down")
+        raise TooMany(CoreError.RATE_LIMITED)
     if not captcha_ok and not await kv.allow(f"sk:soft:{customer_id}", limit=lim.captcha_after, window_seconds=w):
-        raise TooMany("CAPTCHA_REQUIRED", "answer the captcha to go on (POST /seckill/captcha)")
+        raise TooMany(RiskError.CAPTCHA_REQUIRED)

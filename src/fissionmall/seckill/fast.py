@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
-from fissionmall.core.errors import AppError, Forbidden, Unauthorized
+from fissionmall.core.errors import AppError, CoreError, Forbidden, Unauthorized
 from fissionmall.core.security import client_ip_of, read_token
 from fissionmall.seckill import service
 from fissionmall.seckill.schemas import AttemptIn
@@ -48,7 +48,8 @@ def _is_json(ctype: str | None) -> bool:
 
 def _validation_error(errors: list[Any]) -> dict[str, Any]:
     detail = [{"loc": ["body", *e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in errors]
-    return {"error": {"code": "VALIDATION_ERROR", "message": "the request does not match the API", "detail": detail}}
+    code = CoreError.VALIDATION_ERROR  # the same body the app's own validation handler answers with
+    return {"error": {"code": code.value, "message": code.text, "detail": detail}}
 
 
 def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
@@ -69,7 +70,7 @@ def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
         try:
             data = json.loads(body)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-            raise AppError("MALFORMED_JSON", "the request body is not valid JSON") from None
+            raise AppError(CoreError.MALFORMED_JSON) from None
         return AttemptIn.model_validate(data)
     except ValidationError as exc:
         return _validation_error(exc.errors(include_url=False, include_context=False, include_input=False))
@@ -128,7 +129,8 @@ class FastAttempts:
             msg = await receive()
             body += msg.get("body", b"")
             if len(body) > MAX_BODY:
-                return await _send(send, 413, {"error": {"code": "PAYLOAD_TOO_LARGE", "message": "body too large"}})
+                code = CoreError.PAYLOAD_TOO_LARGE
+                return await _send(send, 413, {"error": {"code": code.value, "message": code.text}})
             if not msg.get("more_body"):
                 break
         try:
@@ -147,14 +149,14 @@ class FastAttempts:
         auth = hdr.get(b"authorization", "")
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("AUTH_REQUIRED", "log in first (Authorization: Bearer <token>)")
+            raise Unauthorized(CoreError.AUTH_REQUIRED)
         customer_id = _customer_of(settings.secret_key, token.strip())
         db = get_db()
         state = await customer_state(db, customer_id)
         if state is None:
-            raise Unauthorized("TOKEN_INVALID", "the account behind this token no longer exists")
+            raise Unauthorized(CoreError.TOKEN_INVALID)
         if state:
-            raise Forbidden("ACCOUNT_BLOCKED", "this account is blocked")
+            raise Forbidden(CoreError.ACCOUNT_BLOCKED)
         data = _parse(body, hdr.get(b"content-type"))
         if isinstance(data, dict):
             return await _send(send, 422, data)

@@ -5,29 +5,29 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from fissionmall.addresses.errors import AddressesError
+from fissionmall.catalog.errors import CatalogError
+from fissionmall.core.errors import CoreError, ErrorCode
+from fissionmall.risk.errors import RiskError
+from fissionmall.seckill.errors import SeckillError
+
 POOL_SHARE_BP = 9000  # a pool defaults to 90% of the SKU's stock; 10% stays as the buffer
 PAY_MINUTES = 5
 
-# Refusals and the HTTP status each is answered with.
-REFUSALS = {
-    "RATE_LIMITED": 429,
-    "CAPTCHA_REQUIRED": 429,
-    "NOT_STARTED": 409,
-    "ENDED": 409,
-    "BAD_TOKEN": 403,
-    "LIMIT_REACHED": 409,
-    "SOLD_OUT": 409,
-    "ADDRESS_REQUIRED": 400,
-}
-MESSAGES = {
-    "RATE_LIMITED": "too many attempts; slow down",
-    "CAPTCHA_REQUIRED": "answer the captcha to go on (POST /seckill/captcha)",
-    "NOT_STARTED": "the sale has not started yet",
-    "ENDED": "the sale has ended",
-    "BAD_TOKEN": "the path token was already used or is not valid; get a new one",
-    "LIMIT_REACHED": "you already have as many as one shopper may buy",
-    "SOLD_OUT": "sold out",
-    "ADDRESS_REQUIRED": "add a delivery address (or send one) before the sale: the order needs it",
+# The refusals the hot path (Redis) answers with, by the code it returns: each member carries its
+# Chinese text and HTTP status, so the fast lane and the table agree.
+REFUSALS: dict[str, ErrorCode] = {
+    m.value: m
+    for m in (
+        CoreError.RATE_LIMITED,
+        RiskError.CAPTCHA_REQUIRED,
+        SeckillError.NOT_STARTED,
+        SeckillError.ENDED,
+        RiskError.BAD_TOKEN,
+        SeckillError.LIMIT_REACHED,
+        CatalogError.SOLD_OUT,
+        AddressesError.ADDRESS_REQUIRED,
+    )
 }
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.addresses import state as address_state
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.core import clock, jobs
@@ -42,6 +43,7 @@ from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.orders.sources import SourceDefaults, register_source
 from fissionmall.risk import service as risk
 from fissionmall.seckill import rules
+from fissionmall.seckill.errors import SeckillError
 from fissionmall.seckill.hot import GROUP, Hot, Try, get_hot
 from fissionmall.seckill.models import SeckillAttempt, SeckillBuyer, SeckillItem, SeckillNotify, SeckillSession
 from fissionmall.settings import Settings, get_settings
@@ -82,9 +84,9 @@ async def create_session(
     """Schedule a session; each item's pool leaves the SKU's stock now, so the pool is real. With
     `repeat_days`, the same session comes back daily that many more times."""
     if ends_at <= starts_at:
-        raise AppError("WINDOW_INVALID", "ends_at must be after starts_at")
+        raise AppError(SeckillError.WINDOW_INVALID)
     if len({i.sku_id for i in items}) != len(items):
-        raise AppError("DUPLICATE_SKU", "one SKU appears twice in the session")
+        raise AppError(SeckillError.DUPLICATE_SKU)
     found = await catalog.skus_for_sale(s, [i.sku_id for i in items])
     now = clock.now()
     sess = SeckillSession(
@@ -98,11 +100,11 @@ async def create_session(
         )
     for spec in sorted(items, key=lambda i: i.sku_id):  # lock SKUs in id order
         if spec.sku_id not in found:
-            raise AppError("SKU_NOT_FOUND", f"SKU {spec.sku_id} is not for sale", status=404, sku_id=spec.sku_id)
+            raise AppError(CatalogError.SKU_NOT_FOUND, "找不到这个规格（或商品未上架）", sku_id=spec.sku_id)
         sku, _ = found[spec.sku_id]
         pool = spec.stock if spec.stock is not None else rules.default_pool(sku.stock)
         if pool < 1:
-            raise Conflict("INSUFFICIENT_STOCK", "the SKU has no stock for a pool", sku_id=spec.sku_id)
+            raise Conflict(CatalogError.INSUFFICIENT_STOCK, "商品库存不足以划出这个秒杀库存", sku_id=spec.sku_id)
         await catalog.reserve_stock(s, sku_id=spec.sku_id, qty=pool)
         s.add(
             SeckillItem(
@@ -168,7 +170,7 @@ async def list_sessions(
 
 def _check_changes(items: Sequence[dict[str, Any]]) -> None:
     if len({c["id"] for c in items}) != len(items):
-        raise AppError("DUPLICATE_ITEM", "one item appears twice in the edit")
+        raise AppError(SeckillError.DUPLICATE_ITEM)
 
 
 async def _update_in_db(
@@ -189,11 +191,11 @@ async def _update_in_db(
     sess = await get_session(s, session_id=session_id)
     st, en = starts_at or sess.starts_at, ends_at or sess.ends_at
     if en <= st:
-        raise AppError("WINDOW_INVALID", "ends_at must be after starts_at")
+        raise AppError(SeckillError.WINDOW_INVALID)
     by_id = {it.id: it for it in sess.items}
     for change in items or []:
         if change["id"] not in by_id:
-            raise AppError("ITEM_NOT_IN_SESSION", f"item {change['id']} is not in this session", status=404)
+            raise AppError(SeckillError.ITEM_NOT_IN_SESSION)
     sess.title = title or sess.title
     sess.starts_at, sess.ends_at = st, en
     for change in sorted(items or [], key=lambda c: by_id[c["id"]].sku_id):  # lock SKUs in id order
@@ -220,8 +222,8 @@ async def _set_pool(s: AsyncSession, it: SeckillItem, *, old: int, new: int) -> 
     if res.one_or_none() is None:
         pool, sold = (await s.execute(select(SeckillItem.pool, SeckillItem.sold).where(SeckillItem.id == it.id))).one()
         if pool != old:
-            raise Conflict("POOL_CHANGED", "the pool was changed meanwhile; reload and retry", item_id=it.id, pool=pool)
-        raise Conflict("POOL_BELOW_SOLD", "the pool cannot be smaller than what is sold", item_id=it.id, taken=sold)
+            raise Conflict(SeckillError.POOL_CHANGED, item_id=it.id, pool=pool)
+        raise Conflict(SeckillError.POOL_BELOW_SOLD, item_id=it.id, taken=sold)
     if new > old:
         await catalog.reserve_stock(s, sku_id=it.sku_id, qty=new - old)
     elif new < old:
@@ -303,12 +305,7 @@ async def _take_from_redis(db: Database, hot: Hot, *, marker: str, item_id: int,
         # cannot come later with the old pool.
         code, left = await hot.resize(marker=marker, item_id=item_id, delta=delta)
     if code == "TAKEN":
-        raise Conflict(
-            "POOL_BELOW_SOLD",
-            "the pool cannot be smaller than what shoppers have already taken",
-            item_id=item_id,
-            taken=old - left,
-        )
+        raise Conflict(SeckillError.POOL_BELOW_SOLD, item_id=item_id, taken=old - left)
 
 
 async def delete_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
@@ -499,14 +496,12 @@ async def issue_token(db: Database, settings: Settings, *, item_id: int, custome
         # "New users only" is decided here, off the hot path: no token, no attempt. Order creation
         # checks again as the second wall.
         if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
-            raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
+            raise Conflict(SeckillError.NEW_USERS_ONLY)
     now = clock.now()
     if (sess.starts_at - now).total_seconds() > lim.token_lead_seconds:
-        raise Conflict(
-            "NOT_STARTED", "path tokens are handed out shortly before the start", starts_at=sess.starts_at.isoformat()
-        )
+        raise Conflict(SeckillError.NOT_STARTED, starts_at=sess.starts_at.isoformat())
     if now >= sess.ends_at:
-        raise Conflict("ENDED", "the sale has ended")
+        raise Conflict(SeckillError.ENDED)
     token, expires = risk.issue_token(settings.secret_key, item_id=item_id, customer_id=customer_id)
     return {"token": token, "expires_at": datetime.fromtimestamp(expires, tz=now.tzinfo)}
 
@@ -575,10 +570,10 @@ async def place_order(
     if it is None:
         raise not_found("item")
     if len(items) != 1 or items[0][0] != it.sku_id:
-        raise AppError("SKU_MISMATCH", "a seckill order is for its item's SKU only")
+        raise AppError(SeckillError.SKU_MISMATCH)
     qty = int(items[0][1])
     if it.new_users_only and not await reports.is_new_customer(s, customer_id=customer_id):
-        raise Conflict("NEW_USERS_ONLY", "this item is for first-time shoppers")
+        raise Conflict(SeckillError.NEW_USERS_ONLY)
     await s.execute(
         _ins(s)(SeckillBuyer)
         .values(item_id=item_id, customer_id=customer_id, qty=0)
@@ -595,7 +590,7 @@ async def place_order(
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("LIMIT_REACHED", rules.MESSAGES["LIMIT_REACHED"])
+        raise Conflict(SeckillError.LIMIT_REACHED)
     res = await s.execute(
         update(SeckillItem)
         .where(SeckillItem.id == item_id, SeckillItem.sold + qty <= SeckillItem.pool)
@@ -603,7 +598,7 @@ async def place_order(
         .execution_options(synchronize_session=False)
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("SOLD_OUT", rules.MESSAGES["SOLD_OUT"])
+        raise Conflict(CatalogError.SOLD_OUT, "手慢了，已被抢光")
     plan = Plan(
         lines=(
             PlannedLine(
@@ -736,7 +731,9 @@ def _count(item_id: int, outcome: str) -> None:
 
 
 def _refuse(code: str) -> AppError:
-    return AppError(code, rules.MESSAGES.get(code, code), status=rules.REFUSALS.get(code, 409))
+    member = rules.REFUSALS.get(code)
+    # A code the hot path learnt that this table has not: still a 409 with a Chinese message.
+    return AppError(member) if member is not None else Conflict(code, "抢购未成功，请稍后重试")
 
 
 @dataclass(frozen=True)
@@ -917,7 +914,7 @@ async def attempt_status(db: Database, *, attempt_id: str, customer_id: int) -> 
     """Where an attempt is: queued, succeeded (with the order id) or failed (with the reason)."""
     owner = rules.attempt_owner(attempt_id)
     if owner is None or owner[1] != customer_id:
-        raise NotFound("ATTEMPT_NOT_FOUND", "attempt not found")
+        raise NotFound(SeckillError.ATTEMPT_NOT_FOUND)
     hot = get_hot()
     if hot is not None:
         h = await hot.redis.hgetall(hot.k(f"sk:a:{attempt_id}"))
@@ -932,7 +929,7 @@ async def attempt_status(db: Database, *, attempt_id: str, customer_id: int) -> 
         att = await s.scalar(select(SeckillAttempt).where(SeckillAttempt.attempt_id == attempt_id))
     if att is None or att.customer_id != customer_id:
         if hot is None:
-            raise NotFound("ATTEMPT_NOT_FOUND", "attempt not found")
+            raise NotFound(SeckillError.ATTEMPT_NOT_FOUND)
         # Redis forgot it (expired, or lost with Redis) and no consumer recorded it.
         return {"attempt_id": attempt_id, "status": "failed", "reason": "LOST"}
     out = {"attempt_id": attempt_id, "status": att.status}

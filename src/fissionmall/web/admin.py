@@ -38,7 +38,7 @@ from fissionmall.accounts.rules import allowed
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.models import Product
 from fissionmall.catalog.schemas import ProductCreate, ProductUpdate
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, codes, jobs
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.errors import AppError
 from fissionmall.core.kv import get_kv
@@ -46,6 +46,7 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import MAX_FEN, IdPath, parse_cursor, to_local
 from fissionmall.core.security import client_ip
 from fissionmall.ops import service as ops
+from fissionmall.ops.errors import OpsError
 from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
@@ -122,26 +123,25 @@ CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "g
 GATEWAY_ZH = {"sandbox": "沙箱支付", "wechatpay": "微信支付"}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
 
-# Service refusals in the operator's words; anything else shows its code and message.
-ERROR_ZH = {
-    "ORDER_STATE_INVALID": "订单当前状态不允许此操作，请刷新页面查看最新状态",
-    "REFUND_PENDING": "该订单有待处理的售后申请，请先处理售后再发货",
-    "REFUND_STATE_INVALID": "该售后单的状态已变化，无法再执行此操作",
-    "ORDER_NOT_FOUND": "订单不存在",
-    "REFUND_NOT_FOUND": "售后单不存在",
-    "PRODUCT_NOT_FOUND": "商品不存在或已删除",
-    "SKU_NOT_IN_PRODUCT": "规格不属于该商品，请刷新页面后重试",
-    "JOB_NOT_DEAD": "该任务已不是死信，无需重试",
-    "GROUP_FORMING": "拼团还在进行中，成团后才能发货",
-}
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# Shared codes in the shipping panel's words (a shopper asking for a second refund reads the table's text).
+SHIP_ZH = {"REFUND_PENDING": "该订单有待处理的售后申请，请先处理售后再发货"}
 
 
 def error_text(exc: AppError) -> str:
-    # A service message is shown as is only when it is Chinese; an English one never reaches an operator.
-    if exc.code in ERROR_ZH:
-        return ERROR_ZH[exc.code]
-    if any("\u4e00" <= ch <= "\u9fff" for ch in exc.message):
+    """A refusal in the operator's words, from the one table the shop reads too (core.codes).
+
+    A Chinese message more specific than the table's text (one with the limit in it, say) is shown with
+    its code; a known code otherwise reads as the table says; an English message never reaches an operator."""
+    known = codes.table().get(exc.code)
+    if _chinese(exc.message) and exc.message != known:
         return f"{exc.message}（{exc.code}）"
+    if known:
+        return known
     return f"操作未成功（{exc.code}）"
 
 
@@ -913,7 +913,7 @@ async def order_ship(ctx: OrdersWrite, order_id: IdPath) -> Response:
                     s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=ctx.settings
                 )
         except AppError as exc:
-            error = error_text(exc)
+            error = SHIP_ZH.get(exc.code) or error_text(exc)
     if not error and not ctx.htmx:
         return RedirectResponse(f"/admin/orders/{order_id}?ok=shipped", status_code=303)
     try:
@@ -1030,7 +1030,7 @@ async def job_retry(ctx: System, job_id: IdPath) -> Response:
         ok = await jobs.retry_dead(s, job_id)
     if not ctx.htmx:
         if not ok:
-            return _refusal(ctx, "无法重试", ERROR_ZH["JOB_NOT_DEAD"], status_code=409)
+            return _refusal(ctx, "无法重试", OpsError.JOB_NOT_DEAD.text, status_code=409)
         return RedirectResponse("/admin/jobs", status_code=303)
     async with ctx.db.read() as s:
         job = await s.get(jobs.Job, job_id)
@@ -1042,7 +1042,7 @@ async def job_retry(ctx: System, job_id: IdPath) -> Response:
         status_code=200 if ok else 409,
         job=job,
         requeued=ok,
-        row_error="" if ok else ERROR_ZH["JOB_NOT_DEAD"],
+        row_error="" if ok else OpsError.JOB_NOT_DEAD.text,
     )
 
 

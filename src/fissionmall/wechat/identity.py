@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.accounts.errors import AccountsError
 from fissionmall.accounts.models import Customer
 from fissionmall.core import extras
 from fissionmall.core.db import Database
 from fissionmall.core.errors import AppError, NotFound
 from fissionmall.settings import Settings, get_settings
 from fissionmall.wechat import vault
+from fissionmall.wechat.errors import WechatError
 
 SESSION_KEY = "wechat-session-key"
 PHONE = "customer-phone"
@@ -62,10 +64,8 @@ async def fetch_phone(settings: Settings, code: str) -> tuple[str, str]:
     if settings.dev and m:
         return m.group(1).lstrip("+"), "86"
     if settings.dev:
-        raise AppError(
-            "WECHAT_PHONE_CODE_INVALID", "sandbox: the code is sandbox-<phone number>, e.g. sandbox-13800138000"
-        )
-    raise AppError("WECHAT_NOT_CONFIGURED", "WeChat is not configured", status=503)
+        raise AppError(WechatError.WECHAT_PHONE_CODE_INVALID)
+    raise AppError(WechatError.WECHAT_NOT_CONFIGURED)
 
 
 async def set_phone(db: Database, settings: Settings, *, customer_id: int, number: str, country_code: str) -> str:
@@ -73,7 +73,7 @@ async def set_phone(db: Database, settings: Settings, *, customer_id: int, numbe
     async with db.tx() as s:
         c = await s.get(Customer, customer_id)
         if c is None:
-            raise NotFound("CUSTOMER_NOT_FOUND", "no such customer")
+            raise NotFound(AccountsError.CUSTOMER_NOT_FOUND)
         c.phone_enc = vault.seal(settings.secret_key, PHONE, f"{country_code} {number}", bound_to=str(c.id))
         c.phone_hash = vault.phone_hash(settings.secret_key, number, country_code)
     return vault.mask_phone(number)

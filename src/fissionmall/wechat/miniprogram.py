@@ -25,6 +25,7 @@ from fissionmall.accounts.wechat import WechatSession
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Forbidden, TooMany
 from fissionmall.settings import Settings, get_settings
+from fissionmall.wechat.errors import WechatError
 from fissionmall.wechat.subscribe_fields import normalize_page, problem
 
 log = logging.getLogger("fissionmall.wechat.mp")
@@ -69,7 +70,7 @@ class MiniProgramClient:
             async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as c:
                 return await c.request(method, self.base_url + path, **kw)
         except httpx.HTTPError as exc:
-            raise AppError("WECHAT_UNAVAILABLE", f"WeChat did not answer: {exc!r}", status=502) from exc
+            raise AppError(WechatError.WECHAT_UNAVAILABLE) from exc
 
     # ---- login ----------------------------------------------------------------------------------
 
@@ -82,17 +83,17 @@ class MiniProgramClient:
         data = r.json()
         err = int(data.get("errcode") or 0)
         if err == 40029:
-            raise AppError("WECHAT_CODE_INVALID", "the login code is not valid")
+            raise AppError(WechatError.WECHAT_CODE_INVALID)
         if err == 40163:
-            raise AppError("WECHAT_CODE_USED", "the login code was already used; call wx.login() again")
+            raise AppError(WechatError.WECHAT_CODE_USED)
         if err == 45011:
-            raise TooMany("WECHAT_RATE_LIMITED", "too many logins; try again in a minute")
+            raise TooMany(WechatError.WECHAT_RATE_LIMITED)
         if err == 40226:
             # WeChat's own risk control blocks this user (高风险等级用户); retrying will not help.
-            raise Forbidden("WECHAT_USER_HIGH_RISK", "微信判定该账号存在安全风险，暂时无法登录，请稍后再试或联系客服")
+            raise Forbidden(WechatError.WECHAT_USER_HIGH_RISK)
         if err or not data.get("openid"):
             log.warning("code2session failed: %s %s", err, data.get("errmsg"))
-            raise AppError("WECHAT_LOGIN_FAILED", f"WeChat refused the login ({err})", status=502)
+            raise AppError(WechatError.WECHAT_LOGIN_FAILED)
         return WechatSession(
             openid=str(data["openid"]),
             unionid=str(data["unionid"]) if data.get("unionid") else None,
@@ -108,15 +109,15 @@ class MiniProgramClient:
         data = r.json()
         err = int(data.get("errcode") or 0)
         if err == 40029:
-            raise AppError("WECHAT_PHONE_CODE_INVALID", "手机号授权已失效或已使用，请重新授权")
+            raise AppError(WechatError.WECHAT_PHONE_CODE_INVALID)
         if err == 45011:
-            raise TooMany("WECHAT_RATE_LIMITED", "操作太频繁，请稍后再试")
+            raise TooMany(WechatError.WECHAT_RATE_LIMITED, "操作太频繁，请稍后再试")
         info = data.get("phone_info") or {}
         if err or not info.get("purePhoneNumber"):
             log.warning("getuserphonenumber failed: %s %s", err, data.get("errmsg"))
-            raise AppError("WECHAT_PHONE_FAILED", f"WeChat gave no phone number ({err})", status=502)
+            raise AppError(WechatError.WECHAT_PHONE_FAILED)
         if (info.get("watermark") or {}).get("appid") not in (None, self.appid):
-            raise AppError("WECHAT_PHONE_FAILED", "the phone number was issued to another app", status=502)
+            raise AppError(WechatError.WECHAT_PHONE_FAILED)
         return {
             "phoneNumber": str(info.get("phoneNumber") or info["purePhoneNumber"]),
             "purePhoneNumber": str(info["purePhoneNumber"]),
@@ -143,7 +144,7 @@ class MiniProgramClient:
             )
             data = r.json()
             if not data.get("access_token"):
-                raise AppError("WECHAT_TOKEN_FAILED", f"no access token ({data.get('errcode')})", status=502)
+                raise AppError(WechatError.WECHAT_TOKEN_FAILED)
             self._token = str(data["access_token"])
             self._token_expires_at = now + int(data.get("expires_in", 7200))
             return self._token
@@ -169,10 +170,10 @@ class MiniProgramClient:
         """A share code image (PNG bytes) for `scene` (≤ 32 characters), opening `page` in the
         `env_version` build (release | trial | develop; default: the WECHAT_ENV_VERSION setting)."""
         if not _SCENE.match(scene):
-            raise AppError("WECHAT_SCENE_INVALID", "scene is 1-32 characters of [0-9A-Za-z] and !#$&'()*+,/:;=?@-._~")
+            raise AppError(WechatError.WECHAT_SCENE_INVALID)
         env = env_version or get_settings().wechat_env_version
         if env not in ENV_VERSIONS:
-            raise AppError("WECHAT_ENV_VERSION_INVALID", f"env_version is one of {', '.join(ENV_VERSIONS)}")
+            raise AppError(WechatError.WECHAT_ENV_VERSION_INVALID)
         # A release code checks that the page exists in the published version (a typo fails here, not
         # in the shopper's hand); trial and develop builds have pages the release does not, so no check.
         body: dict[str, Any] = {"scene": scene, "width": width, "env_version": env, "check_path": env == "release"}
@@ -185,7 +186,7 @@ class MiniProgramClient:
             return r.content
         data = r.json() if ctype.startswith("application/json") else {}
         log.warning("getwxacodeunlimit failed: %s", data)
-        raise AppError("WECHAT_CODE_IMAGE_FAILED", f"WeChat made no share code ({data.get('errcode')})", status=502)
+        raise AppError(WechatError.WECHAT_CODE_IMAGE_FAILED)
 
     async def send_subscribe(
         self, *, openid: str, template_id: str, data: dict[str, str], page: str = "", state: str | None = None
@@ -225,7 +226,7 @@ class MiniProgramClient:
             await self._call("/wxa/msg_sec_check", {"openid": openid, "content": content, "version": 2, "scene": scene})
         ).json()
         if int(res.get("errcode") or 0):
-            raise AppError("WECHAT_CHECK_FAILED", f"content check failed ({res.get('errcode')})", status=502)
+            raise AppError(WechatError.WECHAT_CHECK_FAILED)
         return str((res.get("result") or {}).get("suggest", "review"))
 
 

@@ -21,7 +21,9 @@ import httpx
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
+from fissionmall.distribution.errors import DistributionError
 from fissionmall.wechat import crypto
+from fissionmall.wechat.errors import WechatError
 
 log = logging.getLogger("fissionmall.wechat.pay")
 
@@ -49,7 +51,7 @@ class NotificationRejected(ValueError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = str(code)  # the plain string, as the notification log stores it
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,9 @@ class WechatPayClient:
             async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as c:
                 r = await c.request(method, self.base_url + path, content=text.encode() or None, headers=headers)
         except httpx.HTTPError as exc:
-            raise WechatPayError("WECHATPAY_UNAVAILABLE", f"WeChat Pay did not answer: {exc!r}", status=502) from exc
+            # The cause (chained) says what failed; the caller reads the code's Chinese text.
+            code = WechatError.WECHATPAY_UNAVAILABLE
+            raise WechatPayError(code, code.text, status=code.status) from exc
         if r.status_code >= 300:
             try:
                 err = r.json()
@@ -133,7 +137,8 @@ class WechatPayClient:
         try:
             self.verify(dict(r.headers), r.content)
         except NotificationRejected as exc:
-            raise WechatPayError("WECHATPAY_RESPONSE_UNVERIFIED", str(exc), status=502) from exc
+            code = WechatError.WECHATPAY_RESPONSE_UNVERIFIED
+            raise WechatPayError(code, code.text, status=code.status) from exc
         if r.status_code == 204 or not r.content:
             return {}
         data = r.json()
@@ -143,19 +148,19 @@ class WechatPayClient:
         """Check a WeChat signature (response or notification). Raises NotificationRejected."""
         h = crypto.SignedHeaders.from_headers(headers)
         if h is None:
-            raise NotificationRejected("SIGNATURE_MISSING", "the Wechatpay-* signature headers are missing")
+            raise NotificationRejected(WechatError.SIGNATURE_MISSING, "the Wechatpay-* signature headers are missing")
         if h.signature.startswith(crypto.SIGNTEST_PREFIX):
-            raise NotificationRejected("SIGNATURE_PROBE", "a WECHATPAY/SIGNTEST/ probe is never accepted")
+            raise NotificationRejected(WechatError.SIGNATURE_PROBE, "a WECHATPAY/SIGNTEST/ probe is never accepted")
         if h.serial != self.platform_key_id:
-            raise NotificationRejected("SERIAL_UNKNOWN", f"unknown platform key id {h.serial[:64]!r}")
+            raise NotificationRejected(WechatError.SERIAL_UNKNOWN, f"unknown platform key id {h.serial[:64]!r}")
         try:
             age = abs(clock.now().timestamp() - int(h.timestamp))
         except ValueError as exc:
-            raise NotificationRejected("TIMESTAMP_INVALID", "the timestamp is not a number") from exc
+            raise NotificationRejected(WechatError.TIMESTAMP_INVALID, "the timestamp is not a number") from exc
         if age > self._max_age:
-            raise NotificationRejected("TIMESTAMP_STALE", f"the timestamp is {int(age)} s off")
+            raise NotificationRejected(WechatError.TIMESTAMP_STALE, f"the timestamp is {int(age)} s off")
         if not crypto.verify(self._platform, crypto.response_message(h.timestamp, h.nonce, body), h.signature):
-            raise NotificationRejected("SIGNATURE_INVALID", "the signature does not verify")
+            raise NotificationRejected(WechatError.SIGNATURE_INVALID, "the signature does not verify")
 
     def decode(self, headers: dict[str, str], body: bytes) -> PayEvent:
         """Verify a notification, then decrypt its resource."""
@@ -174,9 +179,13 @@ class WechatPayClient:
                 resource=resource,
             )
         except crypto.DecryptError as exc:
-            raise NotificationRejected("DECRYPT_FAILED", "the resource does not decrypt with our APIv3 key") from exc
+            raise NotificationRejected(
+                WechatError.DECRYPT_FAILED, "the resource does not decrypt with our APIv3 key"
+            ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise NotificationRejected("NOTIFICATION_MALFORMED", "the notification body is malformed") from exc
+            raise NotificationRejected(
+                WechatError.NOTIFICATION_MALFORMED, "the notification body is malformed"
+            ) from exc
 
     def pay_params(self, prepay_id: str) -> dict[str, str]:
         """What wx.requestPayment takes: timeStamp, nonceStr, package, signType, paySign."""
@@ -311,7 +320,7 @@ class WechatPayClient:
         if user_name:
             body["user_name"] = self.encrypt_sensitive(user_name)
         elif amount_fen >= self.REAL_NAME_FROM_FEN:
-            raise AppError("REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名")
+            raise AppError(DistributionError.REAL_NAME_REQUIRED)
         return await self.request("POST", "/v3/fund-app/mch-transfer/transfer-bills", body)
 
     async def query_transfer(self, out_bill_no: str) -> dict[str, Any]:

@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import StringConstraints
 
 from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
-from fissionmall.core.errors import TooMany
+from fissionmall.core.errors import CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
 from fissionmall.payments import service as payments
 from fissionmall.payments.gateway import BadNotification
 from fissionmall.wechat import identity, service
+from fissionmall.wechat.errors import WechatError
 
 router = APIRouter(tags=["wechat"])
 
@@ -38,7 +39,7 @@ class PhoneOut(ApiModel):
 async def set_phone(body: PhoneIn, caller: CurrentCustomer, settings: SettingsDep, db: DbDep) -> PhoneOut:
     """The shopper's phone from a getPhoneNumber `code` (bindgetphonenumber's `e.detail.code`)."""
     if not await get_kv().allow(f"wechat-phone:{caller.id}", limit=PHONE_RATE_PER_MINUTE, window_seconds=60):
-        raise TooMany("RATE_LIMITED", "操作太频繁，请稍后再试")
+        raise TooMany(CoreError.RATE_LIMITED)
     number, cc = await identity.fetch_phone(settings, body.code)
     masked = await identity.set_phone(db, settings, customer_id=caller.id, number=number, country_code=cc)
     return PhoneOut(phone=masked, country_code=cc)
@@ -71,7 +72,7 @@ async def transfer_notify(request: Request, db: DbDep) -> Response:
     try:
         event = gw.decode({k.lower(): v for k, v in request.headers.items()}, body)
         if event.resource_type != "mch_payment" or "out_bill_no" not in event.resource:
-            raise BadNotification("NOTIFICATION_UNSUPPORTED", f"{event.event_type} is not a transfer result")
+            raise BadNotification(WechatError.NOTIFICATION_UNSUPPORTED, f"{event.event_type} is not a transfer result")
     except BadNotification as exc:
         async with db.tx() as s:
             await payments.record_rejected(

@@ -5,7 +5,7 @@ import {
 } from './api.js';
 import {
   AUTH_CODES, ICONS, ORDER_STATUS, PAYMENT_STATUS, REFUND_STATUS, confirmBox, errorText, fmtCountdown, fmtTime, h,
-  icon, img, price, sheet, stepper, toast, yuan,
+  icon, img, loadErrorTexts, price, sheet, stepper, toast, yuan,
 } from './ui.js';
 
 import features from '/shop/features.js';
@@ -1052,5 +1052,6 @@ function loginScreen(ctx) {
 // ---- start -------------------------------------------------------------------------------------
 
 captureRef();
+loadErrorTexts(); // not awaited: until it lands, errors read as the server's own (Chinese) message
 window.addEventListener('hashchange', render);
 render();

@@ -97,47 +97,60 @@ export const REFUND_STATUS = {
 
 export const PAYMENT_STATUS = { pending: '待支付', succeeded: '已支付', closed: '已关闭' };
 
-const ERROR_TEXT = {
-  NETWORK: '网络不给力，请稍后重试',
-  OUT_OF_STOCK: '库存不足',
-  SOLD_OUT: '已售罄',
-  QTY_TOO_LARGE: '购买数量超出限制',
-  SKU_NOT_FOUND: '该规格已下架',
-  PRODUCT_NOT_FOUND: '商品不存在或已下架',
-  ORDER_NOT_FOUND: '订单不存在',
-  ORDER_STATE_INVALID: '订单状态已变化，请刷新后重试',
-  ORDER_NOT_PAYABLE: '该订单当前无法支付',
-  ORDER_PAY_EXPIRED: '订单已超过支付时间',
-  PAYMENT_NOT_FOUND: '支付单不存在',
-  PAYMENT_METHOD_UNAVAILABLE: '暂不支持该支付方式',
-  SANDBOX_DISABLED: '沙箱收银台未开启',
-  RATE_LIMITED: '操作太频繁，请稍后再试',
-  ADDRESS_REQUIRED: '请填写收货地址',
-  REFUND_NOT_ALLOWED: '该订单当前不能申请退款',
-  REFUND_QTY_EXCEEDED: '退款数量超出可退数量',
-  REFUND_EXCEEDS_PAID: '退款金额超出实付金额',
-  NOTHING_TO_REFUND: '没有可退款的商品',
-  REFUND_PENDING: '已有退款申请在处理中',
-  GROUP_FORMING: '拼团中暂不能退款：成团后可申请；未成团将自动全额退款',
-  IDEMPOTENCY_KEY_REUSED: '请求已变化，请重新提交',
-  ACCOUNT_BLOCKED: '账号已被限制使用',
-  WECHAT_CODE_INVALID: '登录码只能包含字母、数字、下划线和短横线',
-  WECHAT_NOT_CONFIGURED: '微信登录暂未开放',
-  VALIDATION_ERROR: '填写的信息有误，请检查',
-  CONFLICT: '操作冲突，请重试',
-  DISTRIBUTION_DISABLED: '本店暂未开放分销',
-  PAYLOAD_TOO_LARGE: '提交的内容太大',
-  MALFORMED_JSON: '请求格式有误，请刷新后重试',
-};
+// Error texts come from the server's one table (GET /api/v1/error-codes, shared with the console), loaded
+// once at start and kept for the tab in sessionStorage. Only what cannot come from the server is built in:
+// a network failure, when the table itself may not have loaded.
+const BUILTIN_TEXT = { NETWORK: '网络不给力，请稍后重试' };
+const KEY_CODES = 'fm.errorCodes';
+const CODES_FRESH_MS = 300_000; // as long as the server lets a cache keep the table
+let errorTable = null;
+let loadingCodes = null;
+
+function storedCodes() {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(KEY_CODES) || 'null');
+    return v && typeof v.codes === 'object' && v.codes ? v : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** Load the code → Chinese table once (a fresh stored copy saves the request); resolves even offline. */
+export function loadErrorTexts() {
+  const stored = storedCodes();
+  if (stored) errorTable = stored.codes;
+  if (stored && Date.now() - stored.at < CODES_FRESH_MS) return Promise.resolve(errorTable);
+  if (!loadingCodes) {
+    loadingCodes = fetch('/api/v1/error-codes', { headers: { Accept: 'application/json' } })
+      .then((res) => (res.ok ? res.json() : null))
+      .then((data) => {
+        if (data && data.codes && typeof data.codes === 'object') {
+          errorTable = data.codes;
+          try {
+            sessionStorage.setItem(KEY_CODES, JSON.stringify({ at: Date.now(), codes: data.codes }));
+          } catch (e) {
+            // storage full or disabled: the table still serves this page
+          }
+        }
+        return errorTable;
+      })
+      .catch(() => errorTable)
+      .finally(() => {
+        loadingCodes = null;
+      });
+  }
+  return loadingCodes;
+}
 
 export const AUTH_CODES = new Set(['AUTH_REQUIRED', 'TOKEN_EXPIRED', 'TOKEN_INVALID']);
 
 export function errorText(err) {
   if (!err) return '出错了';
-  // A server message is shown only when it is Chinese: codes without an entry here must not put an
-  // English sentence in front of a shopper.
+  // A server message is shown only when it is Chinese: a code the table lacks (or a table not loaded
+  // yet) must not put an English sentence in front of a shopper.
   const own = err.message && /[\u4e00-\u9fff]/.test(err.message) ? err.message : '';
-  return ERROR_TEXT[err.code] || own || `操作未成功，请稍后重试${err.code ? `（${err.code}）` : ''}`;
+  const known = BUILTIN_TEXT[err.code] || (errorTable && errorTable[err.code]);
+  return known || own || `操作未成功，请稍后重试${err.code ? `（${err.code}）` : ''}`;
 }
 
 let toastTimer;

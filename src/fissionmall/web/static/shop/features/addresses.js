@@ -12,10 +12,9 @@ const FIELDS = [
 ];
 // Digits with +, spaces, - and brackets (full-width too): the server normalises and keeps what was typed.
 export const PHONE_RE = /^\+?[0-9()（）\- ]{5,32}$/;
+// Only what reads differently here than in the server's table (GET /api/v1/error-codes).
 const ERRORS = {
   ADDRESS_BOOK_FULL: '地址簿已满（最多 20 个），请先删除不用的地址',
-  ADDRESS_NOT_FOUND: '该地址已不存在',
-  ADDRESS_DEFAULT_REQUIRED: '请先把其他地址设为默认',
 };
 const say = (err) => (err && ERRORS[err.code]) || errorText(err);
 const S = {

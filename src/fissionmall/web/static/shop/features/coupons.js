@@ -8,17 +8,7 @@ const KEY_CHECKOUT = 'fm.checkout';
 const KEY_ADDRESS = 'fm.address';
 const KEY_TOKEN = 'fm.token';
 
-const ERRORS = {
-  COUPON_SOLD_OUT: '来晚了，券已抢光',
-  CLAIM_LIMIT_REACHED: '已达领取上限',
-  COUPON_NOT_CLAIMABLE: '该券暂不可领取',
-  CLAIM_ENDED: '领取已结束',
-  CLAIM_NOT_STARTED: '尚未开始领取',
-  COUPON_USED: '该券已被使用',
-  COUPON_EXPIRED: '该券已过期',
-  COUPON_BELOW_THRESHOLD: '未达到使用门槛',
-};
-const say = (err) => (err && ERRORS[err.code]) || errorText(err);
+const say = errorText; // every coupon code reads as the server's table says
 const STATUS_ZH = { available: '未使用', locked: '下单占用中', used: '已使用', expired: '已过期' };
 
 const S = {

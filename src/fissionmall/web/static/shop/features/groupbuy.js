@@ -7,22 +7,8 @@ const KEY_ADDRESS = 'fm.address';
 const KEY_TOKEN = 'fm.token';
 
 const GROUP_STATUS = { pending: '待团长支付', forming: '拼团中', succeeded: '拼团成功', failed: '拼团失败', cancelled: '已取消' };
+// Only what reads differently here than in the server's table (GET /api/v1/error-codes).
 const ERRORS = {
-  GROUP_FULL: '这个团已经满员了，换一个团或自己开团吧',
-  GROUP_EXPIRED: '这个团已过期',
-  GROUP_FAILED: '这个团已失败，款项已原路退回',
-  GROUP_OWN: '这是你自己开的团，快分享给好友吧',
-  GROUP_ALREADY_JOINED: '你已经在这个团里了',
-  GROUP_NEEDS_NEW_USER: '最后一个名额留给新用户（老带新团）',
-  GROUP_NOT_FOUND: '团不存在或已取消',
-  GROUP_NOT_OPEN: '团长支付确认中，请稍后再试',
-  OPEN_LIMIT_REACHED: '同时进行中的团已达上限',
-  PURCHASE_LIMIT_REACHED: '已达活动限购数量',
-  QTY_LIMIT_EXCEEDED: '超出每单限购数量',
-  SKU_NOT_IN_ACTIVITY: '该规格不参加拼团',
-  ACTIVITY_NOT_STARTED: '活动尚未开始',
-  ACTIVITY_ENDED: '活动已结束',
-  NO_JOINABLE_GROUP: '暂时没有可参加的团，自己开一个吧',
   SOLD_OUT: '拼团库存已抢光',
 };
 const say = (err) => (err && ERRORS[err.code]) || errorText(err);

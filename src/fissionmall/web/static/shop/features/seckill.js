@@ -8,15 +8,9 @@ const KEY_ADDRESS = 'fm.address';
 const KEY_TOKEN = 'fm.token';
 
 const STATE = { upcoming: '即将开始', active: '抢购中', sold_out: '已抢光', ended: '已结束' };
+// Only what reads differently here than in the server's table (GET /api/v1/error-codes).
 const ERRORS = {
   SOLD_OUT: '手慢了，已被抢光',
-  LIMIT_REACHED: '已达每人限购数量',
-  NOT_STARTED: '还没开始，请稍候',
-  ENDED: '活动已结束',
-  RATE_LIMITED: '操作太频繁，请稍后再试',
-  BAD_TOKEN: '页面已过期，请重试',
-  NEW_USERS_ONLY: '仅限新用户抢购',
-  LOST: '排队结果丢失，请重试',
 };
 const say = (err) => (err && ERRORS[err.code]) || errorText(err);
 
