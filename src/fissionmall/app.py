@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fissionmall import __version__, registry
 from fissionmall.accounts.state import forget_customer_state
 from fissionmall.addresses.state import forget_address_state
-from fissionmall.core import jobs
+from fissionmall.core import cache, jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError
 from fissionmall.core.http import HttpEdges
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         use_settings(settings)
         forget_customer_state()  # a new database may reuse customer ids
         forget_address_state()
+        cache.forget_all()  # cached catalogue and promotions belong to the database we leave
         db = init_db(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         kv = init_kv(settings.redis_url, settings.redis_prefix)
         register_gateways(settings)  # sandbox always; WeChat Pay when configured
