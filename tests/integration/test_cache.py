@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import event, select, text, update
 
 from fissionmall.catalog.models import Category
-from fissionmall.core import cache
+from fissionmall.core import cache, clock
 from fissionmall.core.cache import CacheVersion
 from tests.helpers import admin, order, product, run_jobs, shopper
-from tests.pricing.helpers import ADMIN, preview, promotion
+from tests.pricing.helpers import ADMIN, iso, preview, promotion
 
 NAME = "test-categories"
 
@@ -220,3 +220,25 @@ async def test_a_gift_that_runs_out_leaves_the_cached_rules_at_once_and_comes_ba
     assert r.status_code == 200, r.text
     await run_jobs(db)
     assert await gifted()
+
+
+async def test_the_cached_promotions_are_judged_by_the_clock_at_each_read(client, shop):
+    boss, me = shop["boss"], shop["me"]
+    items = [{"sku_id": shop["tea"]["skus"][0]["id"], "qty": 1}]
+    await promotion(
+        client,
+        boss,
+        kind="full_reduction",
+        name="满40减5",
+        ends_at=iso(0.01),
+        tiers=[{"threshold": 4000, "amount_fen": 500}],
+    )
+    assert (await _quote(client, me, items))["discount_fen"] == 500
+    clock.advance(0.02 * 86400)  # no write: the held list itself must drop the ended promotion
+    assert (await _quote(client, me, items))["discount_fen"] == 0
+    # Loaded again now (another edit), the list holds only what has not ended by now ...
+    await promotion(client, boss, kind="free_shipping", name="满1000包邮", threshold=100_000)
+    assert (await _quote(client, me, items))["discount_fen"] == 0
+    # ... so a clock moved back before that load (the dev clock) loads it again rather than miss one.
+    clock.reset()
+    assert (await _quote(client, me, items))["discount_fen"] == 500

@@ -174,14 +174,17 @@ class Value(Generic[V]):
         *,
         valid: Callable[[V], bool] | None = None,
     ) -> V:
-        """The value; `valid` can refuse a held one (it no longer answers the question) to load it again."""
+        """The value; `valid` can refuse a held one (it no longer answers the question) to load it again.
+        A value loaded by this call is not judged: it answers as of now."""
+        loaded = False
 
         async def _load(s: AsyncSession, _: set[None]) -> dict[None, V]:
+            nonlocal loaded
+            loaded = True
             return {None: await load(s)}
 
-        got = await self._keyed.get_many(s, [None], _load)
-        value = got[None]
-        if valid is not None and not valid(value):
+        value = (await self._keyed.get_many(s, [None], _load))[None]
+        if not loaded and valid is not None and not valid(value):
             self._keyed.clear()
             value = (await self._keyed.get_many(s, [None], _load))[None]
         return value
