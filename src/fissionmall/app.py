@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fissionmall import __version__, registry
 from fissionmall.accounts.state import forget_customer_state
 from fissionmall.addresses.state import forget_address_state
-from fissionmall.core import codes, jobs
+from fissionmall.core import cache, codes, jobs
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.http import HttpEdges
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         use_settings(settings)
         forget_customer_state()  # a new database may reuse customer ids
         forget_address_state()
+        cache.forget_all()  # cached catalogue and promotions belong to the database we leave
         db = init_db(
             settings.db_url,
             pool_size=settings.db_pool_size,

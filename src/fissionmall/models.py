@@ -1,13 +1,14 @@
 """Every table, imported in one place for Alembic and the tests (domains found by `registry`)."""
 
 from fissionmall import registry
+from fissionmall.core.cache import CacheVersion
 from fissionmall.core.db import Base
 from fissionmall.core.idempotency import IdempotencyKey
 from fissionmall.core.jobs import Event, Job
 
 registry.import_all("models")
 
-__all__ = ["Base", "Event", "IdempotencyKey", "Job"]
+__all__ = ["Base", "CacheVersion", "Event", "IdempotencyKey", "Job"]
 
 
 def load_handlers() -> None:

@@ -1,17 +1,23 @@
-"""Products, SKUs and stock. Stock only moves through conditional updates."""
+"""Products, SKUs and stock. Stock only moves through conditional updates.
+
+What checkout reads of a SKU and its product (title, price, images, status, category) is cached per process
+under the `catalog` version (core.cache): every writer below bumps it in its transaction. Stock is never
+cached: it moves with every order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
 
 from fissionmall.catalog.errors import CatalogError
 from fissionmall.catalog.models import Category, Product, Sku
 from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
-from fissionmall.core import clock
+from fissionmall.core import cache, clock
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
 
@@ -45,6 +51,7 @@ async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
     )
     s.add(p)
     await s.flush()
+    await cache.bump(s, CATALOG)  # a SKU id asked for before it existed is remembered as not for sale
     return await get_product(s, product_id=p.id, include_hidden=True)
 
 
@@ -75,6 +82,7 @@ async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdat
                 sku.is_active = False  # past orders still point at it
     p.updated_at = clock.now()
     await s.flush()
+    await cache.bump(s, CATALOG)
     s.expire(p)
     return await get_product(s, product_id=product_id, include_hidden=True)
 
@@ -84,6 +92,8 @@ async def delete_product(s: AsyncSession, *, product_id: int) -> None:
     p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
     p.status = "deleted"
     p.updated_at = clock.now()
+    await s.flush()
+    await cache.bump(s, CATALOG)
 
 
 async def get_product(
@@ -132,16 +142,77 @@ async def list_categories(s: AsyncSession) -> Sequence[Category]:
     return (await s.scalars(select(Category).order_by(Category.sort, Category.id))).all()
 
 
-async def skus_for_sale(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, tuple[Sku, Product]]:
-    """SKUs that can be bought now, with their products, keyed by SKU id."""
+@dataclass(frozen=True, slots=True)
+class ProductForSale:
+    """What checkout knows of a product on sale (cached: changes only through this module's writers)."""
+
+    id: int
+    title: str
+    category_id: int | None
+    images: tuple[Any, ...]
+    labels: tuple[Any, ...]
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkuForSale:
+    """A SKU on sale: its cached facts, with `stock` as the database holds it at the call."""
+
+    id: int
+    product_id: int
+    name: str
+    price_fen: int
+    is_active: bool
+    stock: int
+
+
+CATALOG = "catalog"
+_for_sale: cache.Keyed[int, tuple[SkuForSale, ProductForSale]] = cache.Keyed(CATALOG)
+
+
+async def _load_for_sale(s: AsyncSession, sku_ids: set[int]) -> dict[int, tuple[SkuForSale, ProductForSale]]:
     rows = await s.execute(
-        select(Sku, Product)
-        # Checkout needs these rows only: not every sibling SKU and the category (2 extra SELECTs a quote).
-        .options(raiseload(Product.skus), raiseload(Product.category))
+        select(
+            Sku.id,
+            Sku.product_id,
+            Sku.name,
+            Sku.price_fen,
+            Product.title,
+            Product.category_id,
+            Product.images,
+            Product.labels,
+            Product.status,
+        )
         .join(Product, Sku.product_id == Product.id)
-        .where(Sku.id.in_(set(sku_ids)), Sku.is_active.is_(True), Product.status == "on_sale")
+        .where(Sku.id.in_(sku_ids), Sku.is_active.is_(True), Product.status == "on_sale")
     )
-    return {sku.id: (sku, prod) for sku, prod in rows.all()}
+    products: dict[int, ProductForSale] = {}
+    out = {}
+    for sku_id, product_id, name, price_fen, title, category_id, images, labels, status in rows.all():
+        prod = products.get(product_id)
+        if prod is None:
+            prod = products[product_id] = ProductForSale(
+                product_id, title, category_id, tuple(images or ()), tuple(labels or ()), status
+            )
+        out[sku_id] = (SkuForSale(sku_id, product_id, name, price_fen, True, 0), prod)
+    return out
+
+
+async def skus_for_sale(
+    s: AsyncSession, sku_ids: Sequence[int], *, with_stock: bool = True
+) -> dict[int, tuple[SkuForSale, ProductForSale]]:
+    """SKUs that can be bought now, with their products, keyed by SKU id: the catalogue's facts from the
+    process cache (an edit shows within about `cache.POLL_SECONDS`), the stock read now. `with_stock=False`
+    (placing an order, whose stock is taken by a conditional UPDATE anyway) skips that read: `stock` is
+    then the cached figure and must not be relied on."""
+    found = await _for_sale.get_many(s, sku_ids, _load_for_sale)
+    if not found or not with_stock:
+        return found
+    # By primary key, one row per SKU: what preview's OUT_OF_STOCK and a seckill pool's default size need
+    # exactly (creation still takes stock with the conditional UPDATE).
+    rows = await s.execute(select(Sku.id, Sku.stock).where(Sku.id.in_(found)))
+    stock = {sku_id: n for sku_id, n in rows.all()}
+    return {i: (replace(sku, stock=stock[i]), prod) for i, (sku, prod) in found.items() if i in stock}
 
 
 async def take_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:

@@ -85,13 +85,14 @@ class Gathered:
 async def gather(s: AsyncSession, ask: Ask) -> Gathered:
     """Every read the chain needs, once: the plan's SKUs (one query) and each contribution's inputs."""
     planned = ask.plan.lines
-    found = await catalog.skus_for_sale(s, [p.sku_id for p in planned])
+    # Placing takes the stock with a conditional UPDATE, last: reading it first would only cost a statement.
+    found = await catalog.skus_for_sale(s, [p.sku_id for p in planned], with_stock=not ask.placing)
     cart = []
     for p in planned:
         if p.sku_id not in found:
             raise AppError(CatalogError.SKU_NOT_FOUND, sku_id=p.sku_id)
         sku, prod = found[p.sku_id]
-        if p.take_sku_stock and p.qty > sku.stock:
+        if not ask.placing and p.take_sku_stock and p.qty > sku.stock:
             # Told at preview, not only when the order is placed (placing re-checks atomically).
             raise Conflict(CatalogError.OUT_OF_STOCK, sku_id=sku.id, stock=sku.stock)
         cart.append(

@@ -27,7 +27,7 @@ async def load(s: AsyncSession, ask: Ask) -> dict[str, Any] | None:
     gift_ids = sorted({p.gift_sku_id for p in promos if p.kind == "gift" and p.gift_sku_id})
     gifts: dict[int, CartLine] = {}
     if gift_ids:
-        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids)).items():
+        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids, with_stock=False)).items():
             gifts[sku_id] = CartLine(
                 sku_id=sku.id,
                 product_id=prod.id,

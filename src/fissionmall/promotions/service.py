@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
-from fissionmall.core import clock, events, extras, jobs
+from fissionmall.core import cache, clock, events, extras, jobs
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.orders import service as orders
 from fissionmall.orders.events import OrderPaid, has_ref
@@ -52,6 +53,7 @@ async def create(s: AsyncSession, *, data: PromotionCreate) -> Promotion:
     p = Promotion(**values, gift_given=0, used_orders=0, discount_fen=0, created_at=now, updated_at=now)
     s.add(p)
     await s.flush()
+    await cache.bump(s, PROMOTIONS)
     return p
 
 
@@ -79,6 +81,7 @@ async def update_promotion(s: AsyncSession, *, promotion_id: int, data: Promotio
         setattr(p, k, v)
     p.updated_at = clock.now()
     await s.flush()
+    await cache.bump(s, PROMOTIONS)  # after the row's own lock, in the order checkout's gift reserve takes them
     return p
 
 
@@ -87,6 +90,8 @@ async def delete(s: AsyncSession, *, promotion_id: int) -> None:
     if p.used_orders or p.gift_given:
         raise Conflict(PromotionsError.PROMOTION_IN_USE)
     await s.delete(p)
+    await s.flush()
+    await cache.bump(s, PROMOTIONS)
 
 
 async def list_promotions(
@@ -101,15 +106,29 @@ async def list_promotions(
     return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
 
 
-async def live(s: AsyncSession) -> list[Promotion]:
-    """Promotions running now."""
+PROMOTIONS = "promotions"
+# (the time it was loaded at, the active promotions not ended by then); copies no session holds.
+_live: cache.Value[tuple[datetime, tuple[Promotion, ...]]] = cache.Value(PROMOTIONS)
+_COLUMNS = tuple(Promotion.__table__.columns)
+
+
+async def _load_live(s: AsyncSession) -> tuple[datetime, tuple[Promotion, ...]]:
     now = clock.now()
-    q = (
-        select(Promotion)
-        .where(Promotion.status == "active", Promotion.starts_at <= now, Promotion.ends_at > now)
-        .order_by(Promotion.id)
+    rows = await s.execute(
+        select(*_COLUMNS).where(Promotion.status == "active", Promotion.ends_at > now).order_by(Promotion.id)
     )
-    return list((await s.scalars(q)).all())
+    # Transient copies: an instance in the caller's session would be expired by its commit or changed by
+    # its writes, and this one is shared by every request of the process.
+    return now, tuple(Promotion(**row._asdict()) for row in rows.all())
+
+
+async def live(s: AsyncSession) -> list[Promotion]:
+    """Promotions running now, from the process cache (an edit shows within about `cache.POLL_SECONDS`).
+    The cache holds the ones not ended when it was loaded, those yet to start included, so the window is
+    judged here at each call; a clock moved back before the load (dev clock) loads again."""
+    now = clock.now()
+    _, promos = await _live.get(s, _load_live, valid=lambda held: held[0] <= now)
+    return [p for p in promos if p.starts_at <= now < p.ends_at]
 
 
 async def badges(
@@ -125,6 +144,12 @@ async def _product_badges(s: AsyncSession, *, product: Any, category_id: int | N
     return {"promotions": [{"id": x.id, "kind": x.kind, "name": x.name, "label": rules.label(x)} for x in live]}
 
 
+def _gift_in_stock(gift_stock: int | None, gift_given: int, gift_qty: int) -> bool:
+    """As the pricing rules judge it (rules.to_context_parts): the cached promotions carry `gift_given`, so
+    a change of this answer, and only that, must move the version."""
+    return gift_stock is None or gift_stock - gift_given >= gift_qty
+
+
 async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id: int) -> None:
     """Take gift units from the promotion's own stock for an order, atomically."""
     res = await s.execute(
@@ -134,10 +159,14 @@ async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id
             (Promotion.gift_stock.is_(None)) | (Promotion.gift_stock - Promotion.gift_given >= qty),
         )
         .values(gift_given=Promotion.gift_given + qty)
+        .returning(Promotion.gift_stock, Promotion.gift_given, Promotion.gift_qty)
         .execution_options(synchronize_session=False)
     )
-    if res.rowcount != 1:  # type: ignore[attr-defined]
+    row = res.first()
+    if row is None:
         raise Conflict(PromotionsError.GIFT_OUT_OF_STOCK)
+    if _gift_in_stock(row.gift_stock, row.gift_given - qty, row.gift_qty) != _gift_in_stock(*row):
+        await cache.bump(s, PROMOTIONS)  # the cached rules offer the gift by its stock: this order ends it
     s.add(GiftReservation(order_id=order_id, promotion_id=promotion_id, qty=qty, status="held"))
 
 
@@ -151,12 +180,18 @@ async def release_gifts(s: AsyncSession, *, order_id: int) -> None:
             .execution_options(synchronize_session=False)
         )
         if res.rowcount == 1:  # type: ignore[attr-defined]
-            await s.execute(
+            back = await s.execute(
                 update(Promotion)
                 .where(Promotion.id == r.promotion_id)
                 .values(gift_given=Promotion.gift_given - r.qty)
+                .returning(Promotion.gift_stock, Promotion.gift_given, Promotion.gift_qty)
                 .execution_options(synchronize_session=False)
             )
+            row = back.first()
+            if row is not None and _gift_in_stock(row.gift_stock, row.gift_given + r.qty, row.gift_qty) != (
+                _gift_in_stock(*row)
+            ):
+                await cache.bump(s, PROMOTIONS)  # the gift is back in stock for the cached rules
 
 
 @jobs.handler("promotions.release_gifts")
