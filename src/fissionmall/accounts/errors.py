@@ -19,3 +19,4 @@ class AccountsError(ErrorCode):
     PASSWORD_WRONG = "PASSWORD_WRONG", "原密码不正确"
     ADMIN_NOT_FOUND = "ADMIN_NOT_FOUND", "没有这个后台账号", 404
     CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND", "找不到该买家", 404
+    WECHAT_CODE_INVALID = "WECHAT_CODE_INVALID", "微信登录码无效，请重新登录"

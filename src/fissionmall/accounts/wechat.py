@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from fissionmall.accounts.errors import AccountsError
 from fissionmall.core.errors import AppError
-from fissionmall.wechat.errors import WechatError
 
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,48}$")
 
@@ -31,5 +31,5 @@ class WechatClient(Protocol):
 class SandboxWechat:
     async def code2session(self, code: str) -> WechatSession:
         if not _CODE.match(code):
-            raise AppError(WechatError.WECHAT_CODE_INVALID, "登录码只能包含字母、数字、下划线和短横线")
+            raise AppError(AccountsError.WECHAT_CODE_INVALID, "登录码只能包含字母、数字、下划线和短横线")
         return WechatSession(openid=f"sandbox-{code}")

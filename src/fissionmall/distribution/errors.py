@@ -17,7 +17,6 @@ class DistributionError(ErrorCode):
     BIND_CYCLE = "BIND_CYCLE", "不能绑定由你邀请来的分销员", 409
     WITHDRAW_BELOW_MINIMUM = "WITHDRAW_BELOW_MINIMUM", "提现金额低于最低提现金额"
     WITHDRAW_EXCEEDS_AVAILABLE = "WITHDRAW_EXCEEDS_AVAILABLE", "提现金额超过可提现余额", 409
-    REAL_NAME_REQUIRED = "REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名"
     WITHDRAWAL_NOT_FOUND = "WITHDRAWAL_NOT_FOUND", "提现单不存在", 404
     WITHDRAWAL_STATE_INVALID = "WITHDRAWAL_STATE_INVALID", "该提现单状态已变化，请刷新页面", 409
     # The merchant's commission settings

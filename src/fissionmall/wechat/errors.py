@@ -11,7 +11,7 @@ from fissionmall.core.errors import ErrorCode
 class WechatError(ErrorCode):
     WECHAT_NOT_CONFIGURED = "WECHAT_NOT_CONFIGURED", "微信登录暂未开放", 503
     WECHAT_UNAVAILABLE = "WECHAT_UNAVAILABLE", "微信服务暂时无法访问，请稍后重试", 502
-    WECHAT_CODE_INVALID = "WECHAT_CODE_INVALID", "微信登录码无效，请重新登录"
+    REAL_NAME_REQUIRED = "REAL_NAME_REQUIRED", "提现 2000 元及以上需要填写收款人真实姓名"  # a WeChat Pay transfer rule
     WECHAT_CODE_USED = "WECHAT_CODE_USED", "微信登录码已使用，请重新登录"
     WECHAT_RATE_LIMITED = "WECHAT_RATE_LIMITED", "微信登录太频繁，请一分钟后再试", 429
     WECHAT_USER_HIGH_RISK = (

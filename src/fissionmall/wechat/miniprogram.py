@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from fissionmall.accounts.errors import AccountsError
 from fissionmall.accounts.wechat import WechatSession
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Forbidden, TooMany
@@ -83,7 +84,7 @@ class MiniProgramClient:
         data = r.json()
         err = int(data.get("errcode") or 0)
         if err == 40029:
-            raise AppError(WechatError.WECHAT_CODE_INVALID)
+            raise AppError(AccountsError.WECHAT_CODE_INVALID)
         if err == 40163:
             raise AppError(WechatError.WECHAT_CODE_USED)
         if err == 45011:

@@ -21,7 +21,6 @@ import httpx
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
-from fissionmall.distribution.errors import DistributionError
 from fissionmall.wechat import crypto
 from fissionmall.wechat.errors import WechatError
 
@@ -320,7 +319,7 @@ class WechatPayClient:
         if user_name:
             body["user_name"] = self.encrypt_sensitive(user_name)
         elif amount_fen >= self.REAL_NAME_FROM_FEN:
-            raise AppError(DistributionError.REAL_NAME_REQUIRED)
+            raise AppError(WechatError.REAL_NAME_REQUIRED)
         return await self.request("POST", "/v3/fund-app/mch-transfer/transfer-bills", body)
 
     async def query_transfer(self, out_bill_no: str) -> dict[str, Any]:
