@@ -10,3 +10,4 @@ class CheckoutError(ErrorCode):
     POINTS_NOT_APPLICABLE = "POINTS_NOT_APPLICABLE", "暂不支持积分抵扣"
     COUPON_NOT_APPLICABLE = "COUPON_NOT_APPLICABLE", "该商品不可使用优惠券"
     RATE_LIMITED = "RATE_LIMITED", "下单太频繁，请稍后再试", 429
+    TENDER_EXCEEDS_PAYABLE = "TENDER_EXCEEDS_PAYABLE", "抵扣金额超过订单应付金额"
