@@ -3,6 +3,7 @@ line, gives each tender back its exact share, to the fen (issue #12)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -248,3 +249,37 @@ async def test_a_plain_order_stores_no_tenders(client, db) -> None:
     async with db.read() as s:
         o = await s.get(Order, oid)
     assert o is not None and o.tenders is None and o.status == "paid"
+
+
+async def test_concurrent_refund_requests_split_over_what_the_other_left(client, db, card) -> None:
+    # Both requests reserve under the order's row lock: whichever goes second splits over what the first
+    # left, so the two splits together never promise a tender more than it paid.
+    ah, sh, skus = await _setup(client, db, prices=(1001, 1003))
+    card_pays["fen"] = lambda payable: 777
+    r = await order(client, sh, [{"sku_id": skus[0], "qty": 1}, {"sku_id": skus[1], "qty": 1}])
+    oid, payable = r.json()["id"], r.json()["payable_fen"]
+    await pay(client, sh, oid)
+    lines = await _order_lines(client, sh, oid)
+    got = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/orders/{oid}/refunds",
+                json={"lines": [{"line_id": ln["id"], "qty": 1}], "reason": "x"},
+                headers=sh,
+            )
+            for ln in lines
+        )
+    )
+    assert [g.status_code for g in got] == [201, 201], [g.text for g in got]
+    async with db.read() as s:
+        o = await s.get(Order, oid)
+        refunds = (await s.scalars(select(Refund).where(Refund.order_id == oid))).all()
+    assert o is not None and o.tenders is not None
+    card_parts = [p["amount_fen"] for rf in refunds for p in rf.tender_parts or [] if p["tender"] == CARD]
+    assert sum(card_parts) == 777  # the two together refund everything: the card's whole share, no more
+    assert [(t["tender"], t["pending_fen"]) for t in o.tenders] == [(CARD, 777), ("gateway", payable - 777)]
+    for rf in refunds:
+        await client.post(f"/api/admin/v1/refunds/{rf.id}/approve", headers=ah)
+    await run_jobs(db)
+    assert sum(g["amount_fen"] for g in await _card_events(db, "TestCardGiven", oid)) == 777
+    assert sum(a for _, a in card) == payable - 777
