@@ -15,6 +15,9 @@ Checkout then, for every cart:
 4. follows the order: `cancelled` and `paid` run inside the cancelling / paying transaction, for
    orders whose steps it owns (release the coupon, give back gift stock; spend held points).
 
+A contribution that pays part of the order with money of its own (the wallet, points as cash) says
+how much through `tender`, after the chain: checkout/tenders.py describes what happens to it.
+
 The chain stays pure: steps take lines and the context and return lines and explanation rows. A
 contribution's own data reaches its steps through `PricingContext.parts[name]`.
 """
@@ -73,6 +76,8 @@ class Contribution:
     hold: Callable[[AsyncSession, Order, Quote, Any, Ask], Awaitable[None]] | None = None
     cancelled: Callable[[AsyncSession, Order], Awaitable[None]] | None = None
     paid: Callable[[AsyncSession, Order], Awaitable[None]] | None = None
+    # (part, quote, ask) -> (tender name, fen) it pays of the quote's payable, or None: checkout/tenders.py.
+    tender: Callable[[Any, Quote, Ask], tuple[str, int] | None] | None = None
 
     def owns(self, steps: Any) -> bool:
         """Whether an order's stored steps (dicts with `ref`) or a quote's steps carry one of its refs."""

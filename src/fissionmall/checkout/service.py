@@ -19,16 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.addresses import service as addresses
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
-from fissionmall.checkout import contributions
+from fissionmall.checkout import contributions, tenders
 from fissionmall.checkout.contributions import POSITIONS, Ask
 from fissionmall.checkout.errors import CheckoutError
 from fissionmall.checkout.plans import Plan, normal_plan
 from fissionmall.core.errors import AppError, Conflict, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.orders import service as orders
-from fissionmall.orders.models import Order
+from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.orders.sources import register_order_hooks
+from fissionmall.orders.tenders import GATEWAY, gateway_due
 from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import (
     CartLine,
@@ -219,8 +220,9 @@ async def place(
 ) -> Order:
     """Turn a plan (the body's own cart by default) into a pending order, in the caller's transaction:
     price it, write the order (orders: order, lines, unpaid-cancel timer, OrderCreated), run every
-    contribution's hold, and take the SKUs' stock last. A tool that resolved the address before
-    reserving (so a missing address is told first) passes it as `address`."""
+    contribution's hold and every tender's take, and take the SKUs' stock last. An order its tenders
+    pay in full is paid here (no payment). A tool that resolved the address before reserving (so a
+    missing address is told first) passes it as `address`."""
     refuse_points(body)
     if address is None:
         address = await resolve_address(s, customer_id=customer_id, body=body)
@@ -231,6 +233,7 @@ async def place(
     ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
     g = await gather(s, ask)
     q = compute(g)
+    paid_by = collect_tenders(g, q)
     taken = [pl.take_sku_stock for pl in plan.lines]
     order = await orders.insert_order(
         s,
@@ -243,14 +246,43 @@ async def place(
         address=address,
         remark=body.remark,
         pay_minutes=plan.pay_minutes or settings.unpaid_cancel_minutes,
+        tenders=paid_by,
     )
     for c in contributions.registered():
         if c.hold is not None and c.owns(q.steps):
             await c.hold(s, order, q, g.parts.get(c.name), ask)
+    for name, fen in paid_by:
+        await tenders.get(name).take(s, order, fen)
     for ln, take in zip(order.lines, [*taken, *([False] * (len(order.lines) - len(taken)))], strict=True):
         if take:
             await catalog.take_stock(s, sku_id=ln.sku_id, qty=ln.qty)
+    if paid_by and gateway_due(order) == 0:
+        # Nothing is left for the gateway: the order is paid in this transaction, with no payment, so it
+        # never waits for a cashier that would ask for 0 fen.
+        await orders.mark_paid(s, order=order, amount_fen=0, payment_id=None)
     return order
+
+
+def collect_tenders(g: Gathered, q: Quote) -> list[tuple[str, int]]:
+    """What the contributions' tenders pay of the quote, by tender in registration order (the same
+    tender named twice adds up); the gateway pays the rest. Refused when they pay more than the order."""
+    paid: dict[str, int] = {}
+    for c in contributions.registered():
+        if c.tender is None:
+            continue
+        got = c.tender(g.parts.get(c.name), q, g.ask)
+        if got is None:
+            continue
+        name, fen = got
+        if name == GATEWAY or fen < 0:
+            raise RuntimeError(f"contribution {c.name!r} asked tender {name!r} for {fen} fen")
+        tenders.get(name)  # an unknown tender fails here, before anything is written
+        if fen:
+            paid[name] = paid.get(name, 0) + fen
+    total = sum(paid.values())
+    if total > q.payable_fen:
+        raise AppError(CheckoutError.TENDER_EXCEEDS_PAYABLE, tender_fen=total, payable_fen=q.payable_fen)
+    return list(paid.items())
 
 
 # ---- following the order ------------------------------------------------------------------------
@@ -260,6 +292,11 @@ async def _cancelled(s: AsyncSession, order: Order) -> None:
     for c in contributions.registered():
         if c.cancelled is not None and c.owns(order.steps):
             await c.cancelled(s, order)
+    for t in order.tenders or ():
+        if t["tender"] != GATEWAY:
+            tender = tenders.get(t["tender"])
+            if tender.release is not None:
+                await tender.release(s, order, t["amount_fen"])
 
 
 async def _paid(s: AsyncSession, order: Order) -> None:
@@ -268,4 +305,12 @@ async def _paid(s: AsyncSession, order: Order) -> None:
             await c.paid(s, order)
 
 
-register_order_hooks(cancelled=_cancelled, paid=_paid)
+async def _refunded(s: AsyncSession, order: Order, refund: Refund) -> None:
+    """A refund succeeded: each tender but the gateway (which the gateway itself paid out) gives its share
+    back, once (the refund's success is a compare-and-set)."""
+    for part in refund.tender_parts or ():
+        if part["tender"] != GATEWAY and part["amount_fen"]:
+            await tenders.get(part["tender"]).give_back(s, order, part["amount_fen"], refund.id)
+
+
+register_order_hooks(cancelled=_cancelled, paid=_paid, refunded=_refunded)

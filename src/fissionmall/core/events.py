@@ -25,7 +25,7 @@ class DomainEvent:
 
     @classmethod
     def parse(cls, payload: dict[str, Any]) -> Self:
-        hints = _hints(cls)
+        hints = _hints(typing.cast(type, cls))
         kwargs = {}
         for f in dataclasses.fields(cls):
             if f.name in payload:

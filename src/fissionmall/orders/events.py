@@ -29,8 +29,8 @@ class OrderPaid(DomainEvent):
     order_id: int
     customer_id: int
     source: str
-    payment_id: int
-    paid_fen: int
+    payment_id: int | None  # None: the order's tenders paid all of it, no payment was made
+    paid_fen: int  # the order's payable: what the shopper paid by every tender
     attribution: dict[str, Any] = field(default_factory=dict)
     lines: tuple[PaidLine, ...] = ()
     # The rules that priced the order ("coupon:3", "promotion:12"): a subscriber that only cares about

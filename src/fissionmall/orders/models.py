@@ -34,6 +34,9 @@ class Order(Base):
     paid_fen: Mapped[int] = mapped_column(Money, default=0)
     refunded_fen: Mapped[int] = mapped_column(Money, default=0)
     steps: Mapped[list[Any]] = mapped_column(default=list)
+    # What paid the order besides the gateway, gateway last (orders/tenders.py): [{tender, amount_fen,
+    # refunded_fen, pending_fen}]. None: the gateway paid everything (no tender is read or written).
+    tenders: Mapped[list[Any] | None]
     address: Mapped[dict[str, Any] | None]
     remark: Mapped[str] = mapped_column(String(200), default="")
     carrier: Mapped[str | None] = mapped_column(String(32))
@@ -87,6 +90,8 @@ class Refund(Base):
     amount_fen: Mapped[int] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(String(200))
     lines: Mapped[list[Any]]  # [{line_id, qty, amount_fen}]
+    # The refund's split over the order's tenders, [{tender, amount_fen}]; None: all by the gateway.
+    tender_parts: Mapped[list[Any] | None]
     reject_reason: Mapped[str | None] = mapped_column(String(200))
     gateway_refund_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

@@ -46,7 +46,8 @@ from fissionmall.orders.rules import (
     sources_of,
 )
 from fissionmall.orders.schemas import RefundLineIn
-from fissionmall.orders.sources import get_source, order_hooks
+from fissionmall.orders.sources import get_source, order_hooks, refund_hooks
+from fissionmall.orders.tenders import entries, gateway_due, given_back, left_of, released, reserved, split_refund
 from fissionmall.pricing.rules import Quote, refund_amount
 from fissionmall.settings import Settings, get_settings
 
@@ -67,10 +68,12 @@ async def insert_order(
     address: dict[str, Any],
     remark: str,
     pay_minutes: int,
+    tenders: Sequence[tuple[str, int]] = (),
 ) -> Order:
     """Write a priced order (checkout calls this with its quote): the order and its lines in one flush,
     the unpaid-cancel timer and OrderCreated. `stock_taken[i]` says whether the i-th goods line draws on
-    the SKU's stock (checkout takes it, last); lines past those are the promotions' gifts."""
+    the SKU's stock (checkout takes it, last); lines past those are the promotions' gifts. `tenders`:
+    (tender, fen) paid besides the gateway, which is asked for the rest (orders/tenders.py)."""
     now = clock.now()
     goods = [p for p in quote.lines if p.line.gift_of is None]
     gifts = [p for p in quote.lines if p.line.gift_of is not None]
@@ -112,6 +115,7 @@ async def insert_order(
         paid_fen=0,
         refunded_fen=0,
         steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in quote.steps],
+        tenders=entries(tenders, quote.payable_fen),
         address=address,
         remark=remark,
         created_at=now,
@@ -231,19 +235,22 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
     return await get_order(s, order_id=order.id)
 
 
-async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_id: int) -> bool:
+async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_id: int | None) -> bool:
     """Called by payments once a payment is confirmed, with the order as `lock_order` returned it (the
-    order's lock taken first, then the payment's). Runs the source's `paid` hook in this transaction,
-    then publishes OrderPaid. False if the order can no longer be paid: cancelled, paid by another
-    payment, or for another amount."""
-    if amount_fen != order.payable_fen:
+    order's lock taken first, then the payment's), or by checkout with `payment_id` None when the
+    order's tenders paid all of it. Runs the source's `paid` hook in this transaction, then publishes
+    OrderPaid. `amount_fen` is what the gateway took: it must be the order's gateway due (its payable
+    less what tenders paid); `paid_fen` becomes the payable, what the shopper paid by all tenders. False
+    if the order can no longer be paid: cancelled, paid by another payment, or for another amount."""
+    if amount_fen != gateway_due(order):
         return False
     now = clock.now()
-    if not await _transition(s, order.id, "paid", paid_fen=amount_fen, paid_at=now):
+    paid_fen = order.payable_fen
+    if not await _transition(s, order.id, "paid", paid_fen=paid_fen, paid_at=now):
         return False
     # The row is locked and the transition just written: the loaded order needs only these values,
     # not a second read.
-    for k, v in (("status", "paid"), ("paid_fen", amount_fen), ("paid_at", now)):
+    for k, v in (("status", "paid"), ("paid_fen", paid_fen), ("paid_at", now)):
         set_committed_value(order, k, v)
     # The unpaid-cancel timer has nothing left to do: dropped now rather than claimed, run and found a
     # no-op by a worker when the pay window ends.
@@ -260,7 +267,7 @@ async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_i
             customer_id=order.customer_id,
             source=order.source,
             payment_id=payment_id,
-            paid_fen=amount_fen,
+            paid_fen=paid_fen,
             attribution=dict(order.attribution or {}),
             lines=tuple(
                 PaidLine(
@@ -364,6 +371,36 @@ async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) 
     return parts, total
 
 
+async def _lock_tenders(s: AsyncSession, order_id: int) -> list[Any]:
+    """An order's tenders read fresh under the order's row lock, taken before its lines' (as reserving,
+    rejecting and applying a refund all do): two concurrent refunds then split over what the other left.
+    Only for an order paid by tenders: a plain order neither locks nor reads anything more (whether an
+    order has tenders never changes, so the caller's unlocked read of it is enough to decide)."""
+    locked = await s.scalar(select(Order.tenders).where(Order.id == order_id).with_for_update())
+    if locked is None:
+        raise RuntimeError(f"order {order_id} has no tenders")
+    return list(locked)
+
+
+async def _reserve_tenders(s: AsyncSession, order_id: int, tenders: list[Any] | None, total: int) -> list[Any] | None:
+    """Split a reserved refund over the order's tenders (in proportion to what each has left) and
+    reserve each share on the order; the refund keeps the split. None: a plain order, all gateway."""
+    if tenders is None:
+        return None
+    parts = [{"tender": name, "amount_fen": fen} for name, fen in split_refund(total, left_of(tenders))]
+    await _set_tenders(s, order_id, reserved(tenders, parts))
+    return parts
+
+
+async def _set_tenders(s: AsyncSession, order_id: int, tenders: list[Any], **values: Any) -> None:
+    await s.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(tenders=tenders, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def request_refund(
     s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineIn] | None, reason: str
 ) -> Refund:
@@ -382,6 +419,7 @@ async def request_refund(
             if item.line_id not in by_id:
                 raise AppError(OrdersError.LINE_NOT_IN_ORDER, status=404)
             wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+    tenders = None if order.tenders is None else await _lock_tenders(s, order.id)
     parts, total = await _reserve_units(s, order, wanted)
     refund = Refund(
         order_id=order.id,
@@ -390,6 +428,7 @@ async def request_refund(
         amount_fen=total,
         reason=reason,
         lines=parts,
+        tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
     )
     s.add(refund)
@@ -408,6 +447,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
         return existing
     order = await get_order(s, order_id=order_id)
     _refundable(order)
+    tenders = None if order.tenders is None else await _lock_tenders(s, order.id)
     parts, total = await _reserve_units(s, order, _all_left(order))
     refund = Refund(
         order_id=order.id,
@@ -418,6 +458,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
         amount_fen=total,
         reason=reason,
         lines=parts,
+        tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
         decided_at=clock.now(),
     )
@@ -486,6 +527,10 @@ async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reaso
         s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
     ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
+    if refund.tender_parts is not None:
+        # The order's row before its lines, as reserving takes them: the tenders' reservation goes back too.
+        tenders = await _lock_tenders(s, refund.order_id)
+        await _set_tenders(s, refund.order_id, released(tenders, refund.tender_parts))
     for part in refund.lines:
         await s.execute(
             update(OrderLine)
@@ -499,8 +544,10 @@ async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reaso
     return await get_refund(s, refund_id=refund.id)
 
 
-async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id: str) -> bool:
-    """Apply a gateway-confirmed refund to the order, once. False if it was applied already."""
+async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id: str | None) -> bool:
+    """Apply a confirmed refund to the order, once: the gateway's share confirmed by the gateway
+    (`gateway_refund_id` None: the refund had no gateway share). Each other tender gives its share back
+    in this transaction (the `refunded` order hooks). False if it was applied already."""
     refund = await get_refund(s, refund_id=refund_id)
     now = clock.now()
     if not await _refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
@@ -511,13 +558,23 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
             s, LatePaymentRefunded(order_id=refund.order_id, refund_id=refund.id, amount_fen=refund.amount_fen)
         )
         return True
-    await s.execute(
-        update(Order)
-        .where(Order.id == refund.order_id)
-        .values(refunded_fen=Order.refunded_fen + refund.amount_fen)
-        .execution_options(synchronize_session=False)
-    )
-    order = await get_order(s, order_id=refund.order_id)
+    if refund.tender_parts is None:
+        await s.execute(
+            update(Order)
+            .where(Order.id == refund.order_id)
+            .values(refunded_fen=Order.refunded_fen + refund.amount_fen)
+            .execution_options(synchronize_session=False)
+        )
+        order = await get_order(s, order_id=refund.order_id)
+    else:
+        tenders = await _lock_tenders(s, refund.order_id)
+        await _set_tenders(
+            s,
+            refund.order_id,
+            given_back(tenders, refund.tender_parts),
+            refunded_fen=Order.refunded_fen + refund.amount_fen,
+        )
+        order = await get_order(s, order_id=refund.order_id)
     for part in refund.lines:
         await s.execute(
             update(OrderLine)
@@ -542,6 +599,8 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
                 source=order.source,
             ),
         )
+    for hook in refund_hooks():
+        await hook(s, order, refund)
     await events.publish(
         s, OrderRefunded(order_id=order.id, refund_id=refund.id, amount_fen=refund.amount_fen, kind=refund.kind)
     )

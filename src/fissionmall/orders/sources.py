@@ -26,7 +26,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.orders.errors import OrdersError
 
 if TYPE_CHECKING:
-    from fissionmall.orders.models import Order
+    from fissionmall.orders.models import Order, Refund
 
 
 class OrderSource(Protocol):
@@ -91,17 +91,29 @@ register_source(NormalSource())
 
 
 OrderHook = Callable[["AsyncSession", "Order"], Awaitable[None]]
+RefundHook = Callable[["AsyncSession", "Order", "Refund"], Awaitable[None]]
 _hooks: dict[str, list[OrderHook]] = {"cancelled": [], "paid": []}
+_refund_hooks: list[RefundHook] = []
 
 
-def register_order_hooks(*, cancelled: OrderHook | None = None, paid: OrderHook | None = None) -> None:
+def register_order_hooks(
+    *, cancelled: OrderHook | None = None, paid: OrderHook | None = None, refunded: RefundHook | None = None
+) -> None:
     """Run `cancelled(s, order)` / `paid(s, order)` inside every cancelling / payment-confirming
-    transaction, after the order's own transition (checkout dispatches them to its contributions)."""
+    transaction, after the order's own transition (checkout dispatches them to its contributions), and
+    `refunded(s, order, refund)` inside the transaction that applies a succeeded after-sales or system
+    refund, once per refund (checkout gives each tender its share back)."""
     if cancelled is not None and cancelled not in _hooks["cancelled"]:
         _hooks["cancelled"].append(cancelled)
     if paid is not None and paid not in _hooks["paid"]:
         _hooks["paid"].append(paid)
+    if refunded is not None and refunded not in _refund_hooks:
+        _refund_hooks.append(refunded)
 
 
 def order_hooks(kind: str) -> list[OrderHook]:
     return list(_hooks[kind])
+
+
+def refund_hooks() -> list[RefundHook]:
+    return list(_refund_hooks)

@@ -27,6 +27,7 @@ from fissionmall.core.db import Database, is_postgres
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
+from fissionmall.orders.tenders import gateway_due, gateway_share
 from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import Notification, SandboxGateway, get_gateway
 from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
@@ -47,12 +48,13 @@ async def open_payment(
         raise Conflict(PaymentsError.ORDER_NOT_PAYABLE, order_status=order.status)
     if order.pay_deadline <= clock.now():
         raise Conflict(PaymentsError.ORDER_PAY_EXPIRED)
+    due = gateway_due(order)  # the payable less what the order's tenders paid at checkout
     values = {
         "order_id": order.id,
         "customer_id": customer_id,
         "method": method,
         "gateway": gateway_name,
-        "amount_fen": order.payable_fen,
+        "amount_fen": due,
         "status": "pending",
         "created_at": clock.now(),
     }
@@ -66,7 +68,7 @@ async def open_payment(
             .execution_options(populate_existing=True)
         )
         assert payment is not None  # the order's lock is held: nobody closed it in between
-        if (payment.amount_fen, payment.method, payment.gateway) == (order.payable_fen, method, gateway_name):
+        if (payment.amount_fen, payment.method, payment.gateway) == (due, method, gateway_name):
             return payment, await to_pay(s, payment, order)
         # Not what the order now asks for: closed first (the unique index allows one open payment). If the
         # shopper pays it after all, its confirmation refunds it (mark_paid refuses another amount).
@@ -232,7 +234,7 @@ async def _refund_confirmed(s: AsyncSession, *, note: Notification) -> str:
     refund = await s.get(Refund, note.reference)
     if refund is None:
         return "unknown_reference"
-    if note.amount_fen != refund.amount_fen:
+    if note.amount_fen != gateway_share(refund):  # the gateway returns its share only, the tenders theirs
         return "amount_mismatch"
     if not note.success:
         return "failed" if await orders.refund_failed(s, refund_id=refund.id, detail="gateway refused") else "duplicate"
@@ -292,6 +294,12 @@ async def _execute_refund(s: AsyncSession, job: jobs.Job) -> None:
     refund = await s.get(Refund, job.payload["refund_id"])
     if refund is None or refund.status != "processing":
         return
+    share = gateway_share(refund)
+    if share == 0:
+        # The order's tenders return all of it (an order they paid in full, or the gateway's part already
+        # refunded): no gateway to ask or to wait for, the refund is applied now.
+        await orders.refund_succeeded(s, refund_id=refund.id, gateway_refund_id=None)
+        return
     payment = (await s.get(Payment, refund.payment_id)) if refund.payment_id else None
     if payment is None:
         payment = await paid_payment_of(s, refund.order_id)
@@ -299,9 +307,7 @@ async def _execute_refund(s: AsyncSession, job: jobs.Job) -> None:
             raise RuntimeError(f"refund {refund.id}: the order has no succeeded payment")
         refund.payment_id = payment.id
     gw = get_gateway(payment.gateway)
-    await gw.refund(
-        refund_id=refund.id, payment_id=payment.id, amount_fen=refund.amount_fen, total_fen=payment.amount_fen
-    )
+    await gw.refund(refund_id=refund.id, payment_id=payment.id, amount_fen=share, total_fen=payment.amount_fen)
     if isinstance(gw, SandboxGateway):
         await jobs.schedule(
             s,
@@ -324,7 +330,7 @@ async def _sandbox_refund_notify(s: AsyncSession, job: jobs.Job) -> None:
         {
             "kind": "refund",
             "reference": refund.id,
-            "amount_fen": refund.amount_fen,
+            "amount_fen": gateway_share(refund),
             "external_id": f"SBR{refund.id:010d}",
             "status": "SUCCESS",
         }
