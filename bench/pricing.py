@@ -159,8 +159,8 @@ async def _load(cfg: dict[str, Any]) -> dict[str, Any]:
         coupon_ok = bool(first and first.get("coupon"))
         t0 = time.perf_counter()
         st.warm_end, st.end = t0 + cfg["warmup_s"], t0 + cfg["warmup_s"] + cfg["duration_s"]
-        cpu0 = asyncio.ensure_future(sample_cpu(cfg["server_pid"], st.warm_end))
-        cpu1 = asyncio.ensure_future(sample_cpu(cfg["server_pid"], st.end))
+        cpu0 = asyncio.ensure_future(sample_cpu([cfg["server_pid"]], st.warm_end, None))
+        cpu1 = asyncio.ensure_future(sample_cpu([cfg["server_pid"]], st.end, None))
 
         async def loop(conn: Any, auth: dict[str, str]) -> None:
             while time.perf_counter() < st.end:
