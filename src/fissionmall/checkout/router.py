@@ -30,16 +30,8 @@ async def coupon_preview(
 ) -> dict[str, Any]:
     """POST /checkout/preview as the caller: the chosen coupon checked as theirs, or their best one picked,
     with the usable and unusable coupons listed (`?pick_best=false`: the shopper chose no coupon)."""
-    service.refuse_points(body)
     async with db.read() as s:
-        q = await service.quote(
-            s,
-            customer_id=caller.id,
-            coupon_id=body.coupon_id,
-            plan=service.plan_of(body, settings),
-            settings=settings,
-            choose_coupon=pick_best,
-        )
+        q = await service.preview(s, body=body, customer_id=caller.id, settings=settings, choose_coupon=pick_best)
     return service.preview_dict(q)
 
 

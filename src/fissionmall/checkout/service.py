@@ -83,6 +83,21 @@ class Gathered:
     parts: Mapping[str, Any]
 
 
+def cart_line(sku: Any, prod: Any, *, qty: int, **extra: Any) -> CartLine:
+    """A catalogue SKU (as `catalog.skus_for_sale` returns it) as a line of the chain, at its list price."""
+    return CartLine(
+        sku_id=sku.id,
+        product_id=prod.id,
+        category_id=prod.category_id,
+        title=prod.title,
+        sku_name=sku.name,
+        unit_price_fen=sku.price_fen,
+        qty=qty,
+        image=prod.images[0] if prod.images else None,
+        **extra,
+    )
+
+
 async def gather(s: AsyncSession, ask: Ask) -> Gathered:
     """Every read the chain needs, once: the plan's SKUs (one query) and each contribution's inputs."""
     planned = ask.plan.lines
@@ -97,18 +112,7 @@ async def gather(s: AsyncSession, ask: Ask) -> Gathered:
             # Told at preview, not only when the order is placed (placing re-checks atomically).
             raise Conflict(CatalogError.OUT_OF_STOCK, sku_id=sku.id, stock=sku.stock)
         cart.append(
-            CartLine(
-                sku_id=sku.id,
-                product_id=prod.id,
-                category_id=prod.category_id,
-                title=prod.title,
-                sku_name=sku.name,
-                unit_price_fen=sku.price_fen,
-                qty=p.qty,
-                activity_price_fen=p.activity_price_fen,
-                activity_label=p.activity_label,
-                image=prod.images[0] if prod.images else None,
-            )
+            cart_line(sku, prod, qty=p.qty, activity_price_fen=p.activity_price_fen, activity_label=p.activity_label)
         )
     parts: dict[str, Any] = {}
     for c in contributions.registered():
@@ -168,10 +172,18 @@ def refuse_points(body: CheckoutIn) -> None:
         raise AppError(CheckoutError.POINTS_NOT_APPLICABLE)
 
 
-async def preview(s: AsyncSession, *, body: CheckoutIn, customer_id: int | None, settings: Settings) -> Quote:
+async def preview(
+    s: AsyncSession, *, body: CheckoutIn, customer_id: int | None, settings: Settings, choose_coupon: bool = True
+) -> Quote:
+    """A preview of the body's own cart; `choose_coupon` False: the shopper chose no coupon."""
     refuse_points(body)
     return await quote(
-        s, customer_id=customer_id, coupon_id=body.coupon_id, plan=plan_of(body, settings), settings=settings
+        s,
+        customer_id=customer_id,
+        coupon_id=body.coupon_id,
+        plan=plan_of(body, settings),
+        settings=settings,
+        choose_coupon=choose_coupon,
     )
 
 
@@ -253,8 +265,8 @@ async def place(
             await c.hold(s, order, q, g.parts.get(c.name), ask)
     for name, fen in paid_by:
         await tenders.get(name).take(s, order, fen)
-    for ln, take in zip(order.lines, [*taken, *([False] * (len(order.lines) - len(taken)))], strict=True):
-        if take:
+    for ln in order.lines:
+        if ln.sku_stock_taken:
             await catalog.take_stock(s, sku_id=ln.sku_id, qty=ln.qty)
     if paid_by and gateway_due(order) == 0:
         # Nothing is left for the gateway: the order is paid in this transaction, with no payment, so it

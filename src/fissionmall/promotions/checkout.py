@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
 from fissionmall.checkout.contributions import POSITIONS, Ask, Contribution, register
+from fissionmall.checkout.service import cart_line
 from fissionmall.orders.models import Order
 from fissionmall.pricing.rules import CartLine, PricingContext, Quote, reduction_step, tiered_step
 from fissionmall.promotions import rules, service
@@ -28,16 +29,7 @@ async def load(s: AsyncSession, ask: Ask) -> dict[str, Any] | None:
     gifts: dict[int, CartLine] = {}
     if gift_ids:
         for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids, with_stock=False)).items():
-            gifts[sku_id] = CartLine(
-                sku_id=sku.id,
-                product_id=prod.id,
-                category_id=prod.category_id,
-                title=prod.title,
-                sku_name=sku.name,
-                unit_price_fen=sku.price_fen,
-                qty=1,
-                image=prod.images[0] if prod.images else None,
-            )
+            gifts[sku_id] = cart_line(sku, prod, qty=1)
     return rules.to_context_parts(promos, gifts)
 
 
