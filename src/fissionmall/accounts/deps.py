@@ -13,25 +13,11 @@ from fissionmall.accounts.models import AdminSession, AdminUser
 from fissionmall.accounts.rules import allowed
 from fissionmall.accounts.state import customer_state
 from fissionmall.core import clock
-from fissionmall.core.db import Database, get_db
+from fissionmall.core.deps import DbDep, SettingsDep
 from fissionmall.core.errors import CoreError, Forbidden, Unauthorized
 from fissionmall.core.security import client_ip, read_token
-from fissionmall.settings import Settings, get_settings
 
 ADMIN_COOKIE = "fm_admin"
-
-
-# async: a plain `def` dependency is run in the threadpool on every request (measured ~10% of a checkout).
-async def settings_dep() -> Settings:
-    return get_settings()
-
-
-async def db_dep() -> Database:
-    return get_db()
-
-
-SettingsDep = Annotated[Settings, Depends(settings_dep)]
-DbDep = Annotated[Database, Depends(db_dep)]
 
 
 def _bearer(request: Request) -> str | None:

@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 
 from fissionmall.accounts import service
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, current_admin
+from fissionmall.accounts.deps import Admin, CurrentCustomer, current_admin
 from fissionmall.accounts.wechat import SandboxWechat, WechatClient
 from fissionmall.core import extras
+from fissionmall.core.deps import DbDep, SettingsDep
 from fissionmall.core.errors import AppError, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import ValidationError
 
-from fissionmall.accounts.deps import CurrentCustomer, DbDep
+from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.addresses import service, state
 from fissionmall.addresses.schemas import AddressIn, AddressList, AddressOut, AddressUpdate, WechatAddressIn
+from fissionmall.core.deps import DbDep
 from fissionmall.core.schemas import IdPath
 
 router = APIRouter(tags=["addresses"])

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from fissionmall.accounts.deps import Admin, DbDep, require
+from fissionmall.accounts.deps import Admin, require
 from fissionmall.catalog import service
 from fissionmall.catalog.schemas import (
     CategoryPublic,
@@ -14,13 +14,12 @@ from fissionmall.catalog.schemas import (
     ProductUpdate,
 )
 from fissionmall.core import extras
+from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 
 router = APIRouter(tags=["catalog"])
 admin_router = APIRouter(tags=["admin: catalog"])
 
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 Search = Annotated[str | None, Query(max_length=60)]
 
 

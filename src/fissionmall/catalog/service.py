@@ -18,6 +18,7 @@ from fissionmall.catalog.errors import CatalogError
 from fissionmall.catalog.models import Category, Product, Sku
 from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
 from fissionmall.core import cache, clock
+from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
 
@@ -119,7 +120,7 @@ async def list_products(
     limit: int = 20,
     include_hidden: bool = False,
 ) -> tuple[list[Product], str | None]:
-    stmt = select(Product).order_by(Product.id.desc()).limit(limit + 1)
+    stmt = select(Product).order_by(Product.id.desc())
     if include_hidden:
         stmt = stmt.where(Product.status != "deleted")
         if status:
@@ -133,9 +134,7 @@ async def list_products(
         stmt = stmt.where(Product.category_id == category_id)
     if before_id:
         stmt = stmt.where(Product.id < before_id)
-    rows = list((await s.scalars(stmt)).all())
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return await keyset_page(s, stmt, limit=limit)
 
 
 async def list_categories(s: AsyncSession) -> Sequence[Category]:
@@ -215,7 +214,7 @@ async def skus_for_sale(
     return {i: (replace(sku, stock=stock[i]), prod) for i, (sku, prod) in found.items() if i in stock}
 
 
-async def take_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+async def sell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
     """Decrement stock if enough is left, atomically; never read-then-write."""
     res = await s.execute(
         update(Sku)
@@ -227,7 +226,7 @@ async def take_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
         raise Conflict(CatalogError.OUT_OF_STOCK, sku_id=sku_id)
 
 
-async def return_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
     await s.execute(
         update(Sku)
         .where(Sku.id == sku_id)
@@ -273,7 +272,7 @@ def to_admin(p: Product) -> ProductAdmin:
     )
 
 
-async def reserve_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+async def stock_to_pool(s: AsyncSession, *, sku_id: int, qty: int) -> None:
     """Move stock out of the SKU into a tool's own pool (a seckill pool), not counted as sold; atomic."""
     res = await s.execute(
         update(Sku)
@@ -285,7 +284,7 @@ async def reserve_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
         raise Conflict(CatalogError.INSUFFICIENT_STOCK, sku_id=sku_id)
 
 
-async def release_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+async def pool_to_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
     """Give a pool's unsold units back to the SKU."""
     if qty > 0:
         await s.execute(

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
+from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.checkout import service
+from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
 from fissionmall.core.idempotency import run_once
-from fissionmall.core.schemas import IdemKey
 from fissionmall.orders.schemas import CheckoutIn, OrderCreated, PreviewOut
 
 router = APIRouter(tags=["orders"])

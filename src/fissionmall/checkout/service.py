@@ -267,7 +267,7 @@ async def place(
         await tenders.get(name).take(s, order, fen)
     for ln in order.lines:
         if ln.sku_stock_taken:
-            await catalog.take_stock(s, sku_id=ln.sku_id, qty=ln.qty)
+            await catalog.sell_stock(s, sku_id=ln.sku_id, qty=ln.qty)
     if paid_by and gateway_due(order) == 0:
         # Nothing is left for the gateway: the order is paid in this transaction, with no payment, so it
         # never waits for a cashier that would ask for 0 fen.

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, exc
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Select, event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -187,3 +187,18 @@ def get_db() -> Database:
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def keyset_page(s: AsyncSession, stmt: Select[*tuple[Any, ...]], *, limit: int) -> tuple[list[Any], str | None]:
+    """One page of a newest-first list; `stmt` is already filtered by `id < cursor`. Returns (rows, next cursor).
+
+    One row more than the page is read, so a next cursor is given only when a next page exists. A
+    statement selecting one entity pages its objects; one selecting several pages its rows, keyed by the first.
+    """
+    single = len(stmt.column_descriptions) == 1
+    result = await (s.scalars if single else s.execute)(stmt.limit(limit + 1))
+    rows = list(result.all())
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1] if single else rows[limit - 1][0]
+    return rows[:limit], str(last.id)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from fastapi import Header, Path
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -180,5 +180,3 @@ def page_limit(limit: int | None, *, default: int = 20, maximum: int = 100) -> i
 
 # Path ids are bounded so an absurd id is a 422, not a database overflow.
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
-# The client's retry key (core/idempotency.py): the same key and body answer the first response again.
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, require
+from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.models import Coupon, CouponTemplate
@@ -23,8 +24,6 @@ from fissionmall.coupons.schemas import (
 router = APIRouter(tags=["coupons"])
 admin_router = APIRouter(tags=["admin: coupons"])
 
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 CouponStatus = Annotated[
     str | None, Query(pattern=r"^(available|locked|used|expired)(,(available|locked|used|expired))*$")
 ]

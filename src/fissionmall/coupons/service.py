@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock, events, jobs
-from fissionmall.core.db import is_postgres
+from fissionmall.core.db import is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.coupons import rules
 from fissionmall.coupons.errors import CouponsError
@@ -102,13 +102,12 @@ async def delete_template(s: AsyncSession, *, template_id: int) -> None:
 async def list_templates(
     s: AsyncSession, *, before_id: int | None = None, limit: int = 20, status: str | None = None
 ) -> tuple[list[CouponTemplate], str | None]:
-    q = select(CouponTemplate).order_by(CouponTemplate.id.desc()).limit(limit + 1)
+    q = select(CouponTemplate).order_by(CouponTemplate.id.desc())
     if before_id:
         q = q.where(CouponTemplate.id < before_id)
     if status:
         q = q.where(CouponTemplate.status == status)
-    rows = list((await s.scalars(q)).all())
-    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset_page(s, q, limit=limit)
 
 
 async def usage(s: AsyncSession, template_id: int) -> dict[str, int]:
@@ -251,14 +250,12 @@ async def my_coupons(
         .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
         .where(Coupon.customer_id == customer_id)
         .order_by(Coupon.id.desc())
-        .limit(limit + 1)
     )
     if status:
         q = q.where(Coupon.status.in_(status.split(",")))
     if before_id:
         q = q.where(Coupon.id < before_id)
-    rows = [(c, t) for c, t in (await s.execute(q)).all()]
-    return rows[:limit], (str(rows[limit - 1][0].id) if len(rows) > limit else None)
+    return await keyset_page(s, q, limit=limit)
 
 
 async def lock(s: AsyncSession, *, coupon_id: int, customer_id: int, order_id: int) -> None:

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import StringConstraints
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, require
+from fissionmall.core.deps import Cursor, DbDep, Limit, SettingsDep
 from fissionmall.core.errors import CoreError, NotFound, TooMany
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.kv import get_kv
@@ -38,8 +39,6 @@ MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
 MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
 WithdrawalsRead = Annotated[Admin, Depends(require("withdrawals.read"))]
 WithdrawalsWrite = Annotated[Admin, Depends(require("withdrawals"))]
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 MEDIA_NAME = re.compile(r"^[0-9a-f]{24}-(qr|poster|wxa)\.png$")
 
 

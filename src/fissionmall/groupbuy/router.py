@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from fissionmall.accounts import service as accounts
-from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, DbDep, SettingsDep, current_customer, require
+from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, current_customer, require
 from fissionmall.checkout.service import check_order_rate
+from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.errors import Conflict
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
@@ -33,9 +34,6 @@ from fissionmall.settings import Settings
 router = APIRouter(tags=["groupbuy"])
 admin_router = APIRouter(tags=["admin: groupbuy"])
 
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 Marketing = Annotated[Admin, Depends(require("marketing"))]
 MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
 Shipper = Annotated[Admin, Depends(require("orders"))]

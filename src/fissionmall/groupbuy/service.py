@@ -109,7 +109,7 @@ async def _set_pool(s: AsyncSession, activity_id: int, sku_id: int, new: int) ->
     SKU's stock and the pool, so SKU stock + pool stays the same."""
     row = await _pool_row(s, activity_id, sku_id)
     if row is None:
-        await catalog.reserve_stock(s, sku_id=sku_id, qty=new)
+        await catalog.stock_to_pool(s, sku_id=sku_id, qty=new)
         s.add(GroupPool(activity_id=activity_id, sku_id=sku_id, pool=new, units_left=new, closed=False))
         await s.flush()
         return
@@ -136,9 +136,9 @@ async def _set_pool(s: AsyncSession, activity_id: int, sku_id: int, new: int) ->
             raise Conflict(GroupbuyError.STOCK_CHANGED, sku_id=sku_id)
         raise Conflict(GroupbuyError.STOCK_BELOW_RESERVED)
     if delta > 0:
-        await catalog.reserve_stock(s, sku_id=sku_id, qty=delta)
+        await catalog.stock_to_pool(s, sku_id=sku_id, qty=delta)
     else:
-        await catalog.release_stock(s, sku_id=sku_id, qty=-delta)
+        await catalog.pool_to_stock(s, sku_id=sku_id, qty=-delta)
 
 
 async def _close_pools(s: AsyncSession, activity_id: int, sku_ids: Sequence[int] | None = None) -> int:
@@ -160,7 +160,7 @@ async def _close_pools(s: AsyncSession, activity_id: int, sku_ids: Sequence[int]
             .execution_options(synchronize_session=False)
         )
         if _rows(res) == 1:
-            await catalog.release_stock(s, sku_id=p.sku_id, qty=p.units_left)
+            await catalog.pool_to_stock(s, sku_id=p.sku_id, qty=p.units_left)
             given += p.units_left
     return given
 
@@ -408,7 +408,7 @@ async def _give_units(s: AsyncSession, m: GroupMember, *, cancelled: bool) -> No
         return
     if from_sku:
         if not cancelled:  # a cancelled order's SKU stock was given back by the cancellation itself
-            await catalog.return_stock(s, sku_id=m.sku_id, qty=m.qty)
+            await catalog.unsell_stock(s, sku_id=m.sku_id, qty=m.qty)
         return
     res = await s.execute(
         update(GroupPool)
@@ -424,7 +424,7 @@ async def _give_units(s: AsyncSession, m: GroupMember, *, cancelled: bool) -> No
         .values(pool=GroupPool.pool - m.qty)
         .execution_options(synchronize_session=False)
     )
-    await catalog.release_stock(s, sku_id=m.sku_id, qty=m.qty)
+    await catalog.pool_to_stock(s, sku_id=m.sku_id, qty=m.qty)
 
 
 async def get_group(s: AsyncSession, *, group_id: int) -> Group:

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from fissionmall.accounts.deps import Admin, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, require
 from fissionmall.core import jobs
+from fissionmall.core.deps import DbDep, SettingsDep
 from fissionmall.core.errors import AppError, CoreError, NotFound
 from fissionmall.core.schemas import ApiDateTime, ApiModel, IdPath
 from fissionmall.ops import service

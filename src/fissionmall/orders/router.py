@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, require
+from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.orders import service
@@ -23,9 +24,6 @@ from fissionmall.orders.schemas import (
 router = APIRouter(tags=["orders"])
 admin_router = APIRouter(tags=["admin: orders"])
 
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 _ONE = "(" + "|".join(ORDER_STATUSES) + ")"
 # One status or several, comma separated: the shop's "已完成" tab is received,completed.
 StatusQ = Annotated[str | None, Query(pattern=f"^{_ONE}(,{_ONE})*$", description="e.g. `paid` or `received,completed`")]

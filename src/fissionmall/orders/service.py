@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from fissionmall.catalog import service as catalog
 from fissionmall.core import clock, events, jobs
+from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
 from fissionmall.orders.errors import OrdersError
@@ -178,7 +179,7 @@ async def list_orders(
     before_id: int | None = None,
     limit: int = 20,
 ) -> tuple[list[Order], str | None]:
-    stmt = select(Order).order_by(Order.id.desc()).limit(limit + 1)
+    stmt = select(Order).order_by(Order.id.desc())
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
     if status:
@@ -187,8 +188,7 @@ async def list_orders(
         stmt = stmt.where(contains_text(Order.no, q.strip()))
     if before_id:
         stmt = stmt.where(Order.id < before_id)
-    rows = list((await s.scalars(stmt)).all())
-    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset_page(s, stmt, limit=limit)
 
 
 async def count_by_status(s: AsyncSession) -> dict[str, int]:
@@ -218,7 +218,7 @@ async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: in
         raise _refuse(order, "cancel")
     for line in order.lines:
         if line.sku_stock_taken:
-            await catalog.return_stock(s, sku_id=line.sku_id, qty=line.qty)
+            await catalog.unsell_stock(s, sku_id=line.sku_id, qty=line.qty)
     await get_source(order.source).cancelled(s, order=order)
     for hook in order_hooks("cancelled"):
         await hook(s, order)
@@ -482,13 +482,12 @@ async def refunds_of(s: AsyncSession, order_id: int) -> list[Refund]:
 async def list_refunds(
     s: AsyncSession, *, status: str | None = None, before_id: int | None = None, limit: int = 20
 ) -> tuple[list[Refund], str | None]:
-    stmt = select(Refund).order_by(Refund.id.desc()).limit(limit + 1)
+    stmt = select(Refund).order_by(Refund.id.desc())
     if status:
         stmt = stmt.where(Refund.status == status)
     if before_id:
         stmt = stmt.where(Refund.id < before_id)
-    rows = list((await s.scalars(stmt)).all())
-    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset_page(s, stmt, limit=limit)
 
 
 async def _refund_cas(s: AsyncSession, refund_id: int, target: str, **values: Any) -> bool:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
+from fissionmall.accounts.deps import CurrentCustomer
+from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
 from fissionmall.core.errors import AppError
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import ApiModel, IdPath
@@ -14,8 +15,6 @@ from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import BadNotification, SandboxGateway, get_gateway
 
 router = APIRouter(tags=["payments"])
-
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
 class PayIn(ApiModel):

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, jobs
-from fissionmall.core.db import Database, is_postgres
+from fissionmall.core.db import Database, is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
@@ -363,15 +363,14 @@ async def list_payments(
     limit: int = 20,
 ) -> tuple[list[Payment], str | None]:
     """Payments newest first, for the console."""
-    q = select(Payment).order_by(Payment.id.desc()).limit(limit + 1)
+    q = select(Payment).order_by(Payment.id.desc())
     if status:
         q = q.where(Payment.status == status)
     if gateway:
         q = q.where(Payment.gateway == gateway)
     if before_id:
         q = q.where(Payment.id < before_id)
-    rows = list((await s.scalars(q)).all())
-    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset_page(s, q, limit=limit)
 
 
 async def stale_pending(s: AsyncSession, *, older_than: timedelta, limit: int = 200) -> list[Payment]:

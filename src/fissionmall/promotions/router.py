@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from fissionmall.accounts.deps import Admin, DbDep, require
+from fissionmall.accounts.deps import Admin, require
 from fissionmall.catalog import service as catalog
+from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.models import Promotion
@@ -15,9 +16,6 @@ from fissionmall.promotions.schemas import PromotionBadge, PromotionCreate, Prom
 
 router = APIRouter(tags=["promotions"])
 admin_router = APIRouter(tags=["admin: promotions"])
-
-Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=32)]
 
 
 def promotion_out(p: Promotion) -> PromotionOut:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
 from fissionmall.core import cache, clock, events, extras, jobs
+from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.orders import service as orders
 from fissionmall.orders.events import OrderPaid, has_ref
@@ -97,13 +98,12 @@ async def delete(s: AsyncSession, *, promotion_id: int) -> None:
 async def list_promotions(
     s: AsyncSession, *, kind: str | None = None, before_id: int | None = None, limit: int = 20
 ) -> tuple[list[Promotion], str | None]:
-    q = select(Promotion).order_by(Promotion.id.desc()).limit(limit + 1)
+    q = select(Promotion).order_by(Promotion.id.desc())
     if kind:
         q = q.where(Promotion.kind == kind)
     if before_id:
         q = q.where(Promotion.id < before_id)
-    rows = list((await s.scalars(q)).all())
-    return rows[:limit], (str(rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset_page(s, q, limit=limit)
 
 
 PROMOTIONS = "promotions"

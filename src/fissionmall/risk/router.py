@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from fissionmall.accounts import service as accounts
-from fissionmall.accounts.deps import Admin, DbDep, require
+from fissionmall.accounts.deps import Admin, require
+from fissionmall.core.deps import DbDep
 from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, DbDep, SettingsDep, require
+from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core import clock
+from fissionmall.core.deps import DbDep, SettingsDep
 from fissionmall.core.schemas import ApiDateTime, ApiModel, IdPath, Page, page_limit, parse_cursor
 from fissionmall.risk import rules as risk_rules
 from fissionmall.seckill import service

@@ -105,7 +105,7 @@ async def create_session(
         pool = spec.stock if spec.stock is not None else rules.default_pool(sku.stock)
         if pool < 1:
             raise Conflict(CatalogError.INSUFFICIENT_STOCK, "商品库存不足以划出这个秒杀库存", sku_id=spec.sku_id)
-        await catalog.reserve_stock(s, sku_id=spec.sku_id, qty=pool)
+        await catalog.stock_to_pool(s, sku_id=spec.sku_id, qty=pool)
         s.add(
             SeckillItem(
                 session_id=sess.id,
@@ -225,9 +225,9 @@ async def _set_pool(s: AsyncSession, it: SeckillItem, *, old: int, new: int) -> 
             raise Conflict(SeckillError.POOL_CHANGED, item_id=it.id, pool=pool)
         raise Conflict(SeckillError.POOL_BELOW_SOLD, item_id=it.id, taken=sold)
     if new > old:
-        await catalog.reserve_stock(s, sku_id=it.sku_id, qty=new - old)
+        await catalog.stock_to_pool(s, sku_id=it.sku_id, qty=new - old)
     elif new < old:
-        await catalog.release_stock(s, sku_id=it.sku_id, qty=old - new)
+        await catalog.pool_to_stock(s, sku_id=it.sku_id, qty=old - new)
 
 
 async def edit_session(
@@ -320,7 +320,7 @@ async def delete_session(s: AsyncSession, *, session_id: int) -> SeckillSession:
             .execution_options(synchronize_session=False)
         )
         sku_id, _ = res.one()
-        await catalog.release_stock(s, sku_id=sku_id, qty=it.pool - it.sold)  # `it` still holds the figures read before
+        await catalog.pool_to_stock(s, sku_id=sku_id, qty=it.pool - it.sold)  # `it` still holds the figures read before
     sess.status = "deleted"
     await s.flush()
     return sess
@@ -532,7 +532,7 @@ class SeckillSource(SourceDefaults):
             .execution_options(synchronize_session=False)
         )
         if withdrawn and it is not None:
-            await catalog.release_stock(s, sku_id=it.sku_id, qty=att.qty)
+            await catalog.pool_to_stock(s, sku_id=it.sku_id, qty=att.qty)
         await s.execute(
             update(SeckillBuyer)
             .where(SeckillBuyer.item_id == att.item_id, SeckillBuyer.customer_id == att.customer_id)

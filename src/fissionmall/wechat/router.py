@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import StringConstraints
 
-from fissionmall.accounts.deps import CurrentCustomer, DbDep, SettingsDep
+from fissionmall.accounts.deps import CurrentCustomer
+from fissionmall.core.deps import DbDep, SettingsDep
 from fissionmall.core.errors import CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
