@@ -69,6 +69,7 @@ async def login_customer(
 
 
 async def get_customer(s: AsyncSession, customer_id: int) -> Customer | None:
+    """The customer with this id, or None."""
     return await s.get(Customer, customer_id)
 
 
@@ -281,6 +282,7 @@ async def set_blocked(db: Database, *, customer_id: int, blocked: bool) -> Custo
 
 
 async def blocked_customers(db: Database, *, limit: int = 200) -> list[Customer]:
+    """Blocked customers, newest first (the risk console's list)."""
     async with db.read() as s:
         q = select(Customer).where(Customer.is_blocked.is_(True)).order_by(Customer.id.desc()).limit(limit)
         return list((await s.scalars(q)).all())

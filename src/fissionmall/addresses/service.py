@@ -78,6 +78,7 @@ async def _unset_default(s: AsyncSession, customer_id: int, *, keep: int | None 
 async def create_address(
     s: AsyncSession, *, customer_id: int, body: AddressIn, source: str = "manual"
 ) -> CustomerAddress:
+    """Add an address to the shopper's book (at most MAX_ADDRESSES); the first one becomes the default."""
     await _lock_book(s, customer_id)
     n = await s.scalar(select(func.count()).where(CustomerAddress.customer_id == customer_id)) or 0
     if n >= MAX_ADDRESSES:
@@ -110,6 +111,7 @@ async def create_address(
 
 
 async def update_address(s: AsyncSession, *, customer_id: int, address_id: int, body: AddressUpdate) -> CustomerAddress:
+    """Change the fields sent of one of the shopper's addresses; `is_default` moves the default here."""
     await _lock_book(s, customer_id)
     a = await get_address(s, customer_id=customer_id, address_id=address_id)
     sent = body.model_fields_set
@@ -156,6 +158,7 @@ async def delete_address(s: AsyncSession, *, customer_id: int, address_id: int) 
 
 
 async def default_address(s: AsyncSession, *, customer_id: int) -> CustomerAddress | None:
+    """The shopper's default address, or None."""
     return await s.scalar(
         select(CustomerAddress).where(CustomerAddress.customer_id == customer_id, CustomerAddress.is_default.is_(True))
     )
@@ -184,6 +187,7 @@ async def order_address(
 
 
 def address_out(a: CustomerAddress) -> dict[str, Any]:
+    """An address as the API shows it."""
     return {
         "id": a.id,
         "name": a.name,
@@ -201,4 +205,5 @@ def address_out(a: CustomerAddress) -> dict[str, Any]:
 
 
 def addresses_out(rows: Sequence[CustomerAddress]) -> list[dict[str, Any]]:
+    """Addresses as the API shows them."""
     return [address_out(a) for a in rows]

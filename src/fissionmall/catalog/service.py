@@ -100,6 +100,7 @@ async def delete_product(s: AsyncSession, *, product_id: int) -> None:
 async def get_product(
     s: AsyncSession, *, product_id: int, include_hidden: bool = False, for_update: bool = False
 ) -> Product:
+    """A product on sale (or, for the console, any not deleted), or NOT_FOUND."""
     q = select(Product).where(Product.id == product_id)
     q = q.where(Product.status != "deleted") if include_hidden else q.where(Product.status == "on_sale")
     if for_update:
@@ -120,6 +121,7 @@ async def list_products(
     limit: int = 20,
     include_hidden: bool = False,
 ) -> tuple[list[Product], str | None]:
+    """Products newest first, one keyset page; `q` searches title and description."""
     stmt = select(Product).order_by(Product.id.desc())
     if include_hidden:
         stmt = stmt.where(Product.status != "deleted")
@@ -138,6 +140,7 @@ async def list_products(
 
 
 async def list_categories(s: AsyncSession) -> Sequence[Category]:
+    """Every category in its display order."""
     return (await s.scalars(select(Category).order_by(Category.sort, Category.id))).all()
 
 
@@ -227,6 +230,7 @@ async def sell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
 
 
 async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
+    """Give units of a cancelled or refunded order back to the SKU's stock and take them off its sold count."""
     await s.execute(
         update(Sku)
         .where(Sku.id == sku_id)
@@ -236,6 +240,7 @@ async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
 
 
 async def product_sales(s: AsyncSession, product_ids: Sequence[int]) -> dict[int, int]:
+    """Units sold per product, summed over its SKUs."""
     rows = await s.execute(
         select(Sku.product_id, func.sum(Sku.sold)).where(Sku.product_id.in_(product_ids)).group_by(Sku.product_id)
     )
@@ -243,6 +248,7 @@ async def product_sales(s: AsyncSession, product_ids: Sequence[int]) -> dict[int
 
 
 def to_public(p: Product) -> ProductPublic:
+    """A product as shoppers see it: active SKUs only, the lowest price, the sales count."""
     skus = [k for k in p.skus if k.is_active]
     return ProductPublic(
         id=p.id,
@@ -258,6 +264,7 @@ def to_public(p: Product) -> ProductPublic:
 
 
 def to_admin(p: Product) -> ProductAdmin:
+    """A product as the admin API shows it, every SKU included."""
     return ProductAdmin(
         id=p.id,
         title=p.title,

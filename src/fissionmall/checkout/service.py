@@ -168,6 +168,7 @@ async def quote(
 
 
 def refuse_points(body: CheckoutIn) -> None:
+    """Points cannot pay yet: a body that asks for them is refused with POINTS_NOT_APPLICABLE."""
     if body.points:
         raise AppError(CheckoutError.POINTS_NOT_APPLICABLE)
 
@@ -188,6 +189,7 @@ async def preview(
 
 
 def preview_dict(q: Quote) -> dict[str, Any]:
+    """A quote as the preview's JSON: lines, steps, totals and the coupon picked or refused."""
     return {
         "lines": [
             {

@@ -48,6 +48,7 @@ async def create_template(s: AsyncSession, *, data: TemplateCreate) -> CouponTem
 
 
 async def get_template(s: AsyncSession, template_id: int) -> CouponTemplate:
+    """A coupon template by id (fresh from the database), or NOT_FOUND."""
     t = await s.get(CouponTemplate, template_id, populate_existing=True)
     if t is None:
         raise not_found("coupon_template")
@@ -102,6 +103,7 @@ async def delete_template(s: AsyncSession, *, template_id: int) -> None:
 async def list_templates(
     s: AsyncSession, *, before_id: int | None = None, limit: int = 20, status: str | None = None
 ) -> tuple[list[CouponTemplate], str | None]:
+    """Coupon templates newest first, one keyset page."""
     q = select(CouponTemplate).order_by(CouponTemplate.id.desc())
     if before_id:
         q = q.where(CouponTemplate.id < before_id)
@@ -245,6 +247,7 @@ async def issue(
 async def my_coupons(
     s: AsyncSession, *, customer_id: int, status: str | None = None, before_id: int | None = None, limit: int = 20
 ) -> tuple[list[tuple[Coupon, CouponTemplate]], str | None]:
+    """The shopper's coupons with their templates, newest first, one keyset page."""
     q = (
         select(Coupon, CouponTemplate)
         .join(CouponTemplate, Coupon.template_id == CouponTemplate.id)
@@ -338,6 +341,7 @@ async def give_back(s: AsyncSession, *, order_id: int) -> int:
 
 
 async def coupon_of_order(s: AsyncSession, order_id: int) -> Coupon | None:
+    """The coupon an order used, or None."""
     return await s.scalar(select(Coupon).where(Coupon.order_id == order_id))
 
 

@@ -12,11 +12,13 @@ from fissionmall.core.db import Database
 
 
 async def job_counts(s: AsyncSession) -> dict[str, int]:
+    """Jobs by status (the jobs page's figures)."""
     rows = await s.execute(select(jobs.Job.status, func.count()).group_by(jobs.Job.status))
     return {st: int(n) for st, n in rows.all()}
 
 
 async def list_jobs(s: AsyncSession, *, status: str, limit: int = 50) -> list[jobs.Job]:
+    """The newest jobs in one status."""
     q = select(jobs.Job).where(jobs.Job.status == status).order_by(jobs.Job.id.desc()).limit(limit)
     return list((await s.scalars(q)).all())
 

@@ -22,6 +22,7 @@ async def paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, in
 
 
 async def count_refunds(s: AsyncSession, status: str) -> int:
+    """How many refunds are in this status."""
     return int(await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == status)) or 0)
 
 

@@ -179,6 +179,7 @@ async def list_orders(
     before_id: int | None = None,
     limit: int = 20,
 ) -> tuple[list[Order], str | None]:
+    """Orders newest first, one keyset page; `q` finds an order by number."""
     stmt = select(Order).order_by(Order.id.desc())
     if customer_id is not None:
         stmt = stmt.where(Order.customer_id == customer_id)
@@ -192,6 +193,7 @@ async def list_orders(
 
 
 async def count_by_status(s: AsyncSession) -> dict[str, int]:
+    """Orders by status (the console's tab figures)."""
     rows = await s.execute(select(Order.status, func.count()).group_by(Order.status))
     return {st: int(n) for st, n in rows.all()}
 
@@ -469,6 +471,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
 
 
 async def get_refund(s: AsyncSession, *, refund_id: int) -> Refund:
+    """A refund by id (fresh from the database), or NOT_FOUND."""
     r = await s.scalar(select(Refund).where(Refund.id == refund_id).execution_options(populate_existing=True))
     if r is None:
         raise not_found("refund")
@@ -476,12 +479,14 @@ async def get_refund(s: AsyncSession, *, refund_id: int) -> Refund:
 
 
 async def refunds_of(s: AsyncSession, order_id: int) -> list[Refund]:
+    """An order's refunds, oldest first."""
     return list((await s.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).all())
 
 
 async def list_refunds(
     s: AsyncSession, *, status: str | None = None, before_id: int | None = None, limit: int = 20
 ) -> tuple[list[Refund], str | None]:
+    """Refunds newest first, one keyset page."""
     stmt = select(Refund).order_by(Refund.id.desc())
     if status:
         stmt = stmt.where(Refund.status == status)
@@ -521,6 +526,7 @@ async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> R
 
 
 async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reason: str) -> Refund:
+    """Refuse a pending refund: its lines become refundable again and any tender share held back is freed."""
     refund = await get_refund(s, refund_id=refund_id)
     if not await _refund_cas(
         s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
@@ -610,6 +616,7 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
 
 
 async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool:
+    """Mark a refund whose gateway call failed for good; True if this call moved it."""
     return await _refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
 
 

@@ -105,6 +105,7 @@ _OPENIDS_MAX = 100_000
 
 
 async def to_pay(s: AsyncSession, payment: Payment, order: Order) -> ToPay:
+    """What the shop needs to open the payment (the sandbox form or WeChat Pay's prepay), with the payer's openid."""
     openid = _OPENIDS.get(payment.customer_id)
     if openid is None:
         openid = await s.scalar(select(Customer.openid).where(Customer.id == payment.customer_id)) or ""
@@ -144,6 +145,7 @@ async def prepay(
 
 
 async def get_payment(s: AsyncSession, *, payment_id: int, customer_id: int | None = None) -> Payment:
+    """A payment by id, the shopper's own when `customer_id` is given, or PAYMENT_NOT_FOUND."""
     q = select(Payment).where(Payment.id == payment_id)
     if customer_id is not None:
         q = q.where(Payment.customer_id == customer_id)
@@ -283,6 +285,7 @@ async def unsaved_refusals(s: AsyncSession, *, limit: int = 20) -> list[tuple[Ga
 
 
 async def paid_payment_of(s: AsyncSession, order_id: int) -> Payment | None:
+    """The succeeded payment of an order, or None."""
     return await s.scalar(
         select(Payment).where(Payment.order_id == order_id, Payment.status == "succeeded").order_by(Payment.id)
     )

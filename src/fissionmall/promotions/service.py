@@ -59,6 +59,7 @@ async def create(s: AsyncSession, *, data: PromotionCreate) -> Promotion:
 
 
 async def get(s: AsyncSession, promotion_id: int) -> Promotion:
+    """A promotion by id (fresh from the database), or NOT_FOUND."""
     p = await s.get(Promotion, promotion_id, populate_existing=True)
     if p is None:
         raise not_found("promotion")
@@ -87,6 +88,7 @@ async def update_promotion(s: AsyncSession, *, promotion_id: int, data: Promotio
 
 
 async def delete(s: AsyncSession, *, promotion_id: int) -> None:
+    """Delete a promotion no order has used yet (else PROMOTION_IN_USE)."""
     p = await get(s, promotion_id)
     if p.used_orders or p.gift_given:
         raise Conflict(PromotionsError.PROMOTION_IN_USE)
@@ -98,6 +100,7 @@ async def delete(s: AsyncSession, *, promotion_id: int) -> None:
 async def list_promotions(
     s: AsyncSession, *, kind: str | None = None, before_id: int | None = None, limit: int = 20
 ) -> tuple[list[Promotion], str | None]:
+    """Promotions newest first, one keyset page."""
     q = select(Promotion).order_by(Promotion.id.desc())
     if kind:
         q = q.where(Promotion.kind == kind)
@@ -171,6 +174,7 @@ async def reserve_gift(s: AsyncSession, *, promotion_id: int, qty: int, order_id
 
 
 async def release_gifts(s: AsyncSession, *, order_id: int) -> None:
+    """Give an order's held gifts back to their gift stock, each once."""
     held = (await s.scalars(select(GiftReservation).where(GiftReservation.order_id == order_id))).all()
     for r in held:
         res = await s.execute(

@@ -60,6 +60,7 @@ def forget() -> None:
 
 
 async def save_limits(db: Database, new: Limits) -> Limits:
+    """Store the merchant's risk limits (one row, upserted) and return them."""
     async with db.tx() as s:
         ins = pg_insert(RiskRules) if is_postgres(s) else sqlite_insert(RiskRules)
         stmt = ins.values(scope=SCOPE, rules=new.to_dict(), updated_at=clock.now())
@@ -89,6 +90,7 @@ def token_nonce(secret: str, token: str | None, *, item_id: int, customer_id: in
 
 
 def captcha_passed(secret: str, captcha_id: str | None, answer: str | None, *, customer_id: int) -> bool:
+    """Whether the captcha answer is right for this shopper and still fresh."""
     if not captcha_id or answer is None:
         return False
     return rules.check_captcha(secret, captcha_id, answer, customer_id=customer_id, now=int(clock.now().timestamp()))
