@@ -26,7 +26,7 @@ from fissionmall.core.http import HttpEdges
 from fissionmall.core.inputs import RefuseControlCharacters
 from fissionmall.core.kv import init_kv
 from fissionmall.models import load_handlers
-from fissionmall.payments.wechatpay import register_gateways
+from fissionmall.payments.wechatpay.gateway import register_gateways
 from fissionmall.settings import Settings, get_settings, use_settings
 
 log = logging.getLogger("fissionmall")

@@ -64,7 +64,7 @@ def worker() -> None:
     from fissionmall.core.db import init_db
     from fissionmall.core.kv import init_kv
     from fissionmall.models import load_handlers
-    from fissionmall.payments.wechatpay import register_gateways
+    from fissionmall.payments.wechatpay.gateway import register_gateways
 
     settings = get_settings()
     load_handlers()

@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     @field_validator("wechat_share_page")
     @classmethod
     def _share_page(cls, v: str) -> str:
-        from fissionmall.wechat.subscribe_fields import normalize_page
+        from fissionmall.subscribe_fields import normalize_page
 
         page = normalize_page(v)
         if "?" in page or any(ch.isspace() for ch in page):
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     @field_validator("wechat_subscribe_templates")
     @classmethod
     def _subscribe_templates(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        from fissionmall.wechat.subscribe_fields import check_templates
+        from fissionmall.subscribe_fields import check_templates
 
         return check_templates(v)
 

@@ -15,10 +15,10 @@ import pytest
 
 from fissionmall.core.db import Database, get_db
 from fissionmall.payments.gateway import register
-from fissionmall.payments.wechatpay import WechatPayGateway
+from fissionmall.payments.wechatpay import crypto
+from fissionmall.payments.wechatpay.fake import FakeNotification, FakeWechatPay
+from fissionmall.payments.wechatpay.gateway import WechatPayGateway
 from fissionmall.settings import Settings, use_settings
-from fissionmall.wechat import crypto
-from fissionmall.wechat.payfake import FakeNotification, FakeWechatPay
 from tests.conftest import RUN_ID, running_app
 
 APPID = "wx8888888888888888"

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fissionmall.core import clock
 from fissionmall.orders.models import Order
 from fissionmall.payments.models import GatewayNotification, Payment
-from fissionmall.wechat import service
+from fissionmall.payments.wechatpay import sweeps
 from tests.helpers import run_jobs
 from tests.integration.test_console_pages import console
 from tests.wechat.conftest import deliver
@@ -82,12 +82,12 @@ async def test_reconciliation_applies_a_coupon_funded_payment_whose_notification
     fake_pay.pay(ctx["no"], coupon_fen=COUPON)  # paid at WeChat; the notification never arrives
     clock.advance(11 * 60)
     async with wx_db.tx() as s:
-        assert await service.reconcile_payments(s, older_than_minutes=10) == 1
+        assert await sweeps.reconcile_payments(s, older_than_minutes=10) == 1
     p = await _payment(wx_db, ctx["pay"]["payment_id"])
     assert p.status == "succeeded" and (p.amount_fen, p.payer_total_fen) == (total, total - COUPON)
     # the sweep again, and the late notification: nothing more
     async with wx_db.tx() as s:
-        assert await service.reconcile_payments(s, older_than_minutes=10) == 0
+        assert await sweeps.reconcile_payments(s, older_than_minutes=10) == 0
     r = await deliver(wx_client, fake_pay.payment_notification(ctx["no"]))
     assert r.json()["outcome"] == "duplicate"
     await _after_the_pay_deadline(wx_db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from fissionmall.core import clock
-from fissionmall.payments.wechatpay import client_from_settings
+from fissionmall.payments.wechatpay.gateway import client_from_settings
 from fissionmall.settings import Settings
 from fissionmall.wechat.fake import build
 from fissionmall.wechat.miniprogram import MiniProgramClient

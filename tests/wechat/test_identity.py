@@ -76,8 +76,8 @@ async def test_get_phone_number_through_the_fake_is_stored_sealed_hashed_and_sho
     assert identity.phone_of(mp_settings.secret_key, c) == ("86", "13800138000")
     assert c.phone_hash == vault.phone_hash(mp_settings.secret_key, "+86 138-0013-8000")
     async with db.read() as s:
-        assert await identity.customers_with_phone(s, "138 0013 8000") == [c.id]
-        assert await identity.customers_with_phone(s, "13900000000") == []
+        assert await identity.customers_with_phone(s, number="138 0013 8000") == [c.id]
+        assert await identity.customers_with_phone(s, number="13900000000") == []
 
     # getPhoneNumber codes are single use, and unknown ones are refused: a clear 400 either way.
     for bad in (code, "never-issued"):

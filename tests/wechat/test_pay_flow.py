@@ -14,8 +14,8 @@ from fissionmall.core import clock
 from fissionmall.core.db import Database
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.models import GatewayNotification, Payment
-from fissionmall.wechat import crypto, service
-from fissionmall.wechat.payfake import FakeWechatPay
+from fissionmall.payments.wechatpay import crypto, sweeps
+from fissionmall.payments.wechatpay.fake import FakeWechatPay
 from tests.helpers import admin, order, product, run_jobs, shopper
 from tests.integration.test_bad_input import snapshot
 from tests.wechat.conftest import APIV3, APPID, FlakyTransport, deliver
@@ -193,10 +193,10 @@ async def test_reconciliation_confirms_a_payment_whose_notification_never_came(w
     ctx = await _start(wx_client, wx_db, fake_pay)
     fake_pay.pay(ctx["no"])  # paid at WeChat; the notification is lost
     async with wx_db.tx() as s:
-        assert await service.reconcile_payments(s, older_than_minutes=5) == 0  # too young
+        assert await sweeps.reconcile_payments(s, older_than_minutes=5) == 0  # too young
     clock.advance(6 * 60)
     async with wx_db.tx() as s:
-        assert await service.reconcile_payments(s, older_than_minutes=5) == 1
+        assert await sweeps.reconcile_payments(s, older_than_minutes=5) == 1
     # the late notification now changes nothing
     r = await deliver(wx_client, fake_pay.payment_notification(ctx["no"]))
     assert r.json()["outcome"] == "duplicate"
@@ -214,10 +214,10 @@ async def test_refund_stuck_in_processing_is_polled(wx_client, wx_db, fake_pay):
     await run_jobs(wx_db)
     clock.advance(120)
     async with wx_db.tx() as s:
-        assert await service.poll_refunds(s) == 0  # still PROCESSING at WeChat
+        assert await sweeps.poll_refunds(s) == 0  # still PROCESSING at WeChat
     fake_pay.settle_refund(f"R{refund_id:010d}")  # its notification is lost
     async with wx_db.tx() as s:
-        assert await service.poll_refunds(s) == 1
+        assert await sweeps.poll_refunds(s) == 1
     async with wx_db.read() as s:
         ref = await s.get(Refund, refund_id)
         assert ref is not None and ref.status == "succeeded"
@@ -225,18 +225,18 @@ async def test_refund_stuck_in_processing_is_polled(wx_client, wx_db, fake_pay):
 
 async def test_periodic_jobs_run_once_per_period(wx_client, wx_db):
     async with wx_db.tx() as s:
-        await service.schedule_periodic(s)
-        await service.schedule_periodic(s)
+        await sweeps.schedule_periodic(s)
+        await sweeps.schedule_periodic(s)
     from fissionmall.core.jobs import Job
 
     async with wx_db.read() as s:
         names = sorted((await s.scalars(select(Job.handler).where(Job.status == "pending"))).all())
-    assert names == [service.POLL_REFUNDS, service.RECONCILE]
-    clock.advance(service.PERIOD_SECONDS + 1)
+    assert names == [sweeps.POLL_REFUNDS, sweeps.RECONCILE]
+    clock.advance(sweeps.PERIOD_SECONDS + 1)
     await run_jobs(wx_db)
     async with wx_db.read() as s:
         pending = (await s.scalars(select(Job.handler).where(Job.status == "pending"))).all()
-    assert sorted(pending) == [service.POLL_REFUNDS, service.RECONCILE]  # the next period, once each
+    assert sorted(pending) == [sweeps.POLL_REFUNDS, sweeps.RECONCILE]  # the next period, once each
 
 
 def test_pay_sign_matches_the_documented_signing_string_and_openssl(tmp_path, merchant_key):

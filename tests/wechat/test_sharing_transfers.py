@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from fissionmall.core.jobs import Event
 from fissionmall.payments.gateway import get_gateway
-from fissionmall.payments.wechatpay import WechatPayGateway
-from fissionmall.wechat.pay import WechatPayError
+from fissionmall.payments.wechatpay.client import WechatPayError
+from fissionmall.payments.wechatpay.gateway import WechatPayGateway
 from tests.helpers import run_jobs
 from tests.wechat.conftest import deliver
 from tests.wechat.test_pay_flow import _start
@@ -73,7 +73,7 @@ async def test_a_forged_transfer_notification_is_refused(wx_client, wx_db, fake_
 
 
 async def test_our_requests_are_signed_and_a_bad_signature_is_refused_by_the_fake(wx_app, fake_pay, merchant_key):
-    from fissionmall.wechat import crypto
+    from fissionmall.payments.wechatpay import crypto
 
     other = crypto.generate_key()
     body = "{}"

@@ -143,7 +143,7 @@ def test_a_good_template_loads_with_its_page_normalised():
 
 
 def test_values_are_cut_or_refused_by_their_types_limits():
-    from fissionmall.wechat.subscribe_fields import problem, shape
+    from fissionmall.subscribe_fields import problem, shape
 
     tz = "Asia/Shanghai"
     assert shape("thing1", "商" * 30, tz) == "商" * 20

@@ -16,9 +16,9 @@ from fissionmall.core.errors import AppError
 from fissionmall.distribution.models import Commission, Withdrawal
 from fissionmall.distribution.transfer import TransferResult, use_transfer
 from fissionmall.payments.gateway import get_gateway
-from fissionmall.payments.wechatpay import WechatPayGateway
-from fissionmall.wechat import crypto
-from fissionmall.wechat.payfake import FakeWechatPay
+from fissionmall.payments.wechatpay import crypto
+from fissionmall.payments.wechatpay.fake import FakeWechatPay
+from fissionmall.payments.wechatpay.gateway import WechatPayGateway
 from tests.distribution.support import configure, customer_id, distributor
 from tests.helpers import admin, run_jobs
 from tests.wechat.conftest import MCHID, PUBKEY_ID, SERIAL

@@ -8,45 +8,15 @@ from pydantic import StringConstraints
 
 from fissionmall.accounts import service
 from fissionmall.accounts.deps import Admin, CurrentCustomer, current_admin
-from fissionmall.accounts.wechat import SandboxWechat, WechatClient
 from fissionmall.core import extras
 from fissionmall.core.deps import DbDep, SettingsDep
-from fissionmall.core.errors import AppError, CoreError, TooMany
+from fissionmall.core.errors import CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.core.schemas import ApiModel
-from fissionmall.core.security import client_ip, issue_token
-from fissionmall.settings import Settings
-from fissionmall.wechat.errors import WechatError
+from fissionmall.core.security import client_ip
 
 router = APIRouter(tags=["account"])
 admin_router = APIRouter(tags=["admin: account"])
-
-_wechat = SandboxWechat()
-
-
-def _wechat_client(settings: Settings) -> WechatClient | None:
-    """The real code2Session client when an app id and secret are set; the sandbox twin in dev."""
-    if settings.wechat_login_configured:
-        from fissionmall.wechat.miniprogram import client_for
-
-        return client_for(settings)
-    return _wechat if settings.dev else None
-
-
-class WechatLoginIn(ApiModel):
-    code: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    ref: Annotated[str, StringConstraints(max_length=64)] | None = None
-
-
-class LoginUser(ApiModel):
-    id: int
-    is_new: bool
-    nickname: str
-
-
-class LoginOut(ApiModel):
-    token: str
-    user: LoginUser
 
 
 class MeOut(ApiModel):
@@ -59,37 +29,6 @@ class MeOut(ApiModel):
     is_distributor: bool
     paid_member_until: str | None
     phone: str | None = None  # masked (138****8000), from POST /me/phone
-
-
-@router.post("/auth/wechat-login", response_model=LoginOut)
-async def wechat_login(body: WechatLoginIn, request: Request, settings: SettingsDep, db: DbDep) -> LoginOut:
-    """Log in with a wx.login() code (sandbox: any code maps to openid `sandbox-<code>`)."""
-    ip = client_ip(request, settings.trusted_proxies)
-    if not await get_kv().allow(f"login:ip:{ip}", limit=settings.login_rate_per_minute, window_seconds=60):
-        raise TooMany(CoreError.RATE_LIMITED)
-    client = _wechat_client(settings)
-    if client is None:
-        raise AppError(WechatError.WECHAT_NOT_CONFIGURED)
-    session = await client.code2session(body.code)
-    device = request.headers.get("x-device-id")
-    session_key_enc = None
-    if session.session_key:
-        from fissionmall.wechat.identity import seal_session_key
-
-        session_key_enc = seal_session_key(settings.secret_key, session.openid, session.session_key)
-    customer, is_new = await service.login_customer(
-        db,
-        openid=session.openid,
-        ref=body.ref,
-        ip=ip,
-        device_id=device[:128] if device else None,
-        unionid=session.unionid,
-        session_key_enc=session_key_enc,
-    )
-    token = issue_token(
-        settings.secret_key, kind="customer", subject=customer.id, ttl_seconds=settings.token_ttl_seconds
-    )
-    return LoginOut(token=token, user=LoginUser(id=customer.id, is_new=is_new, nickname=customer.nickname))
 
 
 @router.get("/me", response_model=MeOut)

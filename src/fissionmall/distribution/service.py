@@ -48,9 +48,9 @@ from fissionmall.distribution.models import (
 from fissionmall.distribution.schemas import ConfigIn
 from fissionmall.distribution.transfer import get_transfer
 from fissionmall.orders import service as orders
+from fissionmall.payments.errors import PaymentsError
 from fissionmall.settings import Settings, get_settings
 from fissionmall.wechat import vault
-from fissionmall.wechat.errors import WechatError
 
 log = logging.getLogger("fissionmall.distribution")
 
@@ -876,7 +876,7 @@ async def request_withdrawal(
     if amount_fen < cfg.min_withdraw_fen:
         raise AppError(DistributionError.WITHDRAW_BELOW_MINIMUM, f"最低提现金额为 {yuan(cfg.min_withdraw_fen)} 元")
     if amount_fen - rules.withdraw_fee(amount_fen, cfg.withdraw_fee_bp) >= REAL_NAME_FROM_FEN and not real_name:
-        raise AppError(WechatError.REAL_NAME_REQUIRED, "提现 2000 元及以上需要填写收款人真实姓名（real_name）")
+        raise AppError(PaymentsError.REAL_NAME_REQUIRED, "提现 2000 元及以上需要填写收款人真实姓名（real_name）")
     # The UPDATE takes the distributor row's write lock: concurrent withdrawals of one distributor queue
     # here, so the balance read below cannot be spent twice (SQLite: the database write lock does the same).
     await s.execute(

@@ -62,10 +62,10 @@ async def reconcile_page(ctx: Read, applied: int | None = None) -> Response:
 @router.post("/reconcile")
 async def reconcile_now(ctx: Write) -> Response:
     """Ask the gateway about every stale pending payment now; paid ones are confirmed down the notify path."""
-    from fissionmall.wechat import service as wechat
+    from fissionmall.payments.wechatpay import sweeps
 
     applied = 0
     if ctx.settings.wechat_pay_configured:
         async with ctx.db.tx() as s:
-            applied = await wechat.reconcile_payments(s, older_than_minutes=STALE_MINUTES)
+            applied = await sweeps.reconcile_payments(s, older_than_minutes=STALE_MINUTES)
     return RedirectResponse(f"/admin/payments/reconcile?applied={applied}", status_code=303)

@@ -1,9 +1,16 @@
+"""Payment endpoints: start paying an order, the gateways' callbacks (WeChat Pay's transfer results
+included), a shopper's payment, the sandbox cashier.
+
+The WeChat Pay callbacks answer as WeChat expects: 2xx on success (duplicates included), 4xx with
+{"code": "FAIL", "message": ...} when the notification does not verify or decode.
+"""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
@@ -13,25 +20,26 @@ from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.payments import service
 from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import BadNotification, SandboxGateway, get_gateway
+from fissionmall.payments.wechatpay import sweeps
 
 router = APIRouter(tags=["payments"])
 
 
-class PayIn(ApiModel):
+class PaymentCreate(ApiModel):
     method: Literal["gateway", "wallet"] = "gateway"
 
 
-class PayOut(ApiModel):
+class PrepayPublic(ApiModel):
     payment_id: int
     status: str
     amount_fen: int
     gateway: dict[str, Any]
 
 
-@router.post("/orders/{order_id}/pay", response_model=PayOut)
+@router.post("/orders/{order_id}/pay", response_model=PrepayPublic)
 async def pay(
     order_id: IdPath,
-    body: PayIn,
+    body: PaymentCreate,
     caller: CurrentCustomer,
     db: DbDep,
     settings: SettingsDep,
@@ -82,7 +90,31 @@ async def notify(gateway: Annotated[str, Path(max_length=16)], request: Request,
     return JSONResponse({"code": "SUCCESS", "outcome": outcome})
 
 
-class PaymentOut(ApiModel):
+@router.post("/wechat/pay/transfer-notify", response_model=None, include_in_schema=False)
+async def transfer_notify(request: Request, db: DbDep) -> Response:
+    """MCHTRANSFER.BILL.FINISHED: verified, decrypted, applied once per bill and state."""
+    gw = sweeps.wechatpay_gateway()
+    if gw is None:
+        return JSONResponse({"code": "FAIL", "message": "WeChat Pay is not configured"}, status_code=404)
+    body = await request.body()
+    try:
+        event = gw.decode({k.lower(): v for k, v in request.headers.items()}, body)
+        if event.resource_type != "mch_payment" or "out_bill_no" not in event.resource:
+            raise BadNotification(
+                PaymentsError.NOTIFICATION_UNSUPPORTED, f"{event.event_type} is not a transfer result"
+            )
+    except BadNotification as exc:
+        async with db.tx() as s:
+            await service.record_rejected(
+                s, gateway="wechatpay", code=exc.code, detail=body[:500].decode(errors="replace")
+            )
+        return JSONResponse(exc.fail_body(), status_code=exc.status)
+    async with db.tx() as s:
+        await sweeps.transfer_finished(s, resource=event.resource)
+    return Response(status_code=204)
+
+
+class PaymentPublic(ApiModel):
     id: int
     order_id: int
     status: str
@@ -91,7 +123,7 @@ class PaymentOut(ApiModel):
     gateway: str
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut)
+@router.get("/payments/{payment_id}", response_model=PaymentPublic)
 async def get_payment(payment_id: IdPath, caller: CurrentCustomer, db: DbDep) -> Any:
     async with db.read() as s:
         return await service.get_payment(s, payment_id=payment_id, customer_id=caller.id)

@@ -38,9 +38,9 @@ log = logging.getLogger("fissionmall.payments")
 async def open_payment(
     s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str
 ) -> tuple[Payment, ToPay]:
-    """The order's one open payment, opened if it has none (the first step of paying; commit it before
-    `prepay`), with what its prepay needs. Repeats, however concurrent, get the same payment: they queue
-    on the order's lock."""
+    """The order's one open payment, opened if it has none, with what its prepay needs."""
+    # The first step of paying; commit it before `prepay`. Repeats, however concurrent, get the same
+    # payment: they queue on the order's lock.
     if method == "wallet":
         raise AppError(PaymentsError.PAYMENT_METHOD_UNAVAILABLE)
     order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id, lines=False)
@@ -69,13 +69,13 @@ async def open_payment(
         )
         assert payment is not None  # the order's lock is held: nobody closed it in between
         if (payment.amount_fen, payment.method, payment.gateway) == (due, method, gateway_name):
-            return payment, await to_pay(s, payment, order)
+            return payment, await to_pay(s, payment=payment, order=order)
         # Not what the order now asks for: closed first (the unique index allows one open payment). If the
         # shopper pays it after all, its confirmation refunds it (mark_paid refuses another amount).
         await _close_open(s, order_id=order.id)
         payment = await _insert_open(s, values)
         assert payment is not None
-    return payment, await to_pay(s, payment, order)
+    return payment, await to_pay(s, payment=payment, order=order)
 
 
 async def _insert_open(s: AsyncSession, values: dict[str, object]) -> Payment | None:
@@ -104,8 +104,8 @@ _OPENIDS: dict[int, str] = {}
 _OPENIDS_MAX = 100_000
 
 
-async def to_pay(s: AsyncSession, payment: Payment, order: Order) -> ToPay:
-    """What the shop needs to open the payment (the sandbox form or WeChat Pay's prepay), with the payer's openid."""
+async def to_pay(s: AsyncSession, *, payment: Payment, order: Order) -> ToPay:
+    """What the payment's prepay needs, the shopper's openid included (cached per process)."""
     openid = _OPENIDS.get(payment.customer_id)
     if openid is None:
         openid = await s.scalar(select(Customer.openid).where(Customer.id == payment.customer_id)) or ""
@@ -119,16 +119,16 @@ async def to_pay(s: AsyncSession, payment: Payment, order: Order) -> ToPay:
 async def prepay(
     db: Database, *, payment_id: int, customer_id: int, known: ToPay | None = None
 ) -> tuple[Payment, dict[str, object]]:
-    """What the client needs to pay a committed payment, asked of its gateway outside any transaction: no
-    prepay is ever made for a payment that a rollback then discards (whose id SQLite could hand to the next
-    payment), and no order lock is held across the network call. Asking again for the same payment is
-    safe: the gateway answers the same prepay for the same `out_trade_no` and parameters. `known`: what the
-    opening transaction read (a replayed request reads it again)."""
+    """What the client needs to pay a committed payment, asked of its gateway outside any transaction."""
+    # Outside any transaction: no prepay is ever made for a payment that a rollback then discards (whose
+    # id SQLite could hand to the next payment), and no order lock is held across the network call. Asking
+    # again for the same payment is safe: the gateway answers the same prepay for the same `out_trade_no`
+    # and parameters. `known`: what the opening transaction read (a replayed request reads it again).
     if known is None:
         async with db.read() as s:
             payment = await get_payment(s, payment_id=payment_id, customer_id=customer_id)
             order = await orders.get_order(s, order_id=payment.order_id)
-            known = await to_pay(s, payment, order)
+            known = await to_pay(s, payment=payment, order=order)
     payment = known.payment
     if payment.status == "succeeded":
         return payment, {}  # e.g. an Idempotency-Key replay after paying: nothing left to pay
@@ -145,7 +145,7 @@ async def prepay(
 
 
 async def get_payment(s: AsyncSession, *, payment_id: int, customer_id: int | None = None) -> Payment:
-    """A payment by id, the shopper's own when `customer_id` is given, or PAYMENT_NOT_FOUND."""
+    """The payment (the shopper's own when `customer_id` is given), read afresh; PAYMENT_NOT_FOUND if none."""
     q = select(Payment).where(Payment.id == payment_id)
     if customer_id is not None:
         q = q.where(Payment.customer_id == customer_id)
@@ -249,9 +249,9 @@ REFUSED_KEPT_PER_HOUR = 20
 
 
 async def record_rejected(s: AsyncSession, *, gateway: str, code: str, detail: str) -> None:
-    """Count a notification that did not verify, and keep it while its gateway and cause have had fewer
-    than REFUSED_KEPT_PER_HOUR this hour: forged ones cost anyone one counter row an hour, not a row each,
-    and cannot push the real failures off the console's page."""
+    """Count a notification that did not verify, and keep it while its gateway and cause have had few this hour."""
+    # Kept while fewer than REFUSED_KEPT_PER_HOUR this hour: forged ones cost anyone one counter row an
+    # hour, not a row each, and cannot push the real failures off the console's page.
     now = clock.now()
     cause = code.lower()[:32]
     c = GatewayNotificationCount
@@ -273,8 +273,7 @@ def _hour(t: datetime) -> datetime:
 
 
 async def unsaved_refusals(s: AsyncSession, *, limit: int = 20) -> list[tuple[GatewayNotificationCount, int]]:
-    """The recent hours in which a gateway sent more refused notifications of one cause than were kept,
-    newest first, each with how many were counted but not kept."""
+    """Hours with more refused notifications of one cause than were kept, newest first, with the unkept count."""
     q = (
         select(GatewayNotificationCount)
         .where(GatewayNotificationCount.received > REFUSED_KEPT_PER_HOUR)
@@ -285,7 +284,7 @@ async def unsaved_refusals(s: AsyncSession, *, limit: int = 20) -> list[tuple[Ga
 
 
 async def paid_payment_of(s: AsyncSession, order_id: int) -> Payment | None:
-    """The succeeded payment of an order, or None."""
+    """The order's succeeded payment (the first, should there be more), or None."""
     return await s.scalar(
         select(Payment).where(Payment.order_id == order_id, Payment.status == "succeeded").order_by(Payment.id)
     )

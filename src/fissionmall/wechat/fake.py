@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fissionmall.wechat import crypto
+from fissionmall.payments.wechatpay import crypto
+from fissionmall.payments.wechatpay.fake import FakeNotification, FakeWechatPay
 from fissionmall.wechat.mpfake import FakeMiniProgram
-from fissionmall.wechat.payfake import FakeNotification, FakeWechatPay
 
 
 def build(var_dir: Path, port: int) -> tuple[Starlette, dict[str, str]]:

@@ -4,7 +4,7 @@ The merchant registers message templates in the WeChat console and maps our even
 `FISSIONMALL_WECHAT_SUBSCRIBE_TEMPLATES` (template id, mini-program page, and each data field as a
 format string over the event: `{order_no}`, `{title}`, `{paid_yuan}`, `{amount_yuan}`, `{paid_at}`, …).
 The settings refuse, when they load, a template over a placeholder its event does not offer or a
-field type WeChat does not know (wechat/subscribe_fields.py). Values are shaped as WeChat wants them
+field type WeChat does not know (fissionmall/subscribe_fields.py). Values are shaped as WeChat wants them
 (times as `2026-12-01 20:30`, `thing` cut to 20 characters, …); a message with a value WeChat would
 still refuse (empty, or not of its type) is not sent. An event with no template queues nothing.
 Quota errors (the shopper did not subscribe, or ran out) are recorded by the client and are not
@@ -28,19 +28,21 @@ from fissionmall.core import clock, jobs
 from fissionmall.core.money import yuan
 from fissionmall.orders.models import Order
 from fissionmall.settings import get_settings
+from fissionmall.subscribe_fields import EVENTS, LIMITS, field_type, shape, wechat_time
 from fissionmall.wechat.miniprogram import client_for
-from fissionmall.wechat.subscribe_fields import EVENTS, LIMITS, field_type, shape, wechat_time
 
 log = logging.getLogger("fissionmall.wechat")
 
-__all__ = ["EVENTS", "LIMITS", "field_limit", "render", "send_for", "template_for"]
+__all__ = ["field_limit", "render", "send_for", "template_for"]
 
 
 def field_limit(key: str) -> int:
+    """How many characters WeChat takes for this data key's type (20 for a type it does not list)."""
     return LIMITS.get(field_type(key), 20)
 
 
 def template_for(event: str) -> dict[str, Any] | None:
+    """The event's configured subscribe template, or None (none set, or WeChat login not configured)."""
     settings = get_settings()
     if not settings.wechat_login_configured:
         return None
@@ -60,6 +62,7 @@ def recipients(payload: dict[str, Any], order: Order | None) -> list[int]:
 
 
 def context(payload: dict[str, Any], order: Order | None) -> dict[str, Any]:
+    """What a template's placeholders read: the payload's plain values, the order's fields, and now."""
     ctx: dict[str, Any] = defaultdict(str, {k: v for k, v in payload.items() if not isinstance(v, list | dict)})
     ctx["now"] = clock.now()
     if "amount_fen" in payload:
@@ -104,7 +107,7 @@ def render(template: dict[str, Any], ctx: dict[str, Any], tz: str) -> dict[str, 
     return data
 
 
-async def send_for(s: AsyncSession, event: str, payload: dict[str, Any]) -> int:
+async def send_for(s: AsyncSession, *, event: str, payload: dict[str, Any]) -> int:
     """Send the event's subscribe message to each shopper it concerns. Returns how many were sent."""
     template = template_for(event)
     if template is None:
@@ -133,7 +136,7 @@ async def send_for(s: AsyncSession, event: str, payload: dict[str, Any]) -> int:
 
 def _register(event: str) -> None:
     async def handle(s: AsyncSession, job: jobs.Job) -> None:
-        await send_for(s, event, job.payload)
+        await send_for(s, event=event, payload=job.payload)
 
     jobs.on(event, f"wechat.subscribe.{event}", when=lambda _payload: template_for(event) is not None)(handle)
 

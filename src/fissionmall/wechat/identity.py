@@ -29,6 +29,7 @@ _SANDBOX_PHONE = re.compile(r"^sandbox-(\+?\d{5,15})$")
 
 
 def seal_session_key(secret_key: str, openid: str, session_key: str) -> str:
+    """The session_key sealed for the customer row of this openid."""
     return vault.seal(secret_key, SESSION_KEY, session_key, bound_to=openid)
 
 
@@ -79,7 +80,7 @@ async def set_phone(db: Database, settings: Settings, *, customer_id: int, numbe
     return vault.mask_phone(number)
 
 
-async def customers_with_phone(s: AsyncSession, number: str, country_code: str = "86") -> list[int]:
+async def customers_with_phone(s: AsyncSession, *, number: str, country_code: str = "86") -> list[int]:
     """The shoppers who gave this number (however it is written): an identity key for risk checks."""
     h = vault.phone_hash(get_settings().secret_key, number, country_code)
     return list((await s.scalars(select(Customer.id).where(Customer.phone_hash == h).order_by(Customer.id))).all())

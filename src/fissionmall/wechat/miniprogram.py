@@ -26,8 +26,8 @@ from fissionmall.accounts.wechat import WechatSession
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Forbidden, TooMany
 from fissionmall.settings import Settings, get_settings
+from fissionmall.subscribe_fields import normalize_page, problem
 from fissionmall.wechat.errors import WechatError
-from fissionmall.wechat.subscribe_fields import normalize_page, problem
 
 log = logging.getLogger("fissionmall.wechat.mp")
 

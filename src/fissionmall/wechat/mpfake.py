@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fissionmall.wechat.subscribe_fields import problem
+from fissionmall.subscribe_fields import problem
 
 
 def _png() -> bytes:

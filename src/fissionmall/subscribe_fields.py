@@ -3,6 +3,8 @@
 Pure functions, no settings: the settings check templates with them when they load, the sender
 shapes and checks each value with them before sending, and the mini-program fake refuses with them
 what WeChat refuses (47003). A data key names its type by its prefix: `thing1`, `character_string2`.
+It sits at the top level, beside settings.py, and imports nothing of ours: settings may import it
+without a cycle (core and wechat both import settings).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ import httpx
 
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
-from fissionmall.wechat import crypto
-from fissionmall.wechat.errors import WechatError
+from fissionmall.payments.errors import PaymentsError
+from fissionmall.payments.wechatpay import crypto
 
 log = logging.getLogger("fissionmall.wechat.pay")
 
@@ -117,7 +117,7 @@ class WechatPayClient:
                 r = await c.request(method, self.base_url + path, content=text.encode() or None, headers=headers)
         except httpx.HTTPError as exc:
             # The cause (chained) says what failed; the caller reads the code's Chinese text.
-            code = WechatError.WECHATPAY_UNAVAILABLE
+            code = PaymentsError.WECHATPAY_UNAVAILABLE
             raise WechatPayError(code, code.text, status=code.status) from exc
         if r.status_code >= 300:
             try:
@@ -136,7 +136,7 @@ class WechatPayClient:
         try:
             self.verify(dict(r.headers), r.content)
         except NotificationRejected as exc:
-            code = WechatError.WECHATPAY_RESPONSE_UNVERIFIED
+            code = PaymentsError.WECHATPAY_RESPONSE_UNVERIFIED
             raise WechatPayError(code, code.text, status=code.status) from exc
         if r.status_code == 204 or not r.content:
             return {}
@@ -147,19 +147,19 @@ class WechatPayClient:
         """Check a WeChat signature (response or notification). Raises NotificationRejected."""
         h = crypto.SignedHeaders.from_headers(headers)
         if h is None:
-            raise NotificationRejected(WechatError.SIGNATURE_MISSING, "the Wechatpay-* signature headers are missing")
+            raise NotificationRejected(PaymentsError.SIGNATURE_MISSING, "the Wechatpay-* signature headers are missing")
         if h.signature.startswith(crypto.SIGNTEST_PREFIX):
-            raise NotificationRejected(WechatError.SIGNATURE_PROBE, "a WECHATPAY/SIGNTEST/ probe is never accepted")
+            raise NotificationRejected(PaymentsError.SIGNATURE_PROBE, "a WECHATPAY/SIGNTEST/ probe is never accepted")
         if h.serial != self.platform_key_id:
-            raise NotificationRejected(WechatError.SERIAL_UNKNOWN, f"unknown platform key id {h.serial[:64]!r}")
+            raise NotificationRejected(PaymentsError.SERIAL_UNKNOWN, f"unknown platform key id {h.serial[:64]!r}")
         try:
             age = abs(clock.now().timestamp() - int(h.timestamp))
         except ValueError as exc:
-            raise NotificationRejected(WechatError.TIMESTAMP_INVALID, "the timestamp is not a number") from exc
+            raise NotificationRejected(PaymentsError.TIMESTAMP_INVALID, "the timestamp is not a number") from exc
         if age > self._max_age:
-            raise NotificationRejected(WechatError.TIMESTAMP_STALE, f"the timestamp is {int(age)} s off")
+            raise NotificationRejected(PaymentsError.TIMESTAMP_STALE, f"the timestamp is {int(age)} s off")
         if not crypto.verify(self._platform, crypto.response_message(h.timestamp, h.nonce, body), h.signature):
-            raise NotificationRejected(WechatError.SIGNATURE_INVALID, "the signature does not verify")
+            raise NotificationRejected(PaymentsError.SIGNATURE_INVALID, "the signature does not verify")
 
     def decode(self, headers: dict[str, str], body: bytes) -> PayEvent:
         """Verify a notification, then decrypt its resource."""
@@ -179,11 +179,11 @@ class WechatPayClient:
             )
         except crypto.DecryptError as exc:
             raise NotificationRejected(
-                WechatError.DECRYPT_FAILED, "the resource does not decrypt with our APIv3 key"
+                PaymentsError.DECRYPT_FAILED, "the resource does not decrypt with our APIv3 key"
             ) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NotificationRejected(
-                WechatError.NOTIFICATION_MALFORMED, "the notification body is malformed"
+                PaymentsError.NOTIFICATION_MALFORMED, "the notification body is malformed"
             ) from exc
 
     def pay_params(self, prepay_id: str) -> dict[str, str]:
@@ -319,7 +319,7 @@ class WechatPayClient:
         if user_name:
             body["user_name"] = self.encrypt_sensitive(user_name)
         elif amount_fen >= self.REAL_NAME_FROM_FEN:
-            raise AppError(WechatError.REAL_NAME_REQUIRED)
+            raise AppError(PaymentsError.REAL_NAME_REQUIRED)
         return await self.request("POST", "/v3/fund-app/mch-transfer/transfer-bills", body)
 
     async def query_transfer(self, out_bill_no: str) -> dict[str, Any]:

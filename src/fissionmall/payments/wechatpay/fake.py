@@ -32,8 +32,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fissionmall.core import clock
-from fissionmall.wechat import crypto
-from fissionmall.wechat.pay import rfc3339
+from fissionmall.payments.wechatpay import crypto
+from fissionmall.payments.wechatpay.client import rfc3339
 
 
 @dataclass

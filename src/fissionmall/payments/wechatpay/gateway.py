@@ -2,10 +2,10 @@
 
 Our ids travel as WeChat's merchant numbers: `out_trade_no = "P%010d" % payment_id`, `out_refund_no =
 "R%010d" % refund_id`, so a retried refund job always reuses its `out_refund_no` and WeChat refunds
-once. Notifications are verified and decrypted by the client (wechat/pay.py) and mapped onto the
+once. Notifications are verified and decrypted by the client (payments/wechatpay/client.py) and mapped onto the
 platform's `Notification`; anything that does not verify is a BadNotification and changes nothing.
-The crypto stack is imported lazily, so the app imports this module even where the WeChat gateway
-is not configured.
+The client and its crypto stack are imported lazily, so the app imports this module even where the
+WeChat gateway is not configured.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fissionmall.payments.gateway import BadNotification, Notification, SandboxG
 from fissionmall.settings import Settings
 
 if TYPE_CHECKING:
-    from fissionmall.wechat.pay import PayEvent, WechatPayClient
+    from fissionmall.payments.wechatpay.client import PayEvent, WechatPayClient
 
 log = logging.getLogger("fissionmall.payments.wechatpay")
 
@@ -76,7 +76,7 @@ def _promotion(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_from_settings(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> WechatPayClient:
-    from fissionmall.wechat.pay import WechatPayClient
+    from fissionmall.payments.wechatpay.client import WechatPayClient
 
     return WechatPayClient(
         mchid=settings.wechat_mch_id,
@@ -159,7 +159,7 @@ class WechatPayGateway:
     # ---- helpers the jobs and tools use -------------------------------------------------------
 
     def decode(self, headers: dict[str, str], body: bytes) -> PayEvent:
-        from fissionmall.wechat.pay import NotificationRejected
+        from fissionmall.payments.wechatpay.client import NotificationRejected
 
         try:
             return self.client.decode(headers, body)

@@ -1,10 +1,11 @@
 """WeChat Pay background work: reconcile pending payments, poll stuck refunds, apply transfer results.
 
 Scheduling: `schedule_periodic(s)` queues both sweeps once (keyed); each sweep re-queues itself for
-the next period, keyed by period, so however many workers run, one sweep runs per period. Call it
-once at deploy (or from the CLI); it is a no-op when already queued. Both sweeps confirm through
-`payments.service.apply_notification`, the same compare-and-set path notifications use, so a
-payment confirmed by both a query and a late notification is applied once.
+the next period, keyed by period, so however many workers run, one sweep runs per period. Every
+worker arms them at start (`wechat.arm_sweeps`); calling it again is a no-op when already queued.
+Both sweeps confirm through `payments.service.apply_notification`, the same compare-and-set path
+notifications use, so a payment confirmed by both a query and a late notification is applied once.
+The job names keep their `wechat.` prefix: queued rows name them. Registered through payments/handlers.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fissionmall.orders.models import Refund
 from fissionmall.payments import service as payments
 from fissionmall.payments.gateway import get_gateway
 from fissionmall.payments.models import Payment
+from fissionmall.payments.wechatpay.gateway import WechatPayGateway
 from fissionmall.settings import get_settings
 
 log = logging.getLogger("fissionmall.wechat")
@@ -34,9 +36,8 @@ POLL_REFUNDS = "wechat.poll_refunds"
 TRANSFER_FINISHED = "wechat.transfer_finished"
 
 
-def _gateway() -> Any:
-    from fissionmall.payments.wechatpay import WechatPayGateway
-
+def wechatpay_gateway() -> WechatPayGateway | None:
+    """The registered WeChat Pay gateway, or None where it is not configured."""
     try:
         gw = get_gateway("wechatpay")
     except AppError:
@@ -55,7 +56,7 @@ async def schedule_periodic(s: AsyncSession) -> None:
 
 async def reconcile_payments(s: AsyncSession, *, older_than_minutes: int | None = None, limit: int = 100) -> int:
     """Ask WeChat about pending payments older than N minutes; confirm the paid ones. Returns applied count."""
-    gw = _gateway()
+    gw = wechatpay_gateway()
     if gw is None:
         return 0
     minutes = get_settings().wechat_reconcile_after_minutes if older_than_minutes is None else older_than_minutes
@@ -85,7 +86,7 @@ async def reconcile_payments(s: AsyncSession, *, older_than_minutes: int | None 
 
 async def poll_refunds(s: AsyncSession, *, older_than_minutes: int = 1, limit: int = 100) -> int:
     """Ask WeChat about refunds still processing; apply the finished ones. Returns applied count."""
-    gw = _gateway()
+    gw = wechatpay_gateway()
     if gw is None:
         return 0
     cutoff = clock.now() - timedelta(minutes=older_than_minutes)
@@ -123,12 +124,10 @@ async def _poll_refunds_job(s: AsyncSession, job: jobs.Job) -> None:
     await schedule_periodic(s)
 
 
-async def transfer_finished(s: AsyncSession, resource: dict[str, Any]) -> str:
+async def transfer_finished(s: AsyncSession, *, resource: dict[str, Any]) -> str:
     """Record a verified MCHTRANSFER.BILL.FINISHED once per (bill, state): the event fires once."""
-    from fissionmall.core.jobs import Job
-
     key = f"wechat-transfer:{resource['out_bill_no']}:{resource['state']}"
-    seen = await s.scalar(select(Job.id).where(Job.key == key))
+    seen = await s.scalar(select(jobs.Job.id).where(jobs.Job.key == key))
     await jobs.schedule(s, TRANSFER_FINISHED, dict(resource), due_at=clock.now(), key=key)
     return "duplicate" if seen else "applied"
 
