@@ -30,7 +30,7 @@ from fissionmall.core.db import Database, get_db
 from fissionmall.core.migrate import upgrade
 from fissionmall.demo.loader import load_demo
 from fissionmall.models import Base
-from fissionmall.seckill import service as seckill_service
+from fissionmall.seckill import memory as seckill_memory
 from fissionmall.settings import Settings, use_settings
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
@@ -149,7 +149,7 @@ async def running_app(settings: Settings, *, on_start: Callable[[], None] | None
             on_start()
         await _empty_tables(get_db())
         await _empty_redis(settings)
-        seckill_service.forget_hints()  # item ids start again on the emptied tables
+        seckill_memory.forget_hints()  # item ids start again on the emptied tables
         yield application
     clock.reset()
     use_settings(None)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from fissionmall.core import clock
 from fissionmall.core.db import Database
 from fissionmall.orders.models import Order
-from fissionmall.seckill import service
+from fissionmall.seckill import consumer
 from fissionmall.seckill.hot import get_hot
 from fissionmall.seckill.models import SeckillItem
 from tests.helpers import ADDRESS, shopper
@@ -84,7 +84,7 @@ async def shoppers(client: httpx.AsyncClient, n: int, tag: str = "sk") -> list[d
 
 
 async def drain(db: Database, **kw: Any) -> int:
-    return await service.drain(db, **kw)
+    return await consumer.drain(db, **kw)
 
 
 async def redis_left(item_id: int) -> int | None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fissionmall.orders.models import Order
-from fissionmall.seckill import service
+from fissionmall.seckill import consumer as seckill_consumer
 from fissionmall.seckill.hot import GROUP, get_hot
 from tests.helpers import admin, product
 from tests.seckill.helpers import attempt, drain, facts, loosen, session, shoppers, token
@@ -82,7 +82,7 @@ async def test_a_flush_while_a_consumer_holds_a_batch_rebuilds_after_it_commits(
 
     # A consumer has read the 12 reservations and has not committed their orders yet.
     read, hold = asyncio.Event(), asyncio.Event()
-    reader = service._Reader(hot, "slow", 100)
+    reader = seckill_consumer._Reader(hot, "slow", 100)
 
     async def take() -> list[Any]:
         entries = await reader()
@@ -90,7 +90,7 @@ async def test_a_flush_while_a_consumer_holds_a_batch_rebuilds_after_it_commits(
         await hold.wait()
         return entries
 
-    consumer = asyncio.create_task(service._batch(db, hot, settings, take))
+    consumer = asyncio.create_task(seckill_consumer._batch(db, hot, settings, take))
     await read.wait()
     await _flush(hot, settings.redis_prefix)  # Redis loses the pool, the shoppers' counts and the stream
 
@@ -128,7 +128,7 @@ async def test_a_flush_in_a_crowd_with_a_consumer_running_gives_no_false_wins(cl
     hot = _hot()
     waves = [await shoppers(client, n, f"w{i}") for i, n in enumerate((40, 40, 60))]
     stop = asyncio.Event()
-    consumer = asyncio.create_task(service.consume_forever(db, stop, block_ms=50))
+    consumer = asyncio.create_task(seckill_consumer.consume_forever(db, stop, block_ms=50))
     results = await _fire(client, waves[0], item)
     # Redis is flushed while the second wave is in flight and the consumer is working on the first;
     # the third wave comes after.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fissionmall.core import clock
 from fissionmall.orders.models import Order
-from fissionmall.seckill import service
+from fissionmall.seckill import consumer
 from fissionmall.seckill.hot import GROUP, get_hot
 from fissionmall.seckill.models import SeckillAttempt
 from tests.helpers import admin, pay, product, run_jobs
@@ -112,7 +112,7 @@ async def test_a_consumer_killed_mid_batch_leaves_nothing_lost_or_doubled(client
     await hot.redis.xreadgroup(GROUP, "doomed", {hot.stream: ">"}, count=10)
     # Consumer "crashy" reads 10, commits their orders, and dies before acknowledging them.
     raw = await hot.redis.xreadgroup(GROUP, "crashy", {hot.stream: ">"}, count=10)
-    entries = service._entries(raw[0][1])
+    entries = consumer._entries(raw[0][1])
 
     async def die(**_kw):
         raise ConnectionError("killed")
@@ -120,7 +120,7 @@ async def test_a_consumer_killed_mid_batch_leaves_nothing_lost_or_doubled(client
     real_finish = hot.finish
     hot.finish = die  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
-        await service._process(db, hot, settings, entries)
+        await consumer._process(db, hot, settings, entries)
     hot.finish = real_finish  # type: ignore[method-assign]
 
     # A live consumer takes the rest and reclaims what the dead ones left pending.
@@ -147,11 +147,11 @@ async def test_redis_flushed_mid_sale_is_rebuilt_from_the_database_with_no_overs
     await hot.ensure_group()
     # 30 become orders (and are paid); a consumer has read the last 10 but not yet written them.
     raw = await hot.redis.xreadgroup(GROUP, "c1", {hot.stream: ">"}, count=30)
-    await service._process(db, hot, settings, service._entries(raw[0][1]))
+    await consumer._process(db, hot, settings, consumer._entries(raw[0][1]))
     async with db.read() as s:
         paid_ids = (await s.scalars(select(Order.id).where(Order.source == "seckill"))).all()
     raw = await hot.redis.xreadgroup(GROUP, "c2", {hot.stream: ">"}, count=10)
-    in_flight = service._entries(raw[0][1])
+    in_flight = consumer._entries(raw[0][1])
     assert len(in_flight) == 10
 
     keys = [k async for k in hot.redis.scan_iter(match=settings.redis_prefix + "*", count=1000)]
@@ -160,7 +160,7 @@ async def test_redis_flushed_mid_sale_is_rebuilt_from_the_database_with_no_overs
     later = await shoppers(client, 60, "b")
     got = await _storm(client, later, item, 1)
     assert got["OK"] == 20, got  # rebuilt: 50 - 30 sold in the database
-    await service._process(db, hot, settings, in_flight)  # the slow consumer finishes after the rebuild
+    await consumer._process(db, hot, settings, in_flight)  # the slow consumer finishes after the rebuild
     await drain(db)
 
     async with db.read() as s:

@@ -5,7 +5,7 @@ stream consumer reads it there). Refusing up front the attempts of shoppers who 
 answer on the hot path (seckill/fast.py at ~12k attempts/s), so each process remembers it:
 - "has one" for an hour: shoppers rarely empty their book, and one who does between the attempt and
   the order gets a failed attempt with reason ADDRESS_REQUIRED and the unit goes back to the pool
-  (seckill/service.py), never a lost unit;
+  (seckill/consumer.py), never a lost unit;
 - "has none" for a couple of seconds only, so an address added in another process counts almost at once
   while a client hammering without one costs at most one query per shopper per process per interval.
 Writes in this process update the entry at once (`remember`).

@@ -13,7 +13,8 @@ from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
-from fissionmall.seckill import rules, service
+from fissionmall.seckill import live, mirror, rules
+from fissionmall.seckill import sessions as seckill_sessions  # `sessions` is the list page below
 from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
@@ -57,7 +58,7 @@ async def sessions(ctx: Read, cursor: str = "") -> Response:
     except AppError:
         before = None
     async with ctx.db.read() as s:
-        rows, nxt = await service.list_sessions(s, before_id=before, limit=20)
+        rows, nxt = await seckill_sessions.list_sessions(s, before_id=before, limit=20)
     now = clock.now()
     states = {r.id: STATE_ZH[rules.window_state(now, r.starts_at, r.ends_at)] for r in rows}
     ok = {"created": "场次已创建", "deleted": "场次已撤下，剩余库存已退回商品"}.get(
@@ -87,7 +88,7 @@ async def create_session(ctx: Write) -> Response:
     error = ""
     starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
     title = f.get("title", "").strip()
-    items: list[service.ItemSpec] = []
+    items: list[seckill_sessions.ItemSpec] = []
     if not title or len(title) > 64:
         error = "请填写场次名称（64 字以内）"
     elif starts is None or ends is None:
@@ -110,7 +111,9 @@ async def create_session(ctx: Write) -> Response:
             error = f"第 {i + 1} 行：库存和限购须为正整数"
             continue
         items.append(
-            service.ItemSpec(int(r["sku_id"]), price, int(stock) if stock else None, int(limit), r["new_only"] == "on")
+            seckill_sessions.ItemSpec(
+                int(r["sku_id"]), price, int(stock) if stock else None, int(limit), r["new_only"] == "on"
+            )
         )
     if not error and not items:
         error = "至少添加一个秒杀商品"
@@ -122,10 +125,10 @@ async def create_session(ctx: Write) -> Response:
         assert starts is not None and ends is not None
         try:
             async with ctx.db.tx() as s:
-                sess = await service.create_session(
+                sess = await seckill_sessions.create_session(
                     s, title=title, starts_at=starts, ends_at=ends, items=items, repeat_days=repeat
                 )
-            await service.publish_items(ctx.db, sess)
+            await mirror.publish_items(ctx.db, sess=sess)
             return RedirectResponse("/admin/seckill?ok=created", status_code=303)
         except AppError as exc:
             error = ERRORS_ZH.get(exc.code) or error_text(exc)
@@ -133,7 +136,7 @@ async def create_session(ctx: Write) -> Response:
 
 
 async def _board(ctx: Console, session_id: int) -> dict[str, Any]:
-    b = await service.board(ctx.db, session_id=session_id)
+    b = await live.board(ctx.db, session_id=session_id)
     total = sum(r["attempts"] for r in b["items"])
     now = time.monotonic()
     prev = _last.get(session_id)
@@ -157,10 +160,10 @@ async def _edit_page(
 ) -> Response:
     async with ctx.db.read() as s:
         try:
-            sess = await service.get_session(s, session_id=session_id)
+            sess = await seckill_sessions.get_session(s, session_id=session_id)
         except AppError:
             return _no_session(ctx)
-    figures = {r["item_id"]: r for r in (await service.board(ctx.db, session_id=session_id))["items"]}
+    figures = {r["item_id"]: r for r in (await live.board(ctx.db, session_id=session_id))["items"]}
     if form is None:
         form = {"title": sess.title, "starts_at": _local(sess.starts_at), "ends_at": _local(sess.ends_at)}
         for it in sess.items:
@@ -225,7 +228,7 @@ async def edit_session(ctx: Write, session_id: IdPath) -> Response:
     if error:
         return await _edit_page(ctx, session_id, form=f, error=error, status_code=422)
     try:
-        await service.edit_session(
+        await seckill_sessions.edit_session(
             ctx.db, session_id=session_id, title=title, starts_at=starts, ends_at=ends, items=changes
         )
     except AppError as exc:
@@ -246,7 +249,7 @@ def _edit_error(exc: AppError) -> str:
 async def session_page(ctx: Read, session_id: IdPath) -> Response:
     async with ctx.db.read() as s:
         try:
-            sess = await service.get_session(s, session_id=session_id)
+            sess = await seckill_sessions.get_session(s, session_id=session_id)
         except AppError:
             return _no_session(ctx)
     ok = "场次已保存" if ctx.request.query_params.get("ok") == "edited" else ""
@@ -270,8 +273,8 @@ async def board_partial(ctx: Read, session_id: IdPath) -> Response:
 async def delete(ctx: Write, session_id: IdPath) -> Response:
     try:
         async with ctx.db.tx() as s:
-            sess = await service.delete_session(s, session_id=session_id)
-        await service.publish_items(ctx.db, sess)
+            sess = await seckill_sessions.delete_session(s, session_id=session_id)
+        await mirror.publish_items(ctx.db, sess=sess)
     except AppError as exc:
         return render(ctx, "message.html", status_code=404, title="无法撤下", message=error_text(exc))
     return RedirectResponse("/admin/seckill?ok=deleted", status_code=303)

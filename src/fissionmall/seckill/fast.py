@@ -2,7 +2,7 @@
 
 `FastAttempts(app)` answers `POST /api/v1/seckill/items/{id}/attempts` itself, with the same checks and
 the same answers as the FastAPI route in router.py (auth, body validation by the same Pydantic model,
-`service.attempt`, the same error body), and hands every other request to `app` untouched. It skips what
+`attempts.attempt`, the same error body), and hands every other request to `app` untouched. It skips what
 costs most per request on this path when a hundred routes are mounted: route matching, dependency
 solving, and the middleware stack (measured with py-spy: ~70% of the server's time per attempt).
 
@@ -22,8 +22,8 @@ from fissionmall.core import clock
 from fissionmall.core.db import get_db
 from fissionmall.core.errors import AppError, CoreError, Forbidden, Unauthorized
 from fissionmall.core.security import client_ip_of, read_token
-from fissionmall.seckill import service
-from fissionmall.seckill.schemas import AttemptIn
+from fissionmall.seckill import attempts
+from fissionmall.seckill.schemas import AttemptCreate
 from fissionmall.settings import get_settings
 
 PREFIX = "/api/v1/seckill/items/"
@@ -52,7 +52,7 @@ def _validation_error(errors: list[Any]) -> dict[str, Any]:
     return {"error": {"code": code.value, "message": code.text, "detail": detail}}
 
 
-def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
+def _parse(body: bytes, ctype: str | None) -> AttemptCreate | dict[str, Any]:
     """The body as FastAPI reads it for the same route, or the error body it would answer (422). An empty
     body or one that is not declared JSON is a missing / mistyped body (422), as there; JSON that does not
     parse, or is not UTF-8, is MALFORMED_JSON (400) on both lanes."""
@@ -60,9 +60,9 @@ def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
         return _validation_error(_MISSING_BODY)
     try:
         if not _is_json(ctype):
-            return AttemptIn.model_validate(body)
+            return AttemptCreate.model_validate(body)
         try:
-            return AttemptIn.model_validate_json(body)
+            return AttemptCreate.model_validate_json(body)
         except ValidationError as exc:
             if not any(e.get("type") == "json_invalid" for e in exc.errors(include_url=False)):
                 raise
@@ -71,7 +71,7 @@ def _parse(body: bytes, ctype: str | None) -> AttemptIn | dict[str, Any]:
             data = json.loads(body)
         except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
             raise AppError(CoreError.MALFORMED_JSON) from None
-        return AttemptIn.model_validate(data)
+        return AttemptCreate.model_validate(data)
     except ValidationError as exc:
         return _validation_error(exc.errors(include_url=False, include_context=False, include_input=False))
 
@@ -163,10 +163,10 @@ class FastAttempts:
         device = hdr.get(b"x-device-id")
         peer = scope["client"][0] if scope.get("client") else "0.0.0.0"
         ip = client_ip_of(peer, hdr.get(b"x-forwarded-for"), settings.trusted_proxies)
-        caller = service.Caller(customer_id, ip, device[:128] if device else None)
-        res = await service.attempt(
+        caller = attempts.Caller(customer_id, ip, device[:128] if device else None)
+        res = await attempts.attempt(
             db,
-            settings,
+            settings=settings,
             item_id=item_id,
             caller=caller,
             qty=data.qty,

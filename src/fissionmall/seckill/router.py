@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core import clock
-from fissionmall.core.deps import DbDep, SettingsDep
-from fissionmall.core.schemas import ApiDateTime, ApiModel, IdPath, Page, page_limit, parse_cursor
+from fissionmall.core.deps import Cursor, DbDep, Limit, SettingsDep
+from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.risk import rules as risk_rules
-from fissionmall.seckill import service
+from fissionmall.seckill import attempts, live, mirror, shop
+from fissionmall.seckill import sessions as seckill_sessions  # `sessions` is the shop's route below
 from fissionmall.seckill.schemas import (
-    AttemptIn,
-    AttemptOut,
+    AttemptCreate,
+    AttemptPublic,
+    BoardAdmin,
+    CaptchaPublic,
     SessionAdmin,
     SessionCreate,
     SessionUpdate,
-    TokenOut,
+    TokenPublic,
     session_admin,
 )
 
@@ -34,7 +37,7 @@ AttemptId = Annotated[str, Path(min_length=1, max_length=64)]
 async def sessions(db: DbDep) -> dict[str, Any]:
     """Sessions with their items, remaining stock and state, and the server time for countdowns."""
     async with db.read() as s:
-        data = await service.shop_sessions(s)
+        data = await shop.current_sessions(s)
     return _jsonable(data)
 
 
@@ -50,22 +53,24 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
-@router.post("/seckill/items/{item_id}/token", response_model=TokenOut)
+@router.post("/seckill/items/{item_id}/token", response_model=TokenPublic)
 async def token(item_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """The one-time path token an attempt needs (handed out shortly before the start and during the sale)."""
-    return await service.issue_token(db, settings, item_id=item_id, customer_id=caller.id)
+    return await attempts.issue_token(db, settings=settings, item_id=item_id, customer_id=caller.id)
 
 
 @router.post(
-    "/seckill/items/{item_id}/attempts", status_code=202, response_model=AttemptOut, response_model_exclude_none=True
+    "/seckill/items/{item_id}/attempts", status_code=202, response_model=AttemptPublic, response_model_exclude_none=True
 )
-async def attempt(item_id: IdPath, body: AttemptIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> Any:
+async def attempt(
+    item_id: IdPath, body: AttemptCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> Any:
     """Try to win: 202 {attempt_id, status}; poll GET /seckill/attempts/{id} for the order."""
-    res = await service.attempt(
+    res = await attempts.attempt(
         db,
-        settings,
+        settings=settings,
         item_id=item_id,
-        caller=service.Caller(caller.id, caller.ip, caller.device_id),
+        caller=attempts.Caller(caller.id, caller.ip, caller.device_id),
         qty=body.qty,
         token=body.token,
         address=body.address.model_dump() if body.address else None,
@@ -76,17 +81,12 @@ async def attempt(item_id: IdPath, body: AttemptIn, caller: CurrentCustomer, db:
     return JSONResponse(res, status_code=202)
 
 
-@router.get("/seckill/attempts/{attempt_id}", response_model=AttemptOut, response_model_exclude_none=True)
+@router.get("/seckill/attempts/{attempt_id}", response_model=AttemptPublic, response_model_exclude_none=True)
 async def attempt_status(attempt_id: AttemptId, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
-    return await service.attempt_status(db, attempt_id=attempt_id, customer_id=caller.id)
+    return await attempts.attempt_status(db, attempt_id=attempt_id, customer_id=caller.id)
 
 
-class CaptchaOut(ApiModel):
-    captcha_id: str
-    question: str
-
-
-@router.post("/seckill/captcha", response_model=CaptchaOut)
+@router.post("/seckill/captcha", response_model=CaptchaPublic)
 async def captcha(caller: CurrentCustomer, settings: SettingsDep) -> dict[str, str]:
     """An arithmetic challenge; answer it in the attempt's `captcha` after CAPTCHA_REQUIRED."""
     cid, q = risk_rules.new_captcha(settings.secret_key, customer_id=caller.id, now=int(clock.now().timestamp()))
@@ -97,14 +97,14 @@ async def captcha(caller: CurrentCustomer, settings: SettingsDep) -> dict[str, s
 async def notify_me(item_id: IdPath, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     """Ask to be told when the item is restocked or comes back in a later session."""
     async with db.tx() as s:
-        return await service.notify_me(s, item_id=item_id, customer_id=caller.id)
+        return await shop.notify_me(s, item_id=item_id, customer_id=caller.id)
 
 
 @router.get("/seckill/items/{item_id}/similar")
 async def similar(item_id: IdPath, db: DbDep) -> dict[str, Any]:
     """Products on sale like this one: what a sold-out shopper is shown."""
     async with db.read() as s:
-        return {"items": await service.similar_on_sale(s, item_id=item_id)}
+        return {"items": await shop.similar_on_sale(s, item_id=item_id)}
 
 
 # ---- admin ----------------------------------------------------------------------------------------
@@ -113,17 +113,18 @@ async def similar(item_id: IdPath, db: DbDep) -> dict[str, Any]:
 @admin_router.post("/seckill/sessions", response_model=SessionAdmin, status_code=201)
 async def create_session(body: SessionCreate, _: Marketing, db: DbDep) -> SessionAdmin:
     async with db.tx() as s:
-        sess = await service.create_session(
+        sess = await seckill_sessions.create_session(
             s,
             title=body.title,
             starts_at=body.starts_at,
             ends_at=body.ends_at,
             items=[
-                service.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only) for i in body.items
+                seckill_sessions.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only)
+                for i in body.items
             ],
             repeat_days=body.repeat_days,
         )
-    await service.publish_items(db, sess)
+    await mirror.publish_items(db, sess=sess)
     return session_admin(sess)
 
 
@@ -131,25 +132,25 @@ async def create_session(body: SessionCreate, _: Marketing, db: DbDep) -> Sessio
 async def list_sessions(
     _: MarketingRead,
     db: DbDep,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Page[SessionAdmin]:
     async with db.read() as s:
-        rows, nxt = await service.list_sessions(s, before_id=parse_cursor(cursor), limit=page_limit(limit))
+        rows, nxt = await seckill_sessions.list_sessions(s, before_id=parse_cursor(cursor), limit=page_limit(limit))
     return Page(items=[session_admin(r) for r in rows], next_cursor=nxt)
 
 
 @admin_router.get("/seckill/sessions/{session_id}", response_model=SessionAdmin)
 async def get_session(session_id: IdPath, _: MarketingRead, db: DbDep) -> SessionAdmin:
     async with db.read() as s:
-        return session_admin(await service.get_session(s, session_id=session_id))
+        return session_admin(await seckill_sessions.get_session(s, session_id=session_id))
 
 
 @admin_router.put("/seckill/sessions/{session_id}", response_model=SessionAdmin)
 async def update_session(session_id: IdPath, body: SessionUpdate, _: Marketing, db: DbDep) -> SessionAdmin:
     """Edit title, window, and per item price, limit, new-users flag and pool (`stock`): 409 POOL_BELOW_SOLD
     below what shoppers have taken, INSUFFICIENT_STOCK when the SKU cannot cover a raise."""
-    sess = await service.edit_session(
+    sess = await seckill_sessions.edit_session(
         db,
         session_id=session_id,
         title=body.title,
@@ -163,19 +164,12 @@ async def update_session(session_id: IdPath, body: SessionUpdate, _: Marketing, 
 @admin_router.delete("/seckill/sessions/{session_id}", response_model=SessionAdmin)
 async def delete_session(session_id: IdPath, _: Marketing, db: DbDep) -> SessionAdmin:
     async with db.tx() as s:
-        sess = await service.delete_session(s, session_id=session_id)
-    await service.publish_items(db, sess)
+        sess = await seckill_sessions.delete_session(s, session_id=session_id)
+    await mirror.publish_items(db, sess=sess)
     return session_admin(sess)
 
 
-class BoardOut(ApiModel):
-    session_id: int
-    server_time: ApiDateTime
-    state: str
-    items: list[dict[str, Any]]
-
-
-@admin_router.get("/seckill/sessions/{session_id}/board", response_model=BoardOut)
+@admin_router.get("/seckill/sessions/{session_id}/board", response_model=BoardAdmin)
 async def board(session_id: IdPath, _: MarketingRead, db: DbDep) -> dict[str, Any]:
     """Live figures: attempts and refusals by reason, sold, paid, remaining."""
-    return await service.board(db, session_id=session_id)
+    return await live.board(db, session_id=session_id)

@@ -62,3 +62,8 @@ def attempt_owner(attempt_id: str) -> tuple[int, int] | None:
 def default_pool(sku_stock: int) -> int:
     """90% of the stock, rounded down: units, not money, and the buffer must stay whole."""
     return sku_stock * POOL_SHARE_BP // 10_000
+
+
+def epoch_ms(d: datetime) -> int:
+    """A time as Redis's scripts compare it: milliseconds since the epoch."""
+    return int(d.timestamp() * 1000)

@@ -1,3 +1,6 @@
+"""The flash-sale API's shapes: sessions and items as the operator writes them (Create / Update) and reads
+them (Admin), and what a shopper sends and is answered on an attempt (AttemptCreate, AttemptPublic, TokenPublic)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -7,16 +10,16 @@ from pydantic import Field, StringConstraints, model_validator
 from fissionmall.core.schemas import ApiDateTime, ApiIn, ApiModel, DateTimeIn, Fen, Patch
 from fissionmall.orders.schemas import Address, Id, one_address
 
-Limit = Annotated[int, Field(strict=True, ge=1, le=999)]
+PerUserLimit = Annotated[int, Field(strict=True, ge=1, le=999)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Pool = Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
 
 
-class ItemIn(ApiModel):
+class ItemCreate(ApiModel):
     sku_id: Id
     price_fen: Fen
     stock: Pool | None = None  # the pool; default 90%
-    per_user_limit: Limit = 1
+    per_user_limit: PerUserLimit = 1
     new_users_only: bool = False
 
 
@@ -24,16 +27,16 @@ class SessionCreate(ApiModel):
     title: Title
     starts_at: DateTimeIn
     ends_at: DateTimeIn
-    items: Annotated[list[ItemIn], Field(min_length=1, max_length=50)]
+    items: Annotated[list[ItemCreate], Field(min_length=1, max_length=50)]
     # Come back daily at the same time this many more days (0: a one-off session).
     repeat_days: Annotated[int, Field(strict=True, ge=0, le=30)] = 0
 
 
-class ItemChange(ApiModel):
+class ItemUpdate(ApiModel):
     id: Id
     price_fen: Patch[Fen] = None
     stock: Patch[Pool] = None  # the new pool: units move between it and the SKU's stock
-    per_user_limit: Patch[Limit] = None
+    per_user_limit: Patch[PerUserLimit] = None
     new_users_only: Patch[bool] = None
 
 
@@ -41,7 +44,7 @@ class SessionUpdate(ApiModel):
     title: Patch[Title] = None
     starts_at: Patch[DateTimeIn] = None
     ends_at: Patch[DateTimeIn] = None
-    items: Patch[Annotated[list[ItemChange], Field(max_length=50)]] = None
+    items: Patch[Annotated[list[ItemUpdate], Field(max_length=50)]] = None
 
 
 class ItemAdmin(ApiModel):
@@ -71,7 +74,7 @@ class CaptchaAnswer(ApiModel):
     answer: Annotated[str, StringConstraints(max_length=16)]
 
 
-class AttemptIn(ApiIn):  # ApiIn: the fast lane (seckill/fast.py) skips the middleware
+class AttemptCreate(ApiIn):  # ApiIn: the fast lane (seckill/fast.py) skips the middleware
     qty: Annotated[int, Field(strict=True, ge=1, le=99)] = 1
     token: Annotated[str, StringConstraints(max_length=200)] | None = None
     # The contract's body is {qty, token}: without an address the winner's order ships to their default
@@ -81,20 +84,32 @@ class AttemptIn(ApiIn):  # ApiIn: the fast lane (seckill/fast.py) skips the midd
     captcha: CaptchaAnswer | None = None
 
     @model_validator(mode="after")
-    def _one_address(self) -> AttemptIn:
+    def _one_address(self) -> AttemptCreate:
         return one_address(self)
 
 
-class AttemptOut(ApiModel):
+class AttemptPublic(ApiModel):
     attempt_id: str
     status: str
     order_id: int | None = None
     reason: str | None = None
 
 
-class TokenOut(ApiModel):
+class TokenPublic(ApiModel):
     token: str
     expires_at: ApiDateTime
+
+
+class CaptchaPublic(ApiModel):
+    captcha_id: str
+    question: str
+
+
+class BoardAdmin(ApiModel):
+    session_id: int
+    server_time: ApiDateTime
+    state: str
+    items: list[dict[str, Any]]
 
 
 def session_admin(sess: Any) -> SessionAdmin:
