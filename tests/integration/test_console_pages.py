@@ -18,7 +18,7 @@ from fissionmall.core.jobs import Event, Job
 from fissionmall.core.security import read_token
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.models import GatewayNotification
-from fissionmall.web.admin import fen_from_yuan
+from fissionmall.web.console import fen_from_yuan
 from tests.helpers import admin, order, pay, product, run_jobs, shopper
 
 PASSWORD = "console-pass-123"

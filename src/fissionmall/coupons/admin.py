@@ -14,7 +14,7 @@ from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.schemas import IssueIn, TemplateCreate, TemplateUpdate
-from fissionmall.web.admin import Console, console, error_text, render, shop_zone
+from fissionmall.web.console import Console, console, error_text, render, shop_zone
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
 NAV = [("coupons", "优惠券", "/admin/coupons", "marketing.read")]

@@ -15,7 +15,7 @@ from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.distribution import service
 from fissionmall.distribution.models import Distributor
 from fissionmall.distribution.schemas import ConfigIn
-from fissionmall.web.admin import Console, console, error_text, render
+from fissionmall.web.console import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
 NAV = [

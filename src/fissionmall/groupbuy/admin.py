@@ -17,7 +17,7 @@ from fissionmall.groupbuy import rules, service
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import ShipIn
-from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+from fissionmall.web.console import Console, console, error_text, fen_from_yuan, render, shop_zone
 
 router = APIRouter(prefix="/admin/groupbuy", include_in_schema=False)
 NAV = [("groupbuy", "拼团", "/admin/groupbuy", "marketing.read")]

@@ -14,7 +14,7 @@ from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
-from fissionmall.web.admin import Console, console, error_text, render, shop_zone
+from fissionmall.web.console import Console, console, error_text, render, shop_zone
 
 router = APIRouter(prefix="/admin/promotions", include_in_schema=False)
 NAV = [("promotions", "促销活动", "/admin/promotions", "marketing.read")]

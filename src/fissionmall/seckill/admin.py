@@ -14,7 +14,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
 from fissionmall.seckill import rules, service
-from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+from fissionmall.web.console import Console, console, error_text, fen_from_yuan, render, shop_zone
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
 NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
