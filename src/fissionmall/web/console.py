@@ -41,10 +41,18 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import parse_cursor, to_local
 from fissionmall.core.security import client_ip
 from fissionmall.settings import Settings, get_settings
-from fissionmall.web.forms import FormInvalid, chinese, fen_from_yuan, field_errors, form_to
+from fissionmall.web.forms import (
+    FormInvalid,
+    chinese,
+    fen_from_yuan,
+    field_errors,
+    form_to,
+    off_bp_from_zhe,
+    whole_number,
+)
 
 # The forms half of the kit is re-exported: a domain's admin module imports only this module.
-__all__ = ["FormInvalid", "fen_from_yuan", "field_errors", "form_to"]
+__all__ = ["FormInvalid", "fen_from_yuan", "field_errors", "form_to", "off_bp_from_zhe", "whole_number"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

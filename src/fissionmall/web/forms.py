@@ -26,6 +26,7 @@ def chinese(text: str) -> bool:
 _YUAN = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
 _RATE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 _ZHE = re.compile(r"^[0-9](\.[0-9]{1,3})?$")
+_WHOLE = re.compile(r"^[0-9]{1,18}$")
 
 
 def _typed(text: str) -> str:
@@ -58,6 +59,12 @@ def off_bp_from_zhe(text: str) -> int | None:
     return int(10_000 - Decimal(t) * 1000)
 
 
+def whole_number(text: str) -> int | None:
+    """'12' → 12 (full-width digits too). None for anything that is not a whole number of at most 18 digits."""
+    t = _typed(text)
+    return int(t) if _WHOLE.match(t) else None
+
+
 class FormInvalid(Exception):
     """A console form its schema refused: a Chinese message per field, shown beside the field."""
 
@@ -76,11 +83,13 @@ _UNREADABLE = {  # what an unreadable value is called when the form names it no 
     "money": ("金额", "请填写金额（元），例如 19.90"),
     "rate": ("比例", "请填写 0 到 100 之间的百分比"),
     "zhe": ("折扣", "请填写 0 到 9.9 之间的折数，例如 9折"),
+    "whole": ("数量", "请填写整数"),
 }
 _PARSERS: dict[str, Callable[[str], int | None]] = {
     "money": fen_from_yuan,
     "rate": bp_from_percent,
     "zhe": off_bp_from_zhe,
+    "whole": whole_number,
 }
 
 
@@ -159,15 +168,21 @@ def form_to(
     money: Iterable[str] = (),
     rate: Iterable[str] = (),
     zhe: Iterable[str] = (),
+    whole: Iterable[str] = (),
     labels: Mapping[str, str] | None = None,
 ) -> M:
     """Validate a console form through the admin API's own schema, so the console accepts what the API does.
 
     `form` is the body as typed (text, with nested rows as dicts and lists); fields named in `money` are
     read as 元 and become fen, in `rate` as % and become basis points, in `zhe` as 折 and become basis
-    points off (a blank one becomes null). Raises `FormInvalid` with a Chinese message per field; an
+    points off, in `whole` as whole numbers (a blank one becomes null). Raises `FormInvalid` with a Chinese message per field; an
     `AppError` raised by the schema's own checks passes through as it is."""
-    kinds = {**dict.fromkeys(money, "money"), **dict.fromkeys(rate, "rate"), **dict.fromkeys(zhe, "zhe")}
+    kinds = {
+        **dict.fromkeys(money, "money"),
+        **dict.fromkeys(rate, "rate"),
+        **dict.fromkeys(zhe, "zhe"),
+        **dict.fromkeys(whole, "whole"),
+    }
     unread: dict[str, str] = {}
     body = _convert(dict(form), kinds, unread, "")
     errors: dict[str, str] = {}
