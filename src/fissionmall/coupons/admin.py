@@ -145,27 +145,10 @@ async def create(ctx: Write) -> Response:
         data = form_to(TemplateCreate, body, money=MONEY, zhe=("percent_bp",), labels=LABELS)
         async with ctx.db.tx() as s:
             t = await service.create_template(s, data=data)
-    except FormInvalid as exc:
+    except (FormInvalid, AppError) as exc:
+        err = exc.message if isinstance(exc, FormInvalid) else error_text(exc)
         return render(
-            ctx,
-            "coupons/form.html",
-            status_code=422,
-            active="coupons",
-            t=None,
-            v=dict(form),
-            error=exc.message,
-            **_ctx(),
-        )
-    except AppError as exc:
-        return render(
-            ctx,
-            "coupons/form.html",
-            status_code=422,
-            active="coupons",
-            t=None,
-            v=dict(form),
-            error=error_text(exc),
-            **_ctx(),
+            ctx, "coupons/form.html", status_code=422, active="coupons", t=None, v=dict(form), error=err, **_ctx()
         )
     return RedirectResponse(f"/admin/coupons/{t.id}?ok=created", status_code=303)
 
