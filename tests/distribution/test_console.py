@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tests.console_helpers import console
 from tests.distribution.support import configure, login
 from tests.helpers import admin
-from tests.integration.test_console_pages import console
 
 
 async def test_operator_saves_settings_approves_a_distributor_and_finance_approves_a_withdrawal(client, db):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from fissionmall.core import clock
 from fissionmall.groupbuy.models import GroupActivity
-from fissionmall.web.admin import shop_zone
+from fissionmall.web.console import shop_zone
+from tests.console_helpers import console
 from tests.groupbuy.support import joined_and_paid, make_activity, opened_and_paid
 from tests.helpers import admin, product, run_jobs, shopper
-from tests.integration.test_console_pages import console
 
 
 def _local(days: float) -> str:

@@ -247,7 +247,7 @@ async def test_another_shoppers_address_is_not_found(client, db):
 
 
 async def test_the_console_order_page_shows_an_address_book_orders_address(client, db):
-    from tests.integration.test_console_pages import console
+    from tests.console_helpers import console
 
     boss = await admin(client, db)
     sku = (await product(client, boss, stock=10))["skus"][0]["id"]

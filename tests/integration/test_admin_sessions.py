@@ -20,8 +20,8 @@ from fissionmall.core.db import Database
 from fissionmall.core.errors import NotFound
 from fissionmall.core.security import issue_token
 from tests.authz import check_admin_matrix
+from tests.console_helpers import _form_login, _meta_csrf
 from tests.helpers import shopper
-from tests.integration.test_console_pages import _form_login, _meta_csrf
 
 PASSWORD = "right-password-1"
 LOGIN = "/api/admin/v1/auth/login"

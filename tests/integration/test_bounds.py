@@ -22,9 +22,9 @@ from fissionmall.groupbuy.models import GroupActivity
 from fissionmall.promotions.models import Promotion
 from fissionmall.seckill.models import SeckillSession
 from tests.conftest import running_app
+from tests.console_helpers import console
 from tests.helpers import ADDRESS, admin, product, shopper
 from tests.integration.test_bad_input import snapshot
-from tests.integration.test_console_pages import console
 
 ADMIN = "/api/admin/v1"
 SHOP_LISTS = ["/api/v1/seckill/sessions", "/api/v1/coupons", "/api/v1/promotions", "/api/v1/groupbuy/activities"]

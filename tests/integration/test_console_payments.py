@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fissionmall.core import clock
+from tests.console_helpers import console
 from tests.helpers import admin, order, pay, product, shopper
-from tests.integration.test_console_pages import console
 
 
 async def _two_payments(client, db) -> tuple[int, int]:

@@ -13,8 +13,8 @@ import pytest
 
 from fissionmall.core import http as edges
 from fissionmall.seckill.fast import FastAttempts
+from tests.console_helpers import console
 from tests.helpers import ADDRESS, admin, product, shopper
-from tests.integration.test_console_pages import console
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "fissionmall" / "web" / "templates"
 

@@ -27,8 +27,8 @@ from fissionmall.payments import service as payments
 from fissionmall.payments.gateway import FAIL_MESSAGE_MAX, BadNotification, SandboxGateway, get_gateway
 from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
 from fissionmall.payments.wechatpay.gateway import WechatPayGateway
+from tests.console_helpers import console
 from tests.helpers import admin, order, product, run_jobs, shopper
-from tests.integration.test_console_pages import console
 from tests.integration.test_migrations import empty_db  # noqa: F401  (a fresh database to migrate)
 from tests.wechat.conftest import (  # noqa: F401  (fixtures for the WeChat Pay refusals below)
     fake_pay,

@@ -10,8 +10,8 @@ from fissionmall.accounts import rules as roles
 from fissionmall.core.security import read_token
 from fissionmall.risk import service as risk
 from fissionmall.settings import get_settings
+from tests.console_helpers import console
 from tests.helpers import admin, product, shopper
-from tests.integration.test_console_pages import console
 from tests.seckill.helpers import LOOSE, attempt, loosen, session
 
 FORM = {k: str(v) for k, v in LOOSE.items()}

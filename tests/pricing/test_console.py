@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from fissionmall.coupons.models import CouponTemplate
 from fissionmall.promotions.models import Promotion
+from tests.console_helpers import console
 from tests.helpers import shopper
-from tests.integration.test_console_pages import console
 
 
 async def test_an_operator_creates_edits_pauses_and_issues_a_coupon_from_the_console(client, db):

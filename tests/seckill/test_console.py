@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from fissionmall.core import clock
-from fissionmall.web.admin import shop_zone
+from fissionmall.web.console import shop_zone
+from tests.console_helpers import console
 from tests.helpers import admin, product, shopper
-from tests.integration.test_console_pages import console
 from tests.seckill.helpers import attempt, drain, loosen
 
 

@@ -16,8 +16,8 @@ from fissionmall.catalog.models import Sku
 from fissionmall.core.db import Database
 from fissionmall.seckill.hot import get_hot
 from fissionmall.seckill.models import SeckillAttempt
+from tests.console_helpers import console
 from tests.helpers import admin, product
-from tests.integration.test_console_pages import console
 from tests.seckill.helpers import attempt, drain, facts, loosen, redis_left, session, shoppers, token
 
 PUT = "/api/admin/v1/seckill/sessions/{}"

@@ -6,7 +6,7 @@ from fissionmall.core import codes
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.orders.errors import OrdersError
-from fissionmall.web.admin import error_text
+from fissionmall.web.console import error_text
 
 
 def test_a_known_code_reads_as_the_shared_table_says():

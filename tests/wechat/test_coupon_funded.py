@@ -18,8 +18,8 @@ from fissionmall.core import clock
 from fissionmall.orders.models import Order
 from fissionmall.payments.models import GatewayNotification, Payment
 from fissionmall.payments.wechatpay import sweeps
+from tests.console_helpers import console
 from tests.helpers import run_jobs
-from tests.integration.test_console_pages import console
 from tests.wechat.conftest import deliver
 from tests.wechat.test_pay_flow import _start
 

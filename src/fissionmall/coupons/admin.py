@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -14,7 +13,7 @@ from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.schemas import IssueIn, TemplateCreate, TemplateUpdate
-from fissionmall.web.admin import Console, console, error_text, render, shop_zone
+from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
 NAV = [("coupons", "优惠券", "/admin/coupons", "marketing.read")]
@@ -29,18 +28,20 @@ SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "�
 COUPON_STATUS_ZH = {"available": "未使用", "locked": "下单占用", "used": "已使用", "expired": "已过期"}
 
 
-def to_fen(raw: str) -> int | None:
-    """'12.5' → 1250; '' → None; anything else raises ValueError."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        d = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(raw) from None
-    if d < 0 or d != d.quantize(Decimal("0.01")) or d > 100_000_000:
-        raise ValueError(raw)
-    return int(d * 100)
+MONEY = ("amount_fen", "threshold_fen", "max_discount_fen")
+LABELS = {
+    "name": "名称",
+    "description": "说明",
+    "amount_fen": "优惠金额",
+    "threshold_fen": "使用门槛",
+    "max_discount_fen": "最高优惠",
+    "percent_bp": "折扣",
+    "scope_ids": "适用范围编号",
+    "valid_days": "有效天数",
+    "valid_until": "有效期截止日期",
+    "total": "发放总量",
+    "per_user_limit": "每人限领",
+}
 
 
 def _form_to_body(form: Any) -> dict[str, Any]:
@@ -49,14 +50,11 @@ def _form_to_body(form: Any) -> dict[str, Any]:
         return v.strip() if isinstance(v, str) else ""
 
     body: dict[str, Any] = {"name": text("name"), "description": text("description"), "kind": text("kind") or "amount"}
-    try:
-        body["amount_fen"] = to_fen(text("amount")) or 0
-        body["threshold_fen"] = to_fen(text("threshold")) or 0
-        body["max_discount_fen"] = to_fen(text("max_discount"))
-        zhe = text("zhe")  # 9 → 9折 → 10% off
-        body["percent_bp"] = int(10_000 - Decimal(zhe) * 1000) if zhe else 0
-    except (ValueError, InvalidOperation) as exc:
-        raise AppError(CoreError.FORM_INVALID, f"金额格式不正确：{exc}") from None
+    # Amounts in 元 and the discount in 折 (9 → 9折 → 10% off) are read by form_to; blank is none.
+    body["amount_fen"] = text("amount") or 0
+    body["threshold_fen"] = text("threshold") or 0
+    body["max_discount_fen"] = text("max_discount")
+    body["percent_bp"] = text("zhe") or 0
     body["scope"] = text("scope") or "all"
     ids = [x for x in text("scope_ids").replace("，", ",").split(",") if x.strip()]
     if not all(x.strip().isdigit() for x in ids):
@@ -144,24 +142,13 @@ async def create(ctx: Write) -> Response:
     form = await ctx.request.form()
     try:
         body = _form_to_body(form)
-        data = TemplateCreate.model_validate(body)
+        data = form_to(TemplateCreate, body, money=MONEY, zhe=("percent_bp",), labels=LABELS)
         async with ctx.db.tx() as s:
             t = await service.create_template(s, data=data)
-    except ValidationError as exc:
-        err = "；".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+    except (FormInvalid, AppError) as exc:
+        err = exc.message if isinstance(exc, FormInvalid) else error_text(exc)
         return render(
             ctx, "coupons/form.html", status_code=422, active="coupons", t=None, v=dict(form), error=err, **_ctx()
-        )
-    except AppError as exc:
-        return render(
-            ctx,
-            "coupons/form.html",
-            status_code=422,
-            active="coupons",
-            t=None,
-            v=dict(form),
-            error=error_text(exc),
-            **_ctx(),
         )
     return RedirectResponse(f"/admin/coupons/{t.id}?ok=created", status_code=303)
 
@@ -207,12 +194,11 @@ async def save(template_id: int, ctx: Write) -> Response:
         body = _form_to_body(form)
         body.pop("kind", None)
         body.pop("issue_mode", None)
-        data = TemplateUpdate.model_validate(body)
+        data = form_to(TemplateUpdate, body, money=MONEY, zhe=("percent_bp",), labels=LABELS)
         async with ctx.db.tx() as s:
             await service.update_template(s, template_id=template_id, data=data)
-    except ValidationError as exc:
-        err = "；".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return await _detail(ctx, template_id, error=err, v=dict(form), status_code=422)
+    except FormInvalid as exc:
+        return await _detail(ctx, template_id, error=exc.message, v=dict(form), status_code=422)
     except AppError as exc:
         return await _detail(ctx, template_id, error=error_text(exc), v=dict(form), status_code=422)
     return RedirectResponse(f"/admin/coupons/{template_id}?ok=saved", status_code=303)

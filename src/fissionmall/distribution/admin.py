@@ -8,14 +8,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.distribution import service
 from fissionmall.distribution.models import Distributor
 from fissionmall.distribution.schemas import ConfigIn
-from fissionmall.web.admin import Console, console, error_text, render
+from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render
 
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
 NAV = [
@@ -97,12 +96,28 @@ async def index(ctx: Read) -> Response:
     return await _config_page(ctx)
 
 
-def _int(form: Any, name: str) -> Any:
-    raw = str(form.get(name) or "").strip()
-    try:
-        return int(raw)
-    except ValueError:
-        return raw  # the schema refuses it with a clear message
+WHOLE = (
+    "levels",
+    "level1_rate_bp",
+    "level2_rate_bp",
+    "cap_bp",
+    "frozen_days",
+    "binding_expiry_days",
+    "min_withdraw_fen",
+    "withdraw_fee_bp",
+)
+LABELS = {
+    "levels": "分销层级",
+    "level1_rate_bp": "一级佣金比例",
+    "level2_rate_bp": "二级佣金比例",
+    "cap_bp": "佣金上限",
+    "frozen_days": "冻结天数",
+    "binding_expiry_days": "绑定有效天数",
+    "min_withdraw_fen": "最低提现金额",
+    "withdraw_fee_bp": "提现手续费",
+    "bind_mode": "绑定方式",
+    "approval": "审核方式",
+}
 
 
 @router.post("/config")
@@ -114,26 +129,19 @@ async def save_config(ctx: Write) -> Response:
         "bind_mode": form.get("bind_mode"),
         "approval": form.get("approval"),
     }
-    for name in (
-        "levels",
-        "level1_rate_bp",
-        "level2_rate_bp",
-        "cap_bp",
-        "frozen_days",
-        "binding_expiry_days",
-        "min_withdraw_fen",
-        "withdraw_fee_bp",
-    ):
-        data[name] = _int(form, name)
+    for name in WHOLE:
+        data[name] = str(form.get(name) or "").strip()
     try:
         advanced = json.loads(str(form.get("advanced") or "{}"))
         if not isinstance(advanced, dict):
             raise ValueError("not an object")
         data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
-        cfg = ConfigIn.model_validate(data)
+        cfg = form_to(ConfigIn, data, whole=WHOLE, labels=LABELS)
     except AppError as exc:
         return await _config_page(ctx, cfg=data, error=_err(exc), status=400)
-    except (ValueError, ValidationError) as exc:
+    except FormInvalid as exc:
+        return await _config_page(ctx, cfg=data, error=f"设置有误：{exc.message[:300]}", status=400)
+    except ValueError as exc:  # the advanced settings are not a JSON object
         return await _config_page(ctx, cfg=data, error=f"设置有误：{str(exc)[:300]}", status=400)
     async with ctx.db.tx() as s:
         await service.save_config(s, data=cfg, admin_id=ctx.admin.id)

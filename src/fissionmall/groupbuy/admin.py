@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -17,7 +17,7 @@ from fissionmall.groupbuy import rules, service
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import ShipIn
-from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/groupbuy", include_in_schema=False)
 NAV = [("groupbuy", "拼团", "/admin/groupbuy", "marketing.read")]
@@ -154,32 +154,19 @@ async def _editor(
 
 
 def _payload(values: dict[str, str], product: Any) -> dict[str, Any]:
-    """The typed form as an API body; what cannot be read becomes a value the schema refuses."""
-
-    def num(key: str) -> Any:
-        raw = values.get(key, "")
-        return int(raw) if raw.isdigit() else raw
-
+    """The typed form as an API body, as text: form_to reads the amounts (元) and the counts."""
     skus = []
     for sku in product.skus if product else []:
         raw = values.get(f"price_{sku.id}", "")
         if raw:
-            fen = fen_from_yuan(raw)
-            item: dict[str, Any] = {"sku_id": sku.id, "price_fen": fen if fen is not None else raw}
+            item: dict[str, Any] = {"sku_id": sku.id, "price_fen": raw}
             units = values.get(f"stock_{sku.id}", "")
             if units:  # blank: the SKU sells from its own stock
-                item["stock"] = int(units) if units.isdigit() else units
+                item["stock"] = units
             skus.append(item)
-    discount = fen_from_yuan(values.get("leader_discount", "0") or "0")
-    body: dict[str, Any] = {
-        "group_size": num("group_size"),
-        "duration_minutes": num("duration_minutes"),
-        "pay_minutes": num("pay_minutes"),
-        "max_open_per_user": num("max_open_per_user"),
-        "per_user_limit": num("per_user_limit"),
-        "per_order_limit": num("per_order_limit"),
-        "leader_points": num("leader_points"),
-        "leader_discount_fen": discount if discount is not None else values.get("leader_discount"),
+    body: dict[str, Any] = {k: values.get(k, "") for k in WHOLE if k != "stock"}
+    body |= {
+        "leader_discount_fen": values.get("leader_discount", "0") or "0",
         "new_user_required": values.get("new_user_required") == "1",
         "auto_fill": values.get("auto_fill") == "1",
         "starts_at": _parse_local(values.get("starts_at", "")),
@@ -191,20 +178,39 @@ def _payload(values: dict[str, str], product: Any) -> dict[str, Any]:
     return body
 
 
-def _schema_error(exc: ValidationError) -> str:
-    names = {
-        "skus": "拼团价（至少填写一个规格，按元填写）",
-        "starts_at": "开始时间",
-        "ends_at": "结束时间",
-        "group_size": "成团人数（2 人起）",
-        "duration_minutes": "成团时限（5 分钟起）",
-        "stock": "活动库存",
-        "leader_discount_fen": "团长优惠",
-        "pay_minutes": "支付时限",
-        "max_open_per_user": "每人同时开团数",
-    }
-    fields = sorted({str(e.get("loc", ("",))[0]) for e in exc.errors()})
-    return "请检查：" + "、".join(names.get(f, f) for f in fields)
+WHOLE = (
+    "group_size",
+    "duration_minutes",
+    "pay_minutes",
+    "max_open_per_user",
+    "per_user_limit",
+    "per_order_limit",
+    "leader_points",
+    "stock",
+)
+LABELS = {
+    "skus": "拼团价（至少填写一个规格，按元填写）",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "group_size": "成团人数（2 人起）",
+    "duration_minutes": "成团时限（5 分钟起）",
+    "stock": "活动库存",
+    "leader_discount_fen": "团长优惠",
+    "pay_minutes": "支付时限",
+    "max_open_per_user": "每人同时开团数",
+    "per_user_limit": "每人限购",
+    "per_order_limit": "每单限购",
+    "leader_points": "团长积分",
+    "price_fen": "拼团价",
+    "title": "活动名称",
+}
+
+
+M = TypeVar("M", ActivityCreate, ActivityUpdate)
+
+
+def _validated(schema: type[M], body: dict[str, Any]) -> M:
+    return form_to(schema, body, money=("price_fen", "leader_discount_fen"), whole=WHOLE, labels=LABELS)
 
 
 @router.get("/new", response_class=HTMLResponse)
@@ -224,11 +230,11 @@ async def create_activity(ctx: Write) -> Response:
     if product is None:
         return await _editor(ctx, product_id=None, values=values, error="请先选择商品", status_code=400)
     try:
-        data = ActivityCreate.model_validate({**_payload(values, product), "product_id": product.id})
+        data = _validated(ActivityCreate, {**_payload(values, product), "product_id": product.id})
         async with ctx.db.tx() as s:
             await service.create_activity(s, data=data)
-    except ValidationError as exc:
-        return await _editor(ctx, product_id=pid, values=values, error=_schema_error(exc), status_code=400)
+    except FormInvalid as exc:
+        return await _editor(ctx, product_id=pid, values=values, error=exc.message, status_code=400)
     except AppError as exc:
         return await _editor(ctx, product_id=pid, values=values, error=_text(exc), status_code=400)
     return RedirectResponse("/admin/groupbuy?ok=created", status_code=303)
@@ -253,12 +259,12 @@ async def save_activity(ctx: Write, activity_id: IdPath) -> Response:
         act = await service.get_activity(s, activity_id=activity_id)
         product = await catalog.get_product(s, product_id=act.product_id, include_hidden=True)
     try:
-        data = ActivityUpdate.model_validate(_payload(values, product))
+        data = _validated(ActivityUpdate, _payload(values, product))
         async with ctx.db.tx() as s:
             await service.update_activity(s, activity_id=activity_id, data=data)
-    except ValidationError as exc:
+    except FormInvalid as exc:
         return await _editor(
-            ctx, product_id=act.product_id, activity=act, values=values, error=_schema_error(exc), status_code=400
+            ctx, product_id=act.product_id, activity=act, values=values, error=exc.message, status_code=400
         )
     except AppError as exc:
         return await _editor(

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fissionmall.core.schemas import parse_cursor
 from fissionmall.payments import service
-from fissionmall.web.admin import Console, console, render
+from fissionmall.web.console import Console, console, render, vocabulary
 
 router = APIRouter(prefix="/admin/payments", include_in_schema=False)
 NAV = [("payments", "支付记录", "/admin/payments", "refunds.read")]
@@ -19,6 +19,8 @@ Read = Annotated[Console, Depends(console("refunds.read"))]
 Write = Annotated[Console, Depends(console("refunds"))]
 
 PAYMENT_STATUS_ZH = {"pending": "待支付", "succeeded": "已支付", "closed": "已关闭"}
+GATEWAY_ZH = {"sandbox": "沙箱支付", "wechatpay": "微信支付"}
+vocabulary(GATEWAY_ZH=GATEWAY_ZH)  # the order detail and the notifications pages name gateways too
 STALE_MINUTES = 15
 
 

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.schemas import PromotionCreate, PromotionUpdate
-from fissionmall.web.admin import Console, console, error_text, render, shop_zone
+from fissionmall.web.console import (
+    Console,
+    FormInvalid,
+    console,
+    error_text,
+    fen_from_yuan,
+    form_to,
+    off_bp_from_zhe,
+    render,
+    shop_zone,
+)
 
 router = APIRouter(prefix="/admin/promotions", include_in_schema=False)
 NAV = [("promotions", "促销活动", "/admin/promotions", "marketing.read")]
@@ -38,21 +46,18 @@ def _bad(msg: str) -> AppError:
 
 
 def _fen(raw: str) -> int:
-    try:
-        d = Decimal(raw.strip())
-    except InvalidOperation:
-        raise _bad(f"金额格式不正确：{raw}") from None
-    if d < 0 or d != d.quantize(Decimal("0.01")):
+    fen = fen_from_yuan(raw)
+    if fen is None:
         raise _bad(f"金额格式不正确：{raw}")
-    return int(d * 100)
+    return fen
 
 
 def _off_bp(raw: str) -> int:
     """'9折' → 1000 bp off."""
-    try:
-        return int(10_000 - Decimal(raw.strip().removesuffix("折")) * 1000)
-    except InvalidOperation:
-        raise _bad(f"折扣格式不正确：{raw}") from None
+    bp = off_bp_from_zhe(raw)
+    if bp is None:
+        raise _bad(f"折扣格式不正确：{raw}")
+    return bp
 
 
 def _pairs(raw: str) -> list[tuple[str, str]]:
@@ -169,8 +174,20 @@ def _ctx() -> dict[str, Any]:
     return {"KIND_ZH": KIND_ZH, "STATUS_ZH": STATUS_ZH, "SCOPE_ZH": SCOPE_ZH, "label": rules.label}
 
 
-def _errors(exc: ValidationError) -> str:
-    return "；".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+LABELS = {
+    "name": "活动名称",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "scope_ids": "适用范围编号",
+    "tiers": "优惠规则",
+    "price_tiers": "阶梯价规则",
+    "items": "折扣商品",
+    "threshold": "门槛",
+    "sku_id": "SKU 编号",
+    "gift_sku_id": "赠品 SKU 编号",
+    "gift_qty": "赠送数量",
+    "gift_stock": "赠品库存",
+}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -199,11 +216,11 @@ async def create(ctx: Write) -> Response:
     form = await ctx.request.form()
     kind = str(form.get("kind", ""))
     try:
-        data = PromotionCreate.model_validate({"kind": kind, **form_to_body(form, kind)})
+        data = form_to(PromotionCreate, {"kind": kind, **form_to_body(form, kind)}, labels=LABELS)
         async with ctx.db.tx() as s:
             p = await service.create(s, data=data)
-    except ValidationError as exc:
-        err = _errors(exc)
+    except FormInvalid as exc:
+        err = exc.message
     except AppError as exc:
         err = error_text(exc)
     else:
@@ -250,11 +267,11 @@ async def save(promotion_id: int, ctx: Write) -> Response:
         except AppError:
             return await _detail(ctx, promotion_id)
     try:
-        data = PromotionUpdate.model_validate(form_to_body(form, kind))
+        data = form_to(PromotionUpdate, form_to_body(form, kind), labels=LABELS)
         async with ctx.db.tx() as s:
             await service.update_promotion(s, promotion_id=promotion_id, data=data)
-    except ValidationError as exc:
-        return await _detail(ctx, promotion_id, error=_errors(exc), v={**dict(form), "kind": kind}, code=422)
+    except FormInvalid as exc:
+        return await _detail(ctx, promotion_id, error=exc.message, v={**dict(form), "kind": kind}, code=422)
     except AppError as exc:
         return await _detail(ctx, promotion_id, error=error_text(exc), v={**dict(form), "kind": kind}, code=422)
     return RedirectResponse(f"/admin/promotions/{promotion_id}?ok=saved", status_code=303)

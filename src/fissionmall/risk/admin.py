@@ -13,7 +13,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits
 from fissionmall.risk.schemas import LimitsIO
-from fissionmall.web.admin import Console, console, error_text, render
+from fissionmall.web.console import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/risk", include_in_schema=False)
 NAV = [("risk", "风控", "/admin/risk", "marketing.read")]

@@ -15,7 +15,8 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
 from fissionmall.seckill import live, mirror, rules
 from fissionmall.seckill import sessions as seckill_sessions  # `sessions` is the list page below
-from fissionmall.web.admin import Console, console, error_text, fen_from_yuan, render, shop_zone
+from fissionmall.seckill.schemas import SessionCreate
+from fissionmall.web.console import Console, FormInvalid, console, error_text, fen_from_yuan, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
 NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
@@ -40,6 +41,17 @@ ERRORS_ZH = {
     "SKU_NOT_FOUND": "找不到这个规格（或商品未上架）",
 }
 ROWS = 3
+LABELS = {
+    "title": "场次名称",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "items": "秒杀商品",
+    "sku_id": "规格 ID",
+    "price_fen": "秒杀价",
+    "stock": "秒杀库存",
+    "per_user_limit": "每人限购",
+    "repeat_days": "每天重复的天数",
+}
 _last: dict[int, tuple[float, int]] = {}  # session → (monotonic time, attempts) of the last board view
 
 
@@ -86,43 +98,44 @@ async def create_session(ctx: Write) -> Response:
     f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     rows = [{k: f.get(f"{k}_{i}", "") for k in ("sku_id", "price", "stock", "limit", "new_only")} for i in range(ROWS)]
     error = ""
-    starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
-    title = f.get("title", "").strip()
-    items: list[seckill_sessions.ItemSpec] = []
-    if not title or len(title) > 64:
-        error = "请填写场次名称（64 字以内）"
-    elif starts is None or ends is None:
-        error = "请填写开始和结束时间"
-    for i, r in enumerate(rows):
-        if error or not r["sku_id"].strip():
-            continue
-        price = fen_from_yuan(r["price"])
-        if not r["sku_id"].strip().isdigit() or len(r["sku_id"].strip()) > 18 or price is None:
-            error = f"第 {i + 1} 行：请填写规格 ID 和秒杀价"
-            continue
-        stock = r["stock"].strip()
-        limit = r["limit"].strip() or "1"
-        # The API's bounds (seckill.schemas): a pool of at most 100,000,000 units.
-        if (
-            (stock and not (stock.isdigit() and int(stock) <= 100_000_000))
-            or not limit.isdigit()
-            or not 1 <= int(limit) <= 999
-        ):
-            error = f"第 {i + 1} 行：库存和限购须为正整数"
-            continue
-        items.append(
-            seckill_sessions.ItemSpec(
-                int(r["sku_id"]), price, int(stock) if stock else None, int(limit), r["new_only"] == "on"
-            )
+    filled = [i for i, r in enumerate(rows) if r["sku_id"].strip()]
+    body = {
+        "title": f.get("title", ""),
+        "starts_at": _parse_local(f.get("starts_at", "")),
+        "ends_at": _parse_local(f.get("ends_at", "")),
+        "items": [
+            {
+                "sku_id": rows[i]["sku_id"],
+                "price_fen": rows[i]["price"],
+                "stock": rows[i]["stock"],
+                "per_user_limit": rows[i]["limit"] or "1",
+                "new_users_only": rows[i]["new_only"] == "on",
+            }
+            for i in filled
+        ],
+        "repeat_days": f.get("repeat_days", "") or "0",
+    }
+    try:
+        data = form_to(
+            SessionCreate,
+            body,
+            money=("price_fen",),
+            whole=("sku_id", "stock", "per_user_limit", "repeat_days"),
+            labels=LABELS,
         )
-    if not error and not items:
-        error = "至少添加一个秒杀商品"
-    repeat_text = f.get("repeat_days", "").strip() or "0"
-    repeat = int(repeat_text) if repeat_text.isdigit() and int(repeat_text) <= 30 else -1
-    if not error and repeat < 0:
-        error = "每天重复的天数须为 0 到 30"
+    except FormInvalid as exc:
+        path, message = next(iter(exc.errors.items()))
+        where = path.split(".")
+        if where[0] == "items" and len(where) > 1 and where[1].isdigit():  # the row as the operator counts it
+            message = f"第 {filled[int(where[1])] + 1} 行：{message}"
+        error = message
+    else:
+        title, starts, ends, repeat = data.title, data.starts_at, data.ends_at, data.repeat_days
+        items = [
+            seckill_sessions.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only)
+            for i in data.items
+        ]
     if not error:
-        assert starts is not None and ends is not None
         try:
             async with ctx.db.tx() as s:
                 sess = await seckill_sessions.create_session(

@@ -25,7 +25,7 @@ class RevalidatedStatic(StaticFiles):
 
 def mount(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", RevalidatedStatic(directory=HERE / "static"), name="static")
-    from fissionmall.web import admin, shop
+    from fissionmall.web import console, shop
 
-    admin.mount(app, settings)
+    console.mount(app, settings)
     shop.mount(app, settings)

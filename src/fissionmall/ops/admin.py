@@ -1,0 +1,100 @@
+"""Console pages for the system: durable jobs (counts, dead letters, retry) and the payment gateway's
+notifications, and the dashboard's job figures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.core import jobs
+from fissionmall.core.schemas import IdPath
+from fissionmall.ops import service as ops
+from fissionmall.ops.errors import OpsError
+from fissionmall.payments import service as payments
+from fissionmall.web.console import Console, console, dashboard_part, not_found, refusal, render, vocabulary
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+NAV = [
+    ("jobs", "任务/死信", "/admin/jobs", "system"),
+    ("notifications", "支付通知", "/admin/notifications", "system"),
+]
+NAV_SECTION = "system"
+
+System = Annotated[Console, Depends(console("system"))]
+
+JOB_STATUS_ZH = {"pending": "待执行", "done": "已完成", "dead": "死信"}
+NOTE_KIND_ZH = {"payment": "支付", "refund": "退款", "unknown": "未知"}
+NOTE_OUTCOME_ZH = {
+    "applied": "已处理",
+    "duplicate": "重复通知",
+    "signature_invalid": "签名错误",
+    "notification_malformed": "报文格式错误",
+    "signature_missing": "缺少签名",
+    "signature_probe": "签名探测请求",
+    "serial_unknown": "证书序列号不符",
+    "timestamp_invalid": "时间戳无效",
+    "timestamp_stale": "时间戳过期",
+    "decrypt_failed": "报文解密失败",
+    "notification_unsupported": "不支持的通知类型",
+    "unknown_reference": "找不到对应单据",
+    "amount_mismatch": "金额不符",
+    "not_success": "支付未成功",
+    "failed": "退款失败",
+    "refunded_late_payment": "迟到支付已原路退回",
+}
+NOTE_OK = frozenset({"applied", "duplicate"})
+vocabulary(JOB_STATUS_ZH=JOB_STATUS_ZH, NOTE_KIND_ZH=NOTE_KIND_ZH, NOTE_OUTCOME_ZH=NOTE_OUTCOME_ZH, NOTE_OK=NOTE_OK)
+
+
+@dashboard_part("system")
+async def _job_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
+    return {"jobs": await ops.job_counts(s)}
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+async def job_list(ctx: System) -> Response:
+    async with ctx.db.read() as s:
+        counts = await ops.job_counts(s)
+        dead = await ops.list_jobs(s, status="dead", limit=100)
+    return render(ctx, "jobs.html", active="jobs", counts=counts, dead=dead)
+
+
+@router.post("/jobs/{job_id}/retry", response_class=HTMLResponse)
+async def job_retry(ctx: System, job_id: IdPath) -> Response:
+    async with ctx.db.tx() as s:
+        ok = await jobs.retry_dead(s, job_id)
+    if not ctx.htmx:
+        if not ok:
+            return refusal(ctx, "无法重试", OpsError.JOB_NOT_DEAD.text, status_code=409)
+        return RedirectResponse("/admin/jobs", status_code=303)
+    async with ctx.db.read() as s:
+        job = await s.get(jobs.Job, job_id)
+    if job is None:
+        return not_found(ctx, "该任务不存在。")
+    return render(
+        ctx,
+        "_job_row.html",
+        status_code=200 if ok else 409,
+        job=job,
+        requeued=ok,
+        row_error="" if ok else OpsError.JOB_NOT_DEAD.text,
+    )
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+async def notification_list(ctx: System, failed: str = "") -> Response:
+    async with ctx.db.read() as s:
+        rows = await payments.list_notifications(s, exclude_outcomes=NOTE_OK if failed == "1" else frozenset())
+        unsaved = await payments.unsaved_refusals(s)
+    return render(
+        ctx,
+        "notifications.html",
+        active="notifications",
+        rows=rows,
+        unsaved=unsaved,
+        kept_per_hour=payments.REFUSED_KEPT_PER_HOUR,
+        failed_only=failed == "1",
+    )
