@@ -2,9 +2,10 @@
 importing them.
 
 The product page lists the promotions running on the product; /me says whether the shopper is a
-distributor. The owner (catalog, accounts) calls `gather(point, ...)` and declares the fields in its
-schema; a tool registers a contributor with `@contributes(point)` in its service module, which
-models.load_handlers imports at start-up, the same way order sources plug into orders.
+distributor; the console's order page shows the payment that paid the order. The owner (catalog,
+accounts, orders) calls `gather(point, ...)` and declares the fields it shows; a tool registers a
+contributor with `@contributes(point)` in a module imported at start-up (its service or admin module),
+the same way order sources plug into orders.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ Contributor = Callable[..., Awaitable[dict[str, Any]]]
 
 PRODUCT = "catalog.product"  # (s, product: ProductPublic, category_id) -> fields of ProductPublic
 ME = "accounts.me"  # (s, customer_id) -> fields of MeOut
+ORDER_PAGE = "orders.console_page"  # (s, order) -> template context of the console's order page
 
 _points: dict[str, dict[str, Contributor]] = {}
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
-from fissionmall.core import clock
+from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
 from fissionmall.orders import reports
@@ -21,7 +21,6 @@ from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
 from fissionmall.orders.schemas import RejectIn, ShipIn
-from fissionmall.payments import service as payments
 from fissionmall.web.console import (
     PAGE_SIZE,
     Console,
@@ -140,8 +139,10 @@ async def _order_context(s: AsyncSession, order_id: int) -> dict[str, Any]:
         "order": o,
         "timeline": _timeline(o),
         "refunds": await orders.refunds_of(s, o.id),
-        "payment": await payments.paid_payment_of(s, o.id),
         "customer": await accounts.get_customer(s, o.customer_id),
+        "payment": None,
+        # what other rooms show on the order (payments: the payment that paid it), without orders naming them
+        **await extras.gather(extras.ORDER_PAGE, s=s, order=o),
     }
 
 

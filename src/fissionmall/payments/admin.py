@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.core import extras
 from fissionmall.core.schemas import parse_cursor
 from fissionmall.payments import service
 from fissionmall.web.console import Console, console, render, vocabulary
@@ -22,6 +24,12 @@ PAYMENT_STATUS_ZH = {"pending": "待支付", "succeeded": "已支付", "closed":
 GATEWAY_ZH = {"sandbox": "沙箱支付", "wechatpay": "微信支付"}
 vocabulary(GATEWAY_ZH=GATEWAY_ZH)  # the order detail and the notifications pages name gateways too
 STALE_MINUTES = 15
+
+
+@extras.contributes(extras.ORDER_PAGE)
+async def _paid_by(*, s: AsyncSession, order: Any) -> dict[str, Any]:
+    """The order page's 支付方式 / 支付单号 / 支付时间: the payment that paid the order, if any."""
+    return {"payment": await service.paid_payment_of(s, order_id=order.id)}
 
 
 @router.get("")

@@ -283,7 +283,7 @@ async def unsaved_refusals(s: AsyncSession, *, limit: int = 20) -> list[tuple[Ga
     return [(c, c.received - REFUSED_KEPT_PER_HOUR) for c in (await s.scalars(q)).all()]
 
 
-async def paid_payment_of(s: AsyncSession, order_id: int) -> Payment | None:
+async def paid_payment_of(s: AsyncSession, *, order_id: int) -> Payment | None:
     """The order's succeeded payment (the first, should there be more), or None."""
     return await s.scalar(
         select(Payment).where(Payment.order_id == order_id, Payment.status == "succeeded").order_by(Payment.id)
@@ -304,7 +304,7 @@ async def _execute_refund(s: AsyncSession, job: jobs.Job) -> None:
         return
     payment = (await s.get(Payment, refund.payment_id)) if refund.payment_id else None
     if payment is None:
-        payment = await paid_payment_of(s, refund.order_id)
+        payment = await paid_payment_of(s, order_id=refund.order_id)
         if payment is None:
             raise RuntimeError(f"refund {refund.id}: the order has no succeeded payment")
         refund.payment_id = payment.id
