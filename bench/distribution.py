@@ -46,13 +46,13 @@ async def _setup(db: Any, n_orders: int) -> int:
     from fissionmall.catalog import service as catalog
     from fissionmall.catalog.schemas import ProductCreate
     from fissionmall.core import clock, jobs
-    from fissionmall.distribution import service
-    from fissionmall.distribution.schemas import ConfigIn
+    from fissionmall.distribution import binding, config, distributors
+    from fissionmall.distribution.schemas import ConfigUpdate
     from fissionmall.orders.models import Order, OrderLine
 
     now = clock.now()
     async with db.tx() as s:
-        await service.save_config(s, data=ConfigIn(enabled=True), admin_id=None)
+        await config.save_config(s, data=ConfigUpdate(enabled=True), admin_id=None)
         people = [
             Customer(openid=f"bench-{i}", nickname=f"买家{i}", created_at=now, last_login_at=now) for i in range(52)
         ]
@@ -75,13 +75,13 @@ async def _setup(db: Any, n_orders: int) -> int:
         ids = [c.id for c in people]
         a, b, buyers = ids[0], ids[1], ids[2:]
         for c in (a, b):
-            await service.apply(s, customer_id=c)
+            await distributors.apply(s, customer_id=c)
     async with db.tx() as s:
-        code_a = (await service.get_distributor(s, a)).share_code  # type: ignore[union-attr]
-        code_b = (await service.get_distributor(s, b)).share_code  # type: ignore[union-attr]
-        await service.bind(s, customer_id=b, ref=code_a, origin="share_link")
+        code_a = (await distributors.get_distributor(s, customer_id=a)).share_code  # type: ignore[union-attr]
+        code_b = (await distributors.get_distributor(s, customer_id=b)).share_code  # type: ignore[union-attr]
+        await binding.bind(s, customer_id=b, ref=code_a, origin="share_link")
         for c in buyers:
-            await service.bind(s, customer_id=c, ref=code_b, origin="share_link")
+            await binding.bind(s, customer_id=c, ref=code_b, origin="share_link")
     for start in range(0, n_orders, 200):
         async with db.tx() as s:
             for i in range(start, min(n_orders, start + 200)):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from fissionmall.core import clock
 from fissionmall.core.db import Database
-from fissionmall.distribution import service
+from fissionmall.distribution import settlement
 from fissionmall.distribution.models import Commission
 from tests.helpers import order, pay, run_jobs
 
@@ -106,4 +106,4 @@ async def settle_now(db: Database, days: int = 40) -> None:
 
 async def settle_period(db: Database, period: str) -> Any:
     async with db.tx() as s:
-        return await service.settle(s, period=period)
+        return await settlement.settle(s, period=period)

@@ -11,9 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath, parse_cursor
-from fissionmall.distribution import service
+from fissionmall.distribution import board, config, settlement
+from fissionmall.distribution import distributors as distributor_flow
+from fissionmall.distribution import withdrawals as withdrawal_flow
 from fissionmall.distribution.models import Distributor
-from fissionmall.distribution.schemas import ConfigIn
+from fissionmall.distribution.schemas import ConfigUpdate
 from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render
 
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
@@ -68,9 +70,9 @@ async def _config_page(
     ctx: Console, *, cfg: dict[str, Any] | None = None, error: str = "", status: int = 200
 ) -> Response:
     async with ctx.db.read() as s:
-        current = (await service.get_config(s)).model_dump(mode="json")
-        by_gmv = await service.ranking(s, by="gmv", limit=10)
-        by_commission = await service.ranking(s, by="commission", limit=10)
+        current = (await config.get_config(s)).model_dump(mode="json")
+        by_gmv = await board.ranking(s, by="gmv", limit=10)
+        by_commission = await board.ranking(s, by="commission", limit=10)
     cfg = cfg or current
     return render(
         ctx,
@@ -136,7 +138,7 @@ async def save_config(ctx: Write) -> Response:
         if not isinstance(advanced, dict):
             raise ValueError("not an object")
         data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
-        cfg = form_to(ConfigIn, data, whole=WHOLE, labels=LABELS)
+        cfg = form_to(ConfigUpdate, data, whole=WHOLE, labels=LABELS)
     except AppError as exc:
         return await _config_page(ctx, cfg=data, error=_err(exc), status=400)
     except FormInvalid as exc:
@@ -144,7 +146,7 @@ async def save_config(ctx: Write) -> Response:
     except ValueError as exc:  # the advanced settings are not a JSON object
         return await _config_page(ctx, cfg=data, error=f"设置有误：{str(exc)[:300]}", status=400)
     async with ctx.db.tx() as s:
-        await service.save_config(s, data=cfg, admin_id=ctx.admin.id)
+        await config.save_config(s, data=cfg, admin_id=ctx.admin.id)
     return _back("/admin/distribution", ok="1")
 
 
@@ -156,7 +158,7 @@ async def distributors(ctx: Read, status: str = "", cursor: str = "") -> Respons
     except AppError:
         before = None
     async with ctx.db.read() as s:
-        rows, nxt = await service.list_distributors(s, status=status or None, before_id=before, limit=20)
+        rows, nxt = await board.list_distributors(s, status=status or None, before_id=before, limit=20)
     return render(
         ctx,
         "distribution/distributors.html",
@@ -174,7 +176,7 @@ async def decide(ctx: Write, distributor_id: IdPath) -> Response:
     form = await ctx.request.form()
     try:
         async with ctx.db.tx() as s:
-            await service.decide_distributor(
+            await distributor_flow.decide_distributor(
                 s, distributor_id=distributor_id, approve=form.get("approve") == "1", admin_id=ctx.admin.id
             )
     except AppError as exc:
@@ -190,12 +192,12 @@ async def detail(ctx: Read, distributor_id: IdPath) -> Response:
             return render(
                 ctx, "message.html", status_code=404, title="找不到分销员", message="分销员不存在", level="error"
             )
-        summary = await service.distributor_summary(s, d)
-        bal = await service.balances(s, d.customer_id)
-        l1, l2 = await service.team_sizes(s, d.customer_id)
-        statements = await service.statements_of(s, d.customer_id)
-        entries, _ = await service.ledger(s, customer_id=d.customer_id, before_id=None, limit=50)
-        wds, _ = await service.list_withdrawals(s, customer_id=d.customer_id, limit=20)
+        summary = await board.distributor_summary(s, distributor=d)
+        bal = await board.balances(s, customer_id=d.customer_id)
+        l1, l2 = await board.team_sizes(s, customer_id=d.customer_id)
+        statements = await settlement.statements_of(s, customer_id=d.customer_id)
+        entries, _ = await board.ledger(s, customer_id=d.customer_id, before_id=None, limit=50)
+        wds, _ = await withdrawal_flow.list_withdrawals(s, customer_id=d.customer_id, limit=20)
     return render(
         ctx,
         "distribution/detail.html",
@@ -219,10 +221,12 @@ async def withdrawals(ctx: WdRead, status: str = "pending", cursor: str = "") ->
     except AppError:
         before = None
     async with ctx.db.read() as s:
-        rows, nxt = await service.list_withdrawals(
+        rows, nxt = await withdrawal_flow.list_withdrawals(
             s, status=None if status == "all" else status, before_id=before, limit=20
         )
-        names = {w.distributor_customer_id: await service._nickname(s, w.distributor_customer_id) for w in rows}
+        names = {
+            w.distributor_customer_id: await board.nickname(s, customer_id=w.distributor_customer_id) for w in rows
+        }
     return render(
         ctx,
         "distribution/withdrawals.html",
@@ -240,7 +244,7 @@ async def withdrawals(ctx: WdRead, status: str = "pending", cursor: str = "") ->
 async def approve(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
     try:
         async with ctx.db.tx() as s:
-            await service.approve_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id)
+            await withdrawal_flow.approve_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id)
     except AppError as exc:
         return _back("/admin/distribution/withdrawals", ok=_err(exc))
     return _back("/admin/distribution/withdrawals", ok="已同意，正在打款", status="all")
@@ -252,7 +256,9 @@ async def reject(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
     reason = str(form.get("reason") or "").strip()[:200] or "不符合提现要求"
     try:
         async with ctx.db.tx() as s:
-            await service.reject_withdrawal(s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id, reason=reason)
+            await withdrawal_flow.reject_withdrawal(
+                s, withdrawal_id=withdrawal_id, admin_id=ctx.admin.id, reason=reason
+            )
     except AppError as exc:
         return _back("/admin/distribution/withdrawals", ok=_err(exc))
     return _back("/admin/distribution/withdrawals", ok="已拒绝，金额已退回分销员")

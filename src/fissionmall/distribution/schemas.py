@@ -1,3 +1,5 @@
+"""The distribution API's request and response shapes; the settings' own validation (levels, the rate cap)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -39,7 +41,7 @@ class RateOverride(ApiModel):
         return self
 
 
-class ConfigIn(ApiModel):
+class ConfigUpdate(ApiModel):
     enabled: bool = False
     levels: Annotated[int, Field(strict=True, ge=1, le=10)] = 2
     level1_rate_bp: Bp = 1000
@@ -56,7 +58,7 @@ class ConfigIn(ApiModel):
     source_rates: dict[Literal["groupbuy", "seckill", "bargain"], SourceRate | None] = {}
 
     @model_validator(mode="after")
-    def _compliant(self) -> ConfigIn:
+    def _compliant(self) -> ConfigUpdate:
         if self.levels > MAX_LEVELS:
             raise AppError(DistributionError.LEVELS_NOT_ALLOWED)
         if self.cap_bp > MAX_CAP_BP:
@@ -70,30 +72,30 @@ class ConfigIn(ApiModel):
         return self
 
 
-class ConfigOut(ConfigIn):
-    pass
+class ConfigAdmin(ConfigUpdate):
+    """The settings as the admin API returns them (what was saved, defaults filled in)."""
 
 
-class ApplyOut(ApiModel):
+class ApplicationPublic(ApiModel):
     status: str
     share_code: str | None
 
 
-class BindIn(ApiModel):
+class BindCreate(ApiModel):
     ref: ShareCode
 
 
-class BindOut(ApiModel):
+class BindingPublic(ApiModel):
     status: Literal["bound", "rebound", "kept"]
     distributor_nickname: str | None = None
 
 
-class VisitIn(ApiModel):
+class VisitCreate(ApiModel):
     ref: ShareCode
     product_id: ProductId | None = None
 
 
-class ShareOut(ApiModel):
+class SharePublic(ApiModel):
     scene: str  # for wx.getLaunchOptions / the page's `scene` query when the mini-program code is scanned
     share_url: str
     qrcode_png_url: str  # a QR code of share_url (the H5 shop)
@@ -111,7 +113,7 @@ class OrderBrought(ApiModel):
     paid_at: ApiDateTime
 
 
-class MeOut(ApiModel):
+class MePublic(ApiModel):
     status: str | None
     share_code: str | None
     level1_count: int
@@ -129,7 +131,7 @@ class MeOut(ApiModel):
     orders: list[OrderBrought]
 
 
-class CommissionOut(ApiModel):
+class CommissionPublic(ApiModel):
     id: int
     order_id: int | None
     order_line_id: int | None
@@ -143,14 +145,14 @@ class CommissionOut(ApiModel):
     created_at: ApiDateTime
 
 
-class WithdrawIn(ApiModel):
+class WithdrawalCreate(ApiModel):
     amount_fen: Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)]
     # The payee's real name (实名): WeChat requires it when 2,000 元 or more is transferred
     # (REAL_NAME_REQUIRED without it). Kept sealed until the payout, never returned.
     real_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
 
 
-class WithdrawalOut(ApiModel):
+class WithdrawalPublic(ApiModel):
     id: int
     distributor_customer_id: int
     amount_fen: int
@@ -164,7 +166,11 @@ class WithdrawalOut(ApiModel):
     paid_at: ApiDateTime | None
 
 
-class DistributorOut(ApiModel):
+class WithdrawalAdmin(WithdrawalPublic):
+    """A withdrawal as the withdrawals console sees it (today the same fields the distributor sees)."""
+
+
+class DistributorAdmin(ApiModel):
     id: int
     customer_id: int
     nickname: str
@@ -183,3 +189,11 @@ class RankRow(ApiModel):
     orders: int
     gmv_fen: int
     commission_fen: int
+
+
+class DecideRequest(ApiModel):
+    approve: bool
+
+
+class RejectRequest(ApiModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]

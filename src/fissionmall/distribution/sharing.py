@@ -1,0 +1,92 @@
+"""Share tools: a distributor's share link, QR code, mini-program code and poster, rendered once and kept.
+
+poster.py draws the images; this module decides what goes on them and where the files live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fissionmall.accounts import service as accounts
+from fissionmall.catalog import service as catalog
+from fissionmall.core.errors import AppError, Forbidden
+from fissionmall.core.media import first_media_file
+from fissionmall.distribution import poster
+from fissionmall.distribution.distributors import current_distributor
+from fissionmall.distribution.errors import DistributionError
+from fissionmall.settings import Settings
+
+log = logging.getLogger("fissionmall.distribution")
+
+
+def share_folder(settings: Settings) -> Any:
+    """Where the rendered share images are kept (served by /api/v1/distribution/media/{name})."""
+    return settings.var_dir / "distribution" / "share"
+
+
+async def share(
+    s: AsyncSession, *, customer_id: int, product_id: int | None, settings: Settings, base_url: str | None = None
+) -> dict[str, str | None]:
+    """The distributor's share link, QR code and poster for a product (rendered once, then cached)."""
+    d = await current_distributor(s, customer_id=customer_id)
+    if d is None or d.status != "approved":
+        raise Forbidden(DistributionError.NOT_DISTRIBUTOR)
+    title, price, image = "裂变商城 · 好物推荐", None, None
+    if product_id is not None:
+        p = await catalog.get_product(s, product_id=product_id)
+        title = p.title
+        prices = [k.price_fen for k in p.skus if k.is_active]
+        price = min(prices) if prices else None
+        image = first_media_file(settings.media_dir, p.images)
+    who = await accounts.get_customer(s, customer_id)
+    base = (base_url or settings.base_url).rstrip("/")
+    url = f"{base}/shop/?ref={d.share_code}" + (f"#/p/{product_id}" if product_id else "")
+    scene = f"r={d.share_code}" + (f"&p={product_id}" if product_id else "")
+    code_name, code_png = await _mini_program_code(settings, scene)
+    spec = poster.PosterSpec(
+        share_url=url,
+        title=title,
+        price_fen=price,
+        image_path=image,
+        inviter=who.nickname if who else "好友",
+        code_png=code_png,
+    )
+    qr_name, poster_name = await asyncio.to_thread(poster.ensure_files, spec, share_folder(settings))
+    return {
+        "scene": scene,
+        "share_url": url,
+        "qrcode_png_url": f"/api/v1/distribution/media/{qr_name}",
+        "poster_png_url": f"/api/v1/distribution/media/{poster_name}",
+        "wxacode_png_url": f"/api/v1/distribution/media/{code_name}" if code_name else None,
+    }
+
+
+async def _mini_program_code(settings: Settings, scene: str) -> tuple[str | None, bytes | None]:
+    """The mini-program code (小程序码) for a share scene, fetched once from WeChat and kept; (None, None)
+    when WeChat is not configured or will not make one (the poster then carries a QR of the H5 link)."""
+    if not settings.wechat_login_configured:
+        return None, None
+    from fissionmall.wechat.miniprogram import client_for
+
+    # A trial or develop build's code opens another build: it is kept apart from the release one's.
+    env = "" if settings.wechat_env_version == "release" else f"|{settings.wechat_env_version}"
+    key = hashlib.sha256(f"{settings.wechat_app_id}|{settings.wechat_share_page}|{scene}{env}".encode()).hexdigest()
+    name = f"{key[:24]}-wxa.png"
+    path = share_folder(settings) / name
+    if path.is_file():
+        return name, await asyncio.to_thread(path.read_bytes)
+    try:
+        png = await client_for(settings).wxacode_unlimited(
+            scene=scene, page=settings.wechat_share_page, env_version=settings.wechat_env_version
+        )
+    except (AppError, httpx.HTTPError) as exc:
+        log.warning("no mini-program code for scene %r (%s); the poster carries a QR code instead", scene, exc)
+        return None, None
+    await asyncio.to_thread(poster.save_png, png, path)
+    return name, png
