@@ -19,7 +19,7 @@ router = APIRouter(tags=["account"])
 admin_router = APIRouter(tags=["admin: account"])
 
 
-class MeOut(ApiModel):
+class AccountPublic(ApiModel):
     id: int
     nickname: str
     avatar_url: str | None
@@ -31,8 +31,8 @@ class MeOut(ApiModel):
     phone: str | None = None  # masked (138****8000), from POST /me/phone
 
 
-@router.get("/me", response_model=MeOut)
-async def me(caller: CurrentCustomer, db: DbDep) -> MeOut:
+@router.get("/me", response_model=AccountPublic)
+async def me(caller: CurrentCustomer, db: DbDep) -> AccountPublic:
     """The shopper's profile; tools add their fields (distribution: is_distributor). Points, wallet and
     membership fill in as those tools land."""
     async with db.read() as s:
@@ -40,15 +40,15 @@ async def me(caller: CurrentCustomer, db: DbDep) -> MeOut:
         assert c is not None
         added = await extras.gather(extras.ME, s=s, customer_id=caller.id)
     fields: dict[str, Any] = {"points": 0, "wallet_fen": 0, "is_distributor": False, "paid_member_until": None}
-    return MeOut(id=c.id, nickname=c.nickname, avatar_url=c.avatar_url, level=c.level, **{**fields, **added})
+    return AccountPublic(id=c.id, nickname=c.nickname, avatar_url=c.avatar_url, level=c.level, **{**fields, **added})
 
 
-class AdminLoginIn(ApiModel):
+class AdminLoginCreate(ApiModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
-class AdminLoginOut(ApiModel):
+class AdminLoginPublic(ApiModel):
     token: str
     role: str
 
@@ -59,12 +59,12 @@ def locked_response(exc: service.LoginLocked) -> JSONResponse:
 
 @admin_router.post(
     "/auth/login",
-    response_model=AdminLoginOut,
+    response_model=AdminLoginPublic,
     responses={429: {"description": "RATE_LIMITED (this address) or LOGIN_LOCKED (this account), with Retry-After"}},
 )
 async def admin_login(
-    body: AdminLoginIn, request: Request, settings: SettingsDep, db: DbDep
-) -> AdminLoginOut | JSONResponse:
+    body: AdminLoginCreate, request: Request, settings: SettingsDep, db: DbDep
+) -> AdminLoginPublic | JSONResponse:
     """Log in; the token names a session that `POST /auth/logout` or a password change ends. Five wrong
     passwords within 15 minutes lock the account (the right password included) for 1, then 5, 15, 60
     minutes: `429 LOGIN_LOCKED` with `detail.retry_after_seconds` and a Retry-After header."""
@@ -77,7 +77,7 @@ async def admin_login(
         )
     except service.LoginLocked as exc:
         return locked_response(exc)
-    return AdminLoginOut(token=service.session_token(settings.secret_key, session), role=a.role)
+    return AdminLoginPublic(token=service.session_token(settings.secret_key, session), role=a.role)
 
 
 @admin_router.post("/auth/logout", status_code=204)
@@ -87,23 +87,23 @@ async def admin_logout(admin: Annotated[Admin, Depends(current_admin)], db: DbDe
     return Response(status_code=204)
 
 
-class PasswordChangeIn(ApiModel):
+class PasswordChange(ApiModel):
     old_password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     new_password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
 
 
 @admin_router.post(
     "/auth/password",
-    response_model=AdminLoginOut,
+    response_model=AdminLoginPublic,
     responses={429: {"description": "LOGIN_LOCKED: too many wrong passwords for this account"}},
 )
 async def admin_change_password(
-    body: PasswordChangeIn,
+    body: PasswordChange,
     request: Request,
     admin: Annotated[Admin, Depends(current_admin)],
     settings: SettingsDep,
     db: DbDep,
-) -> AdminLoginOut | JSONResponse:
+) -> AdminLoginPublic | JSONResponse:
     """Change the caller's password. Every session of the admin ends (other browsers, API tokens, this
     token too); the answer carries a new token for the caller. A wrong `old_password` is `PASSWORD_WRONG`
     and counts towards the login lockout."""
@@ -119,7 +119,7 @@ async def admin_change_password(
         )
     except service.LoginLocked as exc:
         return locked_response(exc)
-    return AdminLoginOut(token=service.session_token(settings.secret_key, session), role=admin.role)
+    return AdminLoginPublic(token=service.session_token(settings.secret_key, session), role=admin.role)
 
 
 class AdminMe(ApiModel):

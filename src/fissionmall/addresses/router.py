@@ -9,14 +9,14 @@ from pydantic import ValidationError
 
 from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.addresses import service, state
-from fissionmall.addresses.schemas import AddressIn, AddressList, AddressOut, AddressUpdate, WechatAddressIn
+from fissionmall.addresses.schemas import AddressBook, AddressCreate, AddressPublic, AddressUpdate, WechatAddressCreate
 from fissionmall.core.deps import DbDep
 from fissionmall.core.schemas import IdPath
 
 router = APIRouter(tags=["addresses"])
 
 
-@router.get("/me/addresses", response_model=AddressList)
+@router.get("/me/addresses", response_model=AddressBook)
 async def list_addresses(caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     """The shopper's addresses, the default first (at most `limit` of them: the book holds no more)."""
     async with db.read() as s:
@@ -24,8 +24,8 @@ async def list_addresses(caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     return {"items": service.addresses_out(rows), "limit": service.MAX_ADDRESSES}
 
 
-@router.post("/me/addresses", response_model=AddressOut, status_code=201)
-async def create_address(body: AddressIn, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+@router.post("/me/addresses", response_model=AddressPublic, status_code=201)
+async def create_address(body: AddressCreate, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     """Add an address; the first one, or one sent with `is_default: true`, becomes the default.
     409 ADDRESS_BOOK_FULL past the cap."""
     async with db.tx() as s:
@@ -34,8 +34,8 @@ async def create_address(body: AddressIn, caller: CurrentCustomer, db: DbDep) ->
     return a
 
 
-@router.post("/me/addresses/wechat", response_model=AddressOut, status_code=201)
-async def create_from_wechat(body: WechatAddressIn, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+@router.post("/me/addresses/wechat", response_model=AddressPublic, status_code=201)
+async def create_from_wechat(body: WechatAddressCreate, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     """Store the result of `wx.chooseAddress` as WeChat returns it (userName, telNumber, provinceName,
     cityName, countyName, streetName, detailInfo, postalCode; errMsg, nationalCode and any other key are
     accepted and ignored)."""
@@ -49,7 +49,7 @@ async def create_from_wechat(body: WechatAddressIn, caller: CurrentCustomer, db:
     return a
 
 
-@router.put("/me/addresses/{address_id}", response_model=AddressOut)
+@router.put("/me/addresses/{address_id}", response_model=AddressPublic)
 async def update_address(address_id: IdPath, body: AddressUpdate, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
     """Edit an address; `is_default: true` makes it the default (the old one stops being it)."""
     async with db.tx() as s:

@@ -85,7 +85,7 @@ class Address(ApiModel):
         return out
 
 
-class AddressIn(Address):
+class AddressCreate(Address):
     postal_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{0,10}$")] | None = None
     is_default: bool = False
 
@@ -105,7 +105,7 @@ class AddressUpdate(ApiModel):
 WxText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class WechatAddressIn(ApiModel):
+class WechatAddressCreate(ApiModel):
     """A `wx.chooseAddress` success result exactly as WeChat hands it to the mini-program. Keys WeChat
     adds over time (`errMsg`, `nationalCode`, `detailInfoNew`, …) are accepted and not stored."""
 
@@ -123,7 +123,7 @@ class WechatAddressIn(ApiModel):
     nationalCode: Annotated[str, StringConstraints(max_length=20)] | None = None
     is_default: bool = False
 
-    def to_address(self) -> AddressIn:
+    def to_address(self) -> AddressCreate:
         """Province, city and county as one region ("广东省 广州市 海珠区"; a municipality's repeated name
         once: "北京市 朝阳区"); the street (where the newer picker gives one) leads the detail unless the
         detail already starts with it."""
@@ -135,7 +135,7 @@ class WechatAddressIn(ApiModel):
         if self.streetName and not detail.startswith(self.streetName):
             detail = f"{self.streetName}{detail}"
         postal = self.postalCode if re.fullmatch(r"[0-9]{1,10}", self.postalCode or "") else None
-        return AddressIn.model_validate(
+        return AddressCreate.model_validate(
             {
                 "name": self.userName,
                 "phone": self.telNumber,
@@ -147,7 +147,7 @@ class WechatAddressIn(ApiModel):
         )
 
 
-class AddressOut(ApiModel):
+class AddressPublic(ApiModel):
     id: int
     name: str
     phone: str
@@ -162,6 +162,6 @@ class AddressOut(ApiModel):
     updated_at: ApiDateTime
 
 
-class AddressList(ApiModel):
-    items: list[AddressOut]
+class AddressBook(ApiModel):
+    items: list[AddressPublic]
     limit: int

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.accounts.models import Customer
 from fissionmall.addresses.errors import AddressesError
 from fissionmall.addresses.models import CustomerAddress
-from fissionmall.addresses.schemas import Address, AddressIn, AddressUpdate, normalize_phone
+from fissionmall.addresses.schemas import Address, AddressCreate, AddressUpdate, normalize_phone
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Conflict, CoreError, NotFound
 
@@ -76,7 +76,7 @@ async def _unset_default(s: AsyncSession, customer_id: int, *, keep: int | None 
 
 
 async def create_address(
-    s: AsyncSession, *, customer_id: int, body: AddressIn, source: str = "manual"
+    s: AsyncSession, *, customer_id: int, body: AddressCreate, source: str = "manual"
 ) -> CustomerAddress:
     """Add an address to the shopper's book (at most MAX_ADDRESSES); the first one becomes the default."""
     await _lock_book(s, customer_id)

@@ -13,7 +13,7 @@ Stock = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 
 
-class SkuIn(ApiModel):
+class SkuCreate(ApiModel):
     id: Annotated[int, Field(strict=True, ge=1, le=2**53)] | None = None  # set when editing an existing SKU
     name: Name
     price_fen: Fen
@@ -27,7 +27,7 @@ class ProductCreate(ApiModel):
     images: Annotated[list[MediaUrl], Field(max_length=20)] = []
     labels: Annotated[list[Label], Field(max_length=10)] = []
     status: Annotated[str, Field(pattern="^(on_sale|off_sale)$")] = "on_sale"
-    skus: Annotated[list[SkuIn], Field(min_length=1, max_length=100)]
+    skus: Annotated[list[SkuCreate], Field(min_length=1, max_length=100)]
 
 
 class ProductUpdate(ApiModel):
@@ -39,7 +39,7 @@ class ProductUpdate(ApiModel):
     images: Patch[Annotated[list[MediaUrl], Field(max_length=20)]] = None
     labels: Patch[Annotated[list[Label], Field(max_length=10)]] = None
     status: Patch[Annotated[str, Field(pattern="^(on_sale|off_sale)$")]] = None
-    skus: Patch[Annotated[list[SkuIn], Field(min_length=1, max_length=100)]] = None
+    skus: Patch[Annotated[list[SkuCreate], Field(min_length=1, max_length=100)]] = None
 
 
 class SkuPublic(ApiModel):

@@ -10,12 +10,12 @@ from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.checkout import service
 from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
 from fissionmall.core.idempotency import run_once
-from fissionmall.orders.schemas import CheckoutIn, OrderCreated, PreviewOut
+from fissionmall.orders.schemas import CheckoutIn, OrderPlacedPublic, PreviewPublic
 
 router = APIRouter(tags=["orders"])
 
 
-@router.post("/checkout/preview", response_model=PreviewOut)
+@router.post("/checkout/preview", response_model=PreviewPublic)
 async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Price a cart through the price chain, with every step explained. Without a `coupon_id` the best of
     the shopper's coupons is chosen; the others are listed with why each does not apply."""
@@ -24,7 +24,7 @@ async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings
     return service.preview_dict(q)
 
 
-@router.post("/coupons/checkout-preview", response_model=PreviewOut, tags=["coupons"])
+@router.post("/coupons/checkout-preview", response_model=PreviewPublic, tags=["coupons"])
 async def coupon_preview(
     body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, pick_best: bool = True
 ) -> dict[str, Any]:
@@ -35,7 +35,7 @@ async def coupon_preview(
     return service.preview_dict(q)
 
 
-@router.post("/orders", response_model=OrderCreated, status_code=201)
+@router.post("/orders", response_model=OrderPlacedPublic, status_code=201)
 async def create_order(
     body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
@@ -50,7 +50,7 @@ async def create_order(
             settings=settings,
             attribution={"ip": caller.ip, "device_id": caller.device_id},
         )
-        return OrderCreated.model_validate(o).model_dump(mode="json")
+        return OrderPlacedPublic.model_validate(o).model_dump(mode="json")
 
     return await run_once(
         db, scope="order", owner=str(caller.id), key=idempotency_key, body=body.model_dump(mode="json"), work=work

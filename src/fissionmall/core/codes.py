@@ -34,14 +34,14 @@ def _body() -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-class ErrorCodesOut(BaseModel):
+class ErrorCodesPublic(BaseModel):
     codes: dict[str, str]
 
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/error-codes", response_model=ErrorCodesOut)
+@router.get("/error-codes", response_model=ErrorCodesPublic)
 async def error_codes(request: Request) -> Response:
     """Every refusal code with the Chinese text to show for it. No login; cacheable (ETag, 5 minutes)."""
     body, etag = _body()

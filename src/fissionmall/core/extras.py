@@ -16,7 +16,7 @@ from typing import Any
 Contributor = Callable[..., Awaitable[dict[str, Any]]]
 
 PRODUCT = "catalog.product"  # (s, product: ProductPublic, category_id) -> fields of ProductPublic
-ME = "accounts.me"  # (s, customer_id) -> fields of MeOut
+ME = "accounts.me"  # (s, customer_id) -> fields of AccountPublic
 ORDER_PAGE = "orders.console_page"  # (s, order) -> template context of the console's order page
 
 _points: dict[str, dict[str, Contributor]] = {}

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
-from fissionmall.coupons.schemas import IssueIn, TemplateCreate, TemplateUpdate
+from fissionmall.coupons.schemas import IssueCreate, TemplateCreate, TemplateUpdate
 from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
@@ -224,7 +224,9 @@ async def issue(template_id: int, ctx: Write) -> Response:
     raw = str(form.get("customer_ids", "")).replace("，", ",").replace("\n", ",")
     ids = [x.strip() for x in raw.split(",") if x.strip()]
     try:
-        body = IssueIn(customer_ids=[int(x) for x in ids if x.isdigit()], batch=str(form.get("batch") or "") or None)
+        body = IssueCreate(
+            customer_ids=[int(x) for x in ids if x.isdigit()], batch=str(form.get("batch") or "") or None
+        )
         if len(body.customer_ids) != len(ids):
             raise AppError(CoreError.FORM_INVALID, "用户编号须为数字")
         async with ctx.db.tx() as s:

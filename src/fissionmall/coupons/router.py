@@ -12,12 +12,12 @@ from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.coupons.schemas import (
-    ClaimableOut,
-    CouponOut,
-    IssueIn,
-    IssueOut,
+    ClaimablePublic,
+    CouponPublic,
+    IssueCreate,
+    IssueResult,
+    TemplateAdmin,
     TemplateCreate,
-    TemplateOut,
     TemplateUpdate,
 )
 
@@ -29,14 +29,14 @@ CouponStatus = Annotated[
 ]
 
 
-def template_out(t: CouponTemplate) -> TemplateOut:
-    data = {c: getattr(t, c) for c in TemplateOut.model_fields if hasattr(t, c)}
+def template_out(t: CouponTemplate) -> TemplateAdmin:
+    data = {c: getattr(t, c) for c in TemplateAdmin.model_fields if hasattr(t, c)}
     data.update(scope=t.scope_kind, headline=rules.headline(t), scope_ids=[int(i) for i in t.scope_ids or []])
-    return TemplateOut.model_validate(data)
+    return TemplateAdmin.model_validate(data)
 
 
-def coupon_out(c: Coupon, t: CouponTemplate) -> CouponOut:
-    return CouponOut(
+def coupon_out(c: Coupon, t: CouponTemplate) -> CouponPublic:
+    return CouponPublic(
         id=c.id,
         template_id=t.id,
         name=t.name,
@@ -52,13 +52,13 @@ def coupon_out(c: Coupon, t: CouponTemplate) -> CouponOut:
     )
 
 
-@router.get("/coupons", response_model=list[ClaimableOut])
-async def coupon_centre(caller: CurrentCustomer, db: DbDep) -> list[ClaimableOut]:
+@router.get("/coupons", response_model=list[ClaimablePublic])
+async def coupon_centre(caller: CurrentCustomer, db: DbDep) -> list[ClaimablePublic]:
     """领券中心: templates the caller can claim now, with how many they hold."""
     async with db.read() as s:
         rows = await service.claimable(s, customer_id=caller.id)
     return [
-        ClaimableOut(
+        ClaimablePublic(
             id=t.id,
             name=t.name,
             headline=rules.headline(t),
@@ -79,18 +79,18 @@ async def coupon_centre(caller: CurrentCustomer, db: DbDep) -> list[ClaimableOut
     ]
 
 
-@router.post("/coupons/{template_id}/claim", response_model=CouponOut, status_code=201)
-async def claim(template_id: IdPath, caller: CurrentCustomer, db: DbDep) -> CouponOut:
+@router.post("/coupons/{template_id}/claim", response_model=CouponPublic, status_code=201)
+async def claim(template_id: IdPath, caller: CurrentCustomer, db: DbDep) -> CouponPublic:
     """Claim one coupon (refused past the total or the per-user limit, however many claim at once)."""
     async with db.tx() as s:
         c = await service.grant(s, template_id=template_id, customer_id=caller.id)
         return coupon_out(c, await service.get_template(s, c.template_id))
 
 
-@router.get("/me/coupons", response_model=Page[CouponOut])
+@router.get("/me/coupons", response_model=Page[CouponPublic])
 async def my_coupons(
     caller: CurrentCustomer, db: DbDep, status: CouponStatus = None, limit: Limit = None, cursor: Cursor = None
-) -> Page[CouponOut]:
+) -> Page[CouponPublic]:
     """我的优惠券, newest first; `status=available` for the usable ones."""
     async with db.read() as s:
         rows, nxt = await service.my_coupons(
@@ -105,14 +105,14 @@ MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
 MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
 
 
-@admin_router.get("/coupons/templates", response_model=Page[TemplateOut])
+@admin_router.get("/coupons/templates", response_model=Page[TemplateAdmin])
 async def list_templates(
     _: MarketingRead,
     db: DbDep,
     status: Annotated[str | None, Query(pattern="^(active|paused)$")] = None,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> Page[TemplateOut]:
+) -> Page[TemplateAdmin]:
     async with db.read() as s:
         rows, nxt = await service.list_templates(
             s, before_id=parse_cursor(cursor), limit=page_limit(limit), status=status
@@ -120,20 +120,20 @@ async def list_templates(
     return Page(items=[template_out(t) for t in rows], next_cursor=nxt)
 
 
-@admin_router.post("/coupons/templates", response_model=TemplateOut, status_code=201)
-async def create_template(body: TemplateCreate, _: MarketingWrite, db: DbDep) -> TemplateOut:
+@admin_router.post("/coupons/templates", response_model=TemplateAdmin, status_code=201)
+async def create_template(body: TemplateCreate, _: MarketingWrite, db: DbDep) -> TemplateAdmin:
     async with db.tx() as s:
         return template_out(await service.create_template(s, data=body))
 
 
-@admin_router.get("/coupons/templates/{template_id}", response_model=TemplateOut)
-async def get_template(template_id: IdPath, _: MarketingRead, db: DbDep) -> TemplateOut:
+@admin_router.get("/coupons/templates/{template_id}", response_model=TemplateAdmin)
+async def get_template(template_id: IdPath, _: MarketingRead, db: DbDep) -> TemplateAdmin:
     async with db.read() as s:
         return template_out(await service.get_template(s, template_id))
 
 
-@admin_router.put("/coupons/templates/{template_id}", response_model=TemplateOut)
-async def update_template(template_id: IdPath, body: TemplateUpdate, _: MarketingWrite, db: DbDep) -> TemplateOut:
+@admin_router.put("/coupons/templates/{template_id}", response_model=TemplateAdmin)
+async def update_template(template_id: IdPath, body: TemplateUpdate, _: MarketingWrite, db: DbDep) -> TemplateAdmin:
     """Edit, pause (`{"status": "paused"}`) or resume a template."""
     async with db.tx() as s:
         return template_out(await service.update_template(s, template_id=template_id, data=body))
@@ -146,9 +146,9 @@ async def delete_template(template_id: IdPath, _: MarketingWrite, db: DbDep) -> 
     return Response(status_code=204)
 
 
-@admin_router.post("/coupons/templates/{template_id}/issue", response_model=IssueOut)
-async def issue(template_id: IdPath, body: IssueIn, _: MarketingWrite, db: DbDep) -> IssueOut:
+@admin_router.post("/coupons/templates/{template_id}/issue", response_model=IssueResult)
+async def issue(template_id: IdPath, body: IssueCreate, _: MarketingWrite, db: DbDep) -> IssueResult:
     """Issue one coupon to each listed shopper (limits apply; with `batch`, a repeat issues nothing new)."""
     async with db.tx() as s:
         n, skipped = await service.issue(s, template_id=template_id, customer_ids=body.customer_ids, batch=body.batch)
-    return IssueOut(issued=n, skipped=skipped)
+    return IssueResult(issued=n, skipped=skipped)

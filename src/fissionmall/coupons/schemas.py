@@ -57,7 +57,7 @@ class TemplateUpdate(ApiModel):
     status: Patch[Literal["active", "paused"]] = None
 
 
-class TemplateOut(ApiModel):
+class TemplateAdmin(ApiModel):
     id: int
     name: str
     description: str
@@ -86,7 +86,7 @@ class TemplateOut(ApiModel):
     created_at: ApiDateTime
 
 
-class ClaimableOut(ApiModel):
+class ClaimablePublic(ApiModel):
     id: int
     name: str
     headline: str
@@ -104,7 +104,7 @@ class ClaimableOut(ApiModel):
     can_claim: bool
 
 
-class CouponOut(ApiModel):
+class CouponPublic(ApiModel):
     id: int
     template_id: int
     name: str
@@ -119,11 +119,11 @@ class CouponOut(ApiModel):
     used_at: ApiDateTime | None
 
 
-class IssueIn(ApiModel):
+class IssueCreate(ApiModel):
     customer_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)]
     batch: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_\-]{1,40}$")] | None = None
 
 
-class IssueOut(ApiModel):
+class IssueResult(ApiModel):
     issued: int
     skipped: list[dict[str, Any]]

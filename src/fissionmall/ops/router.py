@@ -17,19 +17,19 @@ admin_router = APIRouter(tags=["admin: operations"])
 System = Annotated[Admin, Depends(require("system"))]
 
 
-class ClockIn(ApiModel):
+class ClockAdvance(ApiModel):
     advance_seconds: Annotated[int, Field(strict=True, ge=0, le=366 * 24 * 3600)]
 
 
 @admin_router.post("/dev/clock")
-async def dev_clock(body: ClockIn, _: System, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+async def dev_clock(body: ClockAdvance, _: System, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Dev mode only: move the app clock and run due timers."""
     if not settings.dev:
         raise NotFound(CoreError.NOT_FOUND)
     return await service.advance_clock(db, seconds=body.advance_seconds)
 
 
-class JobOut(ApiModel):
+class JobAdmin(ApiModel):
     id: int
     handler: str
     status: str
@@ -40,7 +40,7 @@ class JobOut(ApiModel):
     created_at: ApiDateTime
 
 
-@admin_router.get("/jobs", response_model=list[JobOut])
+@admin_router.get("/jobs", response_model=list[JobAdmin])
 async def list_jobs(
     _: System, db: DbDep, status: Annotated[str, Query(pattern="^(pending|done|dead)$")] = "dead"
 ) -> list[jobs.Job]:

@@ -20,7 +20,7 @@ from fissionmall.orders import reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
-from fissionmall.orders.schemas import RejectIn, ShipIn
+from fissionmall.orders.schemas import RefundRejection, ShipIn
 from fissionmall.web.console import (
     PAGE_SIZE,
     Console,
@@ -273,7 +273,7 @@ async def refund_reject(ctx: RefundsWrite, refund_id: IdPath) -> Response:
     form = await ctx.request.form()
     error = ""
     try:
-        body = RejectIn.model_validate({"reason": form_text(form, "reason", 500)})
+        body = RefundRejection.model_validate({"reason": form_text(form, "reason", 500)})
     except ValidationError:
         error = "请填写拒绝原因（最多 200 字）"
     else:

@@ -13,10 +13,10 @@ from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
     OrderAdminOut,
-    OrderOut,
-    RefundIn,
-    RefundOut,
-    RejectIn,
+    OrderPublic,
+    RefundCreate,
+    RefundPublic,
+    RefundRejection,
     ShipIn,
     order_out,
 )
@@ -29,10 +29,10 @@ _ONE = "(" + "|".join(ORDER_STATUSES) + ")"
 StatusQ = Annotated[str | None, Query(pattern=f"^{_ONE}(,{_ONE})*$", description="e.g. `paid` or `received,completed`")]
 
 
-@router.get("/orders", response_model=Page[OrderOut])
+@router.get("/orders", response_model=Page[OrderPublic])
 async def my_orders(
     caller: CurrentCustomer, db: DbDep, status: StatusQ = None, limit: Limit = None, cursor: Cursor = None
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     async with db.read() as s:
         rows, nxt = await service.list_orders(
             s, customer_id=caller.id, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
@@ -40,30 +40,30 @@ async def my_orders(
         return Page(items=[order_out(o, []) for o in rows], next_cursor=nxt)
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
-async def my_order(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderOut:
+@router.get("/orders/{order_id}", response_model=OrderPublic)
+async def my_order(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderPublic:
     async with db.read() as s:
         o = await service.get_order(s, order_id=order_id, customer_id=caller.id)
         return order_out(o, await service.refunds_of(s, o.id))
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut)
-async def cancel(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderOut:
+@router.post("/orders/{order_id}/cancel", response_model=OrderPublic)
+async def cancel(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderPublic:
     async with db.tx() as s:
         o = await service.cancel(s, order_id=order_id, reason="customer", customer_id=caller.id)
         return order_out(o, await service.refunds_of(s, o.id))
 
 
-@router.post("/orders/{order_id}/receive", response_model=OrderOut)
-async def receive(order_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> OrderOut:
+@router.post("/orders/{order_id}/receive", response_model=OrderPublic)
+async def receive(order_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> OrderPublic:
     async with db.tx() as s:
         o = await service.receive(s, order_id=order_id, customer_id=caller.id, settings=settings)
         return order_out(o, await service.refunds_of(s, o.id))
 
 
-@router.post("/orders/{order_id}/refunds", response_model=RefundOut, status_code=201)
+@router.post("/orders/{order_id}/refunds", response_model=RefundPublic, status_code=201)
 async def request_refund(
-    order_id: IdPath, body: RefundIn, caller: CurrentCustomer, db: DbDep, idempotency_key: IdemKey = None
+    order_id: IdPath, body: RefundCreate, caller: CurrentCustomer, db: DbDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
     """Ask for a refund of some lines (or all that is left); the merchant approves it."""
 
@@ -71,7 +71,7 @@ async def request_refund(
         r = await service.request_refund(
             s, order_id=order_id, customer_id=caller.id, lines=body.lines, reason=body.reason
         )
-        return RefundOut.model_validate(r).model_dump(mode="json")
+        return RefundPublic.model_validate(r).model_dump(mode="json")
 
     return await run_once(
         db,
@@ -99,7 +99,7 @@ async def admin_orders(
     q: Annotated[str | None, Query(max_length=32)] = None,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> Page[OrderOut]:
+) -> Page[OrderPublic]:
     async with db.read() as s:
         rows, nxt = await service.list_orders(
             s, status=status, q=q, before_id=parse_cursor(cursor), limit=page_limit(limit)
@@ -108,14 +108,14 @@ async def admin_orders(
 
 
 @admin_router.get("/orders/{order_id}", response_model=OrderAdminOut)
-async def admin_order(order_id: IdPath, _: OrdersRead, db: DbDep) -> OrderOut:
+async def admin_order(order_id: IdPath, _: OrdersRead, db: DbDep) -> OrderPublic:
     async with db.read() as s:
         o = await service.get_order(s, order_id=order_id)
         return order_out(o, await service.refunds_of(s, o.id), admin=True)
 
 
 @admin_router.post("/orders/{order_id}/ship", response_model=OrderAdminOut)
-async def admin_ship(order_id: IdPath, body: ShipIn, _: OrdersWrite, db: DbDep, settings: SettingsDep) -> OrderOut:
+async def admin_ship(order_id: IdPath, body: ShipIn, _: OrdersWrite, db: DbDep, settings: SettingsDep) -> OrderPublic:
     async with db.tx() as s:
         o = await service.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
@@ -123,28 +123,28 @@ async def admin_ship(order_id: IdPath, body: ShipIn, _: OrdersWrite, db: DbDep, 
         return order_out(o, await service.refunds_of(s, o.id), admin=True)
 
 
-@admin_router.get("/refunds", response_model=Page[RefundOut])
+@admin_router.get("/refunds", response_model=Page[RefundPublic])
 async def admin_refunds(
     _: RefundsRead,
     db: DbDep,
     status: Annotated[str | None, Query(pattern="^(pending|processing|succeeded|rejected|failed)$")] = None,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> Page[RefundOut]:
+) -> Page[RefundPublic]:
     async with db.read() as s:
         rows, nxt = await service.list_refunds(
             s, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
         )
-        return Page(items=[RefundOut.model_validate(r) for r in rows], next_cursor=nxt)
+        return Page(items=[RefundPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
-@admin_router.post("/refunds/{refund_id}/approve", response_model=RefundOut)
+@admin_router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)
 async def admin_approve(refund_id: IdPath, admin: RefundsWrite, db: DbDep) -> Refund:
     async with db.tx() as s:
         return await service.approve_refund(s, refund_id=refund_id, admin_id=admin.id)
 
 
-@admin_router.post("/refunds/{refund_id}/reject", response_model=RefundOut)
-async def admin_reject(refund_id: IdPath, body: RejectIn, admin: RefundsWrite, db: DbDep) -> Refund:
+@admin_router.post("/refunds/{refund_id}/reject", response_model=RefundPublic)
+async def admin_reject(refund_id: IdPath, body: RefundRejection, admin: RefundsWrite, db: DbDep) -> Refund:
     async with db.tx() as s:
         return await service.reject_refund(s, refund_id=refund_id, admin_id=admin.id, reason=body.reason)

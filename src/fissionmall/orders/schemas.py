@@ -43,7 +43,7 @@ def one_address(body: Any) -> Any:
     return body
 
 
-class StepOut(ApiModel):
+class StepPublic(ApiModel):
     kind: str
     label: str
     amount_fen: int
@@ -66,9 +66,9 @@ class PreviewLine(ApiModel):
     payable_fen: int
 
 
-class PreviewOut(ApiModel):
+class PreviewPublic(ApiModel):
     lines: list[PreviewLine]
-    steps: list[StepOut]
+    steps: list[StepPublic]
     goods_fen: int
     discount_fen: int
     shipping_fen: int
@@ -82,7 +82,7 @@ class PreviewOut(ApiModel):
     hints: list[str] = []
 
 
-class OrderLineOut(ApiModel):
+class OrderLinePublic(ApiModel):
     id: int
     product_id: int
     sku_id: int
@@ -100,7 +100,7 @@ class OrderLineOut(ApiModel):
     refunded_fen: int
 
 
-class RefundOut(ApiModel):
+class RefundPublic(ApiModel):
     id: int
     order_id: int
     status: str
@@ -113,7 +113,7 @@ class RefundOut(ApiModel):
     succeeded_at: ApiDateTime | None
 
 
-class OrderCreated(ApiModel):
+class OrderPlacedPublic(ApiModel):
     id: int
     no: str
     status: str
@@ -121,13 +121,13 @@ class OrderCreated(ApiModel):
     pay_deadline: ApiDateTime
 
 
-class OrderOut(ApiModel):
+class OrderPublic(ApiModel):
     id: int
     no: str
     status: str
     source: str
-    lines: list[OrderLineOut]
-    steps: list[StepOut]
+    lines: list[OrderLinePublic]
+    steps: list[StepPublic]
     goods_fen: int
     discount_fen: int
     shipping_fen: int
@@ -146,23 +146,23 @@ class OrderOut(ApiModel):
     received_at: ApiDateTime | None
     completed_at: ApiDateTime | None
     cancelled_at: ApiDateTime | None
-    refunds: list[RefundOut] = []
+    refunds: list[RefundPublic] = []
     # The server's (app clock's) time, so countdowns to pay_deadline do not depend on the phone's clock.
     server_time: ApiDateTime | None = None
 
 
-class OrderAdminOut(OrderOut):
+class OrderAdminOut(OrderPublic):
     customer_id: int
     attribution: dict[str, Any]
 
 
-class RefundLineIn(ApiModel):
+class RefundLineCreate(ApiModel):
     line_id: Id
     qty: Qty
 
 
-class RefundIn(ApiModel):
-    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=50)] | None = None
+class RefundCreate(ApiModel):
+    lines: Annotated[list[RefundLineCreate], Field(min_length=1, max_length=50)] | None = None
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -171,16 +171,16 @@ class ShipIn(ApiModel):
     tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,40}$")]
 
 
-class RejectIn(ApiModel):
+class RefundRejection(ApiModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderOut:
-    model = OrderAdminOut if admin else OrderOut
+def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderPublic:
+    model = OrderAdminOut if admin else OrderPublic
     data: dict[str, Any] = {
         c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
     }
     data["lines"] = list(order.lines)
-    data["refunds"] = [RefundOut.model_validate(r) for r in refunds]
+    data["refunds"] = [RefundPublic.model_validate(r) for r in refunds]
     data["server_time"] = clock.now()
     return model.model_validate(data)

@@ -46,7 +46,7 @@ from fissionmall.orders.rules import (
     refund_transition_sources,
     sources_of,
 )
-from fissionmall.orders.schemas import RefundLineIn
+from fissionmall.orders.schemas import RefundLineCreate
 from fissionmall.orders.sources import get_source, order_hooks, refund_hooks
 from fissionmall.orders.tenders import entries, gateway_due, given_back, left_of, released, reserved, split_refund
 from fissionmall.pricing.rules import Quote, refund_amount
@@ -404,7 +404,7 @@ async def _set_tenders(s: AsyncSession, order_id: int, tenders: list[Any], **val
 
 
 async def request_refund(
-    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineIn] | None, reason: str
+    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineCreate] | None, reason: str
 ) -> Refund:
     """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
     order = await get_order(s, order_id=order_id, customer_id=customer_id)

@@ -12,15 +12,15 @@ from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.promotions import rules, service
 from fissionmall.promotions.models import Promotion
-from fissionmall.promotions.schemas import PromotionBadge, PromotionCreate, PromotionOut, PromotionUpdate
+from fissionmall.promotions.schemas import PromotionAdmin, PromotionBadge, PromotionCreate, PromotionUpdate
 
 router = APIRouter(tags=["promotions"])
 admin_router = APIRouter(tags=["admin: promotions"])
 
 
-def promotion_out(p: Promotion) -> PromotionOut:
+def promotion_out(p: Promotion) -> PromotionAdmin:
     tiered = p.kind == "tiered_price"
-    return PromotionOut(
+    return PromotionAdmin(
         id=p.id,
         kind=p.kind,
         name=p.name,
@@ -65,33 +65,33 @@ MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
 MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
 
 
-@admin_router.get("/promotions", response_model=Page[PromotionOut])
+@admin_router.get("/promotions", response_model=Page[PromotionAdmin])
 async def list_promotions(
     _: MarketingRead,
     db: DbDep,
     kind: Annotated[str | None, Query(pattern="^(" + "|".join(rules.KINDS) + ")$")] = None,
     limit: Limit = None,
     cursor: Cursor = None,
-) -> Page[PromotionOut]:
+) -> Page[PromotionAdmin]:
     async with db.read() as s:
         rows, nxt = await service.list_promotions(s, kind=kind, before_id=parse_cursor(cursor), limit=page_limit(limit))
     return Page(items=[promotion_out(p) for p in rows], next_cursor=nxt)
 
 
-@admin_router.post("/promotions", response_model=PromotionOut, status_code=201)
-async def create(body: PromotionCreate, _: MarketingWrite, db: DbDep) -> PromotionOut:
+@admin_router.post("/promotions", response_model=PromotionAdmin, status_code=201)
+async def create(body: PromotionCreate, _: MarketingWrite, db: DbDep) -> PromotionAdmin:
     async with db.tx() as s:
         return promotion_out(await service.create(s, data=body))
 
 
-@admin_router.get("/promotions/{promotion_id}", response_model=PromotionOut)
-async def get(promotion_id: IdPath, _: MarketingRead, db: DbDep) -> PromotionOut:
+@admin_router.get("/promotions/{promotion_id}", response_model=PromotionAdmin)
+async def get(promotion_id: IdPath, _: MarketingRead, db: DbDep) -> PromotionAdmin:
     async with db.read() as s:
         return promotion_out(await service.get(s, promotion_id))
 
 
-@admin_router.put("/promotions/{promotion_id}", response_model=PromotionOut)
-async def update(promotion_id: IdPath, body: PromotionUpdate, _: MarketingWrite, db: DbDep) -> PromotionOut:
+@admin_router.put("/promotions/{promotion_id}", response_model=PromotionAdmin)
+async def update(promotion_id: IdPath, body: PromotionUpdate, _: MarketingWrite, db: DbDep) -> PromotionAdmin:
     """Edit, pause (`{"status": "paused"}`) or resume a promotion."""
     async with db.tx() as s:
         return promotion_out(await service.update_promotion(s, promotion_id=promotion_id, data=body))

@@ -11,18 +11,18 @@ Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
 Small = Annotated[int, Field(strict=True, ge=1, le=9999)]
 
 
-class ReductionTierIn(ApiModel):
+class ReductionTierRow(ApiModel):
     threshold: Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)]  # fen, or items when basis=count
     amount_fen: Fen = 0
     percent_bp: Bp = 0  # off: 1000 = 9折
 
 
-class PriceTierIn(ApiModel):
+class PriceTierRow(ApiModel):
     min_qty: Small
     unit_price_fen: Fen
 
 
-class SkuDiscountIn(ApiModel):
+class SkuDiscountRow(ApiModel):
     sku_id: Id
     price_fen: Fen | None = None
     percent_bp: Bp | None = None  # off
@@ -38,9 +38,9 @@ class PromotionCreate(ApiModel):
     scope_ids: Annotated[list[Id], Field(max_length=500)] = []
     scope_exclude: bool = False
     basis: Literal["amount", "count"] = "amount"
-    tiers: Annotated[list[ReductionTierIn], Field(max_length=10)] = []
-    price_tiers: Annotated[list[PriceTierIn], Field(max_length=10)] = []
-    items: Annotated[list[SkuDiscountIn], Field(max_length=200)] = []
+    tiers: Annotated[list[ReductionTierRow], Field(max_length=10)] = []
+    price_tiers: Annotated[list[PriceTierRow], Field(max_length=10)] = []
+    items: Annotated[list[SkuDiscountRow], Field(max_length=200)] = []
     sku_id: Id | None = None
     threshold: Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)] = 0
     gift_sku_id: Id | None = None
@@ -57,9 +57,9 @@ class PromotionUpdate(ApiModel):
     scope_ids: Patch[Annotated[list[Id], Field(max_length=500)]] = None
     scope_exclude: Patch[bool] = None
     basis: Patch[Literal["amount", "count"]] = None
-    tiers: Patch[Annotated[list[ReductionTierIn], Field(max_length=10)]] = None
-    price_tiers: Patch[Annotated[list[PriceTierIn], Field(max_length=10)]] = None
-    items: Patch[Annotated[list[SkuDiscountIn], Field(max_length=200)]] = None
+    tiers: Patch[Annotated[list[ReductionTierRow], Field(max_length=10)]] = None
+    price_tiers: Patch[Annotated[list[PriceTierRow], Field(max_length=10)]] = None
+    items: Patch[Annotated[list[SkuDiscountRow], Field(max_length=200)]] = None
     sku_id: Id | None = None
     threshold: Patch[Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]] = None
     gift_sku_id: Id | None = None
@@ -67,7 +67,7 @@ class PromotionUpdate(ApiModel):
     gift_stock: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
 
 
-class PromotionOut(ApiModel):
+class PromotionAdmin(ApiModel):
     id: int
     kind: str
     name: str

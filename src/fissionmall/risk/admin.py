@@ -12,7 +12,7 @@ from fissionmall.accounts import service as accounts
 from fissionmall.core.errors import AppError
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits
-from fissionmall.risk.schemas import LimitsIO
+from fissionmall.risk.schemas import RiskLimits
 from fissionmall.web.console import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/risk", include_in_schema=False)
@@ -45,7 +45,7 @@ MAX_ID = 2**62  # the API's IdPath bound
 def _bounds(name: str) -> tuple[int, int]:
     """The API's bounds for one limit, so the form can never accept what PUT /risk/limits refuses."""
     lo, hi = 0, 0
-    for m in LimitsIO.model_fields[name].metadata:
+    for m in RiskLimits.model_fields[name].metadata:
         lo, hi = getattr(m, "ge", lo), getattr(m, "le", hi)
     return lo, hi
 
@@ -65,7 +65,7 @@ def _parse_limits(form: dict[str, str]) -> tuple[Limits | None, dict[str, str]]:
             bad.add(name)
     if not bad:
         try:
-            return Limits(**LimitsIO.model_validate(values).model_dump()), {}
+            return Limits(**RiskLimits.model_validate(values).model_dump()), {}
         except ValidationError as exc:
             bad = {str(e["loc"][0]) for e in exc.errors()}
     return None, {name: f"请填写 {BOUNDS[name][0]} 到 {BOUNDS[name][1]:,} 之间的整数" for name in bad}

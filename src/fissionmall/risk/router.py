@@ -10,43 +10,43 @@ from fissionmall.core.deps import DbDep
 from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.risk import service
 from fissionmall.risk.rules import Limits
-from fissionmall.risk.schemas import LimitsIO
+from fissionmall.risk.schemas import RiskLimits
 
 admin_router = APIRouter(tags=["admin: risk"])
 
 
-@admin_router.get("/risk/limits", response_model=LimitsIO)
+@admin_router.get("/risk/limits", response_model=RiskLimits)
 async def get_limits(_: Annotated[Admin, Depends(require("marketing.read"))], db: DbDep) -> dict[str, int]:
     """Flash-sale rate limits, captcha soft limit and path-token lead time."""
     service.forget()
     return (await service.limits(db)).to_dict()
 
 
-@admin_router.put("/risk/limits", response_model=LimitsIO)
-async def put_limits(body: LimitsIO, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep) -> dict[str, int]:
+@admin_router.put("/risk/limits", response_model=RiskLimits)
+async def put_limits(body: RiskLimits, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep) -> dict[str, int]:
     return (await service.save_limits(db, Limits(**body.model_dump()))).to_dict()
 
 
-class BlockIn(ApiModel):
+class BlockCreate(ApiModel):
     blocked: bool
 
 
-class BlockedOut(ApiModel):
+class BlockedAdmin(ApiModel):
     customer_id: int
     nickname: str
     blocked: bool
 
 
-@admin_router.get("/risk/blocked", response_model=list[BlockedOut])
+@admin_router.get("/risk/blocked", response_model=list[BlockedAdmin])
 async def list_blocked(_: Annotated[Admin, Depends(require("marketing.read"))], db: DbDep) -> list[dict[str, Any]]:
     """Blocked shoppers (newest 200): every shopper call of theirs is refused ACCOUNT_BLOCKED."""
     rows = await accounts.blocked_customers(db)
     return [{"customer_id": c.id, "nickname": c.nickname, "blocked": True} for c in rows]
 
 
-@admin_router.put("/risk/blocked/{customer_id}", response_model=BlockedOut)
+@admin_router.put("/risk/blocked/{customer_id}", response_model=BlockedAdmin)
 async def put_blocked(
-    customer_id: IdPath, body: BlockIn, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep
+    customer_id: IdPath, body: BlockCreate, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep
 ) -> dict[str, Any]:
     """Block a shopper across every tool (a scalper seen in a flash sale, say), or lift the block."""
     c = await accounts.set_blocked(db, customer_id=customer_id, blocked=body.blocked)

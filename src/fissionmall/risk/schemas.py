@@ -11,7 +11,7 @@ from fissionmall.core.schemas import ApiModel
 N = Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)]
 
 
-class LimitsIO(ApiModel):
+class RiskLimits(ApiModel):
     window_seconds: Annotated[int, Field(strict=True, ge=1, le=3600)]
     per_user: N
     per_ip: N
