@@ -1,19 +1,22 @@
 // 裂变商城 H5: a hash-routed client of /api/v1. No framework, no build step.
 
 import {
-  api, ApiError, captureRef, clearRef, deviceLoginCode, getToken, pendingRef, randomId, serverNow, setToken,
+  api, ApiError, captureRef, clearRef, deviceLoginCode, getToken, pendingRef, randomId, setToken,
 } from './api.js';
 import {
-  AUTH_CODES, ICONS, ORDER_STATUS, PAYMENT_STATUS, REFUND_STATUS, confirmBox, errorText, fmtCountdown, fmtTime, h,
+  AUTH_CODES, ICONS, ORDER_STATUS, PAYMENT_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h,
   icon, img, loadErrorTexts, price, sheet, stepper, toast, yuan,
 } from './ui.js';
+import {
+  back, busy, countdown, empty, fail, featureSections, go, goLogin, loading, parseHash, put, setHashQuery,
+  startPayment, stepRows, topbar, trackDepth, wire,
+} from './kit.js';
 
+// Marketing tools add screens and sections as files under features/ (see web/shop.py); they import the
+// shop's helpers from kit.js and ui.js, never from here.
 import features from '/shop/features.js';
 import { PHONE_RE, addressBlock } from '/static/shop/features/addresses.js';
 
-// Marketing tools add screens and sections as files under features/ (see web/shop.py).
-// Features import the shop's helpers from here: screen plumbing below, DOM and money helpers from ui.js.
-export { api, ApiError } from './api.js';
 const view = document.getElementById('view');
 const tabbar = document.getElementById('tabbar');
 
@@ -24,27 +27,6 @@ const KEY_ADDRESS_ID = 'fm.checkout.address'; // the book entry chosen at checko
 // ---- router ------------------------------------------------------------------------------------
 
 let current = null; // {leave: [fn], alive}
-let depth = 0; // how many shop screens lie behind this one in the tab's history
-let lastDepth = -1;
-let replacing = false;
-
-/** Number each history entry, so 返回 goes back inside the shop and never out of it. */
-function trackDepth() {
-  const st = history.state;
-  if (st && typeof st.depth === 'number') depth = st.depth;
-  else {
-    depth = replacing ? Math.max(0, lastDepth) : lastDepth + 1;
-    history.replaceState({ ...(st || {}), depth }, '');
-  }
-  replacing = false;
-  lastDepth = depth;
-}
-
-function parseHash() {
-  const raw = location.hash.replace(/^#/, '') || '/';
-  const i = raw.indexOf('?');
-  return { path: i < 0 ? raw : raw.slice(0, i), query: new URLSearchParams(i < 0 ? '' : raw.slice(i + 1)) };
-}
 
 const ROUTES = [
   [/^\/$/, homeScreen, { tab: 'home' }],
@@ -57,14 +39,6 @@ const ROUTES = [
   [/^\/login$/, loginScreen, {}],
 ];
 for (const f of features) ROUTES.push(...(f.routes || []));
-
-/** Sections that features add to a screen (each hook returns a node, a list of nodes, or nothing). */
-function featureSections(hook, ...args) {
-  return features.flatMap((f) => {
-    const made = f[hook] ? f[hook](...args) : null;
-    return made ? [].concat(made) : [];
-  });
-}
 
 function render() {
   if (current) current.leave.forEach((fn) => fn());
@@ -103,90 +77,8 @@ function render() {
   window.scrollTo(0, 0);
 }
 
-/** Replace an element's children, skipping null/false (conditional pieces). */
-export function put(el, ...kids) {
-  el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
-}
-
-export function go(hash, replace = false) {
-  if (location.hash === hash) {
-    render(); // the same address fires no hashchange: show it afresh
-    return;
-  }
-  if (replace) {
-    replacing = true;
-    location.replace(hash);
-  } else location.hash = hash;
-}
-
-export function goLogin(next, replace = false) {
-  const n = next || parseHash().path;
-  go('#/login' + (n && n !== '/login' ? '?next=' + encodeURIComponent(n) : ''), replace);
-}
-
-function back(fallback = '#/') {
-  if (depth > 0) history.back();
-  else go(fallback, true);
-}
-
-/** Report an API failure: a login problem sends the shopper to log in, anything else is a toast. */
-export function fail(err, ctx) {
-  if (!(err instanceof ApiError)) {
-    console.error(err); // eslint-disable-line no-console
-    toast('出错了，请稍后重试');
-    return;
-  }
-  if (AUTH_CODES.has(err.code) || err.status === 401) {
-    setToken(null);
-    toast(err.code === 'TOKEN_EXPIRED' ? '登录已过期，请重新登录' : '请先登录');
-    const { path, query } = parseHash();
-    if (!ctx || ctx.alive()) goLogin(path + (query.toString() ? '?' + query : ''), true);
-    return;
-  }
-  toast(errorText(err), 'error');
-}
-
-/** Replace the search part of the hash without a re-render (filters, tabs). */
-function setHashQuery(path, params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
-  const s = q.toString();
-  history.replaceState(history.state, '', '#' + path + (s ? '?' + s : ''));
-}
-
-// ---- shared pieces -----------------------------------------------------------------------------
-
-export function topbar(title, { backTo = '#/', right = null } = {}) {
-  return h('header.topbar',
-    h('button.topbar-back', { type: 'button', 'aria-label': '返回', onclick: () => back(backTo) }, icon(ICONS.back)),
-    h('h1.topbar-title', title),
-    h('div.topbar-right', right));
-}
-
-export function loading() {
-  return h('div.loading', h('div.spinner'), h('span', '加载中…'));
-}
-
-export function empty(text, action) {
-  return h('div.empty', h('div.empty-art', icon(ICONS.box)), h('p', text), action || null);
-}
-
 function labelTags(labels) {
   return (labels || []).length ? h('div.tags', labels.map((t) => h('span.tag', t))) : null;
-}
-
-export function busy(button, fn) {
-  return async (...args) => {
-    if (button.disabled) return;
-    button.disabled = true;
-    button.classList.add('busy');
-    try {
-      await fn(...args);
-    } finally {
-      button.disabled = false;
-      button.classList.remove('busy');
-    }
-  };
 }
 
 function readJSON(key) {
@@ -195,18 +87,6 @@ function readJSON(key) {
   } catch (e) {
     return null;
   }
-}
-
-/** The client hash of a cashier URL from the gateway (sandbox: /shop/#/cashier/{id}). */
-function cashierHash(pay) {
-  const url = pay && pay.gateway && pay.gateway.cashier_url;
-  if (typeof url === 'string' && url.startsWith('/shop/#/cashier/')) return url.slice('/shop/'.length);
-  return `#/cashier/${pay.payment_id}`;
-}
-
-export async function startPayment(orderId, replace = false) {
-  const pay = await api(`/orders/${orderId}/pay`, { body: { method: 'gateway' } });
-  go(cashierHash(pay), replace);
 }
 
 // ---- 首页 --------------------------------------------------------------------------------------
@@ -555,16 +435,6 @@ function checkoutScreen(ctx) {
     h('section.card', h('div.card-title', '价格明细'), stepsBox),
     h('div.submitbar', totalBox, submit));
 }
-
-/** The price-chain rows. Goods and shipping add; any other step is shown as the saving it is. */
-export function stepRows(steps) {
-  return (steps || []).map((st) => {
-    const adds = st.kind === 'goods' || st.kind === 'shipping';
-    const amount = adds ? price(st.amount_fen) : h('span.price.price-red', '-¥' + yuan(Math.abs(st.amount_fen)));
-    return h('div.step', { dataset: { kind: st.kind } }, h('span', st.label), amount);
-  });
-}
-
 // ---- 收银台 (sandbox) --------------------------------------------------------------------------
 
 function cashierScreen(ctx) {
@@ -612,25 +482,6 @@ function cashierScreen(ctx) {
   return h('div.page.cashier', topbar('收银台', { backTo: '#/orders' }),
     h('div.sandbox-banner', '沙箱环境 · 模拟支付'), body);
 }
-
-/** Tick a deadline into `el` every second; onEnd runs once when it runs out. */
-export function countdown(ctx, iso, el, text, onEnd) {
-  const end = Date.parse(iso);
-  if (Number.isNaN(end)) return;
-  let ended = false;
-  const tick = () => {
-    const left = end - serverNow();
-    el.textContent = left > 0 ? text(fmtCountdown(left)) : '支付已超时';
-    if (left <= 0 && !ended) {
-      ended = true;
-      if (onEnd) onEnd();
-    }
-  };
-  tick();
-  const t = setInterval(tick, 1000);
-  ctx.onLeave(() => clearInterval(t));
-}
-
 // ---- 订单列表 ----------------------------------------------------------------------------------
 
 const ORDER_TABS = [
@@ -1051,6 +902,7 @@ function loginScreen(ctx) {
 
 // ---- start -------------------------------------------------------------------------------------
 
+wire({ render, features });
 captureRef();
 loadErrorTexts(); // not awaited: until it lands, errors read as the server's own (Chinese) message
 window.addEventListener('hashchange', render);
