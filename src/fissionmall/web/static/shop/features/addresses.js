@@ -1,7 +1,8 @@
 // 收货地址: the shopper's address book (list, add, edit, delete, set default), reachable from 我的.
-// Checkout (app.js) picks the default address and lets the shopper choose another from the book.
+// Checkout (screens/checkout.js) picks the default address and lets the shopper choose another from the book.
 
-import { api, busy, empty, fail, loading, put, topbar } from '../app.js';
+import { api } from '../api.js';
+import { busy, empty, fail, loading, put, topbar } from '../kit.js';
 import { confirmBox, errorText, h, toast } from '../ui.js';
 
 const FIELDS = [

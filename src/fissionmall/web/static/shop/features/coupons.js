@@ -1,7 +1,8 @@
 // 优惠券与促销: 领券中心, 我的优惠券, promotion labels and tier hints on the product page,
 // and checkout with coupons (the best one picked, the others with why they do not apply).
 
-import { api, busy, empty, loading, put, startPayment, stepRows, topbar } from '../app.js';
+import { api } from '../api.js';
+import { busy, empty, loading, put, startPayment, stepRows, topbar } from '../kit.js';
 import { errorText, h, img, price, sheet, toast, yuan } from '../ui.js';
 
 const KEY_CHECKOUT = 'fm.checkout';

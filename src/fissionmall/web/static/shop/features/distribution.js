@@ -1,7 +1,7 @@
 // 分销: the distributor centre (#/distribution), "分享赚佣金" on the product page, and share-link tracking.
 
-import { api, busy, empty, fail, go, goLogin, loading, put, topbar } from '../app.js';
-import { clearRef, getToken, pendingRef, randomId } from '../api.js';
+import { busy, empty, fail, go, goLogin, loading, put, topbar } from '../kit.js';
+import { api, clearRef, getToken, pendingRef, randomId } from '../api.js';
 import { h, sheet, toast, yuan, errorText, fmtTime } from '../ui.js';
 
 const STATUS_TEXT = { pending: '待结算', settled: '已结算', refunded: '已退款', void: '已作废' };

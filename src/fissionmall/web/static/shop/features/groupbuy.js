@@ -1,6 +1,7 @@
 // 拼团: the product page's group section, the share page, the group checkout and 我的拼团.
 
-import { api, busy, empty, go, goLogin, loading, put, startPayment, topbar } from '../app.js';
+import { api } from '../api.js';
+import { busy, empty, go, goLogin, loading, put, startPayment, topbar } from '../kit.js';
 import { errorText, fmtCountdown, h, icon, ICONS, img, price, toast } from '../ui.js';
 
 const KEY_ADDRESS = 'fm.address';

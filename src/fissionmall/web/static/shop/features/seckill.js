@@ -1,7 +1,8 @@
 // 秒杀: sessions with server-time countdowns, 即将开始 / 抢购中 / 已抢光, token → attempt → poll → pay,
 // and for a sold-out item: 到货提醒 and similar products.
 
-import { api, busy, fail, goLogin, loading, put, startPayment, topbar } from '../app.js';
+import { api } from '../api.js';
+import { busy, fail, goLogin, loading, put, startPayment, topbar } from '../kit.js';
 import { errorText, fmtCountdown, h, img, price, toast } from '../ui.js';
 
 const KEY_ADDRESS = 'fm.address';

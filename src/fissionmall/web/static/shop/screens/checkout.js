@@ -1,0 +1,212 @@
+// 确认订单 and the sandbox 收银台: the address (from the book, or a first one typed here), the previewed price
+// chain, the order placed under one Idempotency-Key per attempt, then the payment.
+
+import { api, randomId } from '../api.js';
+import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast } from '../ui.js';
+import { busy, countdown, empty, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
+import { PHONE_RE, addressBlock } from '../features/addresses.js';
+
+export const KEY_CHECKOUT = 'fm.checkout'; // {items, attempt}: what the product page sends to checkout
+const KEY_ADDRESS = 'fm.address';
+const KEY_ADDRESS_ID = 'fm.checkout.address'; // the book entry chosen at checkout (else the default)
+
+function readJSON(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || 'null');
+  } catch (e) {
+    return null;
+  }
+}
+
+// ---- 确认订单 ----------------------------------------------------------------------------------
+
+const ADDRESS_FIELDS = [
+  ['name', '收货人', '请填写收货人姓名', 'text', 'name'],
+  ['phone', '手机号', '请填写收货人手机号', 'tel', 'tel'],
+  ['region', '所在地区', '省 市 区，如 上海市 浦东新区', 'text', 'address-level1'],
+  ['detail', '详细地址', '街道、门牌号等', 'text', 'street-address'],
+];
+
+export function checkoutScreen(ctx) {
+  const state = readJSON(KEY_CHECKOUT);
+  if (!state || !Array.isArray(state.items) || !state.items.length) {
+    return h('div.page', topbar('确认订单'), empty('没有待结算的商品', h('a.btn.btn-primary', { href: '#/' }, '去逛逛')));
+  }
+  // The address: the book's default (or the entry chosen here, 更换地址), sent as `address_id`; with an empty
+  // book, a form whose address is saved to the book (becoming the default) before the order is placed.
+  const saved = readJSON(KEY_ADDRESS) || {};
+  const inputs = {};
+  const addrRows = ADDRESS_FIELDS.map(([key, label, ph, type, ac]) => {
+    inputs[key] = h('input', { name: key, type, placeholder: ph, autocomplete: ac, value: saved[key] || '', maxlength: key === 'detail' ? 200 : 100 });
+    return h('label.form-row', h('span.form-label', label), inputs[key]);
+  });
+  const addrBox = h('div.addr-box', loading());
+  let book = null; // null: not loaded; []: empty, the form shows
+  let chosen = null;
+  function showAddress() {
+    if (!book.length) {
+      put(addrBox, ...addrRows);
+      return;
+    }
+    const change = h('button.btn.btn-small.addr-change', { type: 'button' }, '更换地址');
+    change.addEventListener('click', async () => {
+      const picked = await sheet('选择收货地址', (close) => h('div.addr-pick',
+        ...book.map((a) => h('button.addr-option', { type: 'button', 'data-id': String(a.id), onclick: () => close(a) },
+          addressBlock(a), a.id === chosen.id ? h('span.muted.small', '当前选择') : null)),
+        h('a.btn.btn-block', { href: `#/me/addresses/new?back=${encodeURIComponent('#/checkout')}`, onclick: () => close() },
+          '＋ 新增收货地址'),
+        h('a.btn.btn-block', { href: '#/me/addresses', onclick: () => close() }, '管理收货地址')));
+      if (!picked || !ctx.alive()) return;
+      chosen = picked;
+      sessionStorage.setItem(KEY_ADDRESS_ID, String(picked.id));
+      showAddress();
+    });
+    put(addrBox, h('div.addr-chosen', { 'data-id': String(chosen.id) }, addressBlock(chosen)), change);
+  }
+  api('/me/addresses').then((r) => {
+    if (!ctx.alive()) return;
+    book = r.items;
+    const want = sessionStorage.getItem(KEY_ADDRESS_ID);
+    chosen = book.find((a) => String(a.id) === want) || book.find((a) => a.is_default) || book[0] || null;
+    showAddress();
+  }).catch((err) => {
+    if (!ctx.alive()) return;
+    book = [];
+    showAddress();
+    ctx.failShown(err);
+  });
+  const remark = h('input', { name: 'remark', placeholder: '选填，请先和商家协商一致', maxlength: 200 });
+
+  const linesBox = h('div', loading());
+  const stepsBox = h('div.steps');
+  const totalBox = h('span.submit-total');
+  const submit = h('button.btn.btn-primary.btn-submit', { type: 'button', disabled: true }, '提交订单');
+
+  function readAddress() {
+    const a = {};
+    for (const [key] of ADDRESS_FIELDS) a[key] = inputs[key].value.trim();
+    return a;
+  }
+  function checkAddress(a) {
+    if (!a.name) return '请填写收货人';
+    if (!PHONE_RE.test(a.phone)) return '请填写正确的手机号';
+    if (!a.region) return '请填写所在地区';
+    if (!a.detail) return '请填写详细地址';
+    return null;
+  }
+
+  let couponId = null;
+  api('/checkout/preview', { body: { items: state.items } }).then((q) => {
+    if (!ctx.alive()) return;
+    // The preview picks the shopper's best coupon; the order is placed with exactly that one.
+    couponId = q.coupon ? q.coupon.id : null;
+    put(linesBox, ...q.lines.map((ln) => h('div.line',
+      img(ln.image, ln.title),
+      h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
+      h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))));
+    put(stepsBox, ...stepRows(q.steps), h('div.step.step-total', h('span', '实付款'), price(q.payable_fen, 'price-red')));
+    put(totalBox, h('span.small', '合计：'), price(q.payable_fen, 'price-red'));
+    submit.disabled = false;
+  }).catch((err) => {
+    if (!ctx.alive()) return;
+    put(linesBox, h('div.error-box', errorText(err)));
+    ctx.failShown(err);
+  });
+
+  submit.addEventListener('click', busy(submit, async () => {
+    if (book === null) return;
+    if (!book.length) {
+      const address = readAddress();
+      const problem = checkAddress(address);
+      if (problem) {
+        toast(problem);
+        return;
+      }
+      localStorage.setItem(KEY_ADDRESS, JSON.stringify(address));
+      try {
+        chosen = await api('/me/addresses', { body: address }); // the first address: the default from now on
+      } catch (err) {
+        ctx.fail(err);
+        return;
+      }
+      book = [chosen];
+      showAddress();
+    }
+    const body = { items: state.items, address_id: chosen.id, remark: remark.value.trim() };
+    if (couponId) body.coupon_id = couponId;
+    const bodyText = JSON.stringify(body);
+    // One key per attempt: a retry of the very same request reuses it, so a lost reply never makes two orders.
+    if (!state.attempt || state.attempt.body !== bodyText) state.attempt = { key: randomId('order-'), body: bodyText };
+    localStorage.setItem(KEY_CHECKOUT, JSON.stringify(state));
+    let order;
+    try {
+      order = await api('/orders', { body, idem: state.attempt.key });
+    } catch (err) {
+      ctx.fail(err);
+      return;
+    }
+    localStorage.removeItem(KEY_CHECKOUT);
+    try {
+      await startPayment(order.id, true);
+    } catch (err) {
+      ctx.fail(err);
+      go(`#/orders/${order.id}`, true);
+    }
+  }));
+
+  return h('div.page.checkout',
+    topbar('确认订单'),
+    h('section.card.addr-card', h('div.card-title', icon(ICONS.pin, 'icon icon-accent'), '收货地址'), addrBox),
+    h('section.card', h('div.card-title', '商品信息'), linesBox,
+      h('label.form-row.remark-row', h('span.form-label', '订单备注'), remark)),
+    h('section.card', h('div.card-title', '价格明细'), stepsBox),
+    h('div.submitbar', totalBox, submit));
+}
+
+// ---- 收银台 (sandbox) --------------------------------------------------------------------------
+
+export function cashierScreen(ctx) {
+  const pid = ctx.params[0];
+  const body = h('div', loading());
+  (async () => {
+    try {
+      const p = await api(`/payments/${pid}`);
+      if (!ctx.alive()) return;
+      const deadline = h('div.cashier-deadline');
+      const btn = h('button.btn.btn-wechat.btn-block', { type: 'button' }, '沙箱支付：确认付款');
+      btn.addEventListener('click', busy(btn, async () => {
+        try {
+          await api(`/payments/sandbox/${pid}/succeed`, { method: 'POST' });
+        } catch (err) {
+          ctx.fail(err);
+          return;
+        }
+        toast('支付成功', 'ok');
+        go(`#/orders/${p.order_id}`, true);
+      }));
+      const pending = p.status === 'pending';
+      put(body,
+        h('div.cashier-amount', h('div.muted', '支付金额'), price(p.amount_fen, 'cashier-price'), deadline),
+        h('section.card.pay-methods',
+          h('div.pay-method',
+            h('span.pay-method-icon', icon(ICONS.wechat)),
+            h('span.pay-method-name', '微信支付', h('small', '沙箱模拟，不会真实扣款')),
+            h('span.radio.on', { 'aria-hidden': 'true' }))),
+        h('div.cashier-info', h('span', `支付单号 ${p.id}`), h('span', `订单号 ${p.order_id}`),
+          h('span', `状态：${PAYMENT_STATUS[p.status] || p.status}`)),
+        pending ? btn : h('a.btn.btn-primary.btn-block', { href: `#/orders/${p.order_id}` }, '查看订单'),
+        h('p.sandbox-note', '这是沙箱收银台：点击按钮即模拟微信支付成功，并走与真实回调相同的签名通知流程。'));
+      if (pending) {
+        api(`/orders/${p.order_id}`).then((o) => {
+          if (ctx.alive() && o.status === 'pending_payment') countdown(ctx, o.pay_deadline, deadline, (left) => `剩余支付时间 ${left}`);
+        }).catch(() => {});
+      }
+    } catch (err) {
+      if (!ctx.alive()) return;
+      put(body, empty(errorText(err), h('a.btn.btn-ghost', { href: '#/orders' }, '查看订单')));
+      ctx.failShown(err);
+    }
+  })();
+  return h('div.page.cashier', topbar('收银台', { backTo: '#/orders' }),
+    h('div.sandbox-banner', '沙箱环境 · 模拟支付'), body);
+}

@@ -1,0 +1,329 @@
+// 订单列表 and 订单详情: orders by status tab, an order's status, lines, price chain, refunds and actions
+// (cancel, pay, receive, 申请退款).
+
+import { api, randomId } from '../api.js';
+import {
+  ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, sheet, stepper, toast,
+} from '../ui.js';
+import { busy, countdown, empty, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
+
+// ---- 订单列表 ----------------------------------------------------------------------------------
+
+const ORDER_TABS = [
+  ['all', '全部', [null]],
+  ['pending_payment', '待付款', ['pending_payment']],
+  ['paid', '待发货', ['paid']],
+  ['shipped', '待收货', ['shipped']],
+  ['done', '已完成', ['received', 'completed']],
+];
+
+export function ordersScreen(ctx) {
+  let tab = ORDER_TABS.find((t) => t[0] === ctx.query.get('status')) || ORDER_TABS[0];
+  let cursors = {};
+  let seq = 0;
+  const list = h('div.order-list');
+  const more = h('div.more');
+  const tabs = h('nav.tabs', { role: 'tablist' }, ORDER_TABS.map(([key, label]) => {
+    const b = h('button.tabs-item', { type: 'button', role: 'tab', dataset: { key } }, label);
+    b.addEventListener('click', () => {
+      tab = ORDER_TABS.find((t) => t[0] === key);
+      setHashQuery('/orders', { status: key === 'all' ? '' : key });
+      reload();
+    });
+    return b;
+  }));
+
+  function reload() {
+    for (const b of tabs.children) {
+      b.classList.toggle('active', b.dataset.key === tab[0]);
+      b.setAttribute('aria-selected', b.dataset.key === tab[0] ? 'true' : 'false');
+    }
+    cursors = Object.fromEntries(tab[2].map((s) => [s || '', undefined]));
+    put(list, loading());
+    put(more);
+    load(false);
+  }
+
+  // A tab may cover several statuses (已完成 = received + completed): page each and merge, newest first.
+  async function load(append) {
+    const mine = ++seq;
+    try {
+      const wanted = Object.entries(cursors).filter(([, c]) => c !== null);
+      const pages = await Promise.all(wanted.map(([status, cursor]) =>
+        api('/orders', { query: { status, cursor, limit: 10 } }).then((pg) => [status, pg])));
+      if (!ctx.alive() || mine !== seq) return;
+      if (!append) put(list);
+      const items = [];
+      for (const [status, pg] of pages) {
+        items.push(...pg.items);
+        cursors[status] = pg.next_cursor || null;
+      }
+      items.sort((a, b) => b.id - a.id);
+      list.append(...items.map((o) => orderCard(o, reload, ctx)));
+      if (!list.children.length) {
+        put(list, empty('暂无相关订单', h('a.btn.btn-ghost', { href: '#/' }, '去逛逛')));
+      } else if (Object.values(cursors).some((c) => c !== null)) {
+        put(more, h('button.btn-more', { type: 'button', onclick: () => load(true) }, '加载更多'));
+      } else {
+        put(more, h('div.end', '— 没有更多了 —'));
+      }
+    } catch (err) {
+      if (!ctx.alive()) return;
+      if (!append) put(list, empty(`订单加载失败：${errorText(err)}`));
+      ctx.failShown(err);
+    }
+  }
+
+  reload();
+  return h('div.page.orders', h('header.pagehead', h('h1', '我的订单')), tabs, list, more);
+}
+
+function orderCard(o, reload, ctx) {
+  const count = o.lines.reduce((n, ln) => n + ln.qty, 0);
+  const actions = h('div.ocard-actions');
+  if (o.status === 'pending_payment') {
+    const cancel = h('button.btn.btn-small.btn-ghost', { type: 'button' }, '取消订单');
+    cancel.addEventListener('click', busy(cancel, async (e) => {
+      e.preventDefault();
+      if (!(await confirmBox('确定要取消这个订单吗？', '取消订单'))) return;
+      try {
+        await api(`/orders/${o.id}/cancel`, { method: 'POST' });
+        toast('订单已取消');
+        reload();
+      } catch (err) {
+        ctx.fail(err);
+      }
+    }));
+    const payBtn = h('button.btn.btn-small.btn-primary', { type: 'button' }, '去支付');
+    payBtn.addEventListener('click', busy(payBtn, async (e) => {
+      e.preventDefault();
+      try {
+        await startPayment(o.id);
+      } catch (err) {
+        ctx.fail(err);
+      }
+    }));
+    actions.append(cancel, payBtn);
+  } else if (o.status === 'shipped') {
+    const recv = h('button.btn.btn-small.btn-primary', { type: 'button' }, '确认收货');
+    recv.addEventListener('click', busy(recv, async (e) => {
+      e.preventDefault();
+      if (!(await confirmBox('请确认已收到全部商品', '确认收货'))) return;
+      try {
+        await api(`/orders/${o.id}/receive`, { method: 'POST' });
+        toast('已确认收货', 'ok');
+        reload();
+      } catch (err) {
+        ctx.fail(err);
+      }
+    }));
+    actions.append(recv);
+  }
+  actions.append(h('a.btn.btn-small.btn-ghost', { href: `#/orders/${o.id}` }, '查看详情'));
+  return h('article.card.ocard', { dataset: { id: String(o.id) } },
+    h('a.ocard-link', { href: `#/orders/${o.id}` },
+      h('div.ocard-head', h('span.muted.small', `订单号 ${o.no}`), h(`span.status.status-${o.status}`, ORDER_STATUS[o.status] || o.status)),
+      o.lines.map((ln) => h('div.line',
+        img(ln.image, ln.title),
+        h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
+        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))),
+      h('div.ocard-sum', `共 ${count} 件  实付 `, price(o.payable_fen, 'price-strong'))),
+    actions);
+}
+
+// ---- 订单详情 ----------------------------------------------------------------------------------
+
+const STATUS_HINT = {
+  paid: '商家正在备货，请耐心等待',
+  received: '感谢您的购买，期待再次光临',
+  completed: '交易已完成',
+  closed: '商品已全部退款，订单已关闭',
+};
+
+export function orderScreen(ctx) {
+  const id = ctx.params[0];
+  const root = h('div.page.order', topbar('订单详情', { backTo: '#/orders' }), loading());
+  let reloads = 0;
+
+  async function show() {
+    let o;
+    try {
+      o = await api(`/orders/${id}`);
+    } catch (err) {
+      if (!ctx.alive()) return;
+      put(root, topbar('订单详情', { backTo: '#/orders' }), empty(errorText(err), h('a.btn.btn-ghost', { href: '#/orders' }, '全部订单')));
+      ctx.failShown(err);
+      return;
+    }
+    if (!ctx.alive()) return;
+    ctx.leave.forEach((fn) => fn());
+    ctx.leave.length = 0;
+    put(root, ...orderView(o, ctx, show, () => {
+      // The pay deadline passed: the worker cancels the order within moments; look again a few times.
+      if (reloads < 3) {
+        reloads += 1;
+        const t = setTimeout(show, 2500);
+        ctx.onLeave(() => clearTimeout(t));
+      }
+    }));
+  }
+  show();
+  return root;
+}
+
+function orderView(o, ctx, refresh, onExpired) {
+  const hint = h('div.ostatus-hint');
+  if (o.status === 'pending_payment') countdown(ctx, o.pay_deadline, hint, (left) => `剩余 ${left}，超时订单将自动取消`, onExpired);
+  else if (o.status === 'shipped') hint.textContent = `${o.carrier || '快递'} ${o.tracking_no || ''}`.trim() + ' · 商品已发出';
+  else if (o.status === 'cancelled') hint.textContent = o.cancel_reason === 'timeout' ? '超时未支付，订单已自动取消' : '订单已取消';
+  else hint.textContent = STATUS_HINT[o.status] || '';
+
+  const statusIcon = { pending_payment: ICONS.clock, paid: ICONS.box, shipped: ICONS.truck }[o.status] || ICONS.check;
+  const refundable = ['paid', 'shipped', 'received'].includes(o.status);
+
+  const lines = o.lines.map((ln) => {
+    const left = ln.qty - ln.refunded_qty - ln.refund_pending_qty;
+    const notes = [];
+    if (ln.refunded_qty) notes.push(`已退款 ${ln.refunded_qty} 件`);
+    if (ln.refund_pending_qty) notes.push(`退款中 ${ln.refund_pending_qty} 件`);
+    let refundBtn = null;
+    if (refundable && left > 0) {
+      refundBtn = h('button.btn.btn-small.btn-ghost.btn-refund', { type: 'button', dataset: { line: String(ln.id) } }, '申请退款');
+      refundBtn.addEventListener('click', () => refundSheet(o, ln, left, ctx, refresh));
+    }
+    return h('div.oline', { dataset: { line: String(ln.id) } },
+      h('div.line',
+        img(ln.image, ln.title),
+        h('div.line-main', h('a.line-title', { href: `#/p/${ln.product_id}` }, ln.title), h('div.line-sku', ln.sku_name),
+          notes.length ? h('div.line-note', notes.join(' · ')) : null),
+        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`))),
+      refundBtn ? h('div.oline-actions', refundBtn) : null);
+  });
+
+  const a = o.address;
+  const info = [
+    ['订单编号', o.no],
+    ['下单时间', fmtTime(o.created_at)],
+    ['支付时间', fmtTime(o.paid_at)],
+    ['发货时间', fmtTime(o.shipped_at)],
+    ['物流信息', o.carrier ? `${o.carrier} ${o.tracking_no || ''}` : ''],
+    ['收货时间', fmtTime(o.received_at)],
+    ['取消时间', fmtTime(o.cancelled_at)],
+    ['订单备注', o.remark],
+  ].filter(([, v]) => v);
+
+  const bar = h('div.actionbar.order-bar');
+  if (o.status === 'pending_payment') {
+    const cancel = h('button.btn.btn-ghost', { type: 'button' }, '取消订单');
+    cancel.addEventListener('click', busy(cancel, async () => {
+      if (!(await confirmBox('确定要取消这个订单吗？', '取消订单'))) return;
+      try {
+        await api(`/orders/${o.id}/cancel`, { method: 'POST' });
+        toast('订单已取消');
+        await refresh();
+      } catch (err) {
+        ctx.fail(err);
+      }
+    }));
+    const payBtn = h('button.btn.btn-primary', { type: 'button' }, '去支付');
+    payBtn.addEventListener('click', busy(payBtn, async () => {
+      try {
+        await startPayment(o.id);
+      } catch (err) {
+        ctx.fail(err);
+        if (err.code === 'ORDER_NOT_PAYABLE' || err.code === 'ORDER_PAY_EXPIRED') await refresh();
+      }
+    }));
+    bar.append(h('span.bar-total', '应付 ', price(o.payable_fen, 'price-red')), cancel, payBtn);
+  } else if (o.status === 'shipped') {
+    const recv = h('button.btn.btn-primary', { type: 'button' }, '确认收货');
+    recv.addEventListener('click', busy(recv, async () => {
+      if (!(await confirmBox('请确认已收到全部商品', '确认收货'))) return;
+      try {
+        await api(`/orders/${o.id}/receive`, { method: 'POST' });
+        toast('已确认收货', 'ok');
+        await refresh();
+      } catch (err) {
+        ctx.fail(err);
+      }
+    }));
+    bar.append(h('span.bar-total'), recv);
+  }
+
+  return [
+    topbar('订单详情', { backTo: '#/orders' }),
+    h(`section.ostatus.ostatus-${o.status}`,
+      h('div.ostatus-text', h('strong.ostatus-name', ORDER_STATUS[o.status] || o.status), hint),
+      icon(statusIcon, 'icon ostatus-icon')),
+    a ? h('section.card.addr-show', icon(ICONS.pin, 'icon icon-accent'),
+      h('div', h('div.addr-who', h('strong', a.name), h('span', a.phone)), h('div.addr-where', `${a.region} ${a.detail}`))) : null,
+    h('section.card', h('div.card-title', '商品信息'), lines),
+    h('section.card', h('div.card-title', '价格明细'), h('div.steps', stepRows(o.steps),
+      h('div.step.step-total', h('span', o.paid_fen ? '实付款' : '应付款'), price(o.paid_fen || o.payable_fen, 'price-red')),
+      o.refunded_fen ? h('div.step', h('span', '已退款'), price(o.refunded_fen)) : null)),
+    o.refunds && o.refunds.length ? h('section.card.refunds', h('div.card-title', icon(ICONS.refund, 'icon icon-accent'), '售后记录'),
+      o.refunds.map((r) => refundRow(r, o))) : null,
+    h('section.card.oinfo', h('div.card-title', '订单信息'), info.map(([k, v]) => h('div.kv', h('span', k), h('span', v)))),
+    bar.children.length ? bar : null,
+  ];
+}
+
+function refundRow(r, o) {
+  const byId = Object.fromEntries(o.lines.map((ln) => [ln.id, ln]));
+  const what = (r.lines || []).map((x) => `${(byId[x.line_id] || {}).title || '商品'}${byId[x.line_id] ? ' ' + byId[x.line_id].sku_name : ''} ×${x.qty}`);
+  return h('div.refund', { dataset: { id: String(r.id), status: r.status } },
+    h('div.refund-head', h('span', `退款单 ${r.id}`), h(`span.rstatus.rstatus-${r.status}`, REFUND_STATUS[r.status] || r.status)),
+    h('div.refund-body',
+      h('div', what.join('；') || '整单退款'),
+      h('div.muted.small', `原因：${r.reason}`),
+      r.reject_reason ? h('div.small.text-red', `拒绝原因：${r.reject_reason}`) : null,
+      h('div.refund-foot', h('span.muted.small', fmtTime(r.created_at)), h('span', '退款金额 ', price(r.amount_fen, 'price-red')))));
+}
+
+const REFUND_REASONS = ['不想要了', '拍错/多拍了', '商品质量问题', '与描述不符', '其他'];
+
+function refundSheet(o, ln, left, ctx, refresh) {
+  let qty = left;
+  let reason = REFUND_REASONS[0];
+  let attempt = null; // {key, body}: a retry of the same request reuses its Idempotency-Key
+  sheet('申请退款', (close) => {
+    const note = h('textarea.refund-note', { rows: 2, maxlength: 150, placeholder: '补充说明（选填）' });
+    const reasons = h('div.reason-list', REFUND_REASONS.map((r) => {
+      const b = h('button.chip', { type: 'button' }, r);
+      b.addEventListener('click', () => {
+        reason = r;
+        for (const x of reasons.children) x.classList.toggle('active', x === b);
+      });
+      if (r === reason) b.classList.add('active');
+      return b;
+    }));
+    const submit = h('button.btn.btn-primary.btn-block', { type: 'button' }, '提交申请');
+    submit.addEventListener('click', busy(submit, async () => {
+      const text = note.value.trim();
+      const body = { lines: [{ line_id: ln.id, qty }], reason: (text ? `${reason}：${text}` : reason).slice(0, 200) };
+      const bodyText = JSON.stringify(body);
+      if (!attempt || attempt.body !== bodyText) attempt = { key: randomId('refund-'), body: bodyText };
+      try {
+        await api(`/orders/${o.id}/refunds`, { body, idem: attempt.key });
+      } catch (err) {
+        ctx.fail(err);
+        return;
+      }
+      close(true);
+      toast('退款申请已提交，等待商家处理', 'ok');
+      await refresh();
+    }));
+    return [
+      h('div.line', img(ln.image, ln.title),
+        h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
+        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`))),
+      h('div.pd-row', h('span.pd-row-label', `退款数量（可退 ${left} 件）`), stepper(qty, 1, left, (n) => {
+        qty = n;
+      }, '退款数量')),
+      h('div.sheet-label', '退款原因'),
+      reasons,
+      note,
+      submit,
+    ];
+  });
+}
