@@ -3,7 +3,7 @@
 A test module lists its admin routes in a module-level `ADMIN_ROUTES` (rows of
 method, path template, body, permission, a role lacking it) and calls
 `check_admin_matrix` with ids for the path parameters. The guard test in
-tests/integration/test_authorization.py fails if any admin route in
+tests/platform/test_authorization.py fails if any admin route in
 /openapi.json appears in no module's ADMIN_ROUTES.
 """
 

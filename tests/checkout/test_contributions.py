@@ -18,7 +18,7 @@ from fissionmall.core.jobs import Event
 from fissionmall.orders.models import Order
 from fissionmall.pricing.rules import Lines, PricingContext, Quote, Step, _discount, _promotable
 from tests.helpers import admin, order, product, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 
 BONUS_FEN = 300
 

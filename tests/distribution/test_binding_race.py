@@ -8,7 +8,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from fissionmall.distribution.models import Binding
-from tests.distribution.support import configure, customer_id, distributor
+from tests.distribution.helpers import configure, customer_id, distributor
 from tests.helpers import admin
 
 PAIRS = 20

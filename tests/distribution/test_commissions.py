@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from fissionmall.core import clock, jobs
 from fissionmall.distribution.models import Commission, Statement
-from tests.distribution.support import (
+from tests.distribution.helpers import (
     buy,
     complete,
     configure,

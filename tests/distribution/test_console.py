@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.console_helpers import console
-from tests.distribution.support import configure, login
+from tests.distribution.helpers import configure, login
 from tests.helpers import admin
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from fissionmall.distribution.models import Commission, Withdrawal
 from fissionmall.distribution.transfer import TransferResult, use_transfer
 from tests.authz import check_admin_matrix
-from tests.distribution.support import buy, configure, distributor, login, me
+from tests.distribution.helpers import buy, configure, distributor, login, me
 from tests.helpers import admin, product, run_jobs, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 
 CONFIG_BODY = {"enabled": True, "levels": 2, "level1_rate_bp": 1000, "level2_rate_bp": 500}
 # (method, path template, body, permission the route needs, a role that lacks it)

@@ -8,7 +8,7 @@ import pytest
 
 from fissionmall.core import clock
 from tests.helpers import admin, product, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 from tests.seckill.helpers import ADDRESS, attempt, facts, loosen, redis_left, session, token
 
 

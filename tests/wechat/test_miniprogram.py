@@ -98,7 +98,7 @@ async def test_msg_sec_check(mp):
 
 
 async def test_a_distributors_poster_carries_the_mini_program_code(mp_settings, client, db, fake_mp, monkeypatch):
-    from tests.distribution.support import configure
+    from tests.distribution.helpers import configure
     from tests.helpers import admin, product
 
     boss = await admin(client, db)
@@ -179,7 +179,7 @@ async def test_env_version_is_a_setting_and_trial_codes_skip_the_published_page_
 
 
 async def test_a_distributors_code_opens_the_configured_build(mp_settings, client, db, fake_mp):
-    from tests.distribution.support import configure
+    from tests.distribution.helpers import configure
     from tests.helpers import admin
 
     mp_settings.wechat_env_version = "develop"

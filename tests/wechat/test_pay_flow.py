@@ -17,7 +17,7 @@ from fissionmall.payments.models import GatewayNotification, Payment
 from fissionmall.payments.wechatpay import crypto, sweeps
 from fissionmall.payments.wechatpay.fake import FakeWechatPay
 from tests.helpers import admin, order, product, run_jobs, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 from tests.wechat.conftest import APIV3, APPID, FlakyTransport, deliver
 
 

@@ -19,7 +19,7 @@ from fissionmall.payments.gateway import get_gateway
 from fissionmall.payments.wechatpay import crypto
 from fissionmall.payments.wechatpay.fake import FakeWechatPay
 from fissionmall.payments.wechatpay.gateway import WechatPayGateway
-from tests.distribution.support import configure, customer_id, distributor
+from tests.distribution.helpers import configure, customer_id, distributor
 from tests.helpers import admin, run_jobs
 from tests.wechat.conftest import MCHID, PUBKEY_ID, SERIAL
 

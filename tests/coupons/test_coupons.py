@@ -20,7 +20,7 @@ from fissionmall.orders.schemas import CheckoutIn
 from fissionmall.orders.sources import register_source
 from tests.authz import check_admin_matrix
 from tests.helpers import ADDRESS, admin, order, pay, product, run_jobs, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 from tests.pricing.helpers import ADMIN, claim, coupon_status, iso, preview, promotion, template
 
 # (method, path template, body, permission the route needs, a role that lacks it)

@@ -1,11 +1,10 @@
-"""Console pages for coupons and promotions: create, edit, pause, issue, usage; who may see them."""
+"""Console pages for coupons: create, edit, pause, issue, usage; who may see the marketing pages."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from fissionmall.coupons.models import CouponTemplate
-from fissionmall.promotions.models import Promotion
 from tests.console_helpers import console
 from tests.helpers import shopper
 
@@ -49,47 +48,6 @@ async def test_an_operator_creates_edits_pauses_and_issues_a_coupon_from_the_con
     assert "满100减20（新）" in page and "1 / 50" in page
     r = await client.post("/admin/coupons/new", data={**form, "amount": "abc"})
     assert r.status_code == 422 and "金额格式不正确" in r.text
-
-
-async def test_promotions_are_created_and_paused_from_the_console(client, db):
-    csrf = await console(client, db, "owner")
-    r = await client.post(
-        "/admin/promotions/new",
-        data={
-            "csrf_token": csrf,
-            "kind": "full_reduction",
-            "name": "满减",
-            "starts_at": "2026-01-01T00:00",
-            "ends_at": "2030-01-01T00:00",
-            "scope": "all",
-            "basis": "amount",
-            "rules": "100=20, 300=50",
-        },
-    )
-    assert r.status_code == 303, r.text
-    async with db.read() as s:
-        p = await s.scalar(select(Promotion))
-        assert p is not None and p.tiers == [
-            {"threshold": 10_000, "amount_fen": 2000, "percent_bp": 0},
-            {"threshold": 30_000, "amount_fen": 5000, "percent_bp": 0},
-        ]
-    page = (await client.get("/admin/promotions")).text
-    assert "满100减20 / 满300减50" in page
-    r = await client.post(f"/admin/promotions/{p.id}/status", data={"csrf_token": csrf, "status": "paused"})
-    assert r.status_code == 303
-    assert "已暂停" in (await client.get(f"/admin/promotions/{p.id}?ok=paused")).text
-    r = await client.post(
-        "/admin/promotions/new",
-        data={
-            "csrf_token": csrf,
-            "kind": "full_reduction",
-            "name": "坏",
-            "starts_at": "2026-01-01T00:00",
-            "ends_at": "2030-01-01T00:00",
-            "rules": "100=20, 100=30",
-        },
-    )
-    assert r.status_code == 422 and "保存失败" in r.text
 
 
 async def test_finance_may_not_open_the_marketing_pages(client, db):

@@ -16,7 +16,7 @@ from fissionmall.core.db import Database
 from fissionmall.core.media import media_file
 from fissionmall.distribution import poster
 from fissionmall.settings import Settings
-from tests.distribution.support import configure
+from tests.distribution.helpers import configure
 from tests.helpers import admin, product, shopper
 
 SECRET_COLOUR = (0, 255, 0)  # nothing else on a poster is pure green

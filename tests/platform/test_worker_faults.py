@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from fissionmall.core import clock, jobs
 from fissionmall.core.jobs import Event, Job
-from tests.integration import fault_worker  # registers the probe handler in this process too
+from tests.platform import fault_worker  # registers the probe handler in this process too
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ async def test_worker_killed_mid_job_leaves_it_to_the_next_worker_which_runs_it_
         await jobs.schedule(s, "test.fault_probe", {}, due_at=clock.now(), key="fault-probe")
     marker = tmp_path / "claimed"
     proc = subprocess.Popen(  # noqa: ASYNC220 - a real OS process to kill is the point
-        [sys.executable, "-m", "tests.integration.fault_worker", db.url, str(marker)],
+        [sys.executable, "-m", "tests.platform.fault_worker", db.url, str(marker)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )

@@ -24,7 +24,7 @@ from fissionmall.seckill.models import SeckillSession
 from tests.conftest import running_app
 from tests.console_helpers import console
 from tests.helpers import ADDRESS, admin, product, shopper
-from tests.integration.test_bad_input import snapshot
+from tests.platform.test_bad_input import snapshot
 
 ADMIN = "/api/admin/v1"
 SHOP_LISTS = ["/api/v1/seckill/sessions", "/api/v1/coupons", "/api/v1/promotions", "/api/v1/groupbuy/activities"]

@@ -29,7 +29,7 @@ from fissionmall.payments.models import GatewayNotification, GatewayNotification
 from fissionmall.payments.wechatpay.gateway import WechatPayGateway
 from tests.console_helpers import console
 from tests.helpers import admin, order, product, run_jobs, shopper
-from tests.integration.test_migrations import empty_db  # noqa: F401  (a fresh database to migrate)
+from tests.platform.test_migrations import empty_db  # noqa: F401  (a fresh database to migrate)
 from tests.wechat.conftest import (  # noqa: F401  (fixtures for the WeChat Pay refusals below)
     fake_pay,
     merchant_key,

@@ -1,6 +1,6 @@
 """A worker process for the fault test: claims a job, signals it, then hangs until killed.
 
-Run as `python -m tests.integration.fault_worker <db_url> <marker_file>`.
+Run as `python -m tests.platform.fault_worker <db_url> <marker_file>`.
 """
 
 from __future__ import annotations
