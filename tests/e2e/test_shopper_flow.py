@@ -111,7 +111,7 @@ async def test_preview_tells_of_missing_stock_and_lists_filter_by_several_status
 
 
 async def test_a_system_refund_returns_everything_once_whatever_the_retries(client, db):
-    from fissionmall.orders import service as orders
+    from fissionmall.orders import refunds
 
     boss = await admin(client, db)
     sku = (await product(client, boss, prices=(1001,)))["skus"][0]["id"]
@@ -120,7 +120,7 @@ async def test_a_system_refund_returns_everything_once_whatever_the_retries(clie
     await pay(client, me, oid)
     for _ in range(3):  # a timer firing three times
         async with db.tx() as s:
-            await orders.system_refund(s, order_id=oid, reason="拼团失败，已原路退款", key=f"group-failed:1:{oid}")
+            await refunds.system_refund(s, order_id=oid, reason="拼团失败，已原路退款", key=f"group-failed:1:{oid}")
     await run_jobs(db)
     o = (await client.get(f"/api/v1/orders/{oid}", headers=me)).json()
     assert o["status"] == "closed" and o["refunded_fen"] == o["paid_fen"] == 3803

@@ -70,7 +70,7 @@ async def test_a_blocked_shopper_is_refused_everywhere_until_unblocked(client, a
 async def test_the_check_makes_no_query_per_call_and_sees_another_process_block(client, db, monkeypatch):
     me = await shopper(client, "quiet")
     cid = _id(me)
-    assert await state.customer_state(db, cid) is False  # loads the block list and sees the row once
+    assert await state.customer_state(db, customer_id=cid) is False  # loads the block list and sees the row once
     queries: list[str] = []
 
     def count(conn, cursor, statement, *args):
@@ -79,7 +79,7 @@ async def test_the_check_makes_no_query_per_call_and_sees_another_process_block(
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
         for _ in range(200):
-            assert await state.customer_state(db, cid) is False
+            assert await state.customer_state(db, customer_id=cid) is False
         assert queries == []
 
         # Another server process blocks them: its row change and a new version in the shared KV.
@@ -90,7 +90,7 @@ async def test_the_check_makes_no_query_per_call_and_sees_another_process_block(
         await get_kv().set(state.VERSION_KEY, "another-process")
         monkeypatch.setattr(state, "BLOCK_CHECK_SECONDS", 0.05)
         await asyncio.sleep(0.1)
-        assert await state.customer_state(db, cid) is True
+        assert await state.customer_state(db, customer_id=cid) is True
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-    assert await state.customer_state(db, 424242) is None  # a token for an id this database does not know
+    assert await state.customer_state(db, customer_id=424242) is None  # a token for an id this database does not know

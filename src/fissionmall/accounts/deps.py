@@ -36,12 +36,13 @@ class Caller:
 
 
 async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller:
+    """The shopper whose bearer token signs this request (401 without one, 403 when blocked)."""
     token = _bearer(request)
     if token is None:
         raise Unauthorized(CoreError.AUTH_REQUIRED)
     claims = read_token(settings.secret_key, token, kind="customer")
     customer_id = int(claims["sub"])
-    state = await customer_state(db, customer_id)
+    state = await customer_state(db, customer_id=customer_id)
     if state is None:
         raise Unauthorized(CoreError.TOKEN_INVALID)
     if state:

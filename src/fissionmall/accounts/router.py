@@ -36,7 +36,7 @@ async def me(caller: CurrentCustomer, db: DbDep) -> AccountPublic:
     """The shopper's profile; tools add their fields (distribution: is_distributor). Points, wallet and
     membership fill in as those tools land."""
     async with db.read() as s:
-        c = await service.get_customer(s, caller.id)
+        c = await service.get_customer(s, customer_id=caller.id)
         assert c is not None
         added = await extras.gather(extras.ME, s=s, customer_id=caller.id)
     fields: dict[str, Any] = {"points": 0, "wallet_fen": 0, "is_distributor": False, "paid_member_until": None}

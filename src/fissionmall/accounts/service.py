@@ -68,7 +68,7 @@ async def login_customer(
     raise AppError(AccountsError.LOGIN_CONFLICT)
 
 
-async def get_customer(s: AsyncSession, customer_id: int) -> Customer | None:
+async def get_customer(s: AsyncSession, *, customer_id: int) -> Customer | None:
     """The customer with this id, or None."""
     return await s.get(Customer, customer_id)
 

@@ -46,6 +46,7 @@ async def _version() -> str:
 
 
 async def blocked_ids(db: Database) -> frozenset[int]:
+    """The ids of blocked customers, read again at most every BLOCK_CHECK_SECONDS per process."""
     now = time.monotonic()
     if now - _blocked.checked_at < BLOCK_CHECK_SECONDS:
         return _blocked.ids
@@ -60,7 +61,7 @@ async def blocked_ids(db: Database) -> frozenset[int]:
     return _blocked.ids
 
 
-async def customer_state(db: Database, customer_id: int) -> bool | None:
+async def customer_state(db: Database, *, customer_id: int) -> bool | None:
     """None if the customer does not exist, else whether they are blocked."""
     if customer_id in await blocked_ids(db):
         return True

@@ -26,7 +26,8 @@ NONE_TTL = 2.0
 _seen: dict[int, tuple[bool, float]] = {}  # customer id -> (has a default, until when)
 
 
-async def has_default(db: Database, customer_id: int) -> bool:
+async def has_default(db: Database, *, customer_id: int) -> bool:
+    """Whether the shopper has a default address (cached per process for a short while)."""
     now = time.monotonic()
     hit = _seen.get(customer_id)
     if hit is not None and hit[1] > now:
@@ -42,6 +43,7 @@ async def has_default(db: Database, customer_id: int) -> bool:
 
 
 def remember(customer_id: int, has: bool, *, now: float | None = None) -> None:
+    """Note in this process's cache whether the shopper has a default address."""
     now = time.monotonic() if now is None else now
     if len(_seen) > 500_000:
         _seen.clear()

@@ -23,7 +23,7 @@ from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
 
 
-async def category_id(s: AsyncSession, name: str | None) -> int | None:
+async def category_id(s: AsyncSession, *, name: str | None) -> int | None:
     """The id of category `name`, created on first use."""
     if not name:
         return None
@@ -42,7 +42,7 @@ async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
     p = Product(
         title=data.title,
         description=data.description,
-        category_id=await category_id(s, data.category),
+        category_id=await category_id(s, name=data.category),
         images=list(data.images),
         labels=list(data.labels),
         status=data.status,
@@ -64,7 +64,7 @@ async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdat
         if value is not None:
             setattr(p, field, value)
     if "category" in data.model_fields_set:
-        p.category_id = await category_id(s, data.category)
+        p.category_id = await category_id(s, name=data.category)
     if data.skus is not None:
         by_id = {sku.id: sku for sku in p.skus}
         keep: set[int] = set()
@@ -201,7 +201,7 @@ async def _load_for_sale(s: AsyncSession, sku_ids: set[int]) -> dict[int, tuple[
 
 
 async def skus_for_sale(
-    s: AsyncSession, sku_ids: Sequence[int], *, with_stock: bool = True
+    s: AsyncSession, *, sku_ids: Sequence[int], with_stock: bool = True
 ) -> dict[int, tuple[SkuForSale, ProductForSale]]:
     """SKUs that can be bought now, with their products, keyed by SKU id: the catalogue's facts from the
     process cache (an edit shows within about `cache.POLL_SECONDS`), the stock read now. `with_stock=False`
@@ -239,7 +239,7 @@ async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
     )
 
 
-async def product_sales(s: AsyncSession, product_ids: Sequence[int]) -> dict[int, int]:
+async def product_sales(s: AsyncSession, *, product_ids: Sequence[int]) -> dict[int, int]:
     """Units sold per product, summed over its SKUs."""
     rows = await s.execute(
         select(Sku.product_id, func.sum(Sku.sold)).where(Sku.product_id.in_(product_ids)).group_by(Sku.product_id)

@@ -105,6 +105,7 @@ _chain_cache: dict[str, Chain] = {}
 
 
 def register(c: Contribution) -> Contribution:
+    """Plug a domain's contribution into checkout (once per name); the chain is rebuilt on next use."""
     if c.name in _registered and _registered[c.name] != c:
         raise RuntimeError(f"checkout contribution {c.name!r} registered twice")
     _registered[c.name] = c
@@ -119,6 +120,7 @@ def unregister(name: str) -> None:
 
 
 def registered() -> list[Contribution]:
+    """Every contribution, in registration order."""
     return list(_registered.values())
 
 

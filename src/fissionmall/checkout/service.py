@@ -98,11 +98,11 @@ def cart_line(sku: Any, prod: Any, *, qty: int, **extra: Any) -> CartLine:
     )
 
 
-async def gather(s: AsyncSession, ask: Ask) -> Gathered:
+async def gather(s: AsyncSession, *, ask: Ask) -> Gathered:
     """Every read the chain needs, once: the plan's SKUs (one query) and each contribution's inputs."""
     planned = ask.plan.lines
     # Placing takes the stock with a conditional UPDATE, last: reading it first would only cost a statement.
-    found = await catalog.skus_for_sale(s, [p.sku_id for p in planned], with_stock=not ask.placing)
+    found = await catalog.skus_for_sale(s, sku_ids=[p.sku_id for p in planned], with_stock=not ask.placing)
     cart = []
     for p in planned:
         if p.sku_id not in found:
@@ -164,7 +164,7 @@ async def quote(
         choose_coupon=choose_coupon,
         options=options,
     )
-    return compute(await gather(s, ask))
+    return compute(await gather(s, ask=ask))
 
 
 def refuse_points(body: CheckoutIn) -> None:
@@ -245,7 +245,7 @@ async def place(
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError(PricingError.COUPON_NOT_APPLICABLE)
     ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
-    g = await gather(s, ask)
+    g = await gather(s, ask=ask)
     q = compute(g)
     paid_by = collect_tenders(g, q)
     taken = [pl.take_sku_stock for pl in plan.lines]

@@ -46,6 +46,7 @@ _registered: dict[str, Tender] = {}
 
 
 def register(t: Tender) -> Tender:
+    """Make a tender (wallet, points as cash …) known to checkout; the gateway is implicit and never registered."""
     if t.name == GATEWAY:
         raise RuntimeError("the gateway is the implicit tender: it pays the rest and is not registered")
     if t.name in _registered and _registered[t.name] != t:
@@ -60,6 +61,7 @@ def unregister(name: str) -> None:
 
 
 def get(name: str) -> Tender:
+    """The registered tender of this name; an unknown one is a programming error."""
     t = _registered.get(name)
     if t is None:
         # A contribution named a tender nobody registered, or an order outlived its tender's code:

@@ -158,12 +158,12 @@ async def _detail(
 ) -> Response:
     async with ctx.db.read() as s:
         try:
-            t = await service.get_template(s, template_id)
+            t = await service.get_template(s, template_id=template_id)
         except AppError:
             return render(
                 ctx, "message.html", status_code=404, title="找不到页面", message="优惠券不存在", level="error"
             )
-        use = await service.usage(s, t.id)
+        use = await service.usage(s, template_id=t.id)
     return render(
         ctx,
         "coupons/form.html",

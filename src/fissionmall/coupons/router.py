@@ -84,7 +84,7 @@ async def claim(template_id: IdPath, caller: CurrentCustomer, db: DbDep) -> Coup
     """Claim one coupon (refused past the total or the per-user limit, however many claim at once)."""
     async with db.tx() as s:
         c = await service.grant(s, template_id=template_id, customer_id=caller.id)
-        return coupon_out(c, await service.get_template(s, c.template_id))
+        return coupon_out(c, await service.get_template(s, template_id=c.template_id))
 
 
 @router.get("/me/coupons", response_model=Page[CouponPublic])
@@ -129,7 +129,7 @@ async def create_template(body: TemplateCreate, _: MarketingWrite, db: DbDep) ->
 @admin_router.get("/coupons/templates/{template_id}", response_model=TemplateAdmin)
 async def get_template(template_id: IdPath, _: MarketingRead, db: DbDep) -> TemplateAdmin:
     async with db.read() as s:
-        return template_out(await service.get_template(s, template_id))
+        return template_out(await service.get_template(s, template_id=template_id))
 
 
 @admin_router.put("/coupons/templates/{template_id}", response_model=TemplateAdmin)

@@ -47,7 +47,7 @@ async def create_template(s: AsyncSession, *, data: TemplateCreate) -> CouponTem
     return t
 
 
-async def get_template(s: AsyncSession, template_id: int) -> CouponTemplate:
+async def get_template(s: AsyncSession, *, template_id: int) -> CouponTemplate:
     """A coupon template by id (fresh from the database), or NOT_FOUND."""
     t = await s.get(CouponTemplate, template_id, populate_existing=True)
     if t is None:
@@ -57,7 +57,7 @@ async def get_template(s: AsyncSession, template_id: int) -> CouponTemplate:
 
 async def update_template(s: AsyncSession, *, template_id: int, data: TemplateUpdate) -> CouponTemplate:
     """Edit a template (pause/resume is `status`); coupons already claimed keep their window."""
-    t = await get_template(s, template_id)
+    t = await get_template(s, template_id=template_id)
     changes = _fields(data.model_dump(exclude_unset=True))
     merged = {
         c: getattr(t, c)
@@ -93,7 +93,7 @@ async def update_template(s: AsyncSession, *, template_id: int, data: TemplateUp
 
 async def delete_template(s: AsyncSession, *, template_id: int) -> None:
     """Delete a template nobody holds yet; once issued, pause it instead."""
-    t = await get_template(s, template_id)
+    t = await get_template(s, template_id=template_id)
     if t.issued:
         raise Conflict(CouponsError.TEMPLATE_IN_USE)
     await s.execute(delete(CouponClaimCount).where(CouponClaimCount.template_id == t.id))
@@ -112,7 +112,7 @@ async def list_templates(
     return await keyset_page(s, q, limit=limit)
 
 
-async def usage(s: AsyncSession, template_id: int) -> dict[str, int]:
+async def usage(s: AsyncSession, *, template_id: int) -> dict[str, int]:
     """Coupons of a template by status (the console's usage figures)."""
     rows = await s.execute(
         select(Coupon.status, func.count()).where(Coupon.template_id == template_id).group_by(Coupon.status)
@@ -175,7 +175,7 @@ async def grant(
 ) -> Coupon:
     """Give one coupon of a template to a shopper, within the total and the per-user limit."""
     now = clock.now()
-    t = await get_template(s, template_id)
+    t = await get_template(s, template_id=template_id)
     if source == "claim":
         refusal = rules.claim_refusal(t, now)
         if refusal is not None:
@@ -227,7 +227,7 @@ async def issue(
     """An operator issues one coupon to each listed shopper; with `batch`, repeating it issues nothing new."""
     from fissionmall.accounts.models import Customer
 
-    await get_template(s, template_id)
+    await get_template(s, template_id=template_id)
     known = set((await s.scalars(select(Customer.id).where(Customer.id.in_(set(customer_ids))))).all())
     issued, skipped = 0, []
     for cid in sorted(set(customer_ids)):
@@ -320,7 +320,7 @@ async def give_back(s: AsyncSession, *, order_id: int) -> int:
     rows = list((await s.scalars(select(Coupon).where(Coupon.order_id == order_id, Coupon.status == "used"))).all())
     n = 0
     for c in rows:
-        t = await get_template(s, c.template_id)
+        t = await get_template(s, template_id=c.template_id)
         if not t.return_on_refund:
             continue
         res = await s.execute(
@@ -340,7 +340,7 @@ async def give_back(s: AsyncSession, *, order_id: int) -> int:
     return n
 
 
-async def coupon_of_order(s: AsyncSession, order_id: int) -> Coupon | None:
+async def coupon_of_order(s: AsyncSession, *, order_id: int) -> Coupon | None:
     """The coupon an order used, or None."""
     return await s.scalar(select(Coupon).where(Coupon.order_id == order_id))
 
@@ -412,7 +412,7 @@ async def _remind(s: AsyncSession, job: jobs.Job) -> None:
     c = await s.get(Coupon, job.payload["coupon_id"])
     if c is None or c.status != "available":
         return
-    t = await get_template(s, c.template_id)
+    t = await get_template(s, template_id=c.template_id)
     await jobs.publish(
         s,
         "CouponExpiring",

@@ -22,7 +22,7 @@ from fissionmall.distribution.settlement import shop_tz
 
 async def nickname(s: AsyncSession, *, customer_id: int) -> str:
     """The shopper's nickname as the console and the bind answer show it (`#id` when unknown)."""
-    c = await accounts.get_customer(s, customer_id)
+    c = await accounts.get_customer(s, customer_id=customer_id)
     return c.nickname if c else f"#{customer_id}"
 
 

@@ -44,7 +44,7 @@ async def share(
         prices = [k.price_fen for k in p.skus if k.is_active]
         price = min(prices) if prices else None
         image = first_media_file(settings.media_dir, p.images)
-    who = await accounts.get_customer(s, customer_id)
+    who = await accounts.get_customer(s, customer_id=customer_id)
     base = (base_url or settings.base_url).rstrip("/")
     url = f"{base}/shop/?ref={d.share_code}" + (f"#/p/{product_id}" if product_id else "")
     scene = f"r={d.share_code}" + (f"&p={product_id}" if product_id else "")

@@ -55,6 +55,7 @@ _transfer: Transfer = SandboxTransfer()
 
 
 def get_transfer() -> Transfer:
+    """The payout channel in use (WeChat's 商家转账, or the test double)."""
     return _transfer
 
 

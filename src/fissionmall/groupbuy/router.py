@@ -99,7 +99,7 @@ async def joinable(activity_id: IdPath, db: DbDep, caller: MaybeCustomer, limit:
         )
         out = []
         for g in groups:
-            leader = await accounts.get_customer(s, g.leader_id)
+            leader = await accounts.get_customer(s, customer_id=g.leader_id)
             out.append(
                 {
                     "id": g.id,
@@ -295,4 +295,4 @@ async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, sett
         o = await orders.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
         )
-        return order_out(o, await orders.refunds_of(s, o.id), admin=True)
+        return order_out(o, await orders.refunds_of(s, order_id=o.id), admin=True)

@@ -16,7 +16,7 @@ from fissionmall.accounts import service as accounts
 from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
-from fissionmall.orders import reports
+from fissionmall.orders import refunds, reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
@@ -138,8 +138,8 @@ async def _order_context(s: AsyncSession, order_id: int) -> dict[str, Any]:
     return {
         "order": o,
         "timeline": _timeline(o),
-        "refunds": await orders.refunds_of(s, o.id),
-        "customer": await accounts.get_customer(s, o.customer_id),
+        "refunds": await refunds.refunds_of(s, order_id=o.id),
+        "customer": await accounts.get_customer(s, customer_id=o.customer_id),
         "payment": None,
         # what other rooms show on the order (payments: the payment that paid it), without orders naming them
         **await extras.gather(extras.ORDER_PAGE, s=s, order=o),
@@ -216,9 +216,9 @@ async def _order_numbers(s: AsyncSession, refunds: list[Refund]) -> dict[int, st
 async def refund_list(ctx: RefundsRead, status: str = "", cursor: str = "") -> Response:
     status = status if status in REFUND_STATUS_ZH else ""
     async with ctx.db.read() as s:
-        rows, nxt = await orders.list_refunds(s, status=status or None, before_id=cursor_of(cursor), limit=PAGE_SIZE)
+        rows, nxt = await refunds.list_refunds(s, status=status or None, before_id=cursor_of(cursor), limit=PAGE_SIZE)
         numbers = await _order_numbers(s, rows)
-        pending = await reports.count_refunds(s, "pending")
+        pending = await reports.count_refunds(s, status="pending")
     tabs = [(key, label, "/admin/refunds" + (f"?status={key}" if key else "")) for key, label in REFUND_TABS]
     return render(
         ctx,
@@ -237,7 +237,7 @@ async def refund_list(ctx: RefundsRead, status: str = "", cursor: str = "") -> R
 async def _refund_row(ctx: Console, refund_id: int, *, error: str = "", status_code: int = 200) -> Response:
     try:
         async with ctx.db.read() as s:
-            r = await orders.get_refund(s, refund_id=refund_id)
+            r = await refunds.get_refund(s, refund_id=refund_id)
             numbers = await _order_numbers(s, [r])
     except AppError:
         return not_found(ctx, "该售后单不存在。")
@@ -262,7 +262,7 @@ async def refund_approve(ctx: RefundsWrite, refund_id: IdPath) -> Response:
     error = ""
     try:
         async with ctx.db.tx() as s:
-            await orders.approve_refund(s, refund_id=refund_id, admin_id=ctx.admin.id)
+            await refunds.approve_refund(s, refund_id=refund_id, admin_id=ctx.admin.id)
     except AppError as exc:
         error = error_text(exc)
     return await _decided(ctx, refund_id, error)
@@ -279,7 +279,7 @@ async def refund_reject(ctx: RefundsWrite, refund_id: IdPath) -> Response:
     else:
         try:
             async with ctx.db.tx() as s:
-                await orders.reject_refund(s, refund_id=refund_id, admin_id=ctx.admin.id, reason=body.reason)
+                await refunds.reject_refund(s, refund_id=refund_id, admin_id=ctx.admin.id, reason=body.reason)
         except AppError as exc:
             error = error_text(exc)
     return await _decided(ctx, refund_id, error)
@@ -303,12 +303,12 @@ async def _order_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
 async def _money_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
     today = _today_start()
     data: dict[str, Any] = {}
-    data["today_orders"], data["today_gmv"], _ = await reports.paid_figures(s, today)
-    data["total_orders"], data["total_gmv"], data["total_refunded"] = await reports.paid_figures(s, None)
+    data["today_orders"], data["today_gmv"], _ = await reports.paid_figures(s, since=today)
+    data["total_orders"], data["total_gmv"], data["total_refunded"] = await reports.paid_figures(s, since=None)
     data["today_label"] = today.strftime("%m月%d日")
     return data
 
 
 @dashboard_part("refunds.read")
 async def _refund_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
-    return {"pending_refunds": await reports.count_refunds(s, "pending")}
+    return {"pending_refunds": await reports.count_refunds(s, status="pending")}

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.orders.models import Order, Refund
 
 
-async def paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, int, int]:
+async def paid_figures(s: AsyncSession, *, since: datetime | None) -> tuple[int, int, int]:
     """(orders, paid GMV, refunded so far), in fen, of the orders paid since a moment, or ever."""
     q = select(
         func.count(), func.coalesce(func.sum(Order.paid_fen), 0), func.coalesce(func.sum(Order.refunded_fen), 0)
@@ -21,7 +21,7 @@ async def paid_figures(s: AsyncSession, since: datetime | None) -> tuple[int, in
     return int(n), int(paid), int(refunded)
 
 
-async def count_refunds(s: AsyncSession, status: str) -> int:
+async def count_refunds(s: AsyncSession, *, status: str) -> int:
     """How many refunds are in this status."""
     return int(await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == status)) or 0)
 

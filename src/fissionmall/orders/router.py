@@ -8,7 +8,7 @@ from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.orders import service
+from fissionmall.orders import refunds, service
 from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
@@ -44,21 +44,21 @@ async def my_orders(
 async def my_order(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderPublic:
     async with db.read() as s:
         o = await service.get_order(s, order_id=order_id, customer_id=caller.id)
-        return order_out(o, await service.refunds_of(s, o.id))
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic)
 async def cancel(order_id: IdPath, caller: CurrentCustomer, db: DbDep) -> OrderPublic:
     async with db.tx() as s:
         o = await service.cancel(s, order_id=order_id, reason="customer", customer_id=caller.id)
-        return order_out(o, await service.refunds_of(s, o.id))
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id))
 
 
 @router.post("/orders/{order_id}/receive", response_model=OrderPublic)
 async def receive(order_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> OrderPublic:
     async with db.tx() as s:
         o = await service.receive(s, order_id=order_id, customer_id=caller.id, settings=settings)
-        return order_out(o, await service.refunds_of(s, o.id))
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id))
 
 
 @router.post("/orders/{order_id}/refunds", response_model=RefundPublic, status_code=201)
@@ -68,7 +68,7 @@ async def request_refund(
     """Ask for a refund of some lines (or all that is left); the merchant approves it."""
 
     async def work(s: Any) -> dict[str, Any]:
-        r = await service.request_refund(
+        r = await refunds.request_refund(
             s, order_id=order_id, customer_id=caller.id, lines=body.lines, reason=body.reason
         )
         return RefundPublic.model_validate(r).model_dump(mode="json")
@@ -111,7 +111,7 @@ async def admin_orders(
 async def admin_order(order_id: IdPath, _: OrdersRead, db: DbDep) -> OrderPublic:
     async with db.read() as s:
         o = await service.get_order(s, order_id=order_id)
-        return order_out(o, await service.refunds_of(s, o.id), admin=True)
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id), admin=True)
 
 
 @admin_router.post("/orders/{order_id}/ship", response_model=OrderAdminOut)
@@ -120,7 +120,7 @@ async def admin_ship(order_id: IdPath, body: ShipIn, _: OrdersWrite, db: DbDep, 
         o = await service.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
         )
-        return order_out(o, await service.refunds_of(s, o.id), admin=True)
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id), admin=True)
 
 
 @admin_router.get("/refunds", response_model=Page[RefundPublic])
@@ -132,7 +132,7 @@ async def admin_refunds(
     cursor: Cursor = None,
 ) -> Page[RefundPublic]:
     async with db.read() as s:
-        rows, nxt = await service.list_refunds(
+        rows, nxt = await refunds.list_refunds(
             s, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
         )
         return Page(items=[RefundPublic.model_validate(r) for r in rows], next_cursor=nxt)
@@ -141,10 +141,10 @@ async def admin_refunds(
 @admin_router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)
 async def admin_approve(refund_id: IdPath, admin: RefundsWrite, db: DbDep) -> Refund:
     async with db.tx() as s:
-        return await service.approve_refund(s, refund_id=refund_id, admin_id=admin.id)
+        return await refunds.approve_refund(s, refund_id=refund_id, admin_id=admin.id)
 
 
 @admin_router.post("/refunds/{refund_id}/reject", response_model=RefundPublic)
 async def admin_reject(refund_id: IdPath, body: RefundRejection, admin: RefundsWrite, db: DbDep) -> Refund:
     async with db.tx() as s:
-        return await service.reject_refund(s, refund_id=refund_id, admin_id=admin.id, reason=body.reason)
+        return await refunds.reject_refund(s, refund_id=refund_id, admin_id=admin.id, reason=body.reason)

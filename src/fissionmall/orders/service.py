@@ -1,4 +1,4 @@
-"""The order state machine and after-sales (checkout/ prices and places orders; this writes them).
+"""The order state machine (checkout/ prices and places orders; this writes them; refunds.py is after-sales).
 
 Stock is taken in the same transaction that creates the order and given back
 by the transaction that cancels it. Every transition is a compare-and-set
@@ -26,30 +26,23 @@ from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
 from fissionmall.orders.errors import OrdersError
 from fissionmall.orders.events import (
-    LatePaymentRefunded,
     OrderCancelled,
     OrderCompleted,
     OrderCreated,
-    OrderLineRefunded,
     OrderPaid,
     OrderReceived,
-    OrderRefunded,
     OrderShipped,
     PaidLine,
-    RefundRequested,
     refs_of,
 )
-from fissionmall.orders.models import Order, OrderLine, Refund
+from fissionmall.orders.models import Order, OrderLine
 from fissionmall.orders.rules import (
     ORDER_TRANSITIONS,
-    REFUNDABLE,
-    refund_transition_sources,
     sources_of,
 )
-from fissionmall.orders.schemas import RefundLineCreate
-from fissionmall.orders.sources import get_source, order_hooks, refund_hooks
-from fissionmall.orders.tenders import entries, gateway_due, given_back, left_of, released, reserved, split_refund
-from fissionmall.pricing.rules import Quote, refund_amount
+from fissionmall.orders.sources import get_source, order_hooks
+from fissionmall.orders.tenders import entries, gateway_due
+from fissionmall.pricing.rules import Quote
 from fissionmall.settings import Settings, get_settings
 
 
@@ -198,7 +191,7 @@ async def count_by_status(s: AsyncSession) -> dict[str, int]:
     return {st: int(n) for st, n in rows.all()}
 
 
-async def _transition(s: AsyncSession, order_id: int, target: str, **values: Any) -> bool:
+async def transition(s: AsyncSession, *, order_id: int, target: str, **values: Any) -> bool:
     """Compare-and-set: move the order to `target` if it is in a state that may go there."""
     res = await s.execute(
         update(Order)
@@ -216,7 +209,7 @@ def _refuse(order: Order, action: str) -> AppError:
 async def cancel(s: AsyncSession, *, order_id: int, reason: str, customer_id: int | None = None) -> Order:
     """Cancel an unpaid order and give its stock back."""
     order = await lock_order(s, order_id=order_id, customer_id=customer_id)
-    if not await _transition(s, order.id, "cancelled", cancelled_at=clock.now(), cancel_reason=reason):
+    if not await transition(s, order_id=order.id, target="cancelled", cancelled_at=clock.now(), cancel_reason=reason):
         raise _refuse(order, "cancel")
     for line in order.lines:
         if line.sku_stock_taken:
@@ -248,7 +241,7 @@ async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_i
         return False
     now = clock.now()
     paid_fen = order.payable_fen
-    if not await _transition(s, order.id, "paid", paid_fen=paid_fen, paid_at=now):
+    if not await transition(s, order_id=order.id, target="paid", paid_fen=paid_fen, paid_at=now):
         return False
     # The row is locked and the transition just written: the loaded order needs only these values,
     # not a second read.
@@ -293,7 +286,9 @@ async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str
         if refusal is not None:
             raise Conflict(refusal, order_status=order.status)
     now = clock.now()
-    if not await _transition(s, order.id, "shipped", shipped_at=now, carrier=carrier, tracking_no=tracking_no):
+    if not await transition(
+        s, order_id=order.id, target="shipped", shipped_at=now, carrier=carrier, tracking_no=tracking_no
+    ):
         raise _refuse(order, "ship")
     await jobs.schedule(
         s,
@@ -310,7 +305,7 @@ async def receive(s: AsyncSession, *, order_id: int, settings: Settings, custome
     """Confirm receipt (by the shopper, or automatically); the after-sales window starts now."""
     order = await get_order(s, order_id=order_id, customer_id=customer_id)
     now = clock.now()
-    if not await _transition(s, order.id, "received", received_at=now):
+    if not await transition(s, order_id=order.id, target="received", received_at=now):
         raise _refuse(order, "confirm receipt of")
     await jobs.schedule(
         s,
@@ -321,330 +316,6 @@ async def receive(s: AsyncSession, *, order_id: int, settings: Settings, custome
     )
     await events.publish(s, OrderReceived(order_id=order.id, customer_id=order.customer_id))
     return await get_order(s, order_id=order.id)
-
-
-# ---- after-sales -------------------------------------------------------------------------------
-
-
-def _refundable(order: Order) -> None:
-    if order.status not in REFUNDABLE:
-        raise Conflict(OrdersError.REFUND_NOT_ALLOWED, order_status=order.status)
-
-
-def _all_left(order: Order) -> dict[int, int]:
-    left = {ln.id: ln.qty - ln.refunded_qty - ln.refund_pending_qty for ln in order.lines}
-    return {k: v for k, v in left.items() if v > 0}
-
-
-async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) -> tuple[list[dict[str, int]], int]:
-    """Mark units of lines as being refunded and work out their exact amounts."""
-    if not wanted:
-        raise Conflict(OrdersError.NOTHING_TO_REFUND)
-    parts, total = [], 0
-    # Lock the lines in id order and read them fresh: two concurrent requests then see each other's
-    # reservations, so no unit is refunded twice and the last unit closes the line to the fen.
-    locked = {
-        ln.id: ln
-        for ln in (
-            await s.scalars(
-                select(OrderLine)
-                .where(OrderLine.id.in_(wanted))
-                .order_by(OrderLine.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    }
-    for line_id, qty in sorted(wanted.items()):
-        ln = locked[line_id]
-        ahead = ln.refunded_qty + ln.refund_pending_qty
-        if ahead + qty > ln.qty:
-            raise Conflict(OrdersError.REFUND_QTY_EXCEEDED, line_id=line_id)
-        if ahead + qty == ln.qty:
-            amount = ln.payable_fen - ln.refunded_fen - ln.refund_pending_fen
-        else:
-            amount = refund_amount(ln.payable_fen, ln.qty, ahead, qty)
-        ln.refund_pending_qty += qty
-        ln.refund_pending_fen += amount
-        parts.append({"line_id": line_id, "qty": qty, "amount_fen": amount})
-        total += amount
-    if total > order.paid_fen - order.refunded_fen:
-        raise Conflict(OrdersError.REFUND_EXCEEDS_PAID)
-    return parts, total
-
-
-async def _lock_tenders(s: AsyncSession, order_id: int) -> list[Any]:
-    """An order's tenders read fresh under the order's row lock, taken before its lines' (as reserving,
-    rejecting and applying a refund all do): two concurrent refunds then split over what the other left.
-    Only for an order paid by tenders: a plain order neither locks nor reads anything more (whether an
-    order has tenders never changes, so the caller's unlocked read of it is enough to decide)."""
-    locked = await s.scalar(select(Order.tenders).where(Order.id == order_id).with_for_update())
-    if locked is None:
-        raise RuntimeError(f"order {order_id} has no tenders")
-    return list(locked)
-
-
-async def _reserve_tenders(s: AsyncSession, order_id: int, tenders: list[Any] | None, total: int) -> list[Any] | None:
-    """Split a reserved refund over the order's tenders (in proportion to what each has left) and
-    reserve each share on the order; the refund keeps the split. None: a plain order, all gateway."""
-    if tenders is None:
-        return None
-    parts = [{"tender": name, "amount_fen": fen} for name, fen in split_refund(total, left_of(tenders))]
-    await _set_tenders(s, order_id, reserved(tenders, parts))
-    return parts
-
-
-async def _set_tenders(s: AsyncSession, order_id: int, tenders: list[Any], **values: Any) -> None:
-    await s.execute(
-        update(Order)
-        .where(Order.id == order_id)
-        .values(tenders=tenders, **values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def request_refund(
-    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineCreate] | None, reason: str
-) -> Refund:
-    """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
-    order = await get_order(s, order_id=order_id, customer_id=customer_id)
-    _refundable(order)
-    refusal = await get_source(order.source).can_refund(s, order=order)  # e.g. a group still forming
-    if refusal is not None:
-        raise Conflict(refusal, order_status=order.status)
-    by_id = {ln.id: ln for ln in order.lines}
-    wanted: dict[int, int] = {}
-    if lines is None:
-        wanted = _all_left(order)
-    else:
-        for item in lines:
-            if item.line_id not in by_id:
-                raise AppError(OrdersError.LINE_NOT_IN_ORDER, status=404)
-            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
-    tenders = None if order.tenders is None else await _lock_tenders(s, order.id)
-    parts, total = await _reserve_units(s, order, wanted)
-    refund = Refund(
-        order_id=order.id,
-        customer_id=customer_id,
-        status="pending",
-        amount_fen=total,
-        reason=reason,
-        lines=parts,
-        tender_parts=await _reserve_tenders(s, order.id, tenders, total),
-        created_at=clock.now(),
-    )
-    s.add(refund)
-    await s.flush()
-    await events.publish(s, RefundRequested(refund_id=refund.id, order_id=order.id, amount_fen=total))
-    return refund
-
-
-async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str) -> Refund:
-    """Refund everything left of a paid order with no merchant approval (e.g. a failed group), once per `key`.
-
-    Calling it again with the same key (a timer firing twice, a redelivered event) returns the first refund.
-    """
-    existing = await s.scalar(select(Refund).where(Refund.key == key))
-    if existing is not None:
-        return existing
-    order = await get_order(s, order_id=order_id)
-    _refundable(order)
-    tenders = None if order.tenders is None else await _lock_tenders(s, order.id)
-    parts, total = await _reserve_units(s, order, _all_left(order))
-    refund = Refund(
-        order_id=order.id,
-        customer_id=order.customer_id,
-        status="processing",
-        kind="system",
-        key=key,
-        amount_fen=total,
-        reason=reason,
-        lines=parts,
-        tender_parts=await _reserve_tenders(s, order.id, tenders, total),
-        created_at=clock.now(),
-        decided_at=clock.now(),
-    )
-    s.add(refund)
-    await s.flush()
-    await _send_to_gateway(s, refund.id, after="processing")
-    return refund
-
-
-async def get_refund(s: AsyncSession, *, refund_id: int) -> Refund:
-    """A refund by id (fresh from the database), or NOT_FOUND."""
-    r = await s.scalar(select(Refund).where(Refund.id == refund_id).execution_options(populate_existing=True))
-    if r is None:
-        raise not_found("refund")
-    return r
-
-
-async def refunds_of(s: AsyncSession, order_id: int) -> list[Refund]:
-    """An order's refunds, oldest first."""
-    return list((await s.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id))).all())
-
-
-async def list_refunds(
-    s: AsyncSession, *, status: str | None = None, before_id: int | None = None, limit: int = 20
-) -> tuple[list[Refund], str | None]:
-    """Refunds newest first, one keyset page."""
-    stmt = select(Refund).order_by(Refund.id.desc())
-    if status:
-        stmt = stmt.where(Refund.status == status)
-    if before_id:
-        stmt = stmt.where(Refund.id < before_id)
-    return await keyset_page(s, stmt, limit=limit)
-
-
-async def _refund_cas(s: AsyncSession, refund_id: int, target: str, **values: Any) -> bool:
-    res = await s.execute(
-        update(Refund)
-        .where(Refund.id == refund_id, Refund.status.in_(refund_transition_sources(target)))
-        .values(status=target, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return res.rowcount == 1  # type: ignore[attr-defined]
-
-
-async def _send_to_gateway(s: AsyncSession, refund_id: int, *, after: str) -> None:
-    """Queue the gateway call for a refund, once per state it left (a failed refund may be sent again)."""
-    await jobs.schedule(
-        s,
-        "payments.execute_refund",
-        {"refund_id": refund_id},
-        due_at=clock.now(),
-        key=f"refund-exec:{refund_id}:{after}",
-    )
-
-
-async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> Refund:
-    """Approve: the refund goes to the gateway after this transaction commits (a job)."""
-    refund = await get_refund(s, refund_id=refund_id)
-    if not await _refund_cas(s, refund.id, "processing", decided_at=clock.now(), decided_by=admin_id):
-        raise Conflict(OrdersError.REFUND_STATE_INVALID)
-    await _send_to_gateway(s, refund.id, after=refund.status)
-    return await get_refund(s, refund_id=refund.id)
-
-
-async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reason: str) -> Refund:
-    """Refuse a pending refund: its lines become refundable again and any tender share held back is freed."""
-    refund = await get_refund(s, refund_id=refund_id)
-    if not await _refund_cas(
-        s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
-    ):
-        raise Conflict(OrdersError.REFUND_STATE_INVALID)
-    if refund.tender_parts is not None:
-        # The order's row before its lines, as reserving takes them: the tenders' reservation goes back too.
-        tenders = await _lock_tenders(s, refund.order_id)
-        await _set_tenders(s, refund.order_id, released(tenders, refund.tender_parts))
-    for part in refund.lines:
-        await s.execute(
-            update(OrderLine)
-            .where(OrderLine.id == part["line_id"])
-            .values(
-                refund_pending_qty=OrderLine.refund_pending_qty - part["qty"],
-                refund_pending_fen=OrderLine.refund_pending_fen - part["amount_fen"],
-            )
-            .execution_options(synchronize_session=False)
-        )
-    return await get_refund(s, refund_id=refund.id)
-
-
-async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id: str | None) -> bool:
-    """Apply a confirmed refund to the order, once: the gateway's share confirmed by the gateway
-    (`gateway_refund_id` None: the refund had no gateway share). Each other tender gives its share back
-    in this transaction (the `refunded` order hooks). False if it was applied already."""
-    refund = await get_refund(s, refund_id=refund_id)
-    now = clock.now()
-    if not await _refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
-        return False
-    if refund.kind == "late_payment":
-        # Money for an order that was never marked paid: the order's own figures do not move.
-        await events.publish(
-            s, LatePaymentRefunded(order_id=refund.order_id, refund_id=refund.id, amount_fen=refund.amount_fen)
-        )
-        return True
-    if refund.tender_parts is None:
-        await s.execute(
-            update(Order)
-            .where(Order.id == refund.order_id)
-            .values(refunded_fen=Order.refunded_fen + refund.amount_fen)
-            .execution_options(synchronize_session=False)
-        )
-        order = await get_order(s, order_id=refund.order_id)
-    else:
-        tenders = await _lock_tenders(s, refund.order_id)
-        await _set_tenders(
-            s,
-            refund.order_id,
-            given_back(tenders, refund.tender_parts),
-            refunded_fen=Order.refunded_fen + refund.amount_fen,
-        )
-        order = await get_order(s, order_id=refund.order_id)
-    for part in refund.lines:
-        await s.execute(
-            update(OrderLine)
-            .where(OrderLine.id == part["line_id"])
-            .values(
-                refund_pending_qty=OrderLine.refund_pending_qty - part["qty"],
-                refund_pending_fen=OrderLine.refund_pending_fen - part["amount_fen"],
-                refunded_qty=OrderLine.refunded_qty + part["qty"],
-                refunded_fen=OrderLine.refunded_fen + part["amount_fen"],
-            )
-            .execution_options(synchronize_session=False)
-        )
-        await events.publish(
-            s,
-            OrderLineRefunded(
-                order_id=order.id,
-                refund_id=refund.id,
-                line_id=part["line_id"],
-                qty=part["qty"],
-                amount_fen=part["amount_fen"],
-                customer_id=order.customer_id,
-                source=order.source,
-            ),
-        )
-    for hook in refund_hooks():
-        await hook(s, order, refund)
-    await events.publish(
-        s, OrderRefunded(order_id=order.id, refund_id=refund.id, amount_fen=refund.amount_fen, kind=refund.kind)
-    )
-    order = await get_order(s, order_id=refund.order_id)
-    if all(ln.refunded_qty == ln.qty for ln in order.lines):
-        await _transition(s, order.id, "closed", closed_at=now)
-    return True
-
-
-async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool:
-    """Mark a refund whose gateway call failed for good; True if this call moved it."""
-    return await _refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
-
-
-_LATE_REASON = {
-    "cancelled": "订单已取消，支付原路退回",
-    "pending_payment": "支付金额与订单应付金额不符，原路退回",
-}
-
-
-async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int, amount_fen: int) -> Refund:
-    """A payment confirmed after its order was cancelled (or paid by another of its payments) goes
-    straight back, in full."""
-    order = await lock_order(s, order_id=order_id)
-    refund = Refund(
-        order_id=order.id,
-        customer_id=order.customer_id,
-        payment_id=payment_id,
-        status="processing",
-        kind="late_payment",
-        amount_fen=amount_fen,
-        reason=_LATE_REASON.get(order.status, "订单已由另一笔支付付清，本笔原路退回"),
-        lines=[],
-        created_at=clock.now(),
-    )
-    s.add(refund)
-    await s.flush()
-    await _send_to_gateway(s, refund.id, after="processing")
-    return refund
 
 
 # ---- timers ------------------------------------------------------------------------------------
@@ -684,5 +355,5 @@ async def _complete(s: AsyncSession, job: jobs.Job) -> None:
         # An open refund keeps after-sales open; look again in a day.
         await jobs.schedule(s, "orders.complete", {"order_id": order_id}, due_at=clock.now() + timedelta(days=1))
         return
-    if await _transition(s, order_id, "completed", completed_at=clock.now()):
+    if await transition(s, order_id=order_id, target="completed", completed_at=clock.now()):
         await events.publish(s, OrderCompleted(order_id=order_id, customer_id=order.customer_id, source=order.source))

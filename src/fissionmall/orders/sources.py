@@ -76,11 +76,13 @@ _sources: dict[str, OrderSource] = {}
 
 
 def register_source(source: OrderSource) -> OrderSource:
+    """Make a tool's order source known to orders (its hooks run inside orders' transactions)."""
     _sources[source.name] = source
     return source
 
 
 def get_source(name: str) -> OrderSource:
+    """The order source of this name, or ORDER_SOURCE_UNKNOWN."""
     src = _sources.get(name)
     if src is None:
         raise AppError(OrdersError.ORDER_SOURCE_UNKNOWN)
@@ -112,8 +114,10 @@ def register_order_hooks(
 
 
 def order_hooks(kind: str) -> list[OrderHook]:
+    """The hooks registered for an order event kind (cancelled, paid), in registration order."""
     return list(_hooks[kind])
 
 
 def refund_hooks() -> list[RefundHook]:
+    """The hooks that run when a refund succeeds, in registration order."""
     return list(_refund_hooks)

@@ -68,6 +68,7 @@ def split_refund(amount_fen: int, left: Sequence[tuple[str, int]]) -> list[tuple
 
 
 def left_of(tenders: Sequence[dict[str, Any]]) -> list[tuple[str, int]]:
+    """What each tender can still give back: paid, less refunded, less held by pending refunds."""
     return [(t["tender"], t["amount_fen"] - t["refunded_fen"] - t["pending_fen"]) for t in tenders]
 
 

@@ -130,10 +130,12 @@ _gateways: dict[str, PaymentGateway] = {}
 
 
 def register(gw: PaymentGateway) -> None:
+    """Make a payment gateway known by its name."""
     _gateways[gw.name] = gw
 
 
 def get_gateway(name: str) -> PaymentGateway:
+    """The gateway of this name, or GATEWAY_UNKNOWN (404)."""
     gw = _gateways.get(name)
     if gw is None:
         raise AppError(PaymentsError.GATEWAY_UNKNOWN, status=404)

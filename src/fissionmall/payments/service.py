@@ -25,6 +25,7 @@ from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict
+from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.tenders import gateway_due, gateway_share
@@ -203,7 +204,7 @@ async def _payment_confirmed(s: AsyncSession, *, gateway: str, note: Notificatio
         return "duplicate"
     if not await orders.mark_paid(s, order=order, amount_fen=payment.amount_fen, payment_id=payment.id):
         # Money arrived for an order that was cancelled or already paid: send it straight back.
-        await orders.late_payment_refund(
+        await refunds.late_payment_refund(
             s, order_id=payment.order_id, payment_id=payment.id, amount_fen=payment.amount_fen
         )
         return "refunded_late_payment"
@@ -239,8 +240,10 @@ async def _refund_confirmed(s: AsyncSession, *, note: Notification) -> str:
     if note.amount_fen != gateway_share(refund):  # the gateway returns its share only, the tenders theirs
         return "amount_mismatch"
     if not note.success:
-        return "failed" if await orders.refund_failed(s, refund_id=refund.id, detail="gateway refused") else "duplicate"
-    ok = await orders.refund_succeeded(s, refund_id=refund.id, gateway_refund_id=note.external_id)
+        return (
+            "failed" if await refunds.refund_failed(s, refund_id=refund.id, detail="gateway refused") else "duplicate"
+        )
+    ok = await refunds.refund_succeeded(s, refund_id=refund.id, gateway_refund_id=note.external_id)
     return "applied" if ok else "duplicate"
 
 
@@ -300,7 +303,7 @@ async def _execute_refund(s: AsyncSession, job: jobs.Job) -> None:
     if share == 0:
         # The order's tenders return all of it (an order they paid in full, or the gateway's part already
         # refunded): no gateway to ask or to wait for, the refund is applied now.
-        await orders.refund_succeeded(s, refund_id=refund.id, gateway_refund_id=None)
+        await refunds.refund_succeeded(s, refund_id=refund.id, gateway_refund_id=None)
         return
     payment = (await s.get(Payment, refund.payment_id)) if refund.payment_id else None
     if payment is None:

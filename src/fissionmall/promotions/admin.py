@@ -235,7 +235,7 @@ async def _detail(
 ) -> Response:
     async with ctx.db.read() as s:
         try:
-            p = await service.get(s, pid)
+            p = await service.get(s, promotion_id=pid)
         except AppError:
             return render(ctx, "message.html", status_code=404, title="找不到页面", message="活动不存在", level="error")
     return render(
@@ -263,7 +263,7 @@ async def save(promotion_id: int, ctx: Write) -> Response:
     form = await ctx.request.form()
     async with ctx.db.read() as s:
         try:
-            kind = (await service.get(s, promotion_id)).kind
+            kind = (await service.get(s, promotion_id=promotion_id)).kind
         except AppError:
             return await _detail(ctx, promotion_id)
     try:

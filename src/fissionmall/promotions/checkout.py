@@ -28,7 +28,7 @@ async def load(s: AsyncSession, ask: Ask) -> dict[str, Any] | None:
     gift_ids = sorted({p.gift_sku_id for p in promos if p.kind == "gift" and p.gift_sku_id})
     gifts: dict[int, CartLine] = {}
     if gift_ids:
-        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, gift_ids, with_stock=False)).items():
+        for sku_id, (sku, prod) in (await catalog.skus_for_sale(s, sku_ids=gift_ids, with_stock=False)).items():
             gifts[sku_id] = cart_line(sku, prod, qty=1)
     return rules.to_context_parts(promos, gifts)
 

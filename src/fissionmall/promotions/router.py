@@ -87,7 +87,7 @@ async def create(body: PromotionCreate, _: MarketingWrite, db: DbDep) -> Promoti
 @admin_router.get("/promotions/{promotion_id}", response_model=PromotionAdmin)
 async def get(promotion_id: IdPath, _: MarketingRead, db: DbDep) -> PromotionAdmin:
     async with db.read() as s:
-        return promotion_out(await service.get(s, promotion_id))
+        return promotion_out(await service.get(s, promotion_id=promotion_id))
 
 
 @admin_router.put("/promotions/{promotion_id}", response_model=PromotionAdmin)

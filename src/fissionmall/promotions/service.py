@@ -39,7 +39,7 @@ async def _check_skus(s: AsyncSession, p: dict[str, Any]) -> None:
             wanted.add(p[k])
     if not wanted:
         return
-    found = await catalog.skus_for_sale(s, sorted(wanted))
+    found = await catalog.skus_for_sale(s, sku_ids=sorted(wanted))
     missing = sorted(wanted - set(found))
     if missing:
         raise AppError(CatalogError.SKU_NOT_FOUND, status=404, sku_id=missing[0])
@@ -58,7 +58,7 @@ async def create(s: AsyncSession, *, data: PromotionCreate) -> Promotion:
     return p
 
 
-async def get(s: AsyncSession, promotion_id: int) -> Promotion:
+async def get(s: AsyncSession, *, promotion_id: int) -> Promotion:
     """A promotion by id (fresh from the database), or NOT_FOUND."""
     p = await s.get(Promotion, promotion_id, populate_existing=True)
     if p is None:
@@ -68,7 +68,7 @@ async def get(s: AsyncSession, promotion_id: int) -> Promotion:
 
 async def update_promotion(s: AsyncSession, *, promotion_id: int, data: PromotionUpdate) -> Promotion:
     """Edit a promotion (pause/resume is `status`)."""
-    p = await get(s, promotion_id)
+    p = await get(s, promotion_id=promotion_id)
     changes = data.model_dump(exclude_unset=True)
     changes = _values({"kind": p.kind, **changes})
     changes.pop("kind")
@@ -89,7 +89,7 @@ async def update_promotion(s: AsyncSession, *, promotion_id: int, data: Promotio
 
 async def delete(s: AsyncSession, *, promotion_id: int) -> None:
     """Delete a promotion no order has used yet (else PROMOTION_IN_USE)."""
-    p = await get(s, promotion_id)
+    p = await get(s, promotion_id=promotion_id)
     if p.used_orders or p.gift_given:
         raise Conflict(PromotionsError.PROMOTION_IN_USE)
     await s.delete(p)

@@ -111,7 +111,7 @@ async def save_limits(ctx: Write) -> Response:
     new, errors = _parse_limits(form)
     if new is None:
         return await _page(ctx, values=form, errors=errors, status_code=422)
-    await service.save_limits(ctx.db, new)  # drops this process's cached limits, so the next attempt reads them
+    await service.save_limits(ctx.db, new=new)  # drops this process's cached limits, so the next attempt reads them
     return RedirectResponse("/admin/risk?ok=limits", status_code=303)
 
 

@@ -24,7 +24,7 @@ async def get_limits(_: Annotated[Admin, Depends(require("marketing.read"))], db
 
 @admin_router.put("/risk/limits", response_model=RiskLimits)
 async def put_limits(body: RiskLimits, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep) -> dict[str, int]:
-    return (await service.save_limits(db, Limits(**body.model_dump()))).to_dict()
+    return (await service.save_limits(db, new=Limits(**body.model_dump()))).to_dict()
 
 
 class BlockCreate(ApiModel):

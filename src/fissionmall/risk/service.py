@@ -59,7 +59,7 @@ def forget() -> None:
     _cache = None
 
 
-async def save_limits(db: Database, new: Limits) -> Limits:
+async def save_limits(db: Database, *, new: Limits) -> Limits:
     """Store the merchant's risk limits (one row, upserted) and return them."""
     async with db.tx() as s:
         ins = pg_insert(RiskRules) if is_postgres(s) else sqlite_insert(RiskRules)

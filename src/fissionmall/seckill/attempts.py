@@ -96,7 +96,7 @@ async def attempt(
         )
     if memory.sold_out(item_id):
         raise _refuse("SOLD_OUT")  # a storm on a spent pool: answered here for a moment, not by Redis
-    if address is None and address_id is None and not await address_state.has_default(db, caller.id):
+    if address is None and address_id is None and not await address_state.has_default(db, customer_id=caller.id):
         # Refused up front, from this process's memory (addresses/state.py), not with a query per attempt:
         # a unit won by a shopper whose order could not be addressed would only go back to the pool later.
         raise _refuse("ADDRESS_REQUIRED")

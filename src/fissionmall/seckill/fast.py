@@ -152,7 +152,7 @@ class FastAttempts:
             raise Unauthorized(CoreError.AUTH_REQUIRED)
         customer_id = _customer_of(settings.secret_key, token.strip())
         db = get_db()
-        state = await customer_state(db, customer_id)
+        state = await customer_state(db, customer_id=customer_id)
         if state is None:
             raise Unauthorized(CoreError.TOKEN_INVALID)
         if state:

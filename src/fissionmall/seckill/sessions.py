@@ -51,7 +51,7 @@ async def create_session(
         raise AppError(SeckillError.WINDOW_INVALID)
     if len({i.sku_id for i in items}) != len(items):
         raise AppError(SeckillError.DUPLICATE_SKU)
-    found = await catalog.skus_for_sale(s, [i.sku_id for i in items])
+    found = await catalog.skus_for_sale(s, sku_ids=[i.sku_id for i in items])
     now = clock.now()
     sess = SeckillSession(
         title=title, starts_at=starts_at, ends_at=ends_at, status="active", repeat_left=repeat_days, created_at=now

@@ -30,7 +30,7 @@ async def current_sessions(s: AsyncSession) -> dict[str, Any]:
     )
     found_sessions = list((await s.scalars(q)).all())
     items = [it for sess in found_sessions for it in sess.items]
-    found = await catalog.skus_for_sale(s, [it.sku_id for it in items])
+    found = await catalog.skus_for_sale(s, sku_ids=[it.sku_id for it in items])
     left = await mirror.remaining(items=items)
     out = []
     for sess in found_sessions:
@@ -87,7 +87,7 @@ async def notify_me(s: AsyncSession, *, item_id: int, customer_id: int) -> dict[
 async def similar_on_sale(s: AsyncSession, *, item_id: int, limit: int = 6) -> list[dict[str, Any]]:
     """Other products on sale, same category first: what a sold-out page offers instead."""
     it, _ = await sessions.get_item(s, item_id=item_id)
-    found = await catalog.skus_for_sale(s, [it.sku_id])
+    found = await catalog.skus_for_sale(s, sku_ids=[it.sku_id])
     cat = found[it.sku_id][1].category_id if it.sku_id in found else None
     prod_id = found[it.sku_id][1].id if it.sku_id in found else None
     picks: list[Any] = []

@@ -69,7 +69,7 @@ async def fetch_phone(settings: Settings, code: str) -> tuple[str, str]:
     raise AppError(WechatError.WECHAT_NOT_CONFIGURED)
 
 
-async def set_phone(db: Database, settings: Settings, *, customer_id: int, number: str, country_code: str) -> str:
+async def set_phone(db: Database, *, settings: Settings, customer_id: int, number: str, country_code: str) -> str:
     """Store the shopper's phone (sealed, plus its lookup hash); returns it masked."""
     async with db.tx() as s:
         c = await s.get(Customer, customer_id)

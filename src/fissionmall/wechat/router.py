@@ -99,7 +99,7 @@ async def set_phone(body: PhoneUpdate, caller: CurrentCustomer, settings: Settin
     if not await get_kv().allow(f"wechat-phone:{caller.id}", limit=PHONE_RATE_PER_MINUTE, window_seconds=60):
         raise TooMany(CoreError.RATE_LIMITED)
     number, cc = await identity.fetch_phone(settings, body.code)
-    masked = await identity.set_phone(db, settings, customer_id=caller.id, number=number, country_code=cc)
+    masked = await identity.set_phone(db, settings=settings, customer_id=caller.id, number=number, country_code=cc)
     return PhonePublic(phone=masked, country_code=cc)
 
 

@@ -48,6 +48,7 @@ class VaultError(ValueError):
 
 
 def unseal(secret_key: str, purpose: str, sealed: str, *, bound_to: str) -> str:
+    """Open a value sealed by `seal` for this purpose and binding, or raise VaultError."""
     version, _, payload = sealed.partition(".")
     if version != _VERSION:
         raise VaultError("unknown sealed format")

@@ -33,10 +33,12 @@ _SIGNATURE_CODES = {"SIGNATURE_MISSING", "SIGNATURE_PROBE", "SERIAL_UNKNOWN", "T
 
 
 def out_trade_no(payment_id: int) -> str:
+    """Our payment id as WeChat Pay's out_trade_no."""
     return f"P{payment_id:010d}"  # WeChat wants 6-32 characters
 
 
 def out_refund_no(refund_id: int) -> str:
+    """Our refund id as WeChat Pay's out_refund_no."""
     return f"R{refund_id:010d}"
 
 
@@ -76,6 +78,7 @@ def _promotion(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_from_settings(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> WechatPayClient:
+    """A WeChat Pay client built from the merchant's settings (keys, serial, mchid, appid)."""
     from fissionmall.payments.wechatpay.client import WechatPayClient
 
     return WechatPayClient(
