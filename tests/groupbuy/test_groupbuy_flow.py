@@ -7,8 +7,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from fissionmall.core import clock
 from fissionmall.core.jobs import Event, Job
-from fissionmall.groupbuy import service
+from fissionmall.groupbuy import lifecycle, views
 from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupPool
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.gateway import SandboxGateway, get_gateway
@@ -147,12 +148,12 @@ async def test_expiry_refunds_exactly_once_when_the_timer_fires_twice_and_notifi
     async with db.tx() as s:
         s.add(
             Job(
-                handler=service.EXPIRE_HANDLER,
+                handler=lifecycle.EXPIRE_HANDLER,
                 payload={"group_id": gid},
-                due_at=service.clock.now(),
+                due_at=clock.now(),
                 status="pending",
                 attempts=0,
-                created_at=service.clock.now(),
+                created_at=clock.now(),
             )
         )
     await run_jobs(db)
@@ -189,7 +190,7 @@ async def test_expiry_refunds_exactly_once_when_the_timer_fires_twice_and_notifi
 
 async def _expire(db, gid: int) -> str:
     async with db.tx() as s:
-        return await service.expire_group(s, group_id=gid)
+        return await lifecycle.expire_group(s, group_id=gid)
 
 
 async def test_last_two_seats_paid_concurrently_by_ten_shoppers_fill_exactly_once(client, db):
@@ -224,7 +225,7 @@ async def test_last_two_seats_paid_concurrently_by_ten_shoppers_fill_exactly_onc
         assert paid == 3
         # The eight who lost were never charged: no order, no payment of theirs exists.
         assert await s.scalar(select(func.count()).select_from(Order)) == 3
-        assert await service.seat_invariant(s) == []
+        assert await views.seat_invariant(s) == []
     assert await _events(db, "GroupSucceeded") == 1
     assert await _stock_left(db, act["id"]) == 7
 

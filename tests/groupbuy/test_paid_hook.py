@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 from fissionmall.core import clock
 from fissionmall.core.jobs import Event, Job
-from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy import lifecycle, rules, views
 from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, GroupPool, GroupQuota
 from fissionmall.orders import service as order_service
 from fissionmall.orders.models import Order, Refund
@@ -254,12 +254,12 @@ async def test_20_concurrent_notifications_for_every_shopper_who_held_the_last_s
             .where(GroupMember.group_id == gid, GroupMember.status == "paid")
         )
         assert paid == 2
-        assert await service.seat_invariant(s) == []
+        assert await views.seat_invariant(s) == []
         assert await s.scalar(select(GroupPool.units_left).where(GroupPool.activity_id == act["id"])) == 8
     assert await _events(db, "GroupSucceeded") == 1
     await run_jobs(db)
     async with db.read() as s:
-        assert await service.seat_invariant(s) == []
+        assert await views.seat_invariant(s) == []
         assert (await s.get(Group, gid)).paid_count == 2  # type: ignore[union-attr]
     assert await _events(db, "GroupSucceeded") == 1
 
@@ -296,7 +296,7 @@ async def test_a_payment_confirmed_while_the_group_expires_does_not_deadlock_wit
 
     async def expire() -> str:
         async with db.tx() as s:
-            return await service.expire_group(s, group_id=gid)
+            return await lifecycle.expire_group(s, group_id=gid)
 
     async with db.tx() as s:
         # The second member's confirmation has taken its order's lock when the timer fires.
@@ -315,4 +315,4 @@ async def test_a_payment_confirmed_while_the_group_expires_does_not_deadlock_wit
         # The first member never paid and was cancelled; the second paid in time and is refunded in full.
         assert (await s.get(Order, first_order)).status == "cancelled"  # type: ignore[union-attr]
         assert kinds.get(second_order) == "system"
-        assert await service.seat_invariant(s) == []
+        assert await views.seat_invariant(s) == []

@@ -133,7 +133,7 @@ def test_every_code_the_source_raises_has_a_text_in_the_served_table():
 
 def test_the_codes_returned_rather_than_raised_are_in_the_table_too():
     from fissionmall.groupbuy import rules as groupbuy_rules
-    from fissionmall.groupbuy import service as groupbuy
+    from fissionmall.groupbuy import source as groupbuy
     from fissionmall.seckill import rules as seckill_rules
 
     table = codes.table()

@@ -11,9 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from fissionmall.catalog import service as catalog
+from fissionmall.core import clock
 from fissionmall.core.errors import AppError, NotFoundCode
 from fissionmall.core.schemas import IdPath, parse_cursor, to_local
-from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy import activities as gb_activities
+from fissionmall.groupbuy import groups as gb_groups
+from fissionmall.groupbuy import rules, views
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import ShipIn
@@ -59,8 +62,8 @@ def _parse_local(text: str) -> datetime | None:
 @router.get("", response_class=HTMLResponse)
 async def activities(ctx: Read, cursor: str = "") -> Response:
     async with ctx.db.read() as s:
-        rows, nxt = await service.list_activities(s, before_id=_cursor(cursor), limit=20)
-        stats = {a.id: await service.activity_stats(s, activity_id=a.id) for a in rows}
+        rows, nxt = await gb_activities.list_activities(s, before_id=_cursor(cursor), limit=20)
+        stats = {a.id: await views.activity_stats(s, activity_id=a.id) for a in rows}
         titles = {}
         for a in rows:
             try:
@@ -232,7 +235,7 @@ async def create_activity(ctx: Write) -> Response:
     try:
         data = _validated(ActivityCreate, {**_payload(values, product), "product_id": product.id})
         async with ctx.db.tx() as s:
-            await service.create_activity(s, data=data)
+            await gb_activities.create_activity(s, data=data)
     except FormInvalid as exc:
         return await _editor(ctx, product_id=pid, values=values, error=exc.message, status_code=400)
     except AppError as exc:
@@ -244,7 +247,7 @@ async def create_activity(ctx: Write) -> Response:
 async def edit_activity(ctx: Read, activity_id: IdPath) -> Response:
     async with ctx.db.read() as s:
         try:
-            act = await service.get_activity(s, activity_id=activity_id)
+            act = await gb_activities.get_activity(s, activity_id=activity_id)
         except AppError:
             return render(
                 ctx, "message.html", status_code=404, title="找不到活动", message="该拼团活动不存在。", level="error"
@@ -256,12 +259,12 @@ async def edit_activity(ctx: Read, activity_id: IdPath) -> Response:
 async def save_activity(ctx: Write, activity_id: IdPath) -> Response:
     values = _form_values(await ctx.request.form())
     async with ctx.db.read() as s:
-        act = await service.get_activity(s, activity_id=activity_id)
+        act = await gb_activities.get_activity(s, activity_id=activity_id)
         product = await catalog.get_product(s, product_id=act.product_id, include_hidden=True)
     try:
         data = _validated(ActivityUpdate, _payload(values, product))
         async with ctx.db.tx() as s:
-            await service.update_activity(s, activity_id=activity_id, data=data)
+            await gb_activities.update_activity(s, activity_id=activity_id, data=data)
     except FormInvalid as exc:
         return await _editor(
             ctx, product_id=act.product_id, activity=act, values=values, error=exc.message, status_code=400
@@ -276,7 +279,7 @@ async def save_activity(ctx: Write, activity_id: IdPath) -> Response:
 @router.post("/{activity_id}/close", response_class=HTMLResponse)
 async def close_activity(ctx: Write, activity_id: IdPath) -> Response:
     async with ctx.db.tx() as s:
-        await service.close_activity(s, activity_id=activity_id)
+        await gb_activities.close_activity(s, activity_id=activity_id)
     return RedirectResponse("/admin/groupbuy?ok=closed", status_code=303)
 
 
@@ -285,7 +288,7 @@ async def groups(ctx: Read, status: str = "", activity_id: str = "", cursor: str
     status = status if status in rules.GROUP_STATUS_ZH else ""
     aid = int(activity_id) if activity_id.isdigit() else None
     async with ctx.db.read() as s:
-        rows, nxt = await service.list_groups(s, activity_id=aid, status=status or None, before_id=_cursor(cursor))
+        rows, nxt = await views.list_groups(s, activity_id=aid, status=status or None, before_id=_cursor(cursor))
     keep = {"activity_id": str(aid)} if aid else {}
     tabs = [
         (k, label, "/admin/groupbuy/groups?" + urlencode({**keep, **({"status": k} if k else {})}))
@@ -302,7 +305,7 @@ async def groups(ctx: Read, status: str = "", activity_id: str = "", cursor: str
         activity_id=aid,
         next_url=next_url,
         paged=bool(cursor),
-        now=service.clock.now(),
+        now=clock.now(),
     )
 
 
@@ -311,11 +314,11 @@ async def _group_page(
 ) -> Response:
     async with ctx.db.read() as s:
         try:
-            g = await service.get_group(s, group_id=group_id)
+            g = await gb_groups.get_group(s, group_id=group_id)
         except AppError:
             return render(ctx, "message.html", status_code=404, title="找不到团", message="该团不存在。", level="error")
-        members = await service.group_members(s, group_id=g.id)
-        act = await service.get_activity(s, activity_id=g.activity_id)
+        members = await views.group_members(s, group_id=g.id)
+        act = await gb_activities.get_activity(s, activity_id=g.activity_id)
     return render(
         ctx,
         "groupbuy/group_detail.html",
@@ -345,7 +348,7 @@ async def ship(ctx: Ship, group_id: IdPath, order_id: IdPath) -> Response:
         return await _group_page(ctx, group_id, error="请填写快递公司和 4 到 40 位的快递单号", status_code=400)
     try:
         async with ctx.db.tx() as s:
-            m = await service.member_of_order(s, order_id)
+            m = await gb_groups.member_of_order(s, order_id=order_id)
             if m is None or m.group_id != group_id:
                 raise AppError(NotFoundCode.ORDER_NOT_FOUND, "订单不属于该团")
             await orders.ship(

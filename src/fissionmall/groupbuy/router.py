@@ -1,4 +1,4 @@
-"""Group buying over HTTP: thin handlers over groupbuy.service."""
+"""Group buying over HTTP: thin handlers over the workflow modules (activities, seats, views)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,31 @@ from fastapi import APIRouter, Depends, Query, Request
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, current_customer, require
 from fissionmall.checkout.service import check_order_rate
+from fissionmall.core.db import Database
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.errors import Conflict
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.groupbuy import rules, service
+from fissionmall.groupbuy import activities, rules, seats, views
 from fissionmall.groupbuy.errors import GroupbuyError
+from fissionmall.groupbuy.groups import check_visible, get_group
 from fissionmall.groupbuy.schemas import (
+    ActivityAdmin,
     ActivityCreate,
-    ActivityOut,
+    ActivityPublic,
+    ActivityStatsAdmin,
     ActivityUpdate,
-    GroupAdminOut,
+    GroupAdmin,
     GroupDetailAdmin,
-    GroupOrderIn,
-    GroupOrderOut,
+    GroupOrderCreate,
+    GroupOrderPublic,
     GroupPublic,
-    JoinableGroup,
-    MyGroup,
-    StatsOut,
+    JoinableGroupPublic,
+    MyGroupPublic,
 )
-from fissionmall.orders.schemas import OrderAdminOut, ShipIn
+from fissionmall.orders import refunds
+from fissionmall.orders import service as orders
+from fissionmall.orders.schemas import OrderAdminOut, ShipIn, order_out
 from fissionmall.settings import Settings
 
 router = APIRouter(tags=["groupbuy"])
@@ -54,13 +59,13 @@ MaybeCustomer = Annotated[Caller | None, Depends(optional_customer)]
 
 
 def _created(group_id: int, order: Any) -> dict[str, Any]:
-    return GroupOrderOut.model_validate({"group_id": group_id, "order": order}).model_dump(mode="json")
+    return GroupOrderPublic.model_validate({"group_id": group_id, "order": order}).model_dump(mode="json")
 
 
 async def _group_order(
-    s: Any, place: Any, caller: Caller, body: GroupOrderIn, settings: Settings, **where: int
+    s: Any, place: Any, caller: Caller, body: GroupOrderCreate, settings: Settings, **where: int
 ) -> dict[str, Any]:
-    """service.open_group / join_group for the caller, answered as the API answers it."""
+    """seats.open_group / join_group for the caller, answered as the API answers it."""
     g, o = await place(
         s,
         customer_id=caller.id,
@@ -72,29 +77,52 @@ async def _group_order(
     return _created(g.id, o)
 
 
+async def _group_order_once(
+    db: Database,
+    *,
+    scope: str,
+    place: Any,
+    caller: Caller,
+    body: GroupOrderCreate,
+    settings: Settings,
+    key: str | None,
+    **where: int,
+) -> dict[str, Any]:
+    """Open or join for the caller, once per retry key: the order-rate check, then `place` under run_once."""
+    await check_order_rate(caller.id, settings)
+    return await run_once(
+        db,
+        scope=scope,
+        owner=str(caller.id),
+        key=key,
+        body=body.model_dump(mode="json"),
+        work=lambda s: _group_order(s, place, caller, body, settings, **where),
+    )
+
+
 # ---- shop ----------------------------------------------------------------------------------------
 
 
-@router.get("/groupbuy/activities", response_model=list[ActivityOut])
+@router.get("/groupbuy/activities", response_model=list[ActivityPublic])
 async def live_activities(db: DbDep, product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Any:
     """Live group-buying activities (of one product with `product_id`), for the product page."""
     async with db.read() as s:
-        rows, _ = await service.list_activities(s, product_id=product_id, live_only=True, limit=20)
+        rows, _ = await activities.list_activities(s, product_id=product_id, live_only=True, limit=20)
         return rows
 
 
-@router.get("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+@router.get("/groupbuy/activities/{activity_id}", response_model=ActivityPublic)
 async def activity(activity_id: IdPath, db: DbDep) -> Any:
     async with db.read() as s:
-        return await service.get_activity(s, activity_id=activity_id, for_sale=True)
+        return await activities.get_activity(s, activity_id=activity_id, for_sale=True)
 
 
-@router.get("/groupbuy/activities/{activity_id}/groups", response_model=list[JoinableGroup])
+@router.get("/groupbuy/activities/{activity_id}/groups", response_model=list[JoinableGroupPublic])
 async def joinable(activity_id: IdPath, db: DbDep, caller: MaybeCustomer, limit: Limit = None) -> list[dict[str, Any]]:
     """Groups the caller can join, nearly full first (never their own, never full ones)."""
     async with db.read() as s:
-        await service.get_activity(s, activity_id=activity_id)
-        groups = await service.joinable_groups(
+        await activities.get_activity(s, activity_id=activity_id)
+        groups = await seats.joinable_groups(
             s, activity_id=activity_id, caller_id=caller.id if caller else None, limit=page_limit(limit, default=10)
         )
         out = []
@@ -115,61 +143,63 @@ async def joinable(activity_id: IdPath, db: DbDep, caller: MaybeCustomer, limit:
         return out
 
 
-@router.post("/groupbuy/activities/{activity_id}/groups", response_model=GroupOrderOut, status_code=201)
+@router.post("/groupbuy/activities/{activity_id}/groups", response_model=GroupOrderPublic, status_code=201)
 async def open_group(
     activity_id: IdPath,
-    body: GroupOrderIn,
+    body: GroupOrderCreate,
     caller: CurrentCustomer,
     db: DbDep,
     settings: SettingsDep,
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Open a group: returns the leader's order to pay; the group shows to others once it is paid."""
-    await check_order_rate(caller.id, settings)
-    return await run_once(
+    return await _group_order_once(
         db,
         scope=f"groupbuy-open:{activity_id}",
-        owner=str(caller.id),
+        place=seats.open_group,
+        caller=caller,
+        body=body,
+        settings=settings,
         key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        work=lambda s: _group_order(s, service.open_group, caller, body, settings, activity_id=activity_id),
+        activity_id=activity_id,
     )
 
 
-@router.post("/groupbuy/groups/{group_id}/join", response_model=GroupOrderOut, status_code=201)
+@router.post("/groupbuy/groups/{group_id}/join", response_model=GroupOrderPublic, status_code=201)
 async def join_group(
     group_id: IdPath,
-    body: GroupOrderIn,
+    body: GroupOrderCreate,
     caller: CurrentCustomer,
     db: DbDep,
     settings: SettingsDep,
     idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
     """Join a group from its share link: a seat is held while the order waits for payment."""
-    await check_order_rate(caller.id, settings)
-    return await run_once(
+    return await _group_order_once(
         db,
         scope=f"groupbuy-join:{group_id}",
-        owner=str(caller.id),
+        place=seats.join_group,
+        caller=caller,
+        body=body,
+        settings=settings,
         key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        work=lambda s: _group_order(s, service.join_group, caller, body, settings, group_id=group_id),
+        group_id=group_id,
     )
 
 
-@router.post("/groupbuy/activities/{activity_id}/quick-join", response_model=GroupOrderOut, status_code=201)
+@router.post("/groupbuy/activities/{activity_id}/quick-join", response_model=GroupOrderPublic, status_code=201)
 async def quick_join(
-    activity_id: IdPath, body: GroupOrderIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+    activity_id: IdPath, body: GroupOrderCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """一键参团: join the best joinable group (nearly full first); 409 NO_JOINABLE_GROUP if none."""
     await check_order_rate(caller.id, settings)
     async with db.read() as s:
-        await service.get_activity(s, activity_id=activity_id, for_sale=True)
-        candidates = [g.id for g in await service.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]
+        await activities.get_activity(s, activity_id=activity_id, for_sale=True)
+        candidates = [g.id for g in await seats.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]
     for group_id in candidates[:5]:
         try:
             async with db.tx() as s:
-                return await _group_order(s, service.join_group, caller, body, settings, group_id=group_id)
+                return await _group_order(s, seats.join_group, caller, body, settings, group_id=group_id)
         except Conflict as exc:
             if exc.code not in _NEXT_GROUP:
                 raise
@@ -182,16 +212,16 @@ async def group(group_id: IdPath, db: DbDep, caller: MaybeCustomer) -> dict[str,
     is confirmed the group is the leader's alone (status `pending`); anyone else is told 409
     GROUP_NOT_OPEN, so a friend who taps the card at once knows to wait rather than that it is gone."""
     async with db.read() as s:
-        g = await service.get_group(s, group_id=group_id)
+        g = await get_group(s, group_id=group_id)
         if caller is None or caller.id != g.leader_id:
-            service.check_visible(g)
-        return await service.group_view(s, g, caller_id=caller.id if caller else None)
+            check_visible(g)
+        return await views.group_view(s, group=g, caller_id=caller.id if caller else None)
 
 
-@router.get("/groupbuy/me/groups", response_model=list[MyGroup])
+@router.get("/groupbuy/me/groups", response_model=list[MyGroupPublic])
 async def my_groups(caller: CurrentCustomer, db: DbDep) -> list[dict[str, Any]]:
     async with db.read() as s:
-        rows = await service.my_groups(s, customer_id=caller.id)
+        rows = await views.my_groups(s, customer_id=caller.id)
     return [
         {
             "group_id": g.id,
@@ -212,7 +242,7 @@ async def my_groups(caller: CurrentCustomer, db: DbDep) -> list[dict[str, Any]]:
 # ---- admin ---------------------------------------------------------------------------------------
 
 
-@admin_router.get("/groupbuy/activities", response_model=Page[ActivityOut])
+@admin_router.get("/groupbuy/activities", response_model=Page[ActivityAdmin])
 async def admin_activities(
     _: MarketingRead,
     db: DbDep,
@@ -221,45 +251,45 @@ async def admin_activities(
     cursor: Cursor = None,
 ) -> Page[Any]:
     async with db.read() as s:
-        rows, nxt = await service.list_activities(
+        rows, nxt = await activities.list_activities(
             s, product_id=product_id, before_id=parse_cursor(cursor), limit=page_limit(limit)
         )
-        return Page(items=[ActivityOut.model_validate(a) for a in rows], next_cursor=nxt)
+        return Page(items=[ActivityAdmin.model_validate(a) for a in rows], next_cursor=nxt)
 
 
-@admin_router.post("/groupbuy/activities", response_model=ActivityOut, status_code=201)
+@admin_router.post("/groupbuy/activities", response_model=ActivityAdmin, status_code=201)
 async def admin_create_activity(body: ActivityCreate, _: Marketing, db: DbDep) -> Any:
     async with db.tx() as s:
-        return await service.create_activity(s, data=body)
+        return await activities.create_activity(s, data=body)
 
 
-@admin_router.get("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+@admin_router.get("/groupbuy/activities/{activity_id}", response_model=ActivityAdmin)
 async def admin_activity(activity_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
     async with db.read() as s:
-        return await service.get_activity(s, activity_id=activity_id)
+        return await activities.get_activity(s, activity_id=activity_id)
 
 
-@admin_router.put("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+@admin_router.put("/groupbuy/activities/{activity_id}", response_model=ActivityAdmin)
 async def admin_update_activity(activity_id: IdPath, body: ActivityUpdate, _: Marketing, db: DbDep) -> Any:
     async with db.tx() as s:
-        return await service.update_activity(s, activity_id=activity_id, data=body)
+        return await activities.update_activity(s, activity_id=activity_id, data=body)
 
 
-@admin_router.delete("/groupbuy/activities/{activity_id}", response_model=ActivityOut)
+@admin_router.delete("/groupbuy/activities/{activity_id}", response_model=ActivityAdmin)
 async def admin_close_activity(activity_id: IdPath, _: Marketing, db: DbDep) -> Any:
     """Close an activity (no new groups, unsold pools back to the SKUs); forming groups run to their end."""
     async with db.tx() as s:
-        return await service.close_activity(s, activity_id=activity_id)
+        return await activities.close_activity(s, activity_id=activity_id)
 
 
-@admin_router.get("/groupbuy/activities/{activity_id}/stats", response_model=StatsOut)
+@admin_router.get("/groupbuy/activities/{activity_id}/stats", response_model=ActivityStatsAdmin)
 async def admin_stats(activity_id: IdPath, _: MarketingRead, db: DbDep) -> dict[str, Any]:
     async with db.read() as s:
-        await service.get_activity(s, activity_id=activity_id)
-        return await service.activity_stats(s, activity_id=activity_id)
+        await activities.get_activity(s, activity_id=activity_id)
+        return await views.activity_stats(s, activity_id=activity_id)
 
 
-@admin_router.get("/groupbuy/groups", response_model=Page[GroupAdminOut])
+@admin_router.get("/groupbuy/groups", response_model=Page[GroupAdmin])
 async def admin_groups(
     _: MarketingRead,
     db: DbDep,
@@ -269,18 +299,18 @@ async def admin_groups(
     cursor: Cursor = None,
 ) -> Page[Any]:
     async with db.read() as s:
-        rows, nxt = await service.list_groups(
+        rows, nxt = await views.list_groups(
             s, activity_id=activity_id, status=status, before_id=parse_cursor(cursor), limit=page_limit(limit)
         )
-        return Page(items=[GroupAdminOut.model_validate(g) for g in rows], next_cursor=nxt)
+        return Page(items=[GroupAdmin.model_validate(g) for g in rows], next_cursor=nxt)
 
 
 @admin_router.get("/groupbuy/groups/{group_id}", response_model=GroupDetailAdmin)
 async def admin_group(group_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
     async with db.read() as s:
-        g = await service.get_group(s, group_id=group_id)
-        data = GroupAdminOut.model_validate(g).model_dump()
-        data["members"] = await service.group_members(s, group_id=g.id)
+        g = await get_group(s, group_id=group_id)
+        data = GroupAdmin.model_validate(g).model_dump()
+        data["members"] = await views.group_members(s, group_id=g.id)
         data["can_ship"] = g.status == "succeeded"
         return data
 
@@ -288,11 +318,8 @@ async def admin_group(group_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
 @admin_router.post("/groupbuy/orders/{order_id}/ship", response_model=OrderAdminOut)
 async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, settings: SettingsDep) -> Any:
     """Ship a group order: refused (409 GROUP_FORMING) while its group is still forming."""
-    from fissionmall.orders import service as orders
-    from fissionmall.orders.schemas import order_out
-
     async with db.tx() as s:
         o = await orders.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings
         )
-        return order_out(o, await orders.refunds_of(s, order_id=o.id), admin=True)
+        return order_out(o, await refunds.refunds_of(s, order_id=o.id), admin=True)

@@ -13,7 +13,7 @@ Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
-class ActivitySku(ApiModel):
+class ActivitySkuPublic(ApiModel):
     sku_id: Id
     price_fen: Fen
 
@@ -21,11 +21,11 @@ class ActivitySku(ApiModel):
 Units = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 
 
-class ActivitySkuIn(ActivitySku):
+class ActivitySkuCreate(ActivitySkuPublic):
     stock: Units | None = None  # units of this SKU moved into the activity; None: sell from the SKU's stock
 
 
-class PoolOut(ApiModel):
+class PoolPublic(ApiModel):
     sku_id: int
     pool: int
     units_left: int
@@ -35,7 +35,7 @@ class PoolOut(ApiModel):
 class ActivityCreate(ApiModel):
     title: Title | None = None
     product_id: Id
-    skus: Annotated[list[ActivitySkuIn], Field(min_length=1, max_length=50)]
+    skus: Annotated[list[ActivitySkuCreate], Field(min_length=1, max_length=50)]
     group_size: Annotated[int, Field(strict=True, ge=2, le=100)]
     duration_minutes: Minutes
     pay_minutes: Annotated[int, Field(strict=True, ge=1, le=120)] = 15
@@ -54,7 +54,7 @@ class ActivityCreate(ApiModel):
 
 class ActivityUpdate(ApiModel):
     title: Patch[Title] = None
-    skus: Patch[Annotated[list[ActivitySkuIn], Field(min_length=1, max_length=50)]] = None
+    skus: Patch[Annotated[list[ActivitySkuCreate], Field(min_length=1, max_length=50)]] = None
     group_size: Patch[Annotated[int, Field(strict=True, ge=2, le=100)]] = None
     duration_minutes: Patch[Minutes] = None
     pay_minutes: Patch[Annotated[int, Field(strict=True, ge=1, le=120)]] = None
@@ -71,11 +71,11 @@ class ActivityUpdate(ApiModel):
     ends_at: Patch[DateTimeIn] = None
 
 
-class ActivityOut(ApiModel):
+class ActivityPublic(ApiModel):
     id: int
     title: str
     product_id: int
-    skus: list[ActivitySku]
+    skus: list[ActivitySkuPublic]
     group_size: int
     duration_minutes: int
     pay_minutes: int
@@ -88,14 +88,19 @@ class ActivityOut(ApiModel):
     per_order_limit: int
     stock: int | None  # None: no pool of its own, sells from the SKUs' stock
     stock_left: int | None
-    pools: list[PoolOut]
+    pools: list[PoolPublic]
     auto_fill: bool
     starts_at: ApiDateTime
     ends_at: ApiDateTime
     status: str
 
 
-class GroupOrderIn(ApiModel):
+class ActivityAdmin(ActivityPublic):
+    """The console's activity. Today the same fields as the shop's ActivityPublic (which carries the pools
+    too, so the shop's JSON is unchanged); a field only staff may see goes here."""
+
+
+class GroupOrderCreate(ApiModel):
     sku_id: Id
     qty: Qty = 1
     # As at checkout: an inline address or `address_id` overrides, the default address serves otherwise.
@@ -104,7 +109,7 @@ class GroupOrderIn(ApiModel):
     remark: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")
-    def _one_address(self) -> GroupOrderIn:
+    def _one_address(self) -> GroupOrderCreate:
         return one_address(self)
 
 
@@ -116,12 +121,12 @@ class OrderBrief(ApiModel):
     pay_deadline: ApiDateTime
 
 
-class GroupOrderOut(ApiModel):
+class GroupOrderPublic(ApiModel):
     group_id: int
     order: OrderBrief
 
 
-class JoinableGroup(ApiModel):
+class JoinableGroupPublic(ApiModel):
     id: int
     size: int
     members: int
@@ -157,7 +162,7 @@ class GroupPublic(ApiModel):
     server_time: ApiDateTime
 
 
-class GroupAdminOut(ApiModel):
+class GroupAdmin(ApiModel):
     id: int
     activity_id: int
     leader_id: int
@@ -174,7 +179,7 @@ class GroupAdminOut(ApiModel):
     failed_at: ApiDateTime | None
 
 
-class MemberAdminOut(ApiModel):
+class MemberAdmin(ApiModel):
     id: int
     role: str
     status: str
@@ -190,12 +195,12 @@ class MemberAdminOut(ApiModel):
     created_at: ApiDateTime
 
 
-class GroupDetailAdmin(GroupAdminOut):
-    members: list[MemberAdminOut]
+class GroupDetailAdmin(GroupAdmin):
+    members: list[MemberAdmin]
     can_ship: bool
 
 
-class StatsOut(ApiModel):
+class ActivityStatsAdmin(ApiModel):
     activity_id: int
     opened: int
     forming: int
@@ -208,7 +213,7 @@ class StatsOut(ApiModel):
     refunded_after_success: int
 
 
-class MyGroup(ApiModel):
+class MyGroupPublic(ApiModel):
     group_id: int
     activity_id: int
     role: str
