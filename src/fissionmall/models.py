@@ -13,6 +13,7 @@ __all__ = ["Base", "CacheVersion", "Event", "IdempotencyKey", "Job"]
 
 def load_handlers() -> None:
     """Import every module that registers job and event handlers."""
-    registry.import_all("service")
-    registry.import_all("handlers")
+    # Domain by domain, service then handlers: subscribers of one event are queued in this order, and a
+    # package split into workflow modules (registered by its handlers.py) keeps its place among the others.
+    registry.import_all("service", "handlers")
     registry.import_all("checkout")  # a domain's checkout contribution (checkout/contributions.py)

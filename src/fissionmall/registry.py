@@ -21,14 +21,16 @@ def domains() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(fissionmall.__path__) if m.ispkg and m.name not in NOT_DOMAINS)
 
 
-def import_all(submodule: str) -> list[ModuleType]:
-    """Import `fissionmall.<domain>.<submodule>` for every domain that has one."""
+def import_all(*submodules: str) -> list[ModuleType]:
+    """Import `fissionmall.<domain>.<submodule>` for every domain that has one (domain by domain, each
+    domain's submodules in the order given)."""
     found = []
     for d in domains():
-        name = f"fissionmall.{d}.{submodule}"
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real missing dependency inside the module: not ours to hide
-                raise
+        for submodule in submodules:
+            name = f"fissionmall.{d}.{submodule}"
+            try:
+                found.append(importlib.import_module(name))
+            except ModuleNotFoundError as exc:
+                if exc.name != name:  # a real missing dependency inside the module: not ours to hide
+                    raise
     return found

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
+from fissionmall.checkout.schemas import CheckoutRequest
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.core.jobs import Event
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.orders.models import Order
-from fissionmall.orders.schemas import CheckoutIn
 from fissionmall.orders.sources import register_source
 from tests.authz import check_admin_matrix
 from tests.helpers import ADDRESS, admin, order, pay, product, run_jobs, shopper
@@ -282,7 +282,7 @@ class NoCouponTool:
     name = "test_pricing_nocoupon"
 
     @staticmethod
-    def plan(body: CheckoutIn, settings: Any) -> Plan:
+    def plan(body: CheckoutRequest, settings: Any) -> Plan:
         lines = tuple(
             PlannedLine(sku_id=k, qty=n, activity_price_fen=990, activity_label="秒杀价")
             for k, n in checkout.merge_items(body.items, settings.max_line_qty)
@@ -303,7 +303,7 @@ async def test_activity_orders_take_no_coupon_and_no_promotion(client, db, setti
         client, shop["boss"], kind="full_reduction", name="满5减1", tiers=[{"threshold": 500, "amount_fen": 100}]
     )
     cid = (await client.get("/api/v1/me", headers=shop["me"])).json()["id"]
-    body = CheckoutIn(items=[{"sku_id": shop["a"], "qty": 1}], address=ADDRESS, coupon_id=c["id"])
+    body = CheckoutRequest(items=[{"sku_id": shop["a"], "qty": 1}], address=ADDRESS, coupon_id=c["id"])
     with pytest.raises(AppError) as refused:
         async with db.tx() as s:
             await checkout.place(

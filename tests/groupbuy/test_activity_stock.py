@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from fissionmall.catalog.models import Sku
 from fissionmall.core import clock
 from fissionmall.groupbuy.models import GroupMember, GroupPool
-from tests.groupbuy.support import ADMIN, API, activity_body, join, make_activity, open_group, opened_and_paid
+from tests.groupbuy.helpers import ADMIN, API, activity_body, join, make_activity, open_group, opened_and_paid
 from tests.helpers import admin, order, pay, product, run_jobs, shopper
 
 

@@ -3,7 +3,7 @@ address or address_id overrides; an empty book is ADDRESS_REQUIRED."""
 
 from __future__ import annotations
 
-from tests.groupbuy.support import API, make_activity
+from tests.groupbuy.helpers import API, make_activity
 from tests.helpers import admin, pay, product, run_jobs, shopper
 
 HOME = {"name": "赵六", "phone": "020-81167888", "region": "广东省 广州市 海珠区", "detail": "新港中路 397 号"}

@@ -22,7 +22,7 @@ from fissionmall.orders import service as order_service
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments import service as payment_service
 from fissionmall.payments.gateway import SandboxGateway, get_gateway
-from tests.groupbuy.support import API, join, make_activity, open_group
+from tests.groupbuy.helpers import API, join, make_activity, open_group
 from tests.helpers import admin, product, run_jobs, shopper
 
 SHIP = {"carrier": "顺丰速运", "tracking_no": "SF1234567890"}

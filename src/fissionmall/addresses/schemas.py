@@ -165,3 +165,10 @@ class AddressPublic(ApiModel):
 class AddressBook(ApiModel):
     items: list[AddressPublic]
     limit: int
+
+
+def one_address(body: Any) -> Any:
+    """A body names its address inline or by `address_id`, not both (the model validator of every order body)."""
+    if body.address is not None and body.address_id is not None:
+        raise ValueError("send an inline address or an address_id, not both")
+    return body

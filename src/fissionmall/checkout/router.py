@@ -8,15 +8,16 @@ from fastapi import APIRouter
 
 from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.checkout import service
+from fissionmall.checkout.schemas import CheckoutRequest, PreviewPublic
 from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
 from fissionmall.core.idempotency import run_once
-from fissionmall.orders.schemas import CheckoutIn, OrderPlacedPublic, PreviewPublic
+from fissionmall.orders.schemas import OrderPlacedPublic
 
 router = APIRouter(tags=["orders"])
 
 
 @router.post("/checkout/preview", response_model=PreviewPublic)
-async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+async def preview(body: CheckoutRequest, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Price a cart through the price chain, with every step explained. Without a `coupon_id` the best of
     the shopper's coupons is chosen; the others are listed with why each does not apply."""
     async with db.read() as s:
@@ -26,7 +27,7 @@ async def preview(body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings
 
 @router.post("/coupons/checkout-preview", response_model=PreviewPublic, tags=["coupons"])
 async def coupon_preview(
-    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, pick_best: bool = True
+    body: CheckoutRequest, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, pick_best: bool = True
 ) -> dict[str, Any]:
     """POST /checkout/preview as the caller: the chosen coupon checked as theirs, or their best one picked,
     with the usable and unusable coupons listed (`?pick_best=false`: the shopper chose no coupon)."""
@@ -37,7 +38,7 @@ async def coupon_preview(
 
 @router.post("/orders", response_model=OrderPlacedPublic, status_code=201)
 async def create_order(
-    body: CheckoutIn, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
+    body: CheckoutRequest, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
     """Place an order (stock is reserved now; it is cancelled if unpaid in time)."""
     await service.check_order_rate(caller.id, settings)

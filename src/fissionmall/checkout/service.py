@@ -23,11 +23,11 @@ from fissionmall.checkout import contributions, tenders
 from fissionmall.checkout.contributions import POSITIONS, Ask
 from fissionmall.checkout.errors import CheckoutError
 from fissionmall.checkout.plans import Plan, normal_plan
+from fissionmall.checkout.schemas import CartItem, CheckoutRequest
 from fissionmall.core.errors import AppError, Conflict, CoreError, TooMany
 from fissionmall.core.kv import get_kv
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
-from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.orders.sources import register_order_hooks
 from fissionmall.orders.tenders import GATEWAY, gateway_due
 from fissionmall.pricing.errors import PricingError
@@ -71,7 +71,7 @@ async def check_order_rate(customer_id: int, settings: Settings) -> None:
         raise TooMany(CoreError.RATE_LIMITED)
 
 
-def plan_of(body: CheckoutIn, settings: Settings) -> Plan:
+def plan_of(body: CheckoutRequest, settings: Settings) -> Plan:
     """The plain catalogue plan of a checkout body."""
     return normal_plan(merge_items(body.items, settings.max_line_qty))
 
@@ -167,14 +167,14 @@ async def quote(
     return compute(await gather(s, ask=ask))
 
 
-def refuse_points(body: CheckoutIn) -> None:
+def refuse_points(body: CheckoutRequest) -> None:
     """Points cannot pay yet: a body that asks for them is refused with POINTS_NOT_APPLICABLE."""
     if body.points:
         raise AppError(CheckoutError.POINTS_NOT_APPLICABLE)
 
 
 async def preview(
-    s: AsyncSession, *, body: CheckoutIn, customer_id: int | None, settings: Settings, choose_coupon: bool = True
+    s: AsyncSession, *, body: CheckoutRequest, customer_id: int | None, settings: Settings, choose_coupon: bool = True
 ) -> Quote:
     """A preview of the body's own cart; `choose_coupon` False: the shopper chose no coupon."""
     refuse_points(body)
@@ -217,7 +217,7 @@ def preview_dict(q: Quote) -> dict[str, Any]:
     }
 
 
-async def resolve_address(s: AsyncSession, *, customer_id: int, body: CheckoutIn) -> dict[str, Any]:
+async def resolve_address(s: AsyncSession, *, customer_id: int, body: CheckoutRequest) -> dict[str, Any]:
     """The copy of the address the order ships to (inline, from the book, or the default)."""
     return await addresses.order_address(s, customer_id=customer_id, address=body.address, address_id=body.address_id)
 
@@ -226,7 +226,7 @@ async def place(
     s: AsyncSession,
     *,
     customer_id: int,
-    body: CheckoutIn,
+    body: CheckoutRequest,
     settings: Settings,
     plan: Plan | None = None,
     attribution: Mapping[str, Any] | None = None,

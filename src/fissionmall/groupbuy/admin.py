@@ -19,7 +19,7 @@ from fissionmall.groupbuy import groups as gb_groups
 from fissionmall.groupbuy import rules, views
 from fissionmall.groupbuy.schemas import ActivityCreate, ActivityUpdate
 from fissionmall.orders import service as orders
-from fissionmall.orders.schemas import ShipIn
+from fissionmall.orders.schemas import ShipmentCreate
 from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/groupbuy", include_in_schema=False)
@@ -343,7 +343,9 @@ async def ship(ctx: Ship, group_id: IdPath, order_id: IdPath) -> Response:
     """Ship one member's order, refused while the group is still forming."""
     form = _form_values(await ctx.request.form())
     try:
-        body = ShipIn.model_validate({"carrier": form.get("carrier", ""), "tracking_no": form.get("tracking_no", "")})
+        body = ShipmentCreate.model_validate(
+            {"carrier": form.get("carrier", ""), "tracking_no": form.get("tracking_no", "")}
+        )
     except ValidationError:
         return await _group_page(ctx, group_id, error="请填写快递公司和 4 到 40 位的快递单号", status_code=400)
     try:

@@ -33,7 +33,7 @@ from fissionmall.groupbuy.schemas import (
 )
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
-from fissionmall.orders.schemas import OrderAdminOut, ShipIn, order_out
+from fissionmall.orders.schemas import OrderAdmin, ShipmentCreate, order_out
 from fissionmall.settings import Settings
 
 router = APIRouter(tags=["groupbuy"])
@@ -315,8 +315,8 @@ async def admin_group(group_id: IdPath, _: MarketingRead, db: DbDep) -> Any:
         return data
 
 
-@admin_router.post("/groupbuy/orders/{order_id}/ship", response_model=OrderAdminOut)
-async def admin_ship(order_id: IdPath, body: ShipIn, _: Shipper, db: DbDep, settings: SettingsDep) -> Any:
+@admin_router.post("/groupbuy/orders/{order_id}/ship", response_model=OrderAdmin)
+async def admin_ship(order_id: IdPath, body: ShipmentCreate, _: Shipper, db: DbDep, settings: SettingsDep) -> Any:
     """Ship a group order: refused (409 GROUP_FORMING) while its group is still forming."""
     async with db.tx() as s:
         o = await orders.ship(

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
+from fissionmall.addresses.schemas import Address, one_address
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
-from fissionmall.orders.schemas import Address, Id, Qty, one_address
+from fissionmall.orders.schemas import Id, Qty
 
 Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
+from fissionmall.checkout.schemas import CartItem, CheckoutRequest
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.groupbuy import rules
@@ -28,7 +29,6 @@ from fissionmall.groupbuy.quotas import give_quota, take_quota
 from fissionmall.groupbuy.schemas import GroupOrderCreate
 from fissionmall.orders import reports
 from fissionmall.orders.models import Order
-from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.settings import Settings
 
 SOURCE = "groupbuy"  # the order source whose hooks (source.py) orders runs for a group order
@@ -257,8 +257,8 @@ async def release_member(s: AsyncSession, *, order_id: int) -> bool:
     return True
 
 
-def _checkout(body: GroupOrderCreate) -> CheckoutIn:
-    return CheckoutIn.model_validate(
+def _checkout(body: GroupOrderCreate) -> CheckoutRequest:
+    return CheckoutRequest.model_validate(
         {
             "items": [{"sku_id": body.sku_id, "qty": body.qty}],
             "address": body.address.model_dump() if body.address else None,

@@ -20,7 +20,7 @@ from fissionmall.orders import refunds, reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
-from fissionmall.orders.schemas import RefundRejection, ShipIn
+from fissionmall.orders.schemas import RefundRejection, ShipmentCreate
 from fissionmall.web.console import (
     PAGE_SIZE,
     Console,
@@ -175,7 +175,7 @@ async def order_ship(ctx: OrdersWrite, order_id: IdPath) -> Response:
     typed = {"carrier": form_text(form, "carrier", 64), "tracking_no": form_text(form, "tracking_no", 64)}
     error = ""
     try:
-        body = ShipIn.model_validate(typed)
+        body = ShipmentCreate.model_validate(typed)
     except ValidationError as exc:
         error = _ship_error(exc)
     else:

@@ -12,12 +12,12 @@ from fissionmall.orders import refunds, service
 from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
-    OrderAdminOut,
+    OrderAdmin,
     OrderPublic,
     RefundCreate,
     RefundPublic,
     RefundRejection,
-    ShipIn,
+    ShipmentCreate,
     order_out,
 )
 
@@ -91,7 +91,7 @@ RefundsRead = Annotated[Admin, Depends(require("refunds.read"))]
 RefundsWrite = Annotated[Admin, Depends(require("refunds"))]
 
 
-@admin_router.get("/orders", response_model=Page[OrderAdminOut])
+@admin_router.get("/orders", response_model=Page[OrderAdmin])
 async def admin_orders(
     _: OrdersRead,
     db: DbDep,
@@ -107,15 +107,17 @@ async def admin_orders(
         return Page(items=[order_out(o, [], admin=True) for o in rows], next_cursor=nxt)
 
 
-@admin_router.get("/orders/{order_id}", response_model=OrderAdminOut)
+@admin_router.get("/orders/{order_id}", response_model=OrderAdmin)
 async def admin_order(order_id: IdPath, _: OrdersRead, db: DbDep) -> OrderPublic:
     async with db.read() as s:
         o = await service.get_order(s, order_id=order_id)
         return order_out(o, await refunds.refunds_of(s, order_id=o.id), admin=True)
 
 
-@admin_router.post("/orders/{order_id}/ship", response_model=OrderAdminOut)
-async def admin_ship(order_id: IdPath, body: ShipIn, _: OrdersWrite, db: DbDep, settings: SettingsDep) -> OrderPublic:
+@admin_router.post("/orders/{order_id}/ship", response_model=OrderAdmin)
+async def admin_ship(
+    order_id: IdPath, body: ShipmentCreate, _: OrdersWrite, db: DbDep, settings: SettingsDep
+) -> OrderPublic:
     async with db.tx() as s:
         o = await service.ship(
             s, order_id=order_id, carrier=body.carrier, tracking_no=body.tracking_no, settings=settings

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
-# The one address shape lives in addresses/schemas.py; re-exported for the tools that import it from here.
-from fissionmall.addresses.schemas import Address as Address
 from fissionmall.core import clock
 from fissionmall.core.schemas import ApiDateTime, ApiModel
 
@@ -17,32 +15,6 @@ Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class CartItem(ApiModel):
-    sku_id: Id
-    qty: Qty
-
-
-class CheckoutIn(ApiModel):
-    items: Annotated[list[CartItem], Field(min_length=1, max_length=50)]
-    coupon_id: Id | None = None
-    points: Annotated[int, Field(strict=True, ge=0, le=10**9)] | None = None
-    # Where it ships: an inline `address`, or `address_id` from the shopper's book; neither: the default
-    # address (ADDRESS_REQUIRED when the book is empty). The order keeps a copy either way.
-    address: Address | None = None
-    address_id: Id | None = None
-    remark: Annotated[str, StringConstraints(max_length=200)] = ""
-
-    @model_validator(mode="after")
-    def _one_address(self) -> CheckoutIn:
-        return one_address(self)
-
-
-def one_address(body: Any) -> Any:
-    if body.address is not None and body.address_id is not None:
-        raise ValueError("send an inline address or an address_id, not both")
-    return body
-
-
 class StepPublic(ApiModel):
     kind: str
     label: str
@@ -50,36 +22,6 @@ class StepPublic(ApiModel):
     # The rule behind the row ("promotion:12", "coupon:34"): stored with the order for usage figures,
     # accepted here so stored steps validate, and left out of responses.
     ref: str = Field(default="", exclude=True)
-
-
-class PreviewLine(ApiModel):
-    sku_id: int
-    product_id: int
-    title: str
-    sku_name: str
-    image: str | None
-    unit_price_fen: int
-    qty: int
-    subtotal_fen: int
-    discount_fen: int
-    shipping_fen: int
-    payable_fen: int
-
-
-class PreviewPublic(ApiModel):
-    lines: list[PreviewLine]
-    steps: list[StepPublic]
-    goods_fen: int
-    discount_fen: int
-    shipping_fen: int
-    total_fen: int
-    payable_fen: int
-    # The coupon priced in (chosen, or the best one when none was chosen), the other usable ones with
-    # what each saves, and the unusable ones with why ("还差12元可用"); tier hints ("再买1件享9折").
-    coupon: dict[str, Any] | None = None
-    coupons_available: list[dict[str, Any]] = []
-    coupons_unavailable: list[dict[str, Any]] = []
-    hints: list[str] = []
 
 
 class OrderLinePublic(ApiModel):
@@ -151,7 +93,7 @@ class OrderPublic(ApiModel):
     server_time: ApiDateTime | None = None
 
 
-class OrderAdminOut(OrderPublic):
+class OrderAdmin(OrderPublic):
     customer_id: int
     attribution: dict[str, Any]
 
@@ -166,7 +108,7 @@ class RefundCreate(ApiModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-class ShipIn(ApiModel):
+class ShipmentCreate(ApiModel):
     carrier: Short
     tracking_no: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9\-]{4,40}$")]
 
@@ -176,7 +118,7 @@ class RefundRejection(ApiModel):
 
 
 def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderPublic:
-    model = OrderAdminOut if admin else OrderPublic
+    model = OrderAdmin if admin else OrderPublic
     data: dict[str, Any] = {
         c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
     }

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
+from fissionmall.addresses.schemas import Address, one_address
 from fissionmall.core.schemas import ApiDateTime, ApiIn, ApiModel, DateTimeIn, Fen, Patch
-from fissionmall.orders.schemas import Address, Id, one_address
+from fissionmall.orders.schemas import Id
 
 PerUserLimit = Annotated[int, Field(strict=True, ge=1, le=999)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

@@ -19,12 +19,12 @@ from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
+from fissionmall.checkout.schemas import CartItem, CheckoutRequest
 from fissionmall.core import clock
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.orders import reports
 from fissionmall.orders.models import Order
-from fissionmall.orders.schemas import CartItem, CheckoutIn
 from fissionmall.orders.sources import SourceDefaults, register_source
 from fissionmall.seckill import memory, notify, rules
 from fissionmall.seckill.errors import SeckillError
@@ -73,18 +73,18 @@ class SeckillSource(SourceDefaults):
 register_source(SeckillSource())
 
 
-def checkout_body(*, sku_id: int, qty: int, payload: dict[str, Any]) -> CheckoutIn:
+def checkout_body(*, sku_id: int, qty: int, payload: dict[str, Any]) -> CheckoutRequest:
     """The checkout request for a won unit: one line, shipped to the attempt's address (`payload`)."""
     if "address_id" in payload:
-        return CheckoutIn(items=[CartItem(sku_id=sku_id, qty=qty)], address_id=payload["address_id"])
-    return CheckoutIn.model_validate({"items": [{"sku_id": sku_id, "qty": qty}], "address": payload or None})
+        return CheckoutRequest(items=[CartItem(sku_id=sku_id, qty=qty)], address_id=payload["address_id"])
+    return CheckoutRequest.model_validate({"items": [{"sku_id": sku_id, "qty": qty}], "address": payload or None})
 
 
 async def place_order(
     s: AsyncSession,
     *,
     customer_id: int,
-    body: CheckoutIn,
+    body: CheckoutRequest,
     settings: Settings,
     item_id: int,
     reservation_id: str,

@@ -14,7 +14,7 @@ from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember, Group
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.gateway import SandboxGateway, get_gateway
 from tests.authz import check_admin_matrix
-from tests.groupbuy.support import (
+from tests.groupbuy.helpers import (
     ADMIN,
     API,
     join,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fissionmall.core import clock
-from tests.groupbuy.support import ADMIN, API, activity_body, join, make_activity, opened_and_paid, order_body
+from tests.groupbuy.helpers import ADMIN, API, activity_body, join, make_activity, opened_and_paid, order_body
 from tests.helpers import ADDRESS, admin, product, run_jobs, shopper
 from tests.platform.test_bad_input import snapshot
 

@@ -11,7 +11,7 @@ from fissionmall.core import clock
 from fissionmall.groupbuy.models import GroupActivity
 from fissionmall.web.console import shop_zone
 from tests.console_helpers import console
-from tests.groupbuy.support import joined_and_paid, make_activity, opened_and_paid
+from tests.groupbuy.helpers import joined_and_paid, make_activity, opened_and_paid
 from tests.helpers import admin, product, run_jobs, shopper
 
 

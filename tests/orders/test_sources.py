@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from fissionmall.catalog.models import Sku
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
+from fissionmall.checkout.schemas import CheckoutRequest
 from fissionmall.core import clock
 from fissionmall.core.errors import Conflict
 from fissionmall.core.jobs import Event
 from fissionmall.orders import service as orders
-from fissionmall.orders.schemas import CheckoutIn
 from fissionmall.orders.sources import register_source
 from tests.helpers import ADDRESS, admin, product, run_jobs
 
@@ -79,7 +79,7 @@ async def test_a_source_prices_reserves_links_and_releases_inside_the_order_tran
         from fissionmall.accounts.models import Customer
 
         cid = await s.scalar(select(Customer.id))
-    body = CheckoutIn(items=[{"sku_id": sku, "qty": 2}], address=ADDRESS)
+    body = CheckoutRequest(items=[{"sku_id": sku, "qty": 2}], address=ADDRESS)
     async with db.tx() as s:
         o = await flash_order(s, customer_id=cid, body=body, settings=settings, ref="R-1")
     assert o.source == "test_flash" and o.source_ref == "R-1"
@@ -112,7 +112,7 @@ async def test_a_source_prices_reserves_links_and_releases_inside_the_order_tran
 async def test_a_source_refusal_leaves_nothing_behind(client, db, settings):
     boss = await admin(client, db)
     sku = (await product(client, boss, stock=3))["skus"][0]["id"]
-    body = CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=None)
+    body = CheckoutRequest(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=None)
     from tests.helpers import shopper
 
     await shopper(client, "x")
@@ -120,7 +120,7 @@ async def test_a_source_refusal_leaves_nothing_behind(client, db, settings):
         async with db.tx() as s:
             await flash_order(s, customer_id=1, body=body, settings=settings, refuse=True)
     assert exc.value.code == "SOLD_OUT"
-    body2: Any = CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=3)
+    body2: Any = CheckoutRequest(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS, coupon_id=3)
     with pytest.raises(Exception) as exc2:
         async with db.tx() as s:
             await flash_order(s, customer_id=1, body=body2, settings=settings, ref="R-9")
@@ -159,7 +159,7 @@ async def _source_order(client, db, settings, *, code: str, source: str, ref: st
         o = await flash_order(
             s,
             customer_id=cid,
-            body=CheckoutIn(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
+            body=CheckoutRequest(items=[{"sku_id": sku, "qty": 1}], address=ADDRESS),
             settings=settings,
             source=source,
             ref=ref,
