@@ -15,8 +15,8 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
 from fissionmall.seckill import live, mirror, rules
 from fissionmall.seckill import sessions as seckill_sessions  # `sessions` is the list page below
-from fissionmall.seckill.schemas import SessionCreate
-from fissionmall.web.console import Console, FormInvalid, console, error_text, fen_from_yuan, form_to, render, shop_zone
+from fissionmall.seckill.schemas import SessionCreate, SessionUpdate
+from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
 NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
@@ -239,30 +239,34 @@ async def edit_session(ctx: Write, session_id: IdPath) -> Response:
         error = "请填写场次名称（64 字以内）"
     elif starts is None or ends is None:
         error = "请填写开始和结束时间"
-    changes: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for key in f:
-        if error or not key.startswith("pool_seen_") or not key[10:].isdigit():
+        if not key.startswith("pool_seen_") or not key[10:].isdigit():
             continue
-        item_id = int(key[10:])
-        price = fen_from_yuan(f.get(f"price_{item_id}", ""))
-        stock, limit = f.get(f"stock_{item_id}", "").strip(), f.get(f"limit_{item_id}", "").strip()
-        if price is None:
-            error = f"商品 {item_id}：请填写秒杀价"
-        elif not stock.isdigit() or not 1 <= int(stock) <= 100_000_000:
-            error = f"商品 {item_id}：秒杀库存须为 1 到 100000000 的整数"
-        elif not limit.isdigit() or not 1 <= int(limit) <= 999:
-            error = f"商品 {item_id}：每人限购须为 1 到 999 的整数"
-        else:
-            change: dict[str, Any] = {
-                "id": item_id,
-                "price_fen": price,
-                "per_user_limit": int(limit),
-                "new_users_only": f.get(f"new_only_{item_id}") == "on",
-            }
-            # Only a pool the operator changed is sent: a price edit must not undo a pool edit made meanwhile.
-            if stock != f[key].strip():
-                change["stock"] = int(stock)
-            changes.append(change)
+        item_id = key[10:]
+        row: dict[str, Any] = {
+            "id": item_id,
+            "price_fen": f.get(f"price_{item_id}", ""),
+            "per_user_limit": f.get(f"limit_{item_id}", ""),
+            "new_users_only": f.get(f"new_only_{item_id}") == "on",
+        }
+        # Only a pool the operator changed is sent: a price edit must not undo a pool edit made meanwhile.
+        if f.get(f"stock_{item_id}", "").strip() != f[key].strip():
+            row["stock"] = f.get(f"stock_{item_id}", "")
+        rows.append(row)
+    changes: list[dict[str, Any]] = []
+    if not error:
+        try:
+            data = form_to(
+                SessionUpdate,
+                {"items": rows},
+                money=("price_fen",),
+                whole=("id", "stock", "per_user_limit"),
+                labels=LABELS,
+            )
+            changes = [i.model_dump(exclude_unset=True) for i in data.items or []]
+        except FormInvalid as exc:
+            error = _item_message(exc, rows)
     if error:
         return await _edit_page(ctx, session_id, form=f, error=error, status_code=422)
     try:
@@ -272,6 +276,22 @@ async def edit_session(ctx: Write, session_id: IdPath) -> Response:
     except AppError as exc:
         return await _edit_page(ctx, session_id, form=f, error=_edit_error(exc), status_code=exc.status)
     return RedirectResponse(f"/admin/seckill/{session_id}?ok=edited", status_code=303)
+
+
+_ITEM_TEXT = {
+    "price_fen": "请填写秒杀价",
+    "stock": "秒杀库存须为 1 到 100000000 的整数",
+    "per_user_limit": "每人限购须为 1 到 999 的整数",
+}
+
+
+def _item_message(exc: FormInvalid, rows: list[dict[str, Any]]) -> str:
+    """The schema's first refusal of an item, named by the item as the edit page lists them."""
+    path, message = next(iter(exc.errors.items()))
+    where = path.split(".")
+    if where[0] == "items" and len(where) > 2 and where[1].isdigit():
+        return f"商品 {rows[int(where[1])]['id']}：{_ITEM_TEXT.get(where[2], message)}"
+    return message
 
 
 def _edit_error(exc: AppError) -> str:

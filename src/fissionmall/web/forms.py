@@ -156,7 +156,12 @@ def field_errors(exc: ValidationError, labels: Mapping[str, str] | None = None) 
     `labels` names the fields by dotted path or by their own name; an unnamed field is called by its path."""
     out: dict[str, str] = {}
     for err in exc.errors():
-        path = ".".join(str(x) for x in err.get("loc", ())) or "form"
+        if err.get("type") == "none_required":
+            continue  # the `None` branch of an optional field (`X | None`, `Patch[X]`): the other branch says why
+        # A union's branch is named in the location ("list[ItemUpdate]", "constrained-int"); the operator
+        # knows only the field, so the path keeps field names and row numbers.
+        loc = [x for x in err.get("loc", ()) if isinstance(x, int) or str(x).isidentifier()]
+        path = ".".join(str(x) for x in loc) or "form"
         out.setdefault(path, _message(err, _label(path, labels or {}, path)))
     return out
 
