@@ -67,8 +67,9 @@ def _back(path: str, **params: str) -> RedirectResponse:
 
 
 async def _config_page(
-    ctx: Console, *, cfg: dict[str, Any] | None = None, error: str = "", status: int = 200
+    ctx: Console, *, cfg: dict[str, Any] | None = None, error: str = "", status: int = 200, typed: str | None = None
 ) -> Response:
+    """The settings page; after a refusal it shows what the operator sent (`typed`: the advanced box as typed)."""
     async with ctx.db.read() as s:
         current = (await config.get_config(s)).model_dump(mode="json")
         by_gmv = await board.ranking(s, by="gmv", limit=10)
@@ -80,7 +81,9 @@ async def _config_page(
         status_code=status,
         active="distribution",
         cfg=cfg,
-        advanced=json.dumps(
+        advanced=typed
+        if typed is not None
+        else json.dumps(
             {"overrides": cfg.get("overrides", []), "source_rates": cfg.get("source_rates", {})},
             ensure_ascii=False,
             indent=2,
@@ -133,18 +136,21 @@ async def save_config(ctx: Write) -> Response:
     }
     for name in WHOLE:
         data[name] = str(form.get(name) or "").strip()
+    typed = str(form.get("advanced") or "")
     try:
-        advanced = json.loads(str(form.get("advanced") or "{}"))
-        if not isinstance(advanced, dict):
-            raise ValueError("not an object")
-        data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
+        advanced = json.loads(typed or "{}")
+    except ValueError:
+        advanced = None
+    if not isinstance(advanced, dict):
+        error = '设置有误：高级设置须为 JSON 对象，例如 {"overrides": [], "source_rates": {}}'
+        return await _config_page(ctx, cfg=data, error=error, status=400, typed=typed)
+    data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
+    try:
         cfg = form_to(ConfigUpdate, data, whole=WHOLE, labels=LABELS)
     except AppError as exc:
-        return await _config_page(ctx, cfg=data, error=_err(exc), status=400)
+        return await _config_page(ctx, cfg=data, error=_err(exc), status=400, typed=typed)
     except FormInvalid as exc:
-        return await _config_page(ctx, cfg=data, error=f"设置有误：{exc.message[:300]}", status=400)
-    except ValueError as exc:  # the advanced settings are not a JSON object
-        return await _config_page(ctx, cfg=data, error=f"设置有误：{str(exc)[:300]}", status=400)
+        return await _config_page(ctx, cfg=data, error=f"设置有误：{exc.message[:300]}", status=400, typed=typed)
     async with ctx.db.tx() as s:
         await config.save_config(s, data=cfg, admin_id=ctx.admin.id)
     return _back("/admin/distribution", ok="1")

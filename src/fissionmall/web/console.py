@@ -80,12 +80,18 @@ PERMISSION_ZH = {
 }
 
 
+_FORM_CODES = frozenset({"FORM_INVALID", "VALIDATION_ERROR"})
+
+
 def error_text(exc: AppError) -> str:
     """A refusal in the operator's words, from the one table the shop reads too (core.codes).
 
-    A Chinese message more specific than the table's text (one with the limit in it, say) is shown with
-    its code; a known code otherwise reads as the table says; an English message never reaches an operator."""
+    A form's own mistake reads as its message; a Chinese message more specific than the table's text (one
+    with the limit in it, say) is shown with its code; a known code otherwise reads as the table says; an
+    English message never reaches an operator."""
     known = codes.table().get(exc.code)
+    if exc.code in _FORM_CODES and chinese(exc.message):
+        return exc.message  # a form's own mistake: the operator fixes the field, a code tells them nothing
     if chinese(exc.message) and exc.message != known:
         return f"{exc.message}（{exc.code}）"
     if known:
