@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog.errors import CatalogError
@@ -237,14 +237,6 @@ async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
         .values(stock=Sku.stock + qty, sold=Sku.sold - qty)
         .execution_options(synchronize_session=False)
     )
-
-
-async def product_sales(s: AsyncSession, *, product_ids: Sequence[int]) -> dict[int, int]:
-    """Units sold per product, summed over its SKUs."""
-    rows = await s.execute(
-        select(Sku.product_id, func.sum(Sku.sold)).where(Sku.product_id.in_(product_ids)).group_by(Sku.product_id)
-    )
-    return {pid: int(n or 0) for pid, n in rows.all()}
 
 
 def to_public(p: Product) -> ProductPublic:

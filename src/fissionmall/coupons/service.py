@@ -340,11 +340,6 @@ async def give_back(s: AsyncSession, *, order_id: int) -> int:
     return n
 
 
-async def coupon_of_order(s: AsyncSession, *, order_id: int) -> Coupon | None:
-    """The coupon an order used, or None."""
-    return await s.scalar(select(Coupon).where(Coupon.order_id == order_id))
-
-
 # ---- events and timers ---------------------------------------------------------------------------------
 
 
