@@ -25,6 +25,9 @@ class Product(Base):
     images: Mapped[list[Any]] = mapped_column(default=list)
     labels: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="on_sale")  # on_sale | off_sale
+    # The 运费模板 that prices the product's shipping (shipping/); None: the shop's default template.
+    # No foreign key: catalog knows no shipping table, and shipping refuses to delete a template in use.
+    shipping_template_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     skus: Mapped[list[Sku]] = relationship(

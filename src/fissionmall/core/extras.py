@@ -18,6 +18,8 @@ Contributor = Callable[..., Awaitable[dict[str, Any]]]
 PRODUCT = "catalog.product"  # (s, product: ProductPublic, category_id) -> fields of ProductPublic
 ME = "accounts.me"  # (s, customer_id) -> fields of AccountPublic
 ORDER_PAGE = "orders.console_page"  # (s, order) -> template context of the console's order page
+# (s) -> {"shipping_templates": [{"id", "name", "is_default"}]}: the choices of the console's product form
+PRODUCT_FORM = "catalog.product_form"
 
 _points: dict[str, dict[str, Contributor]] = {}
 
