@@ -16,7 +16,8 @@ FEATURES = INDEX.parent / "features"
 def features_module() -> str:
     """An ES module listing every shop feature (static/shop/features/*.js), so a marketing tool adds its
     screens by adding a file. Each feature may export `routes` ([regex, screen, {auth, tab}]),
-    `homeSections(ctx)`, `productSections(product, ctx)` and `meEntries(ctx)`."""
+    `homeSections(ctx)`, `productSections(product, ctx)`, `productActions(product, ctx, pick)` (buttons in
+    the product page's action bar; `pick()` gives the chosen `{sku, qty}`) and `meEntries(ctx)`."""
     names = sorted(p.name for p in FEATURES.glob("*.js"))
     lines = [f"import * as f{i} from '/static/shop/features/{n}';" for i, n in enumerate(names)]
     lines.append("export default [" + ", ".join(f"f{i}" for i in range(len(names))) + "];")

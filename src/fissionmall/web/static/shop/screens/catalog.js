@@ -208,6 +208,8 @@ function productView(p, ctx) {
     h('div.actionbar',
       h('a.ab-icon', { href: '#/' }, icon(ICONS.home), h('span', '首页')),
       h('a.ab-icon', { href: '#/orders' }, icon(ICONS.order), h('span', '订单')),
+      // Features' buttons beside 立即购买 (加入购物车, 收藏): each gets `pick()` → {sku, qty} as chosen now.
+      ...featureSections('productActions', p, ctx, () => ({ sku, qty })),
       buy),
   ];
 }
