@@ -170,7 +170,7 @@ async def test_wx_choose_address_is_stored_and_used_for_an_order(client, db):
     assert a["name"] == "张三" and a["phone"] == "020-81167888" and a["phone_normalized"] == "02081167888"
     assert a["region"] == "广东省 广州市 海珠区" and a["detail"] == "新港中路397号"
     assert a["postal_code"] == "510000" and a["source"] == "wechat" and a["is_default"] is True
-    assert a["region_code"] is None  # nationalCode is accepted and not stored
+    assert a["region_code"] == "440105"  # nationalCode, held by the table, names the place
 
     # A municipality's repeated name is said once; a detail that already starts with the street keeps it once;
     # an older picker without streetName works too.
@@ -190,7 +190,8 @@ async def test_wx_choose_address_is_stored_and_used_for_an_order(client, db):
     assert r.status_code == 201, r.text
     oid = r.json()["id"]
     want = {"name": "张三", "phone": "020-81167888", "phone_normalized": "02081167888",
-            "region": "广东省 广州市 海珠区", "detail": "新港中路397号", "address_id": a["id"]}  # fmt: skip
+            "region": "广东省 广州市 海珠区", "detail": "新港中路397号", "region_code": "440105",
+            "address_id": a["id"]}  # fmt: skip
     assert (await client.get(f"/api/v1/orders/{oid}", headers=me)).json()["address"] == want
 
     # The order keeps its copy: editing and deleting the book entry later changes nothing.

@@ -1,5 +1,5 @@
-"""收货地址 in the H5 shop: a shopper adds addresses from 我的, makes one the default, and checkout ships to it
-(and offers the others through 更换地址)."""
+"""收货地址 in the H5 shop: a shopper adds addresses from 我的 with the 省/市/区 picker, makes one the default, and
+checkout ships to it (and offers the others through 更换地址)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,20 @@ HOME = {"name": "周八", "phone": "13600136000", "region": "江苏省 南京市
 WORK = {"name": "周八", "phone": "(025)84561234", "region": "江苏省 南京市 鼓楼区", "detail": "汉中路 2 号 5 楼"}
 
 
+def pick_region(page: Page, region: str) -> None:
+    """Choose 省 / 市 / 区 in the picker's selects (a municipality has no 城市 select)."""
+    parts = region.split()
+    page.get_by_label("省份").select_option(label=parts[0])
+    if len(parts) == 3:
+        page.get_by_label("城市").select_option(label=parts[1])
+    if len(parts) > 1:
+        page.get_by_label("区县").select_option(label=parts[-1])
+
+
 def _fill(page: Page, a: dict[str, str], *, default: bool = False) -> None:
     page.get_by_placeholder("请填写收货人姓名").fill(a["name"])
     page.get_by_placeholder("手机或座机，如 020-81167888").fill(a["phone"])
-    page.get_by_placeholder("省 市 区，如 上海市 浦东新区").fill(a["region"])
+    pick_region(page, a["region"])
     page.get_by_placeholder("街道、门牌号等").fill(a["detail"])
     if default:
         page.locator("input[name=is_default]").check()
@@ -39,6 +49,14 @@ def test_add_set_default_and_order_with_it(live_server: dict[str, Any], phone: P
     expect(page).to_have_url(re.compile(r"#/me/addresses$"))
     expect(page.get_by_text("还没有收货地址")).to_be_visible()
     page.get_by_role("link", name="＋ 新增收货地址").click()
+    # Saving without a 区/县 says what is missing, in Chinese, and stores nothing.
+    page.get_by_placeholder("请填写收货人姓名").fill(HOME["name"])
+    page.get_by_placeholder("手机或座机，如 020-81167888").fill(HOME["phone"])
+    page.get_by_label("省份").select_option(label="江苏省")
+    page.get_by_label("城市").select_option(label="南京市")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("请选择所在区县")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#/me/addresses/new$"))
     _fill(page, HOME)
     expect(page).to_have_url(re.compile(r"#/me/addresses$"))
     expect(page.locator(".addr-item")).to_have_count(1)
@@ -55,9 +73,10 @@ def test_add_set_default_and_order_with_it(live_server: dict[str, Any], phone: P
     expect(page.locator(".addr-item").first).to_contain_text("汉中路 2 号 5 楼")
     expect(page.locator(".addr-item").first.locator(".addr-default")).to_have_text("默认")
     expect(page.locator(".addr-default")).to_have_count(1)
-    # Edit it: the detail changes, it stays the default.
+    # Edit it: the picker shows its region, the detail changes, it stays the default.
     page.locator(".addr-item").first.get_by_role("link", name="编辑").click()
     expect(page.get_by_placeholder("街道、门牌号等")).to_have_value(WORK["detail"])
+    expect(page.get_by_label("区县")).to_have_value("320106")  # 鼓楼区
     page.get_by_placeholder("街道、门牌号等").fill("汉中路 2 号 6 楼")
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".addr-item").first).to_contain_text("汉中路 2 号 6 楼")
@@ -89,6 +108,7 @@ def test_add_set_default_and_order_with_it(live_server: dict[str, Any], phone: P
         book = me.get("/api/v1/me/addresses").json()["items"]
         default = next(a for a in book if a["is_default"])
         o = me.get(f"/api/v1/orders/{order_id}").json()
-    assert default["detail"] == "汉中路 2 号 6 楼"
+    assert default["detail"] == "汉中路 2 号 6 楼" and default["region_code"] == "320106"
+    assert default["region"] == "江苏省 南京市 鼓楼区"
     assert o["address"]["address_id"] == default["id"] and o["address"]["phone"] == "(025)84561234"
     assert o["address"]["detail"] == "汉中路 2 号 6 楼"

@@ -26,6 +26,7 @@ CUSTOMER = [
     "POST /stores/verify", "GET /recommendations", "POST /events",
     "GET /me/addresses", "POST /me/addresses", "PUT /me/addresses/{}", "DELETE /me/addresses/{}",
     "POST /me/addresses/wechat", "POST /me/phone",
+    "GET /me/favorites", "PUT /me/favorites/{}", "DELETE /me/favorites/{}", "GET /me/history",
 ]
 ADMIN = [
     "POST /auth/login",

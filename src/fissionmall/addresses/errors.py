@@ -10,3 +10,4 @@ class AddressesError(ErrorCode):
     ADDRESS_BOOK_FULL = "ADDRESS_BOOK_FULL", "地址簿已满，请先删除不用的地址", 409
     ADDRESS_DEFAULT_REQUIRED = "ADDRESS_DEFAULT_REQUIRED", "请先把其他地址设为默认", 409
     ADDRESS_REQUIRED = "ADDRESS_REQUIRED", "请填写收货地址"
+    REGION_UNKNOWN = "REGION_UNKNOWN", "请选择到区/县一级的所在地区", 422

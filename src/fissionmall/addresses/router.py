@@ -1,19 +1,77 @@
-"""The shopper's address book: /api/v1/me/addresses."""
+"""The shopper's address book: /api/v1/me/addresses, and the region table its picker reads (/api/v1/regions)."""
 
 from __future__ import annotations
 
-from typing import Any
+import gzip
+import hashlib
+import json
+from functools import cache
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import ValidationError
 
 from fissionmall.accounts.deps import CurrentCustomer
-from fissionmall.addresses import service, state
-from fissionmall.addresses.schemas import AddressBook, AddressCreate, AddressPublic, AddressUpdate, WechatAddressCreate
+from fissionmall.addresses import rules, service, state
+from fissionmall.addresses.errors import AddressesError
+from fissionmall.addresses.schemas import (
+    AddressBook,
+    AddressCreate,
+    AddressPublic,
+    AddressUpdate,
+    RegionPublic,
+    RegionTree,
+    WechatAddressCreate,
+)
+from fissionmall.core import regions
 from fissionmall.core.deps import DbDep
+from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
 
 router = APIRouter(tags=["addresses"])
+
+# The table changes with a release at most (NBS publishes once a year): a week in any cache, and the ETag
+# (the content's hash, also the `version` the shop keeps beside its localStorage copy) makes a reload free.
+REGIONS_MAX_AGE = 7 * 86400
+
+
+@cache
+def _regions_body() -> tuple[bytes, bytes, str]:
+    tree = regions.tree()
+    version = hashlib.sha256(json.dumps(tree, ensure_ascii=False).encode()).hexdigest()[:16]
+    body = json.dumps({"version": version, "regions": tree}, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, gzip.compress(body, 9, mtime=0), f'"{version}"'
+
+
+@router.get("/regions", response_model=RegionTree)
+async def region_tree(request: Request) -> Response:
+    """The whole 省/市/区 table in one compact, cacheable answer (no login): `regions` is
+    `[[code, name, [[code, name, [[code, name], …]], …]], …]`. One request (about 27 KB gzipped) lets the
+    picker's three columns answer every tap at once; 304 on a matching If-None-Match."""
+    body, zipped, etag = _regions_body()
+    headers = {"Cache-Control": f"public, max-age={REGIONS_MAX_AGE}", "ETag": etag, "Vary": "Accept-Encoding"}
+    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(zipped, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type="application/json", headers=headers)
+
+
+RegionCodePath = Annotated[str, Path(pattern=r"^[0-9]{6,12}$")]
+
+
+@router.get("/regions/{code}/children", response_model=list[RegionPublic])
+async def region_children(code: RegionCodePath, response: Response) -> list[dict[str, Any]]:
+    """One level of the table under `code` (a picker that loads column by column, e.g. a mini-program's
+    multiSelector); `000000` gives the provinces. `deliverable` says whether an address may stop there."""
+    parent = None if code == "000000" else code
+    if parent is not None and regions.get(parent) is None:
+        raise AppError(AddressesError.REGION_UNKNOWN, region_code=code)
+    response.headers["Cache-Control"] = f"public, max-age={REGIONS_MAX_AGE}"
+    return [
+        {"code": r.code, "name": r.name, "level": r.level, "deliverable": rules.deliverable(r.code)}
+        for r in regions.children(parent)
+    ]
 
 
 @router.get("/me/addresses", response_model=AddressBook)

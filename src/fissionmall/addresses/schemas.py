@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from fissionmall.addresses import rules
 from fissionmall.core.schemas import ApiDateTime, ApiModel, Patch
 
 Id = Annotated[int, Field(strict=True, ge=1, le=2**53)]
@@ -107,7 +108,8 @@ WxText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)
 
 class WechatAddressCreate(ApiModel):
     """A `wx.chooseAddress` success result exactly as WeChat hands it to the mini-program. Keys WeChat
-    adds over time (`errMsg`, `nationalCode`, `detailInfoNew`, …) are accepted and not stored."""
+    adds over time (`errMsg`, `detailInfoNew`, …) are accepted and not stored; `nationalCode` (when the
+    table holds it) or else the names give the address its `region_code`."""
 
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
@@ -140,6 +142,12 @@ class WechatAddressCreate(ApiModel):
                 "name": self.userName,
                 "phone": self.telNumber,
                 "region": " ".join(parts),
+                "region_code": rules.wechat_code(
+                    province=self.provinceName,
+                    city=self.cityName,
+                    county=self.countyName,
+                    national_code=self.nationalCode,
+                ),
                 "detail": detail[:200],
                 "postal_code": postal,
                 "is_default": self.is_default,
@@ -160,6 +168,18 @@ class AddressPublic(ApiModel):
     source: str
     created_at: ApiDateTime
     updated_at: ApiDateTime
+
+
+class RegionPublic(ApiModel):
+    code: str
+    name: str
+    level: int
+    deliverable: bool
+
+
+class RegionTree(ApiModel):
+    version: str
+    regions: list[Any]
 
 
 class AddressBook(ApiModel):

@@ -7,7 +7,10 @@ backstop. The rules:
 - the first address becomes the default; making another one the default unsets the old one in the same
   transaction;
 - deleting the default promotes the most recently created or edited of the others;
-- at most MAX_ADDRESSES per shopper (ADDRESS_BOOK_FULL).
+- at most MAX_ADDRESSES per shopper (ADDRESS_BOOK_FULL);
+- a `region_code`, when sent, is a deliverable place of the GB/T 2260 table (`rules.deliverable`:
+  REGION_UNKNOWN otherwise) and the stored `region` text is named from it unless the shopper's own text
+  names the same place. A body with only the text is stored as sent, without a code.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
+from fissionmall.addresses import rules
 from fissionmall.addresses.errors import AddressesError
 from fissionmall.addresses.models import CustomerAddress
 from fissionmall.addresses.schemas import Address, AddressCreate, AddressUpdate, normalize_phone
@@ -31,6 +35,14 @@ MAX_ADDRESSES = 20
 
 def _not_found() -> NotFound:
     return NotFound(AddressesError.ADDRESS_NOT_FOUND)
+
+
+def checked_region(*, text: str | None, code: str) -> str:
+    """The region text to store with `code`, or 422 REGION_UNKNOWN when the code is not a deliverable
+    place of the table (a province or city that has counties, or a code it does not hold)."""
+    if not rules.deliverable(code):
+        raise AppError(AddressesError.REGION_UNKNOWN, region_code=code)
+    return rules.region_text(text, code)
 
 
 def validation_error(exc: ValidationError) -> AppError:
@@ -87,6 +99,7 @@ async def create_address(
             f"地址簿已满（最多 {MAX_ADDRESSES} 个），请先删除不用的地址",
             limit=MAX_ADDRESSES,
         )
+    region = checked_region(text=body.region, code=body.region_code) if body.region_code else body.region
     make_default = body.is_default or n == 0
     if make_default:
         await _unset_default(s, customer_id)
@@ -96,7 +109,7 @@ async def create_address(
         name=body.name,
         phone=body.phone,
         phone_normalized=normalize_phone(body.phone),
-        region=body.region,
+        region=region,
         region_code=body.region_code,
         detail=body.detail,
         postal_code=body.postal_code or None,
@@ -115,13 +128,12 @@ async def update_address(s: AsyncSession, *, customer_id: int, address_id: int, 
     await _lock_book(s, customer_id)
     a = await get_address(s, customer_id=customer_id, address_id=address_id)
     sent = body.model_fields_set
-    for f in ("name", "region", "detail"):
+    for f in ("name", "detail"):
         if getattr(body, f) is not None:
             setattr(a, f, getattr(body, f))
     if body.phone is not None:
         a.phone, a.phone_normalized = body.phone, normalize_phone(body.phone)
-    if "region_code" in sent:
-        a.region_code = body.region_code
+    _update_region(a, body)
     if "postal_code" in sent:
         a.postal_code = body.postal_code or None
     if body.is_default is True and not a.is_default:
@@ -132,6 +144,21 @@ async def update_address(s: AsyncSession, *, customer_id: int, address_id: int, 
     a.updated_at = clock.now()
     await s.flush()
     return a
+
+
+def _update_region(a: CustomerAddress, body: AddressUpdate) -> None:
+    sent = body.model_fields_set
+    if "region_code" in sent and body.region_code:
+        a.region = checked_region(text=body.region or a.region, code=body.region_code)
+        a.region_code = body.region_code
+        return
+    if "region_code" in sent:  # null clears the code; the text stays (or becomes what was sent)
+        a.region_code = None
+    if body.region is not None:
+        # New text alone: the old code goes unless the text still names its place, so the two never disagree.
+        if a.region_code and not rules.same_place(body.region, a.region_code):
+            a.region_code = None
+        a.region = body.region
 
 
 async def delete_address(s: AsyncSession, *, customer_id: int, address_id: int) -> CustomerAddress | None:
@@ -176,6 +203,8 @@ async def order_address(
     """The copy of the address an order ships to: the inline one, else the book's `address_id` (the
     shopper's own: ADDRESS_NOT_FOUND otherwise), else the default; ADDRESS_REQUIRED when there is none."""
     if address is not None:
+        if address.region_code and not rules.deliverable(address.region_code):
+            raise AppError(AddressesError.REGION_UNKNOWN, region_code=address.region_code)
         return address.snapshot()
     if address_id is not None:
         a = await get_address(s, customer_id=customer_id, address_id=address_id)

@@ -1,5 +1,6 @@
-// 我的 and 登录: the shopper's profile, order shortcuts and the entries features add; sandbox WeChat login and
-// the test login codes.
+// 我的 and 登录: the shopper's profile, order shortcuts, 收货地址 / 我的收藏 / 足迹 (features/addresses.js and
+// features/favorites.js serve them) and the entries other features add; sandbox WeChat login and the test
+// login codes.
 
 import { api, clearRef, deviceLoginCode, pendingRef, setToken } from '../api.js';
 import { ICONS, confirmBox, h, icon, img, toast, yuan } from '../ui.js';
@@ -41,6 +42,9 @@ export function meScreen(ctx) {
     h('section.card',
       h('a.card-title.card-title-link', { href: '#/orders' }, h('span', '我的订单'), h('span.muted.small', '全部订单'), icon(ICONS.chevron, 'icon chev')),
       h('div.shortcuts', shortcuts.map(([key, label, d]) => h('a.shortcut', { href: `#/orders?status=${key}` }, icon(d), h('span', label))))),
+    h('section.card.menu.me-mine',
+      ...[['#/me/addresses', '收货地址'], ['#/me/favorites', '我的收藏'], ['#/me/history', '足迹']].map(([href, label]) =>
+        h('a.menu-item', { href }, h('span', label), icon(ICONS.chevron, 'icon chev')))),
     ...featureSections('meEntries', ctx),
     h('section.card.menu',
       h('a.menu-item', { href: '#/login' }, h('span', '切换账号'), icon(ICONS.chevron, 'icon chev')),
