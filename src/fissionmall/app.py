@@ -209,5 +209,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         return RedirectResponse("/shop/")
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", MediaFiles(directory=settings.media_dir, redirect_base=settings.media_public_base), name="media")
+    app.mount(
+        "/media", MediaFiles(directory=settings.media_dir, redirect_base=settings.media_public_base), name="media"
+    )
     return app

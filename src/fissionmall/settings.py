@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     media_s3_access_key: str = ""  # empty: boto3's own credential chain (environment, instance role)
     media_s3_secret_key: str = ""
     media_s3_public_url: str = ""  # the base URL shoppers load the bucket's files from (a CDN, the bucket)
+    # A canned ACL put on each file (e.g. public-read); empty when a bucket policy or the CDN grants reading.
+    media_s3_acl: str = ""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

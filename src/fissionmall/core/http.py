@@ -3,13 +3,15 @@
 `HttpEdges` is a pure ASGI middleware (no body buffering, no Request objects):
 
 - **Size**: a body over `MAX_BODY` (1 MB) is refused with `413 PAYLOAD_TOO_LARGE` in the API's error JSON;
-  an upload route registered with `allow_uploads` (the media library's) has its own limit and code. A `Content-Length` over the limit is refused before
-  the route runs and before a byte of the body is read; a body without one (chunked) is counted as it
-  streams, and the first chunk past the limit ends it: the 413 is sent, the route sees a disconnect,
-  and nothing more is read. Without this, a route read a 10 MB body before validation refused it.
+  an upload route registered with `allow_uploads` (the media library's) has its own limit and code. A
+  `Content-Length` over the limit is refused before the route runs and before a byte of the body is read;
+  a body without one (chunked) is counted as it streams, and the first chunk past the limit ends it: the
+  413 is sent, the route sees a disconnect, and nothing more is read. Without this, a route read a 10 MB
+  body before validation refused it.
 - **Headers**: `X-Content-Type-Options: nosniff` on every answer (so an uploaded or user-named file is
   never sniffed into HTML or script), and on the shop's and console's HTML pages a Content-Security-Policy
-  (scripts only from this origin: no inline script, no eval), frame refusal, and a referrer policy.
+  (scripts only from this origin: no inline script, no eval; images also from the media bucket's origin
+  when media are stored in S3), frame refusal, and a referrer policy.
 
 The flash-sale fast lane (seckill/fast.py) answers in front of FastAPI and so of this middleware: it keeps
 its own 16 KB limit, and this adds nothing to its per-request cost.
@@ -45,6 +47,7 @@ def allow_uploads(path: str, *, code: ErrorCode, limit: Callable[[], int] | None
     """Let requests to `path` carry bodies up to `limit()` (default: the media limit plus 64 KB of multipart
     envelope), refused beyond it with `code`."""
     UPLOAD_ROUTES[path] = UploadRoute(path, limit or (lambda: get_settings().media_max_bytes + 64 * 1024), code)
+
 
 PAGE_PREFIXES = ("/shop", "/admin")
 

@@ -12,11 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Any, Protocol
 
-from fissionmall.core.media import MEDIA_PREFIX
+from fissionmall.core.media import IMMUTABLE, MEDIA_PREFIX
 from fissionmall.settings import Settings
-
-# Content-addressed files never change: a year, and the browser need not even revalidate.
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class Storage(Protocol):
@@ -78,11 +75,12 @@ class S3Storage:
             kwargs["aws_access_key_id"] = settings.media_s3_access_key
             kwargs["aws_secret_access_key"] = settings.media_s3_secret_key
         self.bucket = settings.media_s3_bucket
+        self.extra = {"ACL": settings.media_s3_acl} if settings.media_s3_acl else {}
         self.client = boto3.client("s3", **kwargs)
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
         self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=IMMUTABLE
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, CacheControl=IMMUTABLE, **self.extra
         )
 
     def exists(self, key: str) -> bool:
@@ -112,6 +110,7 @@ def storage_for(settings: Settings) -> Storage:
         settings.media_s3_region,
         settings.media_s3_access_key,
         settings.media_s3_secret_key,
+        settings.media_s3_acl,
     )
     if key not in _cache:
         _cache[key] = S3Storage(settings)
