@@ -240,3 +240,19 @@ async def test_only_staff_with_the_catalogue_permission_reach_the_library(client
     assert (await client.get(URL, headers=staff)).status_code == 403
     assert await _rows(db) == 1
     assert (await client.get(URL, headers=boss)).json()["items"][0]["id"] == ids["media_id"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "mime"),
+    [
+        ("CMYK", "JPEG", "image/jpeg"),
+        ("I;16", "PNG", "image/jpeg"),
+        ("L", "PNG", "image/jpeg"),
+        ("LA", "PNG", "image/png"),
+    ],
+)
+async def test_less_common_colour_modes_are_stored_too(client, boss, settings, mode: str, fmt: str, mime: str) -> None:
+    r = await _upload(client, boss, image_bytes(fmt, (400, 300), mode=mode, colour=0), f"m.{fmt.lower()}")
+    assert r.status_code == 201, r.text
+    assert r.json()["mime"] == mime and (r.json()["width"], r.json()["height"]) == (400, 300)
+    assert _stored(settings, r.json()["thumb_url"]).size == (360, 270)

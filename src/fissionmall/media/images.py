@@ -103,6 +103,13 @@ def _encode(img: Image.Image, fmt: str, side: int) -> Rendition:
 def process(data: bytes, *, max_pixels: int) -> Processed:
     """Check `data` is an accepted image and make its web copy and thumbnail (oriented, metadata stripped)."""
     img = _open(data, max_pixels=max_pixels)
+    try:
+        return _renditions(img, hashlib.sha256(data).hexdigest())
+    except (OSError, ValueError, SyntaxError) as exc:  # a broken EXIF block, a mode no encoder takes
+        raise AppError(MediaError.MEDIA_NOT_IMAGE) from exc
+
+
+def _renditions(img: Image.Image, sha: str) -> Processed:
     source = img.format or ""
     img = ImageOps.exif_transpose(img)  # the camera's orientation applied, so the pixels stand upright
     fmt = _target_format(img, source)
@@ -112,9 +119,4 @@ def process(data: bytes, *, max_pixels: int) -> Processed:
         img = img.convert("RGBA" if "A" in img.getbands() or "transparency" in img.info else "RGB")
     elif img.mode not in ("RGBA", "LA", "RGB", "L"):
         img = img.convert("RGBA")
-    return Processed(
-        sha256=hashlib.sha256(data).hexdigest(),
-        format=fmt,
-        web=_encode(img, fmt, WEB_SIDE),
-        thumb=_encode(img, fmt, THUMB_SIDE),
-    )
+    return Processed(sha256=sha, format=fmt, web=_encode(img, fmt, WEB_SIDE), thumb=_encode(img, fmt, THUMB_SIDE))
