@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,6 +24,7 @@ from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.http import HttpEdges
 from fissionmall.core.inputs import RefuseControlCharacters
 from fissionmall.core.kv import init_kv
+from fissionmall.core.media import MediaFiles
 from fissionmall.models import load_handlers
 from fissionmall.payments.wechatpay.gateway import register_gateways
 from fissionmall.settings import Settings, get_settings, use_settings
@@ -209,5 +209,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         return RedirectResponse("/shop/")
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.mount(
+        "/media", MediaFiles(directory=settings.media_dir, redirect_base=settings.media_public_base), name="media"
+    )
     return app

@@ -86,6 +86,21 @@ class Settings(BaseSettings):
     # <var_dir>/sql-stats/<pid>.json. Off by default; nothing is counted or exposed then.
     sql_stats: bool = False
 
+    # Product media (docs/media.md): uploads are checked by content, resized and stored in the local media
+    # directory or an S3-compatible bucket. Stored URLs are always /media/...; with s3 the app answers them
+    # with a permanent redirect to MEDIA_S3_PUBLIC_URL + the key.
+    media_storage: Literal["local", "s3"] = "local"
+    media_max_bytes: int = 10 * 1024 * 1024
+    media_max_pixels: int = 40_000_000  # width × height of an upload; more is refused as a decompression bomb
+    media_s3_bucket: str = ""
+    media_s3_endpoint_url: str = ""  # empty: AWS itself
+    media_s3_region: str = ""
+    media_s3_access_key: str = ""  # empty: boto3's own credential chain (environment, instance role)
+    media_s3_secret_key: str = ""
+    media_s3_public_url: str = ""  # the base URL shoppers load the bucket's files from (a CDN, the bucket)
+    # A canned ACL put on each file (e.g. public-read); empty when a bucket policy or the CDN grants reading.
+    media_s3_acl: str = ""
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, v: object) -> object:
@@ -130,6 +145,8 @@ class Settings(BaseSettings):
                     "the sandbox payment gateway is refused in prod; set FISSIONMALL_PAYMENT_GATEWAY "
                     "or FISSIONMALL_ALLOW_SANDBOX_IN_PROD=true"
                 )
+        if self.media_storage == "s3" and not (self.media_s3_bucket and self.media_s3_public_url):
+            raise ValueError("FISSIONMALL_MEDIA_STORAGE=s3 needs FISSIONMALL_MEDIA_S3_BUCKET and _S3_PUBLIC_URL")
         if self.payment_gateway == "wechatpay" and not self.wechat_pay_configured:
             raise ValueError(
                 "FISSIONMALL_PAYMENT_GATEWAY=wechatpay needs FISSIONMALL_WECHAT_APP_ID, _MCH_ID, "
@@ -192,6 +209,11 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.var_dir / "media"
+
+    @property
+    def media_public_base(self) -> str:
+        """Where shoppers' browsers load stored media from: "" for this origin, else the bucket's public URL."""
+        return self.media_s3_public_url.rstrip("/") if self.media_storage == "s3" else ""
 
 
 _current: Settings | None = None

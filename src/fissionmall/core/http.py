@@ -2,14 +2,16 @@
 
 `HttpEdges` is a pure ASGI middleware (no body buffering, no Request objects):
 
-- **Size**: a body over `MAX_BODY` (1 MB; `UPLOAD_MAX` under `UPLOAD_PREFIXES`, none yet) is refused with
-  `413 PAYLOAD_TOO_LARGE` in the API's error JSON. A `Content-Length` over the limit is refused before
-  the route runs and before a byte of the body is read; a body without one (chunked) is counted as it
-  streams, and the first chunk past the limit ends it: the 413 is sent, the route sees a disconnect,
-  and nothing more is read. Without this, a route read a 10 MB body before validation refused it.
+- **Size**: a body over `MAX_BODY` (1 MB) is refused with `413 PAYLOAD_TOO_LARGE` in the API's error JSON;
+  an upload route registered with `allow_uploads` (the media library's) has its own limit and code. A
+  `Content-Length` over the limit is refused before the route runs and before a byte of the body is read;
+  a body without one (chunked) is counted as it streams, and the first chunk past the limit ends it: the
+  413 is sent, the route sees a disconnect, and nothing more is read. Without this, a route read a 10 MB
+  body before validation refused it.
 - **Headers**: `X-Content-Type-Options: nosniff` on every answer (so an uploaded or user-named file is
   never sniffed into HTML or script), and on the shop's and console's HTML pages a Content-Security-Policy
-  (scripts only from this origin: no inline script, no eval), frame refusal, and a referrer policy.
+  (scripts only from this origin: no inline script, no eval; images also from the media bucket's origin
+  when media are stored in S3), frame refusal, and a referrer policy.
 
 The flash-sale fast lane (seckill/fast.py) answers in front of FastAPI and so of this middleware: it keeps
 its own 16 KB limit, and this adds nothing to its per-request cost.
@@ -18,14 +20,34 @@ its own 16 KB limit, and this adds nothing to its per-request cost.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
-from fissionmall.core.errors import CoreError
+from fissionmall.core.errors import CoreError, ErrorCode
+from fissionmall.settings import get_settings
 
 MAX_BODY = 1024 * 1024
-UPLOAD_MAX = 10 * 1024 * 1024
-# Routes that take file uploads get UPLOAD_MAX; there are none yet (images are referenced by URL).
-UPLOAD_PREFIXES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UploadRoute:
+    path: str
+    limit: Callable[[], int]  # read per request: the settings in force decide
+    code: ErrorCode
+
+
+# Routes that take file uploads, by exact path (the media library registers its own).
+UPLOAD_ROUTES: dict[str, UploadRoute] = {}
+
+
+def allow_uploads(path: str, *, code: ErrorCode, limit: Callable[[], int] | None = None) -> None:
+    """Let requests to `path` carry bodies up to `limit()` (default: the media limit plus 64 KB of multipart
+    envelope), refused beyond it with `code`."""
+    UPLOAD_ROUTES[path] = UploadRoute(path, limit or (lambda: get_settings().media_max_bytes + 64 * 1024), code)
+
 
 PAGE_PREFIXES = ("/shop", "/admin")
 
@@ -43,14 +65,22 @@ CSP_SHOP = _COMMON + "; style-src 'self' 'unsafe-inline'"
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
-def _too_large_body(limit: int) -> bytes:
-    code = CoreError.PAYLOAD_TOO_LARGE
+def _too_large_body(limit: int, code: ErrorCode = CoreError.PAYLOAD_TOO_LARGE) -> bytes:
     err = {"code": code.value, "message": f"{code.text}（上限 {limit} 字节）", "limit": limit}
     return json.dumps({"error": err}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+@lru_cache(maxsize=8)
+def _with_media_origin(csp: str, media_base: str) -> str:
+    """The policy with the media bucket's origin among image sources (stored /media URLs redirect there)."""
+    parts = urlsplit(media_base)
+    if not media_base or not parts.scheme or not parts.netloc:
+        return csp
+    return csp.replace("img-src 'self'", f"img-src 'self' {parts.scheme}://{parts.netloc}", 1)
+
+
 def _page_headers(path: str) -> list[tuple[bytes, bytes]]:
-    csp = CSP_CONSOLE if path.startswith("/admin") else CSP_SHOP
+    csp = _with_media_origin(CSP_CONSOLE if path.startswith("/admin") else CSP_SHOP, get_settings().media_public_base)
     return [
         (b"content-security-policy", csp.encode()),
         (b"x-frame-options", b"DENY"),
@@ -74,7 +104,9 @@ class HttpEdges:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        limit = UPLOAD_MAX if UPLOAD_PREFIXES and path.startswith(UPLOAD_PREFIXES) else MAX_BODY
+        upload = UPLOAD_ROUTES.get(path.rstrip("/")) if scope.get("method") == "POST" else None
+        limit = upload.limit() if upload else MAX_BODY
+        too_large = upload.code if upload else CoreError.PAYLOAD_TOO_LARGE
         page = path.startswith(PAGE_PREFIXES)
         started = False
         refused = False
@@ -96,7 +128,7 @@ class HttpEdges:
 
         async def refuse() -> None:
             nonlocal refused
-            body = _too_large_body(limit)
+            body = _too_large_body(limit, too_large)
             await send(
                 {
                     "type": "http.response.start",

@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import StringConstraints
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 MEDIA_PREFIX = "/media/"
 # Path segments of safe characters that never start with a dot (no `.`, `..` or hidden files), one `/` apart.
@@ -54,3 +58,35 @@ def first_media_file(media_dir: Path, urls: Iterable[object]) -> Path | None:
             if path is not None:
                 return path
     return None
+
+
+# ---- serving ---------------------------------------------------------------------------------------------
+
+IMMUTABLE = "public, max-age=31536000, immutable"  # the media library's files are named by their content
+SHORT = "public, max-age=3600"  # anything else under /media (demo pictures, older uploads) may be replaced
+_LIBRARY = re.compile(rf"lib/(?:{_SEGMENT}/){{0,4}}{_SEGMENT}")
+
+
+class MediaFiles(StaticFiles):
+    """/media: the local media directory with cache headers. With S3 storage (`redirect_base` set) a library
+    file that is not on local disk is answered with a permanent redirect to the bucket's public URL, so the
+    stored `/media/lib/...` URLs keep working whatever the storage."""
+
+    def __init__(self, *, directory: Path, redirect_base: str = "") -> None:
+        super().__init__(directory=directory)
+        self.redirect_base = redirect_base.rstrip("/")
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        library = _LIBRARY.fullmatch(path) is not None
+        try:
+            response = await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code == 404 and library and self.redirect_base:
+                return RedirectResponse(
+                    f"{self.redirect_base}/{path}", status_code=301, headers={"Cache-Control": IMMUTABLE}
+                )
+            raise
+        if response.status_code in (200, 304):
+            response.headers["Cache-Control"] = IMMUTABLE if library else SHORT
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -31,4 +31,7 @@
       btn.closest("tr").remove();
     });
   }
+
+  // Image uploads and product galleries (static/console/gallery.js), only on the pages that have one.
+  if (document.querySelector("[data-gallery], [data-media-uploader]")) import("/static/console/gallery.js");
 })();
