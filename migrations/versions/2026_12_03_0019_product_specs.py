@@ -29,7 +29,9 @@ def upgrade() -> None:
         batch.alter_column("detail_html", server_default=None)
         batch.alter_column("specs", server_default=None)
     with op.batch_alter_table("skus") as batch:
-        batch.add_column(sa.Column("list_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True))
+        batch.add_column(
+            sa.Column("list_price_fen", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True)
+        )
         batch.add_column(sa.Column("code", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("weight_g", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("spec", sa.JSON(), nullable=False, server_default="{}"))

@@ -52,8 +52,13 @@ class Sku(Base):
         CheckConstraint("price_fen >= 0", name="price_not_negative"),
         # 商家编码 is unique among the SKUs on sale, whatever races (the service checks first for a clear
         # message); a retired SKU keeps its code and frees it.
-        Index("uq_skus_code_active", "code", unique=True, postgresql_where=text(_ACTIVE_CODE),
-              sqlite_where=text(_ACTIVE_CODE)),
+        Index(
+            "uq_skus_code_active",
+            "code",
+            unique=True,
+            postgresql_where=text(_ACTIVE_CODE),
+            sqlite_where=text(_ACTIVE_CODE),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)

@@ -164,7 +164,7 @@ async def _codes_free(s: AsyncSession, *, codes: list[str | None], product_id: i
         q = q.where(Sku.product_id != product_id)
     taken = await s.scalar(q.limit(1))
     if taken is not None:
-        raise Conflict(CatalogError.SKU_CODE_TAKEN, code=taken, field=f"skus.{wanted.index(taken)}.code")
+        raise Conflict(CatalogError.SKU_CODE_TAKEN, sku_code=taken, field=f"skus.{codes.index(taken)}.code")
 
 
 async def _flush_codes(s: AsyncSession) -> None:
