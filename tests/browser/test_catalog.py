@@ -54,7 +54,7 @@ def _console_login(page: Page, live_server: dict[str, Any], path: str) -> None:
 
 
 def _dimension(page: Page, n: int, name: str, values: str) -> None:
-    page.get_by_role("button", name="＋ 添加规格维度").click()
+    page.get_by_role("button", name="＋ 添加维度").click()
     dim = page.locator("#spec-dims .spec-dim").nth(n)
     dim.get_by_label("规格维度名称").fill(name)
     dim.get_by_label("规格值").fill(values)

@@ -142,7 +142,16 @@ class ProductForm:
         for i in range(n):
             cells = dict(zip(_SKU_COLUMNS, (c[i] if i < len(c) else "" for c in cols), strict=True))
             spec_text = cells.pop("spec")
-            row = SkuRow(**cells, spec_text=spec_text[:2000])
+            row = SkuRow(
+                id=cells["id"],
+                name=cells["name"],
+                price=cells["price"],
+                stock=cells["stock"],
+                list_price=cells["list_price"],
+                code=cells["code"],
+                weight=cells["weight"],
+                spec_text=spec_text[:2000],
+            )
             row.spec = _read_spec(spec_text, row)
             if any(cells.values()) or row.spec:  # a blank row added by mistake is no row
                 rows.append(row)

@@ -69,7 +69,7 @@ function specEditor(form) {
     const combo = row.querySelector('.sku-combo');
     combo.textContent = Object.values(spec).join(JOIN);
     combo.hidden = !json;
-    row.querySelector('input[name=sku_name]').placeholder = json ? '留空则用规格组合命名' : '例如：5斤装';
+    row.querySelector('input[name=sku_name]').placeholder = json ? '留空自动命名' : '例如：5斤装';
   }
 
   function newRow() {
