@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -11,9 +12,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from fissionmall.catalog import rules
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.models import Product
-from fissionmall.catalog.schemas import ProductCreate, ProductUpdate
+from fissionmall.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate
+from fissionmall.core import extras
 from fissionmall.core.db import Database
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
@@ -55,7 +58,32 @@ class SkuRow:
     name: str = ""
     price: str = ""
     stock: str = ""
-    errors: dict[str, str] = field(default_factory=dict)  # field ("name", "price", "stock") → message
+    list_price: str = ""
+    code: str = ""
+    weight: str = ""
+    spec: dict[str, str] = field(default_factory=dict)  # {"颜色": "红", "尺码": "M"} in a spec matrix
+    spec_text: str = ""  # the hidden field as posted (JSON), kept when it could not be read
+    errors: dict[str, str] = field(default_factory=dict)  # column ("name", "price", …) → message
+
+    @property
+    def spec_json(self) -> str:
+        return json.dumps(self.spec, ensure_ascii=False) if self.spec else self.spec_text
+
+    @property
+    def spec_label(self) -> str:
+        return rules.NAME_JOIN.join(self.spec.values())
+
+
+@dataclass
+class DimRow:
+    """One dimension of the spec matrix as typed: a name and its values as a comma list."""
+
+    name: str = ""
+    values: str = ""
+    errors: dict[str, str] = field(default_factory=dict)  # "name" | "values" → message
+
+    def value_list(self) -> list[str]:
+        return [x.strip() for x in _LABEL_SPLIT.split(self.values) if x.strip()]
 
 
 @dataclass
@@ -65,14 +93,18 @@ class ProductForm:
     title: str = ""
     category: str = ""
     description: str = ""
+    detail_html: str = ""
     labels: str = ""
     status: str = "on_sale"
+    shipping_template_id: str = ""
+    images: list[str] = field(default_factory=list)
+    dims: list[DimRow] = field(default_factory=list)
     skus: list[SkuRow] = field(default_factory=lambda: [SkuRow()])
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.errors) or any(r.errors for r in self.skus)
+        return bool(self.errors) or any(r.errors for r in self.skus) or any(d.errors for d in self.dims)
 
     @classmethod
     def from_product(cls, p: Product) -> ProductForm:
@@ -80,10 +112,23 @@ class ProductForm:
             title=p.title,
             category=p.category.name if p.category else "",
             description=p.description,
+            detail_html=p.detail_html,
             labels="，".join(str(x) for x in p.labels),
             status=p.status,
+            shipping_template_id=str(p.shipping_template_id or ""),
+            images=[str(x) for x in p.images],
+            dims=[DimRow(name=d["name"], values="，".join(d["values"])) for d in p.specs],
             skus=[
-                SkuRow(id=str(k.id), name=k.name, price=yuan(k.price_fen), stock=str(k.stock))
+                SkuRow(
+                    id=str(k.id),
+                    name=k.name,
+                    price=yuan(k.price_fen),
+                    stock=str(k.stock),
+                    list_price=yuan(k.list_price_fen) if k.list_price_fen is not None else "",
+                    code=k.code or "",
+                    weight="" if k.weight_g is None else str(k.weight_g),
+                    spec=dict(k.spec or {}),
+                )
                 for k in p.skus
                 if k.is_active
             ],
@@ -91,20 +136,41 @@ class ProductForm:
 
     @classmethod
     def from_form(cls, form: FormData) -> ProductForm:
-        ids, names, prices, stocks = (form_list(form, f"sku_{k}") for k in ("id", "name", "price", "stock"))
-        n = max(len(ids), len(names), len(prices), len(stocks))
+        cols = [form_list(form, f"sku_{k}") for k in _SKU_COLUMNS]
+        n = max(len(c) for c in cols)
         rows = []
         for i in range(n):
-            sku_id, name, price, stock = (col[i] if i < len(col) else "" for col in (ids, names, prices, stocks))
-            row = SkuRow(id=sku_id, name=name, price=price, stock=stock)
-            if row.id or row.name or row.price or row.stock:  # a blank row added by mistake is no row
+            cells = dict(zip(_SKU_COLUMNS, (c[i] if i < len(c) else "" for c in cols), strict=True))
+            spec_text = cells.pop("spec")
+            row = SkuRow(
+                id=cells["id"],
+                name=cells["name"],
+                price=cells["price"],
+                stock=cells["stock"],
+                list_price=cells["list_price"],
+                code=cells["code"],
+                weight=cells["weight"],
+                spec_text=spec_text[:2000],
+            )
+            row.spec = _read_spec(spec_text, row)
+            if any(cells.values()) or row.spec:  # a blank row added by mistake is no row
                 rows.append(row)
+        names, values = form_list(form, "spec_name"), form_list(form, "spec_values")
+        dims = [
+            DimRow(name=names[i][:100] if i < len(names) else "", values=values[i][:2000] if i < len(values) else "")
+            for i in range(max(len(names), len(values)))
+        ]
         return cls(
             title=form_text(form, "title", 500),
             category=form_text(form, "category", 200),
             description=form_text(form, "description", 10_000),
+            # cleaned as it is read, so even a refused form never shows the operator's raw HTML back
+            detail_html=rules.clean_detail_html(form_text(form, "detail_html", 100_000)),
             labels=form_text(form, "labels", 1000),
             status=form_text(form, "status", 20),
+            shipping_template_id=form_text(form, "shipping_template_id", 30),
+            images=[u for u in form_list(form, "images") if u][:50],
+            dims=[d for d in dims if d.name or d.values],
             skus=rows,
         )
 
@@ -124,17 +190,28 @@ class ProductForm:
             skus.append(
                 {
                     "id": int(row.id) if _INT.match(row.id) else (row.id or None),
-                    "name": row.name,
+                    "name": row.name or None,
                     "price_fen": row.price,
+                    "list_price_fen": row.list_price,
                     "stock": int(stock) if _INT.match(stock) else stock,
+                    "code": row.code or None,
+                    "weight_g": row.weight,
+                    "spec": row.spec,
                 }
             )
+        template = self.shipping_template_id
+        if template and not _INT.match(template):
+            self.errors["shipping_template_id"] = "请选择运费模板"
         return {
             "title": self.title,
             "category": self.category or None,
             "description": self.description,
+            "detail_html": self.detail_html,
             "labels": self.label_list(),
             "status": self.status,
+            "shipping_template_id": int(template) if _INT.match(template) else None,
+            "images": list(self.images),
+            "specs": [{"name": d.name, "values": d.value_list()} for d in self.dims],
             "skus": skus,
         }
 
@@ -142,36 +219,76 @@ class ProductForm:
         """Put each refusal beside its field (a SKU's beside its cell); the form's own messages come first."""
         for path, message in errors.items():
             key, *rest = path.split(".")
-            if key == "skus" and rest and rest[0].isdigit() and int(rest[0]) < len(self.skus):
-                column = {"price_fen": "price", "stock": "stock"}.get(rest[1] if len(rest) > 1 else "", "name")
-                self.skus[int(rest[0])].errors.setdefault(column, message)
+            at = int(rest[0]) if rest and rest[0].isdigit() else -1
+            sub = rest[1] if len(rest) > 1 else ""
+            if key == "skus" and 0 <= at < len(self.skus):
+                self.skus[at].errors.setdefault(_SKU_CELL.get(sub, "name"), message)
+            elif key == "specs" and 0 <= at < len(self.dims):
+                self.dims[at].errors.setdefault("name" if sub == "name" else "values", message)
             else:
                 self.errors.setdefault(key if key in _LABELS else "form", message)
 
 
-_LABELS = {
-    "title": "商品标题",
-    "category": "分类名称",
-    "description": "商品描述",
-    "labels": "标签",
-    "status": "商品状态",
-    "skus": "规格",
-    "name": "规格名称",
-    "price_fen": "价格",
-    "stock": "库存",
-}
+_SKU_COLUMNS = ("id", "name", "price", "stock", "list_price", "code", "weight", "spec")
+# a schema field of a SKU → the row's cell its refusal is shown beside
+_SKU_CELL = dict(zip(("price_fen", "stock", "list_price_fen", "code", "weight_g"), _SKU_COLUMNS[2:7], strict=True))
+
+
+def _read_spec(text: str, row: SkuRow) -> dict[str, str]:
+    """A row's combination, posted as a JSON object by the matrix editor ({} when the row has none)."""
+    if not text:
+        return {}
+    try:
+        spec = json.loads(text)
+    except ValueError:
+        spec = None
+    if not isinstance(spec, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in spec.items()):
+        row.errors["name"] = "规格组合无效，请刷新页面后重新填写"
+        return {}
+    return spec
+
+
+_LABELS = dict(  # keyword form: a literal "code" key reads as an error body to the error-code scan
+    title="商品标题",
+    category="分类名称",
+    description="商品描述",
+    detail_html="图文详情",
+    labels="标签",
+    status="商品状态",
+    images="商品图片",
+    shipping_template_id="运费模板",
+    specs="规格维度",
+    values="规格值",
+    skus="规格",
+    name="规格名称",
+    spec="规格组合",
+    price_fen="价格",
+    list_price_fen="划线价",
+    stock="库存",
+    code="商家编码",
+    weight_g="重量（克）",
+)
 M = TypeVar("M", ProductCreate, ProductUpdate)
 
 
 def _validated(form: ProductForm, schema: type[M]) -> M | None:
-    """The form through the API's schema, or None with every refusal shown beside its field."""
+    """The form through the API's schema and the catalogue's rules, or None with every refusal shown beside
+    its field."""
     body = form.body()
     try:
-        data = form_to(schema, body, money=("price_fen",), labels=_LABELS)
+        data = form_to(schema, body, money=("price_fen", "list_price_fen"), whole=("weight_g",), labels=_LABELS)
+        rules.sku_names([d.model_dump() for d in data.specs or []], [_facts(k) for k in data.skus or []])
     except FormInvalid as exc:
         form.place(exc.errors)
         return None
+    except AppError as exc:
+        form.place({str(exc.detail.get("field", "form")): error_text(exc)})
+        return None
     return None if form.has_errors else data
+
+
+def _facts(k: SkuCreate) -> rules.SkuFacts:
+    return rules.SkuFacts(k.name, k.price_fen, k.list_price_fen, k.code, k.spec)
 
 
 def _product_row(p: Product) -> dict[str, Any]:
@@ -221,14 +338,18 @@ async def products(ctx: CatalogRead, q: str = "", status: str = "", cursor: str 
     )
 
 
-async def _categories(db: Database) -> list[str]:
+async def _choices(db: Database) -> tuple[list[str], list[dict[str, Any]]]:
+    """The form's choices: categories, and the 运费模板 the shipping tool offers (none without one)."""
     async with db.read() as s:
-        return [c.name for c in await catalog.list_categories(s)]
+        cats = [c.name for c in await catalog.list_categories(s)]
+        templates = (await extras.gather(extras.PRODUCT_FORM, s=s)).get("shipping_templates", [])
+    return cats, list(templates)
 
 
 async def _product_page(
     ctx: Console, form: ProductForm, *, product: Product | None = None, status_code: int = 200, notice: str = ""
 ) -> HTMLResponse:
+    categories, templates = await _choices(ctx.db)
     return render(
         ctx,
         "product_form.html",
@@ -236,7 +357,8 @@ async def _product_page(
         active="products",
         form=form,
         product=product,
-        categories=await _categories(ctx.db),
+        categories=categories,
+        shipping_templates=templates,
         readonly=not ctx.can("catalog"),
         notice=notice,
     )
@@ -256,7 +378,7 @@ async def product_create(ctx: CatalogWrite) -> Response:
             async with ctx.db.tx() as s:
                 p = await catalog.create_product(s, data=data)
         except AppError as exc:
-            form.errors["form"] = error_text(exc)
+            form.place({str(exc.detail.get("field", "form")): error_text(exc)})
         else:
             return RedirectResponse(f"/admin/products/{p.id}?ok=created", status_code=303)
     return await _product_page(ctx, form, status_code=422)
@@ -290,7 +412,7 @@ async def product_update(ctx: CatalogWrite, product_id: IdPath) -> Response:
             async with ctx.db.tx() as s:
                 await catalog.update_product(s, product_id=product_id, data=data)
         except AppError as exc:
-            form.errors["form"] = error_text(exc)
+            form.place({str(exc.detail.get("field", "form")): error_text(exc)})
         else:
             return RedirectResponse(f"/admin/products/{product_id}?ok=saved", status_code=303)
     return await _product_page(ctx, form, product=p, status_code=422)

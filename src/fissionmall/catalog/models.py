@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fissionmall.core.db import Base, BigId, Money
@@ -21,6 +21,11 @@ class Product(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # 图文详情: HTML sanitised on save (rules.clean_detail_html), so the shop may render it as HTML.
+    detail_html: Mapped[str] = mapped_column(Text, default="")
+    # The spec matrix's dimensions, [{"name": "颜色", "values": ["红", "蓝"]}, …] (at most 3); [] for a
+    # product whose SKUs carry only a name.
+    specs: Mapped[list[Any]] = mapped_column(default=list)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     images: Mapped[list[Any]] = mapped_column(default=list)
     labels: Mapped[list[Any]] = mapped_column(default=list)
@@ -36,12 +41,24 @@ class Product(Base):
     category: Mapped[Category | None] = relationship(lazy="selectin")
 
 
+_ACTIVE_CODE = "is_active AND code IS NOT NULL"
+
+
 class Sku(Base):
     __tablename__ = "skus"
     # The database is the last wall against oversell, behind the conditional decrement.
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_fen >= 0", name="price_not_negative"),
+        # 商家编码 is unique among the SKUs on sale, whatever races (the service checks first for a clear
+        # message); a retired SKU keeps its code and frees it.
+        Index(
+            "uq_skus_code_active",
+            "code",
+            unique=True,
+            postgresql_where=text(_ACTIVE_CODE),
+            sqlite_where=text(_ACTIVE_CODE),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
@@ -50,4 +67,8 @@ class Sku(Base):
     stock: Mapped[int] = mapped_column(default=0)
     sold: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    list_price_fen: Mapped[int | None] = mapped_column(Money)  # 划线价: None, or at least price_fen
+    code: Mapped[str | None] = mapped_column(String(64))  # 商家编码
+    weight_g: Mapped[int | None] = mapped_column()  # grams, for weight-based shipping templates
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"颜色": "红", "尺码": "M"}; {} without specs
     product: Mapped[Product] = relationship(back_populates="skus", lazy="raise")

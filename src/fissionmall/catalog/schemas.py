@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from fissionmall.catalog.rules import clean_detail_html
 from fissionmall.core.media import MediaUrl
 from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen, Patch
 
@@ -11,18 +12,41 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Stock = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+# A dimension's name and value: short enough that three values joined ("红 / M / 长款") fit a SKU's name.
+SpecText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Grams = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+DbId = Annotated[int, Field(strict=True, ge=1, le=2**53)]
+# 图文详情 is stored as it will be shown: sanitised here, on the way in (rules.clean_detail_html).
+DetailHtml = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(clean_detail_html)]
+
+
+class SpecDimension(ApiModel):
+    name: SpecText
+    values: Annotated[list[SpecText], Field(min_length=1, max_length=50)]
+
+
+# Bounded for the schema; the rules refuse a fourth dimension with its own code.
+Specs = Annotated[list[SpecDimension], Field(max_length=10)]
 
 
 class SkuCreate(ApiModel):
-    id: Annotated[int, Field(strict=True, ge=1, le=2**53)] | None = None  # set when editing an existing SKU
-    name: Name
+    id: DbId | None = None  # set when editing an existing SKU
+    name: Name | None = None  # required without specs; derived from the spec ("红 / M") when left out
     price_fen: Fen
     stock: Stock = 0
+    list_price_fen: Fen | None = None  # 划线价: at least price_fen
+    code: Code | None = None  # 商家编码, unique among the SKUs on sale
+    weight_g: Grams | None = None
+    spec: Annotated[dict[SpecText, SpecText], Field(max_length=10)] = {}  # {"颜色": "红", "尺码": "M"}
 
 
 class ProductCreate(ApiModel):
     title: Title
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    detail_html: DetailHtml = ""
+    specs: Specs = []
+    shipping_template_id: DbId | None = None
     category: Name | None = None
     images: Annotated[list[MediaUrl], Field(max_length=20)] = []
     labels: Annotated[list[Label], Field(max_length=10)] = []
@@ -35,6 +59,9 @@ class ProductUpdate(ApiModel):
 
     title: Patch[Title] = None
     description: Patch[Annotated[str, StringConstraints(max_length=5000)]] = None
+    detail_html: Patch[DetailHtml] = None
+    specs: Patch[Specs] = None  # [] drops the matrix (the SKUs then need names and no spec)
+    shipping_template_id: DbId | None = None  # null: the shop's default template
     category: Name | None = None
     images: Patch[Annotated[list[MediaUrl], Field(max_length=20)]] = None
     labels: Patch[Annotated[list[Label], Field(max_length=10)]] = None
@@ -47,21 +74,28 @@ class SkuPublic(ApiModel):
     name: str
     price_fen: int
     stock: int
+    list_price_fen: int | None = None
+    spec: dict[str, str] = {}
 
 
 class SkuAdmin(SkuPublic):
     sold: int
     is_active: bool
+    code: str | None = None
+    weight_g: int | None = None
 
 
 class ProductPublic(ApiModel):
     id: int
     title: str
     description: str
+    detail_html: str = ""
+    specs: list[SpecDimension] = []
     category: str | None
     images: list[str]
     labels: list[str]
     price_fen: int  # the lowest SKU price, for list cards
+    list_price_fen: int | None = None  # the 划线价 of a SKU at that price, if one has one
     sales: int
     skus: list[SkuPublic]
     promotions: list[dict[str, Any]] = []
@@ -71,6 +105,9 @@ class ProductAdmin(ApiModel):
     id: int
     title: str
     description: str
+    detail_html: str
+    specs: list[SpecDimension]
+    shipping_template_id: int | None
     category: str | None
     images: list[str]
     labels: list[str]

@@ -12,11 +12,21 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.catalog import rules
 from fissionmall.catalog.errors import CatalogError
 from fissionmall.catalog.models import Category, Product, Sku
-from fissionmall.catalog.schemas import ProductAdmin, ProductCreate, ProductPublic, ProductUpdate, SkuAdmin
+from fissionmall.catalog.schemas import (
+    ProductAdmin,
+    ProductCreate,
+    ProductPublic,
+    ProductUpdate,
+    SkuAdmin,
+    SkuCreate,
+    SkuPublic,
+)
 from fissionmall.core import cache, clock
 from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
@@ -38,20 +48,26 @@ async def category_id(s: AsyncSession, *, name: str | None) -> int | None:
 
 async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
     """Create a product with its SKUs."""
+    specs = [d.model_dump() for d in data.specs]
+    names = rules.sku_names(specs, [_facts(k) for k in data.skus])
+    await _codes_free(s, codes=[k.code for k in data.skus], product_id=None)
     now = clock.now()
     p = Product(
         title=data.title,
         description=data.description,
+        detail_html=data.detail_html,
+        specs=specs,
+        shipping_template_id=data.shipping_template_id,
         category_id=await category_id(s, name=data.category),
         images=list(data.images),
         labels=list(data.labels),
         status=data.status,
         created_at=now,
         updated_at=now,
-        skus=[Sku(name=k.name, price_fen=k.price_fen, stock=k.stock) for k in data.skus],
+        skus=[Sku(stock=k.stock, **_sku_fields(k, name, specs)) for k, name in zip(data.skus, names, strict=True)],
     )
     s.add(p)
-    await s.flush()
+    await _flush_codes(s)
     await cache.bump(s, CATALOG)  # a SKU id asked for before it existed is remembered as not for sale
     return await get_product(s, product_id=p.id, include_hidden=True)
 
@@ -59,30 +75,26 @@ async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
 async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdate) -> Product:
     """Edit a product; a `skus` list replaces the SKU set (SKUs left out are retired, not deleted)."""
     p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
-    fields = data.model_dump(exclude_unset=True, exclude={"skus", "category"})
+    specs = [d.model_dump() for d in data.specs] if data.specs is not None else list(p.specs)
+    if data.skus is not None:
+        names = rules.sku_names(specs, [_facts(k) for k in data.skus])
+        await _codes_free(s, codes=[k.code for k in data.skus], product_id=product_id)
+    elif data.specs is not None:  # new dimensions: the SKUs kept must still fit them
+        kept = [k for k in p.skus if k.is_active]
+        rules.sku_names(specs, [rules.SkuFacts(k.name, k.price_fen, k.list_price_fen, k.code, k.spec) for k in kept])
+    fields = data.model_dump(exclude_unset=True, exclude={"skus", "category", "specs", "shipping_template_id"})
     for field, value in fields.items():
         if value is not None:
             setattr(p, field, value)
+    p.specs = specs
+    if "shipping_template_id" in data.model_fields_set:
+        p.shipping_template_id = data.shipping_template_id
     if "category" in data.model_fields_set:
         p.category_id = await category_id(s, name=data.category)
     if data.skus is not None:
-        by_id = {sku.id: sku for sku in p.skus}
-        keep: set[int] = set()
-        for given in data.skus:
-            if given.id is None:
-                p.skus.append(Sku(name=given.name, price_fen=given.price_fen, stock=given.stock))
-                continue
-            existing = by_id.get(given.id)
-            if existing is None:
-                raise AppError(CatalogError.SKU_NOT_IN_PRODUCT)
-            keep.add(given.id)
-            existing.name, existing.price_fen, existing.stock = given.name, given.price_fen, given.stock
-            existing.is_active = True
-        for sku in p.skus:
-            if sku.id is not None and sku.id not in keep:
-                sku.is_active = False  # past orders still point at it
+        await _replace_skus(s, p, data.skus, names, specs)
     p.updated_at = clock.now()
-    await s.flush()
+    await _flush_codes(s)
     await cache.bump(s, CATALOG)
     s.expire(p)
     return await get_product(s, product_id=product_id, include_hidden=True)
@@ -93,8 +105,75 @@ async def delete_product(s: AsyncSession, *, product_id: int) -> None:
     p = await get_product(s, product_id=product_id, include_hidden=True, for_update=True)
     p.status = "deleted"
     p.updated_at = clock.now()
+    for sku in p.skus:
+        sku.is_active = False  # never for sale again, and its 商家编码 free for another SKU
     await s.flush()
     await cache.bump(s, CATALOG)
+
+
+def _facts(k: SkuCreate) -> rules.SkuFacts:
+    return rules.SkuFacts(k.name, k.price_fen, k.list_price_fen, k.code, k.spec)
+
+
+def _sku_fields(k: SkuCreate, name: str, specs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "price_fen": k.price_fen,
+        "list_price_fen": k.list_price_fen,
+        "code": k.code,
+        "weight_g": k.weight_g,
+        "spec": rules.ordered_spec(specs, k.spec),
+    }
+
+
+async def _replace_skus(
+    s: AsyncSession, p: Product, given: list[SkuCreate], names: list[str], specs: list[dict[str, Any]]
+) -> None:
+    by_id = {sku.id: sku for sku in p.skus}
+    if any(k.id is not None and k.id not in by_id for k in given):
+        raise AppError(CatalogError.SKU_NOT_IN_PRODUCT)
+    # Codes move between this product's SKUs (a swap, a retired SKU's code reused): free them all first, so
+    # the unique index never sees two SKUs holding one code half-way through.
+    if any(k.code for k in given) and any(sku.code for sku in p.skus if sku.is_active):
+        for sku in p.skus:
+            if sku.is_active:
+                sku.code = None
+        await s.flush()
+    keep = {k.id for k in given if k.id is not None}
+    for sku in p.skus:
+        if sku.id not in keep:
+            sku.is_active = False  # past orders still point at it
+    for k, name in zip(given, names, strict=True):
+        fields = _sku_fields(k, name, specs)
+        if k.id is None:
+            p.skus.append(Sku(stock=k.stock, **fields))
+            continue
+        existing = by_id[k.id]
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        existing.stock, existing.is_active = k.stock, True
+
+
+async def _codes_free(s: AsyncSession, *, codes: list[str | None], product_id: int | None) -> None:
+    """Refuse a 商家编码 another product's SKU on sale holds (the unique index is the wall behind this)."""
+    wanted = [c for c in codes if c]
+    if not wanted:
+        return
+    q = select(Sku.code).where(Sku.code.in_(wanted), Sku.is_active.is_(True))
+    if product_id is not None:
+        q = q.where(Sku.product_id != product_id)
+    taken = await s.scalar(q.limit(1))
+    if taken is not None:
+        raise Conflict(CatalogError.SKU_CODE_TAKEN, sku_code=taken, field=f"skus.{codes.index(taken)}.code")
+
+
+async def _flush_codes(s: AsyncSession) -> None:
+    try:
+        await s.flush()
+    except IntegrityError as exc:  # two writers took one code at once: the index let one win
+        if "code" not in str(exc.orig):
+            raise
+        raise Conflict(CatalogError.SKU_CODE_TAKEN) from None
 
 
 async def get_product(
@@ -242,16 +321,30 @@ async def unsell_stock(s: AsyncSession, *, sku_id: int, qty: int) -> None:
 def to_public(p: Product) -> ProductPublic:
     """A product as shoppers see it: active SKUs only, the lowest price, the sales count."""
     skus = [k for k in p.skus if k.is_active]
+    low = min(skus, key=lambda k: (k.price_fen, -(k.list_price_fen or 0)), default=None)
     return ProductPublic(
         id=p.id,
         title=p.title,
         description=p.description,
+        detail_html=p.detail_html,
+        specs=list(p.specs),
         category=p.category.name if p.category else None,
         images=list(p.images),
         labels=list(p.labels),
-        price_fen=min((k.price_fen for k in skus), default=0),
+        price_fen=low.price_fen if low else 0,
+        list_price_fen=low.list_price_fen if low else None,
         sales=sum(k.sold for k in p.skus),
-        skus=[{"id": k.id, "name": k.name, "price_fen": k.price_fen, "stock": k.stock} for k in skus],  # type: ignore[misc]
+        skus=[
+            SkuPublic(
+                id=k.id,
+                name=k.name,
+                price_fen=k.price_fen,
+                stock=k.stock,
+                list_price_fen=k.list_price_fen,
+                spec=dict(k.spec or {}),
+            )
+            for k in skus
+        ],
     )
 
 
@@ -261,6 +354,9 @@ def to_admin(p: Product) -> ProductAdmin:
         id=p.id,
         title=p.title,
         description=p.description,
+        detail_html=p.detail_html,
+        specs=list(p.specs),
+        shipping_template_id=p.shipping_template_id,
         category=p.category.name if p.category else None,
         images=list(p.images),
         labels=list(p.labels),

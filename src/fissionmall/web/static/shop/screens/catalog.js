@@ -2,9 +2,36 @@
 // choice, quantity, 立即购买 into checkout), with the sections features add to both.
 
 import { api, getToken } from '../api.js';
-import { ICONS, errorText, h, icon, img, price, stepper, toast } from '../ui.js';
+import { ICONS, errorText, h, icon, price, stepper, toast, yuan } from '../ui.js';
 import { back, empty, featureSections, go, goLogin, loading, put, setHashQuery, topbar } from '../kit.js';
 import { KEY_CHECKOUT } from './checkout.js';
+
+// ---- images and their placeholder --------------------------------------------------------------
+
+const PIC = 'M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1 2v9.6l4-4 3 3 2.5-2.5L19 17.6V7zm10 1.5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z';
+
+/** A product without a picture: an icon and the title's first character, never an <img> without a src. */
+export function placeholder(title, cls) {
+  const first = Array.from(String(title || '').trim())[0] || '商';
+  return h(`div.${cls}.img-ph`, { role: 'img', 'aria-label': title || '暂无图片' },
+    icon(PIC, 'icon img-ph-icon'), h('span.img-ph-char', first));
+}
+
+const safeSrc = (src) => (typeof src === 'string' && /^\/(?!\/)/.test(src) ? src : null);
+
+/** The picture, or the placeholder; a picture that fails to load turns into the placeholder. */
+export function picture(src, title, cls) {
+  const url = safeSrc(src);
+  if (!url) return placeholder(title, cls);
+  const el = h(`img.${cls}`, { alt: title || '', decoding: 'async', loading: 'lazy' });
+  el.onerror = () => el.replaceWith(placeholder(title, cls));
+  el.src = url;
+  return el;
+}
+
+function listPrice(fen, now, cls = 'list-price') {
+  return fen && fen > now ? h(`s.${cls}`, { 'aria-label': `原价 ¥${yuan(fen)}` }, `¥${yuan(fen)}`) : null;
+}
 
 function labelTags(labels) {
   return (labels || []).length ? h('div.tags', labels.map((t) => h('span.tag', t))) : null;
@@ -51,11 +78,12 @@ export function homeScreen(ctx) {
 
   function card(p) {
     return h('a.card.pcard', { href: `#/p/${p.id}` },
-      img(p.images && p.images[0], p.title, 'pcard-img'),
+      picture(p.images && p.images[0], p.title, 'pcard-img'),
       h('div.pcard-body',
         h('div.pcard-title', p.title),
         labelTags(p.labels),
-        h('div.pcard-foot', price(p.price_fen, 'pcard-price'), h('span.muted.small', `已售 ${p.sales}`))));
+        h('div.pcard-foot', h('span.pcard-prices', price(p.price_fen, 'pcard-price'), listPrice(p.list_price_fen, p.price_fen)),
+          h('span.muted.small', `已售 ${p.sales}`))));
   }
 
   async function load(append) {
@@ -123,50 +151,149 @@ export function productScreen(ctx) {
 }
 
 function gallery(images, title) {
-  const list = images && images.length ? images : [null];
-  const counter = h('span.gallery-count', `1/${list.length}`);
-  const track = h('div.gallery-track', list.map((src) => img(src, title, 'gallery-img')));
-  track.addEventListener('scroll', () => {
-    const i = Math.round(track.scrollLeft / Math.max(1, track.clientWidth));
+  const list = (images || []).filter((src) => safeSrc(src));
+  if (!list.length) return h('div.gallery', placeholder(title, 'gallery-img'));
+  const counter = h('span.gallery-count', { 'aria-live': 'polite' }, `1/${list.length}`);
+  const dots = list.map((_, i) => h('button.gallery-dot', {
+    type: 'button', 'aria-label': `第 ${i + 1} 张`, onclick: () => track.scrollTo({ left: i * track.clientWidth, behavior: 'smooth' }),
+  }));
+  const track = h('div.gallery-track', list.map((src, i) => h('div.gallery-slide', picture(src, `${title} 第 ${i + 1} 张`, 'gallery-img'))));
+  function mark() {
+    const i = Math.min(list.length - 1, Math.max(0, Math.round(track.scrollLeft / Math.max(1, track.clientWidth))));
     counter.textContent = `${i + 1}/${list.length}`;
-  }, { passive: true });
-  return h('div.gallery', track, list.length > 1 ? counter : null);
+    dots.forEach((d, j) => d.classList.toggle('on', i === j));
+  }
+  track.addEventListener('scroll', mark, { passive: true });
+  mark();
+  return h('div.gallery', track, list.length > 1 ? [h('div.gallery-dots', dots), counter] : null);
+}
+
+// 图文详情 arrives sanitised by the server (catalog/rules.py). It is still parsed in an inert document and
+// only the same allowlist is moved into the page, so a row written before the rule, or a bug there, shows
+// as text rather than running.
+const DETAIL_TAGS = new Set(['P', 'BR', 'STRONG', 'B', 'EM', 'I', 'U', 'H2', 'H3', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'IMG']);
+
+function detailNodes(html) {
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
+  for (const el of [...doc.body.querySelectorAll('*')].reverse()) {
+    if (!DETAIL_TAGS.has(el.tagName)) {
+      if (/^(SCRIPT|STYLE|IFRAME|OBJECT|EMBED|TEMPLATE|NOSCRIPT|SVG|MATH)$/.test(el.tagName)) el.remove();
+      else el.replaceWith(...el.childNodes);
+      continue;
+    }
+    for (const a of [...el.attributes]) if (!(el.tagName === 'IMG' && (a.name === 'src' || a.name === 'alt'))) el.removeAttribute(a.name);
+    if (el.tagName === 'IMG' && !/^\/media\/[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(el.getAttribute('src') || '')) el.remove();
+  }
+  const nodes = [...doc.body.childNodes].map((n) => document.adoptNode(n));
+  for (const n of nodes) {
+    for (const im of n.nodeType === 1 ? (n.tagName === 'IMG' ? [n] : n.querySelectorAll('img')) : []) {
+      im.loading = 'lazy';
+      im.onerror = () => im.remove();
+    }
+  }
+  return nodes;
+}
+
+function detailSection(p) {
+  const body = p.detail_html
+    ? h('div.pd-detail-html', detailNodes(p.detail_html))
+    : h('p.pd-desc-text', p.description || '暂无介绍');
+  return h('section.card.pd-desc', h('h2.card-title', '商品详情'), body);
+}
+
+/** The SKU choice: one row of values per dimension (颜色, then 尺码), or a row of SKU names without specs. */
+function skuChooser(p, onChange) {
+  const skus = p.skus || [];
+  const dims = (p.specs || []).filter((d) => d && d.name && Array.isArray(d.values));
+  const matrix = dims.length > 0 && skus.every((k) => k.spec && dims.every((d) => k.spec[d.name] !== undefined));
+  const inStock = skus.filter((k) => k.stock > 0);
+  const fits = (k, chosen) => Object.entries(chosen).every(([n, v]) => k.spec[n] === v);
+
+  if (!matrix) {
+    let sku = inStock[0] || null;
+    const buttons = skus.map((k) => {
+      const b = h('button.sku', { type: 'button', disabled: k.stock <= 0, 'aria-pressed': 'false', dataset: { id: String(k.id) } },
+        k.name, k.stock <= 0 ? h('em', '缺货') : null);
+      b.addEventListener('click', () => {
+        sku = k;
+        mark();
+      });
+      return b;
+    });
+    function mark() {
+      for (const b of buttons) {
+        const on = sku && b.dataset.id === String(sku.id);
+        b.classList.toggle('active', Boolean(on));
+        b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      }
+      onChange({ sku, from: skus, missing: sku ? [] : ['规格'] });
+    }
+    return { el: h('div.sku-list', buttons), start: mark };
+  }
+
+  const chosen = {};
+  const first = inStock[0];
+  if (first) for (const d of dims) chosen[d.name] = first.spec[d.name];
+  const rows = dims.map((d) => {
+    const buttons = d.values.map((v) => {
+      const b = h('button.sku', { type: 'button', 'aria-pressed': 'false', dataset: { dim: d.name, value: v } }, v);
+      b.addEventListener('click', () => {
+        chosen[d.name] = v;
+        // A choice that leaves nothing in stock with the others drops those others (pick 蓝, 红's M goes).
+        for (const o of dims) {
+          if (o.name !== d.name && chosen[o.name] !== undefined && !inStock.some((k) => fits(k, chosen))) delete chosen[o.name];
+        }
+        mark();
+      });
+      return b;
+    });
+    return { d, buttons, el: h('div.spec-row', h('div.spec-row-name', d.name), h('div.sku-list', buttons)) };
+  });
+  function mark() {
+    for (const { d, buttons } of rows) {
+      for (const b of buttons) {
+        const v = b.dataset.value;
+        const others = { ...chosen, [d.name]: v };
+        const possible = inStock.some((k) => fits(k, others));
+        const on = chosen[d.name] === v;
+        b.disabled = !possible && !on;
+        b.classList.toggle('active', on);
+        b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      }
+    }
+    const missing = dims.filter((d) => chosen[d.name] === undefined).map((d) => d.name);
+    const sku = missing.length ? null : skus.find((k) => fits(k, chosen)) || null;
+    onChange({ sku, from: skus.filter((k) => fits(k, chosen)), missing });
+  }
+  return { el: h('div.spec-rows', rows.map((r) => r.el)), start: mark };
 }
 
 function productView(p, ctx) {
-  const skus = p.skus || [];
-  let sku = skus.find((k) => k.stock > 0) || null;
+  let sku = null;
   let qty = 1;
 
   const priceBox = h('div.pd-price');
   const stockText = h('span.pd-stock');
-  const chosen = h('span.pd-chosen');
+  const chosenText = h('span.pd-chosen');
   const buy = h('button.btn.btn-primary.btn-buy', { type: 'button' }, '立即购买');
-  let qtyStepper = stepper(1, 1, Math.max(1, sku ? sku.stock : 1), (n) => {
+  let qtyStepper = stepper(1, 1, 1, (n) => {
     qty = n;
   });
   const qtyRow = h('div.pd-row', h('span.pd-row-label', '数量'), qtyStepper);
+  const anyInStock = (p.skus || []).some((k) => k.stock > 0);
 
-  const skuButtons = skus.map((k) => {
-    const b = h('button.sku', { type: 'button', disabled: k.stock <= 0, 'aria-pressed': 'false', dataset: { id: String(k.id) } },
-      k.name, k.stock <= 0 ? h('em', '缺货') : null);
-    b.addEventListener('click', () => {
-      sku = k;
-      refresh();
-    });
-    return b;
-  });
-
-  function refresh() {
-    for (const b of skuButtons) {
-      const on = sku && b.dataset.id === String(sku.id);
-      b.classList.toggle('active', Boolean(on));
-      b.setAttribute('aria-pressed', on ? 'true' : 'false');
-    }
-    put(priceBox, price(sku ? sku.price_fen : p.price_fen, 'pd-price-num'), sku ? null : h('span.pd-qi', '起'),
+  function refresh({ sku: picked, from, missing }) {
+    sku = picked;
+    const pool = (from && from.length ? from : p.skus || []);
+    const low = pool.reduce((m, k) => (m && m.price_fen <= k.price_fen ? m : k), null);
+    const shown = sku || low;
+    put(priceBox,
+      price(shown ? shown.price_fen : p.price_fen, 'pd-price-num'),
+      sku || !low || pool.every((k) => k.price_fen === low.price_fen) ? null : h('span.pd-qi', '起'),
+      shown ? listPrice(shown.list_price_fen, shown.price_fen, 'pd-list-price') : null,
       h('span.pd-sales', `已售 ${p.sales}`));
-    stockText.textContent = sku ? `库存 ${sku.stock} 件` : '暂时缺货';
-    chosen.textContent = sku ? `已选：${sku.name}` : '请选择规格';
+    stockText.textContent = sku ? (sku.stock > 0 ? `库存 ${sku.stock} 件` : '该规格缺货') : anyInStock ? '' : '暂时缺货';
+    chosenText.textContent = sku ? `已选：${sku.name}` : `请选择${missing.join('、') || '规格'}`;
     const max = sku ? Math.max(1, sku.stock) : 1;
     qty = Math.min(qty, max);
     const next = stepper(qty, 1, max, (n) => {
@@ -175,8 +302,9 @@ function productView(p, ctx) {
     qtyStepper.replaceWith(next);
     qtyStepper = next;
     buy.disabled = !sku || sku.stock <= 0;
-    buy.textContent = sku ? '立即购买' : '暂时缺货';
+    buy.textContent = !anyInStock ? '暂时缺货' : sku ? (sku.stock > 0 ? '立即购买' : '该规格缺货') : '请选择规格';
   }
+  const chooser = skuChooser(p, refresh);
 
   buy.addEventListener('click', () => {
     if (!sku) return;
@@ -190,7 +318,7 @@ function productView(p, ctx) {
   });
 
   const promos = (p.promotions || []).map((x) => (typeof x === 'object' && x ? x.label || x.title || x.name : null)).filter(Boolean);
-  refresh();
+  chooser.start();
   return [
     h('div.pd-hero', gallery(p.images, p.title),
       h('button.float-back', { type: 'button', 'aria-label': '返回', onclick: () => back('#/') }, icon(ICONS.back))),
@@ -200,11 +328,11 @@ function productView(p, ctx) {
       labelTags(p.labels),
       promos.length ? h('div.pd-promos', promos.map((t) => h('span.promo', t))) : null),
     h('section.card.pd-skus',
-      h('div.pd-sku-head', h('strong', '选择规格'), chosen, stockText),
-      h('div.sku-list', skuButtons),
+      h('div.pd-sku-head', h('strong', '选择规格'), chosenText, stockText),
+      chooser.el,
       qtyRow),
     ...featureSections('productSections', p, ctx),
-    h('section.card.pd-desc', h('h2.card-title', '商品详情'), h('p.pd-desc-text', p.description || '暂无介绍')),
+    detailSection(p),
     h('div.actionbar',
       h('a.ab-icon', { href: '#/' }, icon(ICONS.home), h('span', '首页')),
       h('a.ab-icon', { href: '#/orders' }, icon(ICONS.order), h('span', '订单')),
