@@ -76,3 +76,26 @@ async def test_an_upload_is_read_in_chunks_and_stopped_at_the_cap() -> None:
     assert caught.value.code == "MEDIA_TOO_LARGE"
     assert reader.read_bytes <= 1024 * 1024 + service.CHUNK  # never the whole 30 MB
     assert await service.read_upload(_Reader(5000), max_bytes=5000) == b"x" * 5000
+
+
+async def test_products_take_media_ids_and_store_their_urls(client, db) -> None:
+    """API.md: products take images[] of media ids or URLs; the product keeps the URLs, in the order sent."""
+    boss = await admin(client, db)
+    a, b = await _asset(client, boss, (120, 80)), await _asset(client, boss, (80, 120))
+    body = {
+        "title": "素材库里的图",
+        "skus": [{"name": "默认", "price_fen": 990, "stock": 3}],
+        "images": [b["id"], a["url"]],
+    }
+    r = await client.post("/api/admin/v1/products", json=body, headers=boss)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert r.json()["images"] == [b["url"], a["url"]]
+    r = await client.put(f"/api/admin/v1/products/{pid}", json={"images": [a["id"]]}, headers=boss)
+    assert r.status_code == 200, r.text
+    assert r.json()["images"] == [a["url"]]
+    assert (await client.get(f"/api/v1/products/{pid}")).json()["images"] == [a["url"]]
+    # An id the library never had: refused, and the product keeps its images.
+    r = await client.put(f"/api/admin/v1/products/{pid}", json={"images": [a["id"], 987654]}, headers=boss)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "MEDIA_NOT_FOUND")
+    assert (await client.get(f"/api/v1/products/{pid}")).json()["images"] == [a["url"]]

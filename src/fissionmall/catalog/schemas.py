@@ -8,6 +8,10 @@ from fissionmall.catalog.rules import clean_detail_html
 from fissionmall.core.media import MediaUrl
 from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen, Patch
 
+# An image as products take it (API.md: "images[] of media ids or URLs"): a 素材库 id, or a /media/ URL.
+# The service turns ids into their URLs (media.service.resolve_refs); the product stores URLs only.
+MediaRef = Annotated[int, Field(ge=1, le=2**53)] | MediaUrl
+
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Stock = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
@@ -48,7 +52,7 @@ class ProductCreate(ApiModel):
     specs: Specs = []
     shipping_template_id: DbId | None = None
     category: Name | None = None
-    images: Annotated[list[MediaUrl], Field(max_length=20)] = []
+    images: Annotated[list[MediaRef], Field(max_length=20)] = []
     labels: Annotated[list[Label], Field(max_length=10)] = []
     status: Annotated[str, Field(pattern="^(on_sale|off_sale)$")] = "on_sale"
     skus: Annotated[list[SkuCreate], Field(min_length=1, max_length=100)]
@@ -63,7 +67,7 @@ class ProductUpdate(ApiModel):
     specs: Patch[Specs] = None  # [] drops the matrix (the SKUs then need names and no spec)
     shipping_template_id: DbId | None = None  # null: the shop's default template
     category: Name | None = None
-    images: Patch[Annotated[list[MediaUrl], Field(max_length=20)]] = None
+    images: Patch[Annotated[list[MediaRef], Field(max_length=20)]] = None
     labels: Patch[Annotated[list[Label], Field(max_length=10)]] = None
     status: Patch[Annotated[str, Field(pattern="^(on_sale|off_sale)$")]] = None
     skus: Patch[Annotated[list[SkuCreate], Field(min_length=1, max_length=100)]] = None

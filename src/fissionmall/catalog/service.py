@@ -31,6 +31,7 @@ from fissionmall.core import cache, clock
 from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.core.sql import contains_text
+from fissionmall.media import service as media
 
 
 async def category_id(s: AsyncSession, *, name: str | None) -> int | None:
@@ -59,7 +60,7 @@ async def create_product(s: AsyncSession, *, data: ProductCreate) -> Product:
         specs=specs,
         shipping_template_id=data.shipping_template_id,
         category_id=await category_id(s, name=data.category),
-        images=list(data.images),
+        images=await media.resolve_refs(s, refs=list(data.images)),
         labels=list(data.labels),
         status=data.status,
         created_at=now,
@@ -86,6 +87,8 @@ async def update_product(s: AsyncSession, *, product_id: int, data: ProductUpdat
     for field, value in fields.items():
         if value is not None:
             setattr(p, field, value)
+    if data.images is not None:
+        p.images = await media.resolve_refs(s, refs=list(data.images))
     p.specs = specs
     if "shipping_template_id" in data.model_fields_set:
         p.shipping_template_id = data.shipping_template_id
