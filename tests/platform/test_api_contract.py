@@ -26,6 +26,7 @@ CUSTOMER = [
     "POST /stores/verify", "GET /recommendations", "POST /events",
     "GET /me/addresses", "POST /me/addresses", "PUT /me/addresses/{}", "DELETE /me/addresses/{}",
     "POST /me/addresses/wechat", "POST /me/phone",
+    "GET /cart", "POST /cart/items", "PATCH /cart/items/{}", "DELETE /cart/items/{}",
 ]
 ADMIN = [
     "POST /auth/login",
