@@ -259,3 +259,23 @@ async def test_a_selected_sold_out_line_cannot_be_checked_out_and_nothing_select
 async def test_the_cart_needs_a_shopper(client):
     assert (await client.get(CART)).status_code == 401
     assert (await client.post(f"{CART}/items", json={"sku_id": 1, "qty": 1})).status_code == 401
+
+
+async def test_two_orders_racing_from_one_cart_place_one_and_the_other_finds_it_empty(client, db, shop):
+    me = shop["me"]
+    await add(client, me, shop["tea"], 2)
+    results = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/orders",
+                json={"from_cart": True, "address": ADDRESS},
+                headers={**me, "Idempotency-Key": f"race-{i}"},
+            )
+            for i in range(2)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [201, 400], [r.text for r in results]
+    assert next(r for r in results if r.status_code == 400).json()["error"]["code"] == "CART_EMPTY"
+    assert await rows(db) == []
+    async with db.read() as s:
+        assert await s.scalar(select(Sku.stock).where(Sku.id == shop["tea"])) == 98

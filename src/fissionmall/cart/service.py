@@ -205,18 +205,16 @@ async def _why_gone(s: AsyncSession, item: CartItem) -> str:
     return "sku_gone"
 
 
-async def lines(s: AsyncSession, *, customer_id: int) -> list[CartLineView]:
-    """The shopper's lines, newest first, each judged against the catalogue now."""
-    items = list(
-        (
-            await s.scalars(
-                select(CartItem)
-                .where(CartItem.customer_id == customer_id)
-                .order_by(CartItem.updated_at.desc(), CartItem.id.desc())
-                .execution_options(populate_existing=True)
-            )
-        ).all()
+async def lines(s: AsyncSession, *, customer_id: int, lock: bool = False) -> list[CartLineView]:
+    """The shopper's lines, newest first, each judged against the catalogue now (`lock`: the rows locked
+    FOR UPDATE on PostgreSQL, for the order placed from them)."""
+    q = (
+        select(CartItem)
+        .where(CartItem.customer_id == customer_id)
+        .order_by(CartItem.updated_at.desc(), CartItem.id.desc())
+        .execution_options(populate_existing=True)
     )
+    items = list((await s.scalars(q.with_for_update() if lock else q)).all())
     found = await catalog.skus_for_sale(s, sku_ids=[it.sku_id for it in items]) if items else {}
     out = []
     for it in items:
@@ -266,10 +264,13 @@ def cart_out(views: Sequence[CartLineView]) -> dict[str, Any]:
     }
 
 
-async def lines_for_checkout(s: AsyncSession, *, customer_id: int, max_lines: int) -> list[tuple[int, int]]:
+async def lines_for_checkout(
+    s: AsyncSession, *, customer_id: int, max_lines: int, placing: bool = False
+) -> list[tuple[int, int]]:
     """The selected lines as (sku_id, qty) for checkout: CART_EMPTY when none is selected,
-    CART_LINE_INVALID naming the first selected line that cannot be bought."""
-    chosen = [v for v in await lines(s, customer_id=customer_id) if v.item.selected]
+    CART_LINE_INVALID naming the first selected line that cannot be bought. `placing` locks the lines, so
+    a second order racing from the same cart waits for the first and finds its lines gone (CART_EMPTY)."""
+    chosen = [v for v in await lines(s, customer_id=customer_id, lock=placing) if v.item.selected]
     if not chosen:
         raise AppError(CartError.CART_EMPTY)
     for v in chosen:

@@ -78,14 +78,19 @@ def plan_of(body: CheckoutRequest, settings: Settings) -> Plan:
     return normal_plan(merge_items(body.items, settings.max_line_qty))
 
 
-async def plan_for(s: AsyncSession, *, body: CheckoutRequest, customer_id: int | None, settings: Settings) -> Plan:
+async def plan_for(
+    s: AsyncSession, *, body: CheckoutRequest, customer_id: int | None, settings: Settings, placing: bool = False
+) -> Plan:
     """The plan of a checkout body: its `items`, or with `from_cart` the selected lines of the shopper's
     cart (CART_EMPTY when none, CART_LINE_INVALID naming a selected line that cannot be bought)."""
     if not body.from_cart:
         return plan_of(body, settings)
     if customer_id is None:
         raise AppError(CartError.CART_EMPTY)
-    return normal_plan(await cart.lines_for_checkout(s, customer_id=customer_id, max_lines=settings.max_order_lines))
+    chosen = await cart.lines_for_checkout(
+        s, customer_id=customer_id, max_lines=settings.max_order_lines, placing=placing
+    )
+    return normal_plan(chosen)
 
 
 async def clear_cart_of(s: AsyncSession, *, body: CheckoutRequest, customer_id: int, plan: Plan) -> None:
@@ -260,7 +265,7 @@ async def place(
     if address is None:
         address = await resolve_address(s, customer_id=customer_id, body=body)
     if plan is None:
-        plan = await plan_for(s, body=body, customer_id=customer_id, settings=settings)
+        plan = await plan_for(s, body=body, customer_id=customer_id, settings=settings, placing=True)
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError(PricingError.COUPON_NOT_APPLICABLE)
     ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
