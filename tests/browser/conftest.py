@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import CI
@@ -81,3 +82,14 @@ def desktop(browser: Any) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def admin_client(base: str, server: dict[str, Any]) -> httpx.Client:
+    """An admin API client logged in as the live server's owner."""
+    r = httpx.post(
+        f"{base}/api/admin/v1/auth/login",
+        json={"username": server["admin_user"], "password": server["admin_password"]},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)

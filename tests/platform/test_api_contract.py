@@ -27,6 +27,7 @@ CUSTOMER = [
     "GET /me/addresses", "POST /me/addresses", "PUT /me/addresses/{}", "DELETE /me/addresses/{}",
     "POST /me/addresses/wechat", "POST /me/phone",
     "GET /me/favorites", "PUT /me/favorites/{}", "DELETE /me/favorites/{}", "GET /me/history",
+    "GET /cart", "POST /cart/items", "PATCH /cart/items/{}", "DELETE /cart/items/{}",
 ]
 ADMIN = [
     "POST /auth/login",

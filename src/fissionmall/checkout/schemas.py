@@ -17,7 +17,10 @@ class CartItem(ApiModel):
 
 
 class CheckoutRequest(ApiModel):
-    items: Annotated[list[CartItem], Field(min_length=1, max_length=50)]
+    # The goods: `items`, or `from_cart: true` for the selected lines of the shopper's cart (cart/);
+    # exactly one of them.
+    items: Annotated[list[CartItem], Field(max_length=50)] = []
+    from_cart: bool = False
     coupon_id: Id | None = None
     points: Annotated[int, Field(strict=True, ge=0, le=10**9)] | None = None
     # Where it ships: an inline `address`, or `address_id` from the shopper's book; neither: the default
@@ -29,6 +32,14 @@ class CheckoutRequest(ApiModel):
     @model_validator(mode="after")
     def _one_address(self) -> CheckoutRequest:
         return one_address(self)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CheckoutRequest:
+        if self.from_cart and self.items:
+            raise ValueError("items 与 from_cart 只能二选一")
+        if not self.from_cart and not self.items:
+            raise ValueError("请选择要购买的商品")
+        return self
 
 
 class PreviewLine(ApiModel):

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.addresses import service as addresses
+from fissionmall.cart import service as cart
+from fissionmall.cart.errors import CartError
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
 from fissionmall.checkout import contributions, tenders
@@ -74,6 +76,28 @@ async def check_order_rate(customer_id: int, settings: Settings) -> None:
 def plan_of(body: CheckoutRequest, settings: Settings) -> Plan:
     """The plain catalogue plan of a checkout body."""
     return normal_plan(merge_items(body.items, settings.max_line_qty))
+
+
+async def plan_for(
+    s: AsyncSession, *, body: CheckoutRequest, customer_id: int | None, settings: Settings, placing: bool = False
+) -> Plan:
+    """The plan of a checkout body: its `items`, or with `from_cart` the selected lines of the shopper's
+    cart (CART_EMPTY when none, CART_LINE_INVALID naming a selected line that cannot be bought)."""
+    if not body.from_cart:
+        return plan_of(body, settings)
+    if customer_id is None:
+        raise AppError(CartError.CART_EMPTY)
+    chosen = await cart.lines_for_checkout(
+        s, customer_id=customer_id, max_lines=settings.max_order_lines, placing=placing
+    )
+    return normal_plan(chosen)
+
+
+async def clear_cart_of(s: AsyncSession, *, body: CheckoutRequest, customer_id: int, plan: Plan) -> None:
+    """An order placed from the cart takes its lines out of it, in the order's transaction (so exactly once:
+    a replay of the same Idempotency-Key returns the first order and runs nothing)."""
+    if body.from_cart:
+        await cart.remove_ordered(s, customer_id=customer_id, ordered=[(p.sku_id, p.qty) for p in plan.lines])
 
 
 @dataclass(frozen=True)
@@ -182,7 +206,7 @@ async def preview(
         s,
         customer_id=customer_id,
         coupon_id=body.coupon_id,
-        plan=plan_of(body, settings),
+        plan=await plan_for(s, body=body, customer_id=customer_id, settings=settings),
         settings=settings,
         choose_coupon=choose_coupon,
     )
@@ -241,7 +265,7 @@ async def place(
     if address is None:
         address = await resolve_address(s, customer_id=customer_id, body=body)
     if plan is None:
-        plan = plan_of(body, settings)
+        plan = await plan_for(s, body=body, customer_id=customer_id, settings=settings, placing=True)
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError(PricingError.COUPON_NOT_APPLICABLE)
     ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
@@ -267,6 +291,7 @@ async def place(
             await c.hold(s, order, q, g.parts.get(c.name), ask)
     for name, fen in paid_by:
         await tenders.get(name).take(s, order, fen)
+    await clear_cart_of(s, body=body, customer_id=customer_id, plan=plan)
     for ln in order.lines:
         if ln.sku_stock_taken:
             await catalog.sell_stock(s, sku_id=ln.sku_id, qty=ln.qty)

@@ -1,12 +1,10 @@
-// 优惠券与促销: 领券中心, 我的优惠券, promotion labels and tier hints on the product page,
-// and checkout with coupons (the best one picked, the others with why they do not apply).
+// 优惠券与促销: 领券中心, 我的优惠券, promotion labels on the product page. Choosing a coupon at checkout
+// (the best one picked, the others with why they do not apply) is part of the one checkout, screens/checkout.js.
 
 import { api } from '../api.js';
-import { busy, empty, loading, put, startPayment, stepRows, topbar } from '../kit.js';
-import { errorText, h, img, price, sheet, toast, yuan } from '../ui.js';
+import { busy, empty, go, loading, put, topbar } from '../kit.js';
+import { errorText, h, toast, yuan } from '../ui.js';
 
-const KEY_CHECKOUT = 'fm.checkout';
-const KEY_ADDRESS = 'fm.address';
 const KEY_TOKEN = 'fm.token';
 
 const say = errorText; // every coupon code reads as the server's table says
@@ -17,7 +15,6 @@ const S = {
   face: 'min-width:84px;text-align:center;color:#f23d3d;font-weight:700;font-size:20px',
   main: 'flex:1;min-width:0',
   tag: 'display:inline-block;margin:0 6px 4px 0;padding:2px 8px;border-radius:999px;background:#fff0e6;color:#f26b1d;font-size:12px',
-  hint: 'color:#f26b1d;font-size:13px;margin:4px 0',
   dim: 'opacity:.55',
 };
 
@@ -89,110 +86,13 @@ function mineScreen(ctx) {
   return h('div.page.my-coupons', topbar('我的优惠券', { backTo: '#/me' }), tabs, list);
 }
 
-// ---- 用券结算 ------------------------------------------------------------------------------------
+// ---- 用券结算 → the one checkout ----------------------------------------------------------------
 
-function readJSON(key) {
-  try {
-    return JSON.parse(localStorage.getItem(key) || 'null');
-  } catch {
-    return null;
-  }
-}
-
-function checkoutScreen(ctx) {
-  const state = readJSON(KEY_CHECKOUT);
-  if (!state || !Array.isArray(state.items) || !state.items.length) {
-    return h('div.page', topbar('确认订单'), empty('没有待结算的商品', h('a.btn.btn-primary', { href: '#/' }, '去逛逛')));
-  }
-  let choice = { couponId: null, none: false };
-  let last = null;
-  const addr = readJSON(KEY_ADDRESS) || {};
-  const fields = {};
-  const addrRows = [['name', '收货人'], ['phone', '手机号'], ['region', '所在地区'], ['detail', '详细地址']].map(([k, label]) => {
-    fields[k] = h('input', { name: k, value: addr[k] || '', placeholder: label, maxlength: 100 });
-    return h('label.form-row', h('span.form-label', label), fields[k]);
-  });
-  const linesBox = h('div', loading());
-  const couponRow = h('button.coupon-row', { type: 'button', style: 'display:flex;width:100%;justify-content:space-between;padding:10px 0;border:0;background:none;font-size:14px' });
-  const hintsBox = h('div.tier-hints');
-  const stepsBox = h('div.steps');
-  const totalBox = h('span.submit-total');
-  const submit = h('button.btn.btn-primary.btn-submit', { type: 'button', disabled: true }, '提交订单');
-
-  async function refresh() {
-    submit.disabled = true;
-    const body = { items: state.items };
-    if (choice.couponId) body.coupon_id = choice.couponId;
-    try {
-      last = await api('/coupons/checkout-preview' + (choice.none ? '?pick_best=false' : ''), { body });
-    } catch (err) {
-      if (!ctx.alive()) return;
-      toast(say(err));
-      if (choice.couponId) {
-        choice = { couponId: null, none: false };
-        refresh();
-      }
-      return;
-    }
-    if (!ctx.alive()) return;
-    const q = last;
-    put(linesBox, ...q.lines.map((ln) => h('div.line', img(ln.image, ln.title),
-      h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
-      h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))));
-    const usable = q.coupons_available.length;
-    put(couponRow, h('span', '优惠券'),
-      q.coupon ? h('span.price-red.chosen-coupon', `${q.coupon.name} -¥${yuan(q.coupon.discount_fen)}`)
-        : h('span.muted', usable ? `${usable} 张可用` : '无可用券'));
-    put(hintsBox, ...(q.hints || []).map((t) => h('div.tier-hint', { style: S.hint }, t)));
-    put(stepsBox, ...stepRows(q.steps), h('div.step.step-total', h('span', '实付款'), price(q.payable_fen, 'price-red')));
-    put(totalBox, h('span.small', '合计：'), price(q.payable_fen, 'price-red'));
-    submit.disabled = false;
-  }
-
-  couponRow.addEventListener('click', async () => {
-    if (!last) return;
-    const picked = await sheet('选择优惠券', (close) => [
-      ...last.coupons_available.map((c) => h('button.coupon-pick', { type: 'button', style: S.ticket + ';width:calc(100% - 24px);text-align:left', dataset: { coupon: c.id }, onclick: () => close({ id: c.id }) },
-        h('div', { style: S.main }, h('strong', c.name), h('div.muted.small', c.headline)),
-        h('span.price-red', `省¥${yuan(c.discount_fen)}`))),
-      ...last.coupons_unavailable.map((c) => h('div.coupon-unusable', { style: S.ticket + ';' + S.dim },
-        h('div', { style: S.main }, h('strong', c.name), h('div.muted.small', c.headline)),
-        h('span.small.reason', c.reason))),
-      h('button.btn.btn-ghost.btn-block', { type: 'button', onclick: () => close({ none: true }) }, '不使用优惠券'),
-    ]);
-    if (!picked) return;
-    choice = picked.none ? { couponId: null, none: true } : { couponId: picked.id, none: false };
-    refresh();
-  });
-
-  submit.addEventListener('click', busy(submit, async () => {
-    const address = {};
-    for (const k of Object.keys(fields)) address[k] = fields[k].value.trim();
-    if (!address.name || !address.phone || !address.region || !address.detail) {
-      toast('请填写完整的收货地址');
-      return;
-    }
-    localStorage.setItem(KEY_ADDRESS, JSON.stringify(address));
-    const body = { items: state.items, address };
-    if (last && last.coupon) body.coupon_id = last.coupon.id;
-    let order;
-    try {
-      order = await api('/orders', { body, idem: 'order-' + Math.random().toString(36).slice(2) + Date.now() });
-    } catch (err) {
-      toast(say(err));
-      return;
-    }
-    localStorage.removeItem(KEY_CHECKOUT);
-    await startPayment(order.id, true);
-  }));
-
-  refresh();
-  return h('div.page.checkout.coupon-checkout', topbar('确认订单'),
-    h('section.card.addr-card', h('div.card-title', '收货地址'), addrRows),
-    h('section.card', h('div.card-title', '商品信息'), linesBox, hintsBox),
-    h('section.card', couponRow),
-    h('section.card', h('div.card-title', '价格明细'), stepsBox),
-    h('div.submitbar', totalBox, submit));
+// The coupon picker is part of the one checkout (screens/checkout.js); an old link to #/checkout/coupons
+// lands there, with whatever the product page or the cart put in for checkout.
+function checkoutRedirect() {
+  go('#/checkout', true);
+  return loading();
 }
 
 // ---- hooks into the built-in screens -----------------------------------------------------------
@@ -222,6 +122,6 @@ function meEntries() {
 export const routes = [
   [/^\/coupons$/, centreScreen, { auth: true, tab: 'me' }],
   [/^\/me\/coupons$/, mineScreen, { auth: true, tab: 'me' }],
-  [/^\/checkout\/coupons$/, checkoutScreen, { auth: true }],
+  [/^\/checkout\/coupons$/, checkoutRedirect, { auth: true }],
 ];
 export { homeSections, meEntries, productSections };

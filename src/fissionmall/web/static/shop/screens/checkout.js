@@ -1,12 +1,15 @@
-// 确认订单 and the sandbox 收银台: the address (from the book, or a first one typed here), the previewed price
-// chain, the order placed under one Idempotency-Key per attempt, then the payment.
+// 确认订单 and the sandbox 收银台. The one checkout, for 立即购买 (`{items}`) and the cart (`{from_cart: true}`):
+// the address (from the book, or a first one typed here), the coupon picker (the best one preselected; choose,
+// change or 不使用优惠券; the unusable ones with why), the 凑单 hints, the previewed price chain, the order placed
+// under one Idempotency-Key per attempt, then the payment.
 
 import { api, randomId } from '../api.js';
-import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast } from '../ui.js';
+import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast, yuan } from '../ui.js';
 import { busy, countdown, empty, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
 import { PHONE_RE, addressBlock } from '../features/addresses.js';
 
-export const KEY_CHECKOUT = 'fm.checkout'; // {items, attempt}: what the product page sends to checkout
+// {items, attempt} from the product page, or {from_cart: true, attempt} from the cart (features/cart.js).
+export const KEY_CHECKOUT = 'fm.checkout';
 const KEY_ADDRESS = 'fm.address';
 const KEY_ADDRESS_ID = 'fm.checkout.address'; // the book entry chosen at checkout (else the default)
 
@@ -29,9 +32,11 @@ const ADDRESS_FIELDS = [
 
 export function checkoutScreen(ctx) {
   const state = readJSON(KEY_CHECKOUT);
-  if (!state || !Array.isArray(state.items) || !state.items.length) {
+  const fromCart = Boolean(state && state.from_cart);
+  if (!state || (!fromCart && (!Array.isArray(state.items) || !state.items.length))) {
     return h('div.page', topbar('确认订单'), empty('没有待结算的商品', h('a.btn.btn-primary', { href: '#/' }, '去逛逛')));
   }
+  const goods = () => (fromCart ? { from_cart: true } : { items: state.items });
   // The address: the book's default (or the entry chosen here, 更换地址), sent as `address_id`; with an empty
   // book, a form whose address is saved to the book (becoming the default) before the order is placed.
   const saved = readJSON(KEY_ADDRESS) || {};
@@ -95,23 +100,68 @@ export function checkoutScreen(ctx) {
     return null;
   }
 
-  let couponId = null;
-  api('/checkout/preview', { body: { items: state.items } }).then((q) => {
+  // The coupon: the preview preselects the shopper's best one; the picker changes it or chooses none.
+  let choice = { couponId: null, none: false };
+  let last = null;
+  const couponRow = h('button.coupon-row', { type: 'button', disabled: true });
+  const hintsBox = h('div.tier-hints');
+
+  async function refresh() {
+    submit.disabled = true;
+    const body = goods();
+    if (choice.couponId) body.coupon_id = choice.couponId;
+    let q;
+    try {
+      q = await api('/coupons/checkout-preview' + (choice.none ? '?pick_best=false' : ''), { body });
+    } catch (err) {
+      if (!ctx.alive()) return;
+      if (choice.couponId) {
+        // The chosen coupon no longer applies: say why, and go back to the best one.
+        toast(errorText(err));
+        choice = { couponId: null, none: false };
+        refresh();
+        return;
+      }
+      put(linesBox, h('div.error-box', errorText(err)));
+      ctx.failShown(err);
+      return;
+    }
     if (!ctx.alive()) return;
-    // The preview picks the shopper's best coupon; the order is placed with exactly that one.
-    couponId = q.coupon ? q.coupon.id : null;
+    last = q;
     put(linesBox, ...q.lines.map((ln) => h('div.line',
       img(ln.image, ln.title),
       h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
       h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))));
+    const usable = q.coupons_available.length;
+    put(couponRow, h('span', '优惠券'),
+      q.coupon ? h('span.price-red.chosen-coupon', `${q.coupon.name} -¥${yuan(q.coupon.discount_fen)}`)
+        : h('span.muted.coupon-none', choice.none && usable ? '不使用优惠券' : (usable ? `${usable} 张可用` : '无可用券')));
+    couponRow.disabled = false;
+    put(hintsBox, ...(q.hints || []).map((text) => h('div.tier-hint', text)));
     put(stepsBox, ...stepRows(q.steps), h('div.step.step-total', h('span', '实付款'), price(q.payable_fen, 'price-red')));
     put(totalBox, h('span.small', '合计：'), price(q.payable_fen, 'price-red'));
     submit.disabled = false;
-  }).catch((err) => {
-    if (!ctx.alive()) return;
-    put(linesBox, h('div.error-box', errorText(err)));
-    ctx.failShown(err);
+  }
+
+  couponRow.addEventListener('click', async () => {
+    if (!last) return;
+    const chosenId = last.coupon ? last.coupon.id : null;
+    const picked = await sheet('选择优惠券', (close) => [
+      ...last.coupons_available.map((c) => h(`button.coupon-pick${c.id === chosenId ? '.on' : ''}`,
+        { type: 'button', dataset: { coupon: c.id }, onclick: () => close({ id: c.id }) },
+        h('div.coupon-pick-main', h('strong', c.name), h('div.muted.small', c.headline)),
+        h('span.price-red', `省¥${yuan(c.discount_fen)}`))),
+      ...last.coupons_unavailable.map((c) => h('div.coupon-unusable', { dataset: { coupon: c.id } },
+        h('div.coupon-pick-main', h('strong', c.name), h('div.muted.small', c.headline)),
+        h('span.small.reason', c.reason))),
+      last.coupons_available.length || last.coupons_unavailable.length ? null : h('p.muted.small', '暂无优惠券'),
+      h('button.btn.btn-ghost.btn-block', { type: 'button', onclick: () => close({ none: true }) }, '不使用优惠券'),
+    ]);
+    if (!picked || !ctx.alive()) return;
+    choice = picked.none ? { couponId: null, none: true } : { couponId: picked.id, none: false };
+    refresh();
   });
+  refresh();
 
   submit.addEventListener('click', busy(submit, async () => {
     if (book === null) return;
@@ -132,8 +182,9 @@ export function checkoutScreen(ctx) {
       book = [chosen];
       showAddress();
     }
-    const body = { items: state.items, address_id: chosen.id, remark: remark.value.trim() };
-    if (couponId) body.coupon_id = couponId;
+    // The order is placed with exactly the coupon the preview shows (or none).
+    const body = { ...goods(), address_id: chosen.id, remark: remark.value.trim() };
+    if (last && last.coupon) body.coupon_id = last.coupon.id;
     const bodyText = JSON.stringify(body);
     // One key per attempt: a retry of the very same request reuses it, so a lost reply never makes two orders.
     if (!state.attempt || state.attempt.body !== bodyText) state.attempt = { key: randomId('order-'), body: bodyText };
@@ -157,8 +208,9 @@ export function checkoutScreen(ctx) {
   return h('div.page.checkout',
     topbar('确认订单'),
     h('section.card.addr-card', h('div.card-title', icon(ICONS.pin, 'icon icon-accent'), '收货地址'), addrBox),
-    h('section.card', h('div.card-title', '商品信息'), linesBox,
+    h('section.card', h('div.card-title', '商品信息'), linesBox, hintsBox,
       h('label.form-row.remark-row', h('span.form-label', '订单备注'), remark)),
+    h('section.card.coupon-card', couponRow),
     h('section.card', h('div.card-title', '价格明细'), stepsBox),
     h('div.submitbar', totalBox, submit));
 }
