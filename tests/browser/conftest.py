@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 
 from tests.conftest import CI
 
@@ -93,3 +94,13 @@ def admin_client(base: str, server: dict[str, Any]) -> httpx.Client:
     )
     assert r.status_code == 200, r.text
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)
+
+
+def pick_region(page: Page, region: str) -> None:
+    """Choose 省 / 市 / 区 in the picker's selects (a municipality has no 城市 select)."""
+    parts = region.split()
+    page.get_by_label("省份").select_option(label=parts[0])
+    if len(parts) == 3:
+        page.get_by_label("城市").select_option(label=parts[1])
+    if len(parts) > 1:
+        page.get_by_label("区县").select_option(label=parts[-1])

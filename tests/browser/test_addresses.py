@@ -10,20 +10,10 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import pick_region, shot
 
 HOME = {"name": "周八", "phone": "13600136000", "region": "江苏省 南京市 玄武区", "detail": "中山路 1 号"}
 WORK = {"name": "周八", "phone": "(025)84561234", "region": "江苏省 南京市 鼓楼区", "detail": "汉中路 2 号 5 楼"}
-
-
-def pick_region(page: Page, region: str) -> None:
-    """Choose 省 / 市 / 区 in the picker's selects (a municipality has no 城市 select)."""
-    parts = region.split()
-    page.get_by_label("省份").select_option(label=parts[0])
-    if len(parts) == 3:
-        page.get_by_label("城市").select_option(label=parts[1])
-    if len(parts) > 1:
-        page.get_by_label("区县").select_option(label=parts[-1])
 
 
 def _fill(page: Page, a: dict[str, str], *, default: bool = False) -> None:

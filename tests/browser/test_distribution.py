@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import pick_region, shot
 from tests.browser.test_shop import ADDRESS, _admin, _api, _demo_product
 
 pytestmark = pytest.mark.browser
@@ -106,7 +106,7 @@ def test_share_buy_settle_withdraw_and_approve(clock_server: dict[str, Any], pho
         friend.get_by_role("button", name="立即购买").click()
         friend.get_by_placeholder("请填写收货人姓名").fill(ADDRESS["name"])
         friend.get_by_placeholder("请填写收货人手机号").fill(ADDRESS["phone"])
-        friend.get_by_placeholder("省 市 区，如 上海市 浦东新区").fill(ADDRESS["region"])
+        pick_region(friend, ADDRESS["region"])
         friend.get_by_placeholder("街道、门牌号等").fill(ADDRESS["detail"])
         friend.get_by_role("button", name="提交订单").click()
         friend.get_by_role("button", name="沙箱支付：确认付款").click()

@@ -6,7 +6,7 @@
 import { api, randomId } from '../api.js';
 import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast, yuan } from '../ui.js';
 import { busy, countdown, empty, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
-import { PHONE_RE, addressBlock } from '../features/addresses.js';
+import { PHONE_RE, addressBlock, regionPicker } from '../features/addresses.js';
 
 // {items, attempt} from the product page, or {from_cart: true, attempt} from the cart (features/cart.js).
 export const KEY_CHECKOUT = 'fm.checkout';
@@ -26,7 +26,6 @@ function readJSON(key) {
 const ADDRESS_FIELDS = [
   ['name', '收货人', '请填写收货人姓名', 'text', 'name'],
   ['phone', '手机号', '请填写收货人手机号', 'tel', 'tel'],
-  ['region', '所在地区', '省 市 区，如 上海市 浦东新区', 'text', 'address-level1'],
   ['detail', '详细地址', '街道、门牌号等', 'text', 'street-address'],
 ];
 
@@ -45,6 +44,10 @@ export function checkoutScreen(ctx) {
     inputs[key] = h('input', { name: key, type, placeholder: ph, autocomplete: ac, value: saved[key] || '', maxlength: key === 'detail' ? 200 : 100 });
     return h('label.form-row', h('span.form-label', label), inputs[key]);
   });
+  // 所在地区 from the 省/市/区 table (the address book's picker), so the order carries a region code that
+  // shipping templates price by; it goes after 手机号, where shoppers expect it.
+  const region = regionPicker(saved.region ? { region: saved.region, region_code: saved.region_code } : null);
+  addrRows.splice(2, 0, h('div.form-row', h('span.form-label', '所在地区'), region.el));
   const addrBox = h('div.addr-box', loading());
   let book = null; // null: not loaded; []: empty, the form shows
   let chosen = null;
@@ -90,12 +93,12 @@ export function checkoutScreen(ctx) {
   function readAddress() {
     const a = {};
     for (const [key] of ADDRESS_FIELDS) a[key] = inputs[key].value.trim();
-    return a;
+    return Object.assign(a, region.value() || {});
   }
   function checkAddress(a) {
     if (!a.name) return '请填写收货人';
     if (!PHONE_RE.test(a.phone)) return '请填写正确的手机号';
-    if (!a.region) return '请填写所在地区';
+    if (!a.region) return region.problem() || '请选择所在地区';
     if (!a.detail) return '请填写详细地址';
     return null;
   }
