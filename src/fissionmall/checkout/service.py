@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.addresses import service as addresses
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
-from fissionmall.checkout import contributions, tenders
+from fissionmall.checkout import contributions, shipping, tenders
 from fissionmall.checkout.contributions import POSITIONS, Ask
 from fissionmall.checkout.errors import CheckoutError
 from fissionmall.checkout.plans import Plan, normal_plan
@@ -185,6 +185,7 @@ async def preview(
         plan=plan_of(body, settings),
         settings=settings,
         choose_coupon=choose_coupon,
+        options=await shipping.preview_options(s, customer_id=customer_id, body=body),
     )
 
 
@@ -244,7 +245,14 @@ async def place(
         plan = plan_of(body, settings)
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError(PricingError.COUPON_NOT_APPLICABLE)
-    ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
+    ask = Ask(
+        customer_id=customer_id,
+        coupon_id=body.coupon_id,
+        plan=plan,
+        settings=settings,
+        placing=True,
+        options=shipping.options_for(address),
+    )
     g = await gather(s, ask=ask)
     q = compute(g)
     paid_by = collect_tenders(g, q)
