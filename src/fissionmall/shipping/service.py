@@ -29,7 +29,8 @@ def to_rules(t: ShippingTemplate) -> rules.Template:
     """A template row as the pure rules read it."""
 
     def charge(d: dict[str, Any]) -> rules.Charge:
-        return rules.Charge(*(int(d[k]) for k in _CHARGE), regions=tuple(d.get("regions") or ()))
+        first_units, first_fee, additional_units, additional_fee = (int(d[k]) for k in _CHARGE)
+        return rules.Charge(first_units, first_fee, additional_units, additional_fee, tuple(d.get("regions") or ()))
 
     return rules.Template(
         id=t.id,
@@ -70,19 +71,21 @@ async def _in_use(s: AsyncSession, template_id: int) -> int:
 
 async def to_admin(s: AsyncSession, *, t: ShippingTemplate) -> TemplateAdmin:
     """A template as the admin API shows it, with how many products use it."""
-    return TemplateAdmin(
-        id=t.id,
-        name=t.name,
-        mode=t.mode,
-        is_default=t.is_default,
-        default_rule=t.default_rule,
-        rules=t.rules,
-        free=t.free,
-        not_delivered=t.not_delivered,
-        products=await _in_use(s, t.id),
-        free_everywhere=rules.free_everywhere(to_rules(t)),
-        created_at=t.created_at,
-        updated_at=t.updated_at,
+    return TemplateAdmin.model_validate(
+        {
+            "id": t.id,
+            "name": t.name,
+            "mode": t.mode,
+            "is_default": t.is_default,
+            "default_rule": t.default_rule,
+            "rules": t.rules,
+            "free": t.free,
+            "not_delivered": t.not_delivered,
+            "products": await _in_use(s, t.id),
+            "free_everywhere": rules.free_everywhere(to_rules(t)),
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+        }
     )
 
 
