@@ -215,3 +215,18 @@ async def test_the_baoyou_label_is_derived_from_the_template_never_typed(client,
     assert (await client.get(f"/api/v1/products/{p['id']}")).json()["labels"] == ["热销", "包邮"]
     _, step = await preview(client, await shopper(client), [{"sku_id": p["skus"][0]["id"], "qty": 1}])
     assert step["amount_fen"] == 0
+
+
+async def test_a_promotion_that_ships_free_without_threshold_gives_the_label_too(client, db):
+    from tests.pricing.helpers import promotion
+
+    owner = await admin(client, db, "owner")
+    await make(client, owner)  # the default charges 8 元
+    p = await product(client, owner)
+    assert "包邮" not in (await client.get(f"/api/v1/products/{p['id']}")).json()["labels"]
+    await promotion(client, owner, kind="free_shipping", name="满50包邮", threshold=5000)
+    assert "包邮" not in (await client.get(f"/api/v1/products/{p['id']}")).json()["labels"]
+    await promotion(client, owner, kind="free_shipping", name="全场包邮", threshold=0)
+    assert (await client.get(f"/api/v1/products/{p['id']}")).json()["labels"] == ["包邮"]
+    _, step = await preview(client, await shopper(client), [{"sku_id": p["skus"][0]["id"], "qty": 1}])
+    assert step["amount_fen"] == 0

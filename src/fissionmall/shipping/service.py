@@ -274,9 +274,10 @@ FREE_LABEL = "包邮"
 
 @extras.contributes(extras.PRODUCT)
 async def _product_labels(s: AsyncSession, *, product: Any, category_id: int | None) -> dict[str, Any]:
-    """包邮 is derived, never typed: a typed one is dropped, the template's adds it."""
+    """包邮 is derived, never typed: a typed one is dropped; the template or a promotion adds it."""
     labels = [x for x in product.labels if x != FREE_LABEL]
-    if await free_label(s, product_id=product.id):
+    by_tool = await extras.gather(extras.FREE_SHIPPING, s=s, product=product, category_id=category_id)
+    if by_tool.get("free_shipping") or await free_label(s, product_id=product.id):
         labels.append(FREE_LABEL)
     return {"labels": labels}
 
