@@ -230,3 +230,14 @@ async def test_a_promotion_that_ships_free_without_threshold_gives_the_label_too
     assert (await client.get(f"/api/v1/products/{p['id']}")).json()["labels"] == ["包邮"]
     _, step = await preview(client, await shopper(client), [{"sku_id": p["skus"][0]["id"], "qty": 1}])
     assert step["amount_fen"] == 0
+
+
+async def test_templates_created_at_once_in_an_empty_shop_leave_exactly_one_default(client, db):
+    import asyncio
+
+    owner = await admin(client, db, "owner")
+    got = await asyncio.gather(*(client.post(API, json=template(f"模板{i}"), headers=owner) for i in range(4)))
+    assert [r.status_code for r in got] == [201] * 4, [r.text for r in got]
+    async with db.read() as s:
+        defaults = await s.scalar(select(func.count()).select_from(ShippingTemplate).where(ShippingTemplate.is_default))
+    assert defaults == 1 and sum(r.json()["is_default"] for r in got) == 1

@@ -105,24 +105,25 @@ async def get_template(s: AsyncSession, *, template_id: int, lock: bool = False)
     return t
 
 
-async def _become_default(s: AsyncSession, t: ShippingTemplate) -> None:
+async def _become_default(s: AsyncSession, t: ShippingTemplate, *, asked: bool) -> None:
     """Make `t` the one default: the old default stops being one in the same transaction. Two writers
-    racing to set a default meet at the unique index: the later one is refused (SHIPPING_ONE_DEFAULT)."""
-    await s.execute(
-        update(ShippingTemplate)
-        .where(ShippingTemplate.is_default.is_(True), ShippingTemplate.id != t.id)
-        .values(is_default=False)
-        .execution_options(synchronize_session=False)
-    )
-    t.is_default = True
-
-
-async def _flush(s: AsyncSession) -> None:
+    racing to set a default meet at the unique index: the later one is refused (SHIPPING_ONE_DEFAULT)
+    when it asked for it, or stays an ordinary template when it was only the shop's "first" one."""
     try:
         async with s.begin_nested():
+            if asked:  # the shop's "first" template takes the default only if no one else has it
+                await s.execute(
+                    update(ShippingTemplate)
+                    .where(ShippingTemplate.is_default.is_(True), ShippingTemplate.id != t.id)
+                    .values(is_default=False)
+                    .execution_options(synchronize_session=False)
+                )
+            t.is_default = True
             await s.flush()
     except IntegrityError as exc:
-        raise Conflict(ShippingError.SHIPPING_ONE_DEFAULT) from exc
+        if asked:
+            raise Conflict(ShippingError.SHIPPING_ONE_DEFAULT) from exc
+        t.is_default = False
 
 
 def _dump(data: TemplateCreate | TemplateUpdate, name: str) -> Any:
@@ -146,10 +147,9 @@ async def create_template(s: AsyncSession, *, data: TemplateCreate) -> ShippingT
     )
     _check(t)
     s.add(t)
-    await _flush(s)
+    await s.flush()
     if first or data.is_default:
-        await _become_default(s, t)
-        await _flush(s)
+        await _become_default(s, t, asked=data.is_default)
     await cache.bump(s, SHIPPING)
     return t
 
@@ -165,9 +165,9 @@ async def update_template(s: AsyncSession, *, template_id: int, data: TemplateUp
             setattr(t, name, _dump(data, name))
     _check(t)
     t.updated_at = clock.now()
-    if data.is_default:
-        await _become_default(s, t)
-    await _flush(s)
+    await s.flush()
+    if data.is_default and not t.is_default:
+        await _become_default(s, t, asked=True)
     await cache.bump(s, SHIPPING)
     return t
 
