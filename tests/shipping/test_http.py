@@ -241,3 +241,14 @@ async def test_templates_created_at_once_in_an_empty_shop_leave_exactly_one_defa
     async with db.read() as s:
         defaults = await s.scalar(select(func.count()).select_from(ShippingTemplate).where(ShippingTemplate.is_default))
     assert defaults == 1 and sum(r.json()["is_default"] for r in got) == 1
+
+
+async def test_an_address_whose_province_is_not_recognised_pays_the_default_rule_and_says_so(client, db):
+    owner = await admin(client, db, "owner")
+    await make(client, owner, rules=[{"regions": ["310000"], "first_fee_fen": 500}])
+    p = await product(client, owner)
+    items = [{"sku_id": p["skus"][0]["id"], "qty": 1}]
+    _, step = await preview(client, await shopper(client), items, address={**ADDRESS, "region": "某地 某区"})
+    assert step["amount_fen"] == 800 and step["label"] == "运费 ¥8（首件¥8），未能识别地址所在省份，按默认运费计"
+    _, step = await preview(client, await shopper(client), items, address=SHANGHAI)
+    assert step == {"kind": "shipping", "label": "运费 ¥5（首件¥5）", "amount_fen": 500}

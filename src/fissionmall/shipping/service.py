@@ -232,8 +232,8 @@ async def book(
     ts = await templates(s)
     if not ts:
         return None
-    note = ""
     dest = destination_of(address)
+    note = "" if dest is not None or address is None else "未能识别地址所在省份，按默认运费计"
     if address is None:
         d = await addresses.default_address(s, customer_id=customer_id) if customer_id is not None else None
         dest = destination_of({"region_code": d.region_code, "region": d.region}) if d is not None else None
