@@ -252,3 +252,17 @@ async def test_an_address_whose_province_is_not_recognised_pays_the_default_rule
     assert step["amount_fen"] == 800 and step["label"] == "运费 ¥8（首件¥8），未能识别地址所在省份，按默认运费计"
     _, step = await preview(client, await shopper(client), items, address=SHANGHAI)
     assert step == {"kind": "shipping", "label": "运费 ¥5（首件¥5）", "amount_fen": 500}
+
+
+async def test_the_product_form_is_offered_the_templates(client, db):
+    from fissionmall.core import extras
+
+    owner = await admin(client, db, "owner")
+    a = await make(client, owner, name="普通")
+    b = await make(client, owner, name="生鲜")
+    async with db.read() as s:
+        got = await extras.gather(extras.PRODUCT_FORM, s=s)
+    assert got["shipping_templates"] == [
+        {"id": a["id"], "name": "普通", "is_default": True},
+        {"id": b["id"], "name": "生鲜", "is_default": False},
+    ]
