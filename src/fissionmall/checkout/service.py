@@ -21,7 +21,7 @@ from fissionmall.cart import service as cart
 from fissionmall.cart.errors import CartError
 from fissionmall.catalog import service as catalog
 from fissionmall.catalog.errors import CatalogError
-from fissionmall.checkout import contributions, tenders
+from fissionmall.checkout import contributions, shipping, tenders
 from fissionmall.checkout.contributions import POSITIONS, Ask
 from fissionmall.checkout.errors import CheckoutError
 from fissionmall.checkout.plans import Plan, normal_plan
@@ -209,6 +209,7 @@ async def preview(
         plan=await plan_for(s, body=body, customer_id=customer_id, settings=settings),
         settings=settings,
         choose_coupon=choose_coupon,
+        options=await shipping.preview_options(s, customer_id=customer_id, body=body),
     )
 
 
@@ -268,7 +269,14 @@ async def place(
         plan = await plan_for(s, body=body, customer_id=customer_id, settings=settings, placing=True)
     if body.coupon_id is not None and not plan.allows_coupons:
         raise AppError(PricingError.COUPON_NOT_APPLICABLE)
-    ask = Ask(customer_id=customer_id, coupon_id=body.coupon_id, plan=plan, settings=settings, placing=True)
+    ask = Ask(
+        customer_id=customer_id,
+        coupon_id=body.coupon_id,
+        plan=plan,
+        settings=settings,
+        placing=True,
+        options=shipping.options_for(address),
+    )
     g = await gather(s, ask=ask)
     q = compute(g)
     paid_by = collect_tenders(g, q)

@@ -20,6 +20,9 @@ ME = "accounts.me"  # (s, customer_id) -> fields of AccountPublic
 ORDER_PAGE = "orders.console_page"  # (s, order) -> template context of the console's order page
 # (s) -> {"shipping_templates": [{"id", "name", "is_default"}]}: the choices of the console's product form
 PRODUCT_FORM = "catalog.product_form"
+# (s, product: ProductPublic, category_id) -> {"free_shipping": True} when a tool ships the product free
+# whatever the cart (a 包邮 promotion without threshold): shipping's 包邮 label reads it
+FREE_SHIPPING = "shipping.product_free"
 
 _points: dict[str, dict[str, Contributor]] = {}
 

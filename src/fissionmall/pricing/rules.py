@@ -22,6 +22,7 @@ from typing import Any
 
 from fissionmall.core.money import BP, apply_bp, split, yuan
 from fissionmall.pricing.errors import PricingError
+from fissionmall.shipping import rules as ship
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,9 @@ class CouponSpec:
 
 @dataclass(frozen=True)
 class PricingContext:
-    shipping_fee_fen: int
+    shipping_fee_fen: int  # the flat fee, when the shop has no shipping template (`shipping` None)
     free_shipping: bool = False
+    shipping: ship.Book | None = None  # the shop's 运费模板 and where the order goes (checkout fills it)
     tiered: tuple[TieredPrice, ...] = ()
     limited: tuple[LimitedDiscount, ...] = ()
     # Membership hook: the member's rate (9500 = 95折); None when the shopper has no member price.
@@ -231,12 +233,7 @@ class Quote:
 
 Lines = tuple[PricedLine, ...]
 StepFn = Callable[[Lines, PricingContext], tuple[Lines, list[Step]]]
-
-
-def short_yuan(fen: int) -> str:
-    """12.00 -> '12', 12.50 -> '12.5': how amounts read in a label."""
-    s = yuan(fen)
-    return s.rstrip("0").rstrip(".") if "." in s else s
+short_yuan = ship.short_yuan  # 12.00 -> '12', 12.50 -> '12.5': how amounts read in a label
 
 
 def _left(p: PricedLine) -> int:
@@ -477,24 +474,27 @@ def points_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
 
 
 def shipping_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
-    """Step 7: the shipping fee, waived by a free-shipping rule met before the coupon."""
+    """Step 7: the shipping fee (by template, else flat) and how it is made up, waived by a free-shipping
+    rule met before the coupon."""
     if not lines:
         return lines, []
     free, label, ref = ctx.free_shipping, "运费（包邮）", ""
     if not free:
         for rule in sorted(ctx.free_shipping_rules, key=lambda r: r.rule_id):
-            # Judged on what the goods cost after promotions but before the coupon and points, so a
-            # coupon never costs the shopper free shipping.
+            # Judged after promotions but before the coupon and points: a coupon never costs free shipping.
             covered = [p for p in lines if _promotable(p) and rule.scope.covers(p.line)]
             measure = sum(_left(p) + p.coupon_fen + p.points_fen for p in covered)
             if covered and measure >= rule.threshold_fen:
                 free, label, ref = True, f"运费（{rule.name}）", f"promotion:{rule.rule_id}"
                 break
-    fee = 0 if free else ctx.shipping_fee_fen
-    shares = split(fee, [p.subtotal_fen for p in lines])
+    if ctx.shipping is not None and not free:
+        got = ship.charge(ctx.shipping, ship.items_of(lines))  # 满额包邮 judged as the promotions' above
+        fee, label, shares = got.fee_fen, got.label, list(got.shares)
+    else:
+        fee = 0 if free else ctx.shipping_fee_fen
+        shares = split(fee, [p.subtotal_fen for p in lines])
+        label = "运费" if fee else label
     out = tuple(replace(p, shipping_fen=p.shipping_fen + sh) for p, sh in zip(lines, shares, strict=True))
-    if fee:
-        label = "运费"
     return out, [Step("shipping", label, fee, ref)]
 
 

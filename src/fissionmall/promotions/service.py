@@ -147,6 +147,12 @@ async def _product_badges(s: AsyncSession, *, product: Any, category_id: int | N
     return {"promotions": [{"id": x.id, "kind": x.kind, "name": x.name, "label": rules.label(x)} for x in live]}
 
 
+@extras.contributes(extras.FREE_SHIPPING)
+async def _ships_free(s: AsyncSession, *, product: Any, category_id: int | None) -> dict[str, Any]:
+    live = await badges(s, product_id=product.id, category_id=category_id, sku_ids=[k.id for k in product.skus])
+    return {"free_shipping": True} if any(x.kind == "free_shipping" and not x.threshold for x in live) else {}
+
+
 def _gift_in_stock(gift_stock: int | None, gift_given: int, gift_qty: int) -> bool:
     """As the pricing rules judge it (rules.to_context_parts): the cached promotions carry `gift_given`, so
     a change of this answer, and only that, must move the version."""
