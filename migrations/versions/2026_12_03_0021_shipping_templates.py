@@ -1,7 +1,7 @@
 """Shipping templates (运费模板)
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-03
 """
 
@@ -15,7 +15,7 @@ import fissionmall.core.db
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0017"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

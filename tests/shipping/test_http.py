@@ -217,6 +217,20 @@ async def test_the_baoyou_label_is_derived_from_the_template_never_typed(client,
     assert step["amount_fen"] == 0
 
 
+async def test_the_product_list_derives_the_baoyou_label_as_the_product_page_does(client, db):
+    owner = await admin(client, db, "owner")
+    typed = {"title": "茶", "labels": ["热销", "包邮"], "skus": [{"name": "默认", "price_fen": 100, "stock": 1}]}
+    tea = (await client.post("/api/admin/v1/products", json=typed, headers=owner)).json()
+    cup = (
+        await client.post("/api/admin/v1/products", json={**typed, "title": "杯", "labels": []}, headers=owner)
+    ).json()
+    await make(client, owner)  # the default charges 8 元: the typed 包邮 claims nothing
+    free = await make(client, owner, name="包邮", free=[{"min_count": 1}])
+    await use(db, cup["id"], free["id"])
+    cards = {c["id"]: c["labels"] for c in (await client.get("/api/v1/products")).json()["items"]}
+    assert cards[tea["id"]] == ["热销"] and cards[cup["id"]] == ["包邮"]
+
+
 async def test_a_promotion_that_ships_free_without_threshold_gives_the_label_too(client, db):
     from tests.pricing.helpers import promotion
 

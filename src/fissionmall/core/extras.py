@@ -16,6 +16,9 @@ from typing import Any
 Contributor = Callable[..., Awaitable[dict[str, Any]]]
 
 PRODUCT = "catalog.product"  # (s, product: ProductPublic, category_id) -> fields of ProductPublic
+# (s, products: list[ProductPublic], rows: list[Product]) -> {field: {product_id: value}}: the product list's
+# cards (a contributor must answer from cached facts: the list is the shop's busiest read)
+PRODUCT_LIST = "catalog.product_list"
 ME = "accounts.me"  # (s, customer_id) -> fields of AccountPublic
 ORDER_PAGE = "orders.console_page"  # (s, order) -> template context of the console's order page
 # (s) -> {"shipping_templates": [{"id", "name", "is_default"}]}: the choices of the console's product form

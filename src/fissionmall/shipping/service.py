@@ -199,16 +199,10 @@ async def templates(s: AsyncSession) -> tuple[rules.Template, ...]:
     return await _templates.get(s, _load)
 
 
-def _weight_column() -> Any:
-    # SKUs get `weight_g` from the catalogue; until then a SKU weighs 0 g.
-    return getattr(Sku, "weight_g", None)
-
-
 async def _sku_facts(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, tuple[int | None, int, str]]:
-    weight = _weight_column()
-    cols = [Sku.id, Product.shipping_template_id, Product.title] + ([weight] if weight is not None else [])
+    cols = [Sku.id, Product.shipping_template_id, Product.title, Sku.weight_g]
     rows = await s.execute(select(*cols).join(Product, Sku.product_id == Product.id).where(Sku.id.in_(sku_ids)))
-    return {r[0]: (r[1], int(r[3] or 0) if weight is not None else 0, r[2]) for r in rows.all()}
+    return {r[0]: (r[1], int(r[3] or 0), r[2]) for r in rows.all()}
 
 
 def _provinces() -> dict[str, str]:
@@ -280,6 +274,22 @@ async def _product_labels(s: AsyncSession, *, product: Any, category_id: int | N
     if by_tool.get("free_shipping") or await free_label(s, product_id=product.id):
         labels.append(FREE_LABEL)
     return {"labels": labels}
+
+
+@extras.contributes(extras.PRODUCT_LIST)
+async def _list_labels(s: AsyncSession, *, products: list[Any], rows: list[Any]) -> dict[str, Any]:
+    """The same derived 包邮 on the product list's cards, from the cached templates and each row's template."""
+    ts = {t.id: t for t in await templates(s)}
+    default = next((t for t in ts.values() if t.is_default), None)
+    out: dict[int, list[str]] = {}
+    for card, row in zip(products, rows, strict=True):
+        t = ts.get(row.shipping_template_id) if row.shipping_template_id is not None else None
+        free = (t or default) is not None and rules.free_everywhere(t or default)  # type: ignore[arg-type]
+        if not free:
+            by_tool = await extras.gather(extras.FREE_SHIPPING, s=s, product=card, category_id=row.category_id)
+            free = bool(by_tool.get("free_shipping"))
+        out[card.id] = [x for x in card.labels if x != FREE_LABEL] + ([FREE_LABEL] if free else [])
+    return {"labels": out}
 
 
 @extras.contributes(extras.PRODUCT_FORM)
