@@ -60,12 +60,18 @@ ORDER_STATUS_ZH = {
 }
 REFUND_STATUS_ZH = {
     "pending": "待处理",
+    "approved": "待买家退货",
+    "return_shipped": "待确认收货",
     "processing": "退款中",
     "succeeded": "已退款",
     "rejected": "已拒绝",
     "failed": "退款失败",
+    "cancelled": "买家已撤销",
+    "closed": "已关闭",
 }
-REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回"}
+REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回", "system": "系统退款"}
+REFUND_SERVICE_ZH = {"refund_only": "仅退款", "return": "退货退款"}
+REFUND_ACTOR_ZH = {"shopper": "买家", "merchant": "商家", "system": "系统"}
 SOURCE_ZH = {"normal": "普通订单", "seckill": "秒杀", "groupbuy": "拼团", "bargain": "砍价"}
 CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "group_expired": "拼团失败自动取消"}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
@@ -76,6 +82,8 @@ vocabulary(
     ORDER_STATUS_ZH=ORDER_STATUS_ZH,
     REFUND_STATUS_ZH=REFUND_STATUS_ZH,
     REFUND_KIND_ZH=REFUND_KIND_ZH,
+    REFUND_SERVICE_ZH=REFUND_SERVICE_ZH,
+    REFUND_ACTOR_ZH=REFUND_ACTOR_ZH,
     SOURCE_ZH=SOURCE_ZH,
     CANCEL_REASON_ZH=CANCEL_REASON_ZH,
     CARRIERS=CARRIERS,
