@@ -110,8 +110,8 @@ async def approve(
     now = clock.now()
     if not await refunds.refund_cas(
         s,
-        refund.id,
-        "approved",
+        refund_id=refund.id,
+        target="approved",
         expected=["pending"],
         decided_at=now,
         decided_by=admin_id or None,
@@ -135,8 +135,8 @@ async def ship_return(
     now = clock.now()
     if not await refunds.refund_cas(
         s,
-        refund.id,
-        "return_shipped",
+        refund_id=refund.id,
+        target="return_shipped",
         expected=["approved"],
         return_carrier=carrier,
         return_tracking_no=tracking_no,
@@ -154,9 +154,11 @@ async def confirm_receipt(s: AsyncSession, *, refund_id: int, admin_id: int) -> 
     """The merchant has the goods back (admin_id 0: the timer decided): the refund goes to the gateway."""
     refund = await refunds.get_refund(s, refund_id=refund_id)
     now = clock.now()
-    if not await refunds.refund_cas(s, refund.id, "processing", expected=["return_shipped"], received_at=now):
+    if not await refunds.refund_cas(
+        s, refund_id=refund.id, target="processing", expected=["return_shipped"], received_at=now
+    ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
-    await refunds.send_to_gateway(s, refund.id, after="return_shipped")
+    await refunds.send_to_gateway(s, refund_id=refund.id, after="return_shipped")
     actor, text = (
         ("system", "商家超时未确认收货，系统自动确认并退款")
         if not admin_id
@@ -169,7 +171,9 @@ async def confirm_receipt(s: AsyncSession, *, refund_id: int, admin_id: int) -> 
 async def cancel(s: AsyncSession, *, refund_id: int, customer_id: int) -> Refund:
     """The shopper withdraws a request (before the return is sent back): the units are refundable again."""
     refund = await get_mine(s, refund_id=refund_id, customer_id=customer_id)
-    if not await refunds.refund_cas(s, refund.id, "cancelled", expected=["pending", "approved"], closed_at=clock.now()):
+    if not await refunds.refund_cas(
+        s, refund_id=refund.id, target="cancelled", expected=["pending", "approved"], closed_at=clock.now()
+    ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
     await refunds.release(s, refund=refund)
     await refunds.add_entry(s, refund_id=refund.id, actor="shopper", action="cancelled", text="买家撤销了售后申请")
@@ -215,7 +219,7 @@ async def _ship_timeout(s: AsyncSession, job: jobs.Job) -> None:
     refund = await s.get(Refund, job.payload["refund_id"])
     if refund is None or refund.status != "approved":
         return
-    if await refunds.refund_cas(s, refund.id, "closed", expected=["approved"], closed_at=clock.now()):
+    if await refunds.refund_cas(s, refund_id=refund.id, target="closed", expected=["approved"], closed_at=clock.now()):
         await refunds.release(s, refund=refund)
         await refunds.add_entry(
             s, refund_id=refund.id, actor="system", action="closed", text="买家超时未寄回商品，售后已关闭"

@@ -229,7 +229,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
     )
     s.add(refund)
     await s.flush()
-    await send_to_gateway(s, refund.id, after="processing")
+    await send_to_gateway(s, refund_id=refund.id, after="processing")
     return refund
 
 
@@ -259,7 +259,7 @@ async def list_refunds(
 
 
 async def refund_cas(
-    s: AsyncSession, refund_id: int, target: str, *, expected: Sequence[str] | None = None, **values: Any
+    s: AsyncSession, *, refund_id: int, target: str, expected: Sequence[str] | None = None, **values: Any
 ) -> bool:
     """Move a refund to `target` from `expected` (default: every state the table allows), exactly once."""
     res = await s.execute(
@@ -271,7 +271,7 @@ async def refund_cas(
     return res.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def send_to_gateway(s: AsyncSession, refund_id: int, *, after: str) -> None:
+async def send_to_gateway(s: AsyncSession, *, refund_id: int, after: str) -> None:
     """Queue the gateway call for a refund, once per state it left (a failed refund may be sent again)."""
     await jobs.schedule(
         s,
@@ -288,9 +288,11 @@ async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> R
     refund = await get_refund(s, refund_id=refund_id)
     expected = ["pending", "failed"] if refund.service == "refund_only" else ["failed"]
     now = clock.now()
-    if not await refund_cas(s, refund.id, "processing", expected=expected, decided_at=now, decided_by=admin_id):
+    if not await refund_cas(
+        s, refund_id=refund.id, target="processing", expected=expected, decided_at=now, decided_by=admin_id
+    ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
-    await send_to_gateway(s, refund.id, after=refund.status)
+    await send_to_gateway(s, refund_id=refund.id, after=refund.status)
     if refund.status == "pending":
         actor = "system" if admin_id == 0 else "merchant"
         await add_entry(s, refund_id=refund.id, actor=actor, action="approved", text="同意退款，款项原路退回")
@@ -338,7 +340,7 @@ async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reaso
     """Refuse a pending refund: its lines become refundable again and any tender share held back is freed."""
     refund = await get_refund(s, refund_id=refund_id)
     if not await refund_cas(
-        s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
+        s, refund_id=refund.id, target="rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
     ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
     await release(s, refund=refund)
@@ -352,7 +354,9 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
     in this transaction (the `refunded` order hooks). False if it was applied already."""
     refund = await get_refund(s, refund_id=refund_id)
     now = clock.now()
-    if not await refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
+    if not await refund_cas(
+        s, refund_id=refund.id, target="succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id
+    ):
         return False
     if refund.kind == "late_payment":
         # Money for an order that was never marked paid: the order's own figures do not move.
@@ -418,7 +422,7 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
 
 async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool:
     """Mark a refund whose gateway call failed for good; True if this call moved it."""
-    return await refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
+    return await refund_cas(s, refund_id=refund_id, target="failed", reject_reason=detail[:200])
 
 
 _LATE_REASON = {
@@ -444,5 +448,5 @@ async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int
     )
     s.add(refund)
     await s.flush()
-    await send_to_gateway(s, refund.id, after="processing")
+    await send_to_gateway(s, refund_id=refund.id, after="processing")
     return refund
