@@ -36,8 +36,11 @@ async def _arm(s: AsyncSession, handler: str, refund_id: int, *, days: int, key:
 
 
 def _reason_text(reason_code: str, text: str) -> str:
+    """The reason as stored and shown: the picked label before the shopper's words (其他: the words alone)."""
     label = REFUND_REASONS.get(reason_code, "其他")
-    return f"{label}：{text}" if text and text != label else label
+    if reason_code == "other" or text.startswith(label):
+        return text or label
+    return f"{label}：{text}" if text else label
 
 
 async def quote(

@@ -80,6 +80,12 @@ def plan_refund(
     return [parts[k] for k in sorted(parts)]
 
 
+def _stored(parts: list[dict[str, int]]) -> list[dict[str, int]]:
+    """A refund's parts as stored and answered, {line_id, qty, amount_fen}: the shipping in them is the
+    refund's own shipping_fen."""
+    return [{"line_id": p["line_id"], "qty": p["qty"], "amount_fen": p["amount_fen"]} for p in parts]
+
+
 async def _reserve_units(
     s: AsyncSession, order: Order, wanted: dict[int, int], *, service: str = "refund_only", reason_code: str = "other"
 ) -> tuple[list[dict[str, int]], int]:
@@ -187,7 +193,7 @@ async def request_refund(
         status="pending",
         amount_fen=total,
         reason=reason,
-        lines=parts,
+        lines=_stored(parts),
         tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
         service=service,
@@ -222,7 +228,7 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
         key=key,
         amount_fen=total,
         reason=reason,
-        lines=parts,
+        lines=_stored(parts),
         tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
         decided_at=clock.now(),
