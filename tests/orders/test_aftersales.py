@@ -299,3 +299,31 @@ async def test_two_confirmations_of_receipt_at_once_refund_once(client, db):
     async with db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Refund).where(Refund.status == "succeeded")) == 1
         assert (await _entries(db, rid)).count("received") == 1
+
+
+async def test_the_last_refund_carries_the_shipping_of_a_line_refunded_before(client, db):
+    from fissionmall.core.jobs import Event
+
+    o, me, boss = await _shipped_order(client, db, qty_a=2)
+    line_a, line_b = o["lines"]
+    ids = []
+    for line, qty in ((line_b, 1), (line_a, 2)):
+        body = {"lines": [{"line_id": line["id"], "qty": qty}], "reason": "质量问题"}
+        r = await client.post(f"/api/v1/orders/{o['id']}/refunds", json=body, headers=me)
+        assert r.status_code == 201, r.text
+        ids.append(r.json())
+    first, last = ids
+    assert first["amount_fen"] == line_b["payable_fen"] - line_b["shipping_fen"] and first["shipping_fen"] == 0
+    # The last one: line A's goods and both lines' shipping, line B's as a part of no units.
+    assert last["shipping_fen"] == 800 and last["amount_fen"] == line_a["payable_fen"] + line_b["shipping_fen"]
+    assert [p["qty"] for p in last["lines"]] == [2, 0]
+    for r in ids:
+        await client.post(f"/api/admin/v1/refunds/{r['id']}/approve", headers=boss)
+    clock.advance(5)
+    await run_jobs(db)
+    o2 = (await client.get(f"/api/v1/orders/{o['id']}", headers=me)).json()
+    assert o2["status"] == "closed" and o2["refunded_fen"] == o["paid_fen"]
+    assert [ln["refunded_fen"] for ln in o2["lines"]] == [line_a["payable_fen"], line_b["payable_fen"]]
+    async with db.read() as s:
+        n = await s.scalar(select(func.count()).select_from(Event).where(Event.type == "OrderLineRefunded"))
+    assert n == 2  # units went back twice; the shipping-only part is no line refund
