@@ -113,7 +113,9 @@ function applyForm(o, ctx) {
   const note = h('textarea.refund-note', { rows: 2, maxlength: 150, placeholder: '补充说明（选填）' });
   note.addEventListener('change', requote);
   const thumbs = h('div.aftersales-photos', { style: S.row });
-  const picker = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', 'aria-label': '上传凭证图片' });
+  // The native file control reads in the browser's language: hidden, behind a button of our own words.
+  const picker = h('input', { type: 'file', accept: 'image/jpeg,image/png,image/webp', 'aria-label': '上传凭证图片', style: 'display:none' });
+  const pick = h('label.btn.btn-small.btn-ghost', picker, '＋ 上传图片');
   const showPhotos = () => {
     put(thumbs, state.photos.map((url, i) => {
       const x = h('button.chip', { type: 'button', 'aria-label': '删除图片' }, '×');
@@ -124,6 +126,7 @@ function applyForm(o, ctx) {
       return h('div', h('img', { src: url, alt: `凭证 ${i + 1}`, style: S.photo }), x);
     }));
     picker.disabled = state.photos.length >= MAX_PHOTOS;
+    pick.hidden = picker.disabled;
   };
   picker.addEventListener('change', async () => {
     const file = picker.files && picker.files[0];
@@ -171,7 +174,7 @@ function applyForm(o, ctx) {
       state.reason = k;
       requote();
     }), note),
-    h('section.card', h('div.card-title', `上传凭证（最多 ${MAX_PHOTOS} 张）`), thumbs, picker),
+    h('section.card', h('div.card-title', `上传凭证（最多 ${MAX_PHOTOS} 张）`), thumbs, pick),
     h('section.card', h('div', { style: S.amount }, h('span', '退款金额'), amount), shippingNote),
     h('div.actionbar', submit),
   ];
