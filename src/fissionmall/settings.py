@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     unpaid_cancel_minutes: int = 30
     auto_receive_days: int = 10
     after_sales_days: int = 7
+    # After-sales timers (orders/aftersales.py): the merchant's days to answer a request (then it is approved),
+    # the shopper's days to send a return back (then it closes), the merchant's days to confirm receipt.
+    refund_answer_days: int = 2
+    return_ship_days: int = 7
+    return_receive_days: int = 7
+    return_address: str = ""  # where returns go (shown on approval unless the merchant types another)
     shipping_fee_fen: int = 800
     max_line_qty: int = 999
     max_order_lines: int = 50

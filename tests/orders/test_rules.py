@@ -40,7 +40,7 @@ def test_refused_order_transitions(current, target):
 def test_compare_and_set_sources_are_exactly_the_states_that_may_move():
     assert sources_of(ORDER_TRANSITIONS, "paid") == ["pending_payment"]
     assert sorted(sources_of(ORDER_TRANSITIONS, "closed")) == ["paid", "received", "shipped"]
-    assert sorted(sources_of(REFUND_TRANSITIONS, "processing")) == ["failed", "pending"]
+    assert sorted(sources_of(REFUND_TRANSITIONS, "processing")) == ["failed", "pending", "return_shipped"]
 
 
 def test_terminal_states_have_no_exit():

@@ -12,7 +12,8 @@ import re
 CUSTOMER = [
     "POST /auth/wechat-login", "GET /me", "GET /products", "GET /products/{}", "POST /checkout/preview",
     "POST /orders", "GET /orders", "GET /orders/{}", "POST /orders/{}/pay", "POST /orders/{}/cancel",
-    "POST /orders/{}/receive", "POST /orders/{}/refunds", "POST /payments/{}/notify",
+    "POST /orders/{}/receive", "POST /orders/{}/refunds", "POST /refunds/{}/return-shipment",
+    "POST /payments/{}/notify",
     "POST /payments/sandbox/{}/succeed",
     "GET /groupbuy/activities/{}/groups", "POST /groupbuy/activities/{}/groups", "POST /groupbuy/groups/{}/join",
     "GET /groupbuy/groups/{}",

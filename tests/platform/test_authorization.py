@@ -36,6 +36,8 @@ ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None, str, str]] = [
     ("GET", "/api/admin/v1/refunds", None, "refunds.read", "store_staff"),
     ("POST", "/api/admin/v1/refunds/{refund_id}/approve", None, "refunds", "operator"),
     ("POST", "/api/admin/v1/refunds/{refund_id}/reject", {"reason": "no"}, "refunds", "operator"),
+    ("GET", "/api/admin/v1/refunds/{refund_id}", None, "refunds.read", "store_staff"),
+    ("POST", "/api/admin/v1/refunds/{refund_id}/receive", None, "refunds", "operator"),
     ("POST", "/api/admin/v1/dev/clock", {"advance_seconds": 0}, "system", "operator"),
     ("GET", "/api/admin/v1/jobs", None, "system", "operator"),
     ("POST", "/api/admin/v1/jobs/{job_id}/retry", None, "system", "finance"),
@@ -47,6 +49,7 @@ OWN_ORDER_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/orders/{order_id}/cancel", None),
     ("POST", "/api/v1/orders/{order_id}/receive", None),
     ("POST", "/api/v1/orders/{order_id}/refunds", {"reason": "x"}),
+    ("POST", "/api/v1/orders/{order_id}/refunds/quote", {"reason": "x"}),
     ("POST", "/api/v1/orders/{order_id}/pay", {"method": "gateway"}),
 ]
 

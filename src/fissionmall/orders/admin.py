@@ -1,4 +1,5 @@
-"""Console pages: orders (tabs by status, detail, shipping) and after-sales refunds (review, approve, reject),
+"""Console pages: orders (tabs by status, detail, shipping) and after-sales refunds (review, approve, reject,
+confirm a return's receipt; a refund's page with its photos and negotiation history),
 and the dashboard's order, money and refund figures."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fissionmall.accounts import service as accounts
 from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
-from fissionmall.orders import refunds, reports
+from fissionmall.orders import aftersales, refunds, reports
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
@@ -60,12 +61,18 @@ ORDER_STATUS_ZH = {
 }
 REFUND_STATUS_ZH = {
     "pending": "待处理",
+    "approved": "待买家退货",
+    "return_shipped": "待确认收货",
     "processing": "退款中",
     "succeeded": "已退款",
     "rejected": "已拒绝",
     "failed": "退款失败",
+    "cancelled": "买家已撤销",
+    "closed": "已关闭",
 }
-REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回"}
+REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回", "system": "系统退款"}
+REFUND_SERVICE_ZH = {"refund_only": "仅退款", "return": "退货退款"}
+REFUND_ACTOR_ZH = {"shopper": "买家", "merchant": "商家", "system": "系统"}
 SOURCE_ZH = {"normal": "普通订单", "seckill": "秒杀", "groupbuy": "拼团", "bargain": "砍价"}
 CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "group_expired": "拼团失败自动取消"}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
@@ -76,6 +83,8 @@ vocabulary(
     ORDER_STATUS_ZH=ORDER_STATUS_ZH,
     REFUND_STATUS_ZH=REFUND_STATUS_ZH,
     REFUND_KIND_ZH=REFUND_KIND_ZH,
+    REFUND_SERVICE_ZH=REFUND_SERVICE_ZH,
+    REFUND_ACTOR_ZH=REFUND_ACTOR_ZH,
     SOURCE_ZH=SOURCE_ZH,
     CANCEL_REASON_ZH=CANCEL_REASON_ZH,
     CARRIERS=CARRIERS,
@@ -229,6 +238,7 @@ async def refund_list(ctx: RefundsRead, status: str = "", cursor: str = "") -> R
         tabs=tabs,
         status=status,
         pending=pending,
+        return_address=ctx.settings.return_address,
         next_url=page_link(ctx.request, nxt),
         paged=bool(cursor),
     )
@@ -241,7 +251,15 @@ async def _refund_row(ctx: Console, refund_id: int, *, error: str = "", status_c
             numbers = await _order_numbers(s, [r])
     except AppError:
         return not_found(ctx, "该售后单不存在。")
-    return render(ctx, "_refund_row.html", status_code=status_code, r=r, numbers=numbers, row_error=error)
+    return render(
+        ctx,
+        "_refund_row.html",
+        status_code=status_code,
+        r=r,
+        numbers=numbers,
+        row_error=error,
+        return_address=ctx.settings.return_address,
+    )
 
 
 @router.get("/refunds/{refund_id}/row", response_class=HTMLResponse)
@@ -249,23 +267,62 @@ async def refund_row(ctx: RefundsRead, refund_id: IdPath) -> Response:
     return await _refund_row(ctx, refund_id)
 
 
-async def _decided(ctx: Console, refund_id: int, error: str) -> Response:
+async def _decided(ctx: Console, refund_id: int, error: str, *, back: str = "") -> Response:
     if ctx.htmx:
         return await _refund_row(ctx, refund_id, error=error, status_code=409 if error else 200)
     if error:
         return refusal(ctx, "无法处理售后", error, status_code=409)
-    return RedirectResponse("/admin/refunds", status_code=303)
+    return RedirectResponse(f"/admin/refunds/{refund_id}" if back == "detail" else "/admin/refunds", status_code=303)
 
 
 @router.post("/refunds/{refund_id}/approve", response_class=HTMLResponse)
 async def refund_approve(ctx: RefundsWrite, refund_id: IdPath) -> Response:
+    form = await ctx.request.form()
+    address = form_text(form, "return_address", 500)
+    error = ""
+    if len(address) > 200:
+        return await _decided(ctx, refund_id, "退货地址最多 200 字", back=form_text(form, "back", 10))
+    try:
+        async with ctx.db.tx() as s:
+            await aftersales.approve(
+                s, refund_id=refund_id, admin_id=ctx.admin.id, settings=ctx.settings, return_address=address or None
+            )
+    except AppError as exc:
+        error = error_text(exc)
+    return await _decided(ctx, refund_id, error, back=form_text(form, "back", 10))
+
+
+@router.post("/refunds/{refund_id}/receive", response_class=HTMLResponse)
+async def refund_receive(ctx: RefundsWrite, refund_id: IdPath) -> Response:
+    form = await ctx.request.form()
     error = ""
     try:
         async with ctx.db.tx() as s:
-            await refunds.approve_refund(s, refund_id=refund_id, admin_id=ctx.admin.id)
+            await aftersales.confirm_receipt(s, refund_id=refund_id, admin_id=ctx.admin.id)
     except AppError as exc:
         error = error_text(exc)
-    return await _decided(ctx, refund_id, error)
+    return await _decided(ctx, refund_id, error, back=form_text(form, "back", 10))
+
+
+@router.get("/refunds/{refund_id}", response_class=HTMLResponse)
+async def refund_detail(ctx: RefundsRead, refund_id: IdPath) -> Response:
+    try:
+        async with ctx.db.read() as s:
+            r = await refunds.get_refund(s, refund_id=refund_id)
+            numbers = await _order_numbers(s, [r])
+            entries = await refunds.entries_of(s, refund_id=r.id)
+    except AppError:
+        return not_found(ctx, "该售后单不存在。")
+    return render(
+        ctx,
+        "refund_detail.html",
+        active="refunds",
+        r=r,
+        numbers=numbers,
+        entries=entries,
+        row_error="",
+        return_address=ctx.settings.return_address,
+    )
 
 
 @router.post("/refunds/{refund_id}/reject", response_class=HTMLResponse)
@@ -282,7 +339,7 @@ async def refund_reject(ctx: RefundsWrite, refund_id: IdPath) -> Response:
                 await refunds.reject_refund(s, refund_id=refund_id, admin_id=ctx.admin.id, reason=body.reason)
         except AppError as exc:
             error = error_text(exc)
-    return await _decided(ctx, refund_id, error)
+    return await _decided(ctx, refund_id, error, back=form_text(form, "back", 10))
 
 
 # ---- the dashboard's figures ---------------------------------------------------------------------

@@ -13,3 +13,8 @@ class OrdersError(ErrorCode):
     REFUND_EXCEEDS_PAID = "REFUND_EXCEEDS_PAID", "退款金额超出实付金额", 409
     NOTHING_TO_REFUND = "NOTHING_TO_REFUND", "没有可退款的商品", 409
     REFUND_STATE_INVALID = "REFUND_STATE_INVALID", "该售后单的状态已变化，无法再执行此操作", 409
+    RETURN_NOT_SHIPPED = "RETURN_NOT_SHIPPED", "订单尚未发货，请申请仅退款", 409
+    NOT_A_RETURN = "NOT_A_RETURN", "仅退款的售后单无需寄回商品", 409
+    RETURN_ADDRESS_MISSING = "RETURN_ADDRESS_MISSING", "请填写退货地址", 422
+    UPLOAD_NOT_IMAGE = "UPLOAD_NOT_IMAGE", "请上传 JPG、PNG 或 WEBP 格式的图片", 422
+    UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE", "图片不能超过 5MB", 413

@@ -78,7 +78,7 @@ class OrderLine(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
-    __table_args__ = (Index("ix_refunds_status", "status", "id"),)
+    __table_args__ = (Index("ix_refunds_status", "status", "id"), Index("ix_refunds_customer", "customer_id", "id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -98,3 +98,30 @@ class Refund(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None]
     succeeded_at: Mapped[datetime | None]
+    # After-sales (orders/aftersales.py): 仅退款 (refund_only) or 退货退款 (return), the reason picked from the
+    # list, the shopper's photos, the part of amount_fen that is shipping, and a return's way back.
+    service: Mapped[str] = mapped_column(String(16), default="refund_only")
+    reason_code: Mapped[str] = mapped_column(String(16), default="other")
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    shipping_fen: Mapped[int] = mapped_column(Money, default=0)
+    return_address: Mapped[str | None] = mapped_column(String(200))
+    return_carrier: Mapped[str | None] = mapped_column(String(32))
+    return_tracking_no: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    return_shipped_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class RefundEntry(Base):
+    """One step of a refund's negotiation history (协商记录), shown to the shopper and the merchant."""
+
+    __tablename__ = "refund_entries"
+    __table_args__ = (Index("ix_refund_entries_refund", "refund_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"))
+    actor: Mapped[str] = mapped_column(String(16))  # shopper | merchant | system
+    action: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]

@@ -24,10 +24,11 @@ from fissionmall.orders.events import (
     OrderRefunded,
     RefundRequested,
 )
-from fissionmall.orders.models import Order, OrderLine, Refund
+from fissionmall.orders.models import Order, OrderLine, Refund, RefundEntry
 from fissionmall.orders.rules import (
     REFUNDABLE,
     refund_transition_sources,
+    refunds_shipping,
 )
 from fissionmall.orders.schemas import RefundLineCreate
 from fissionmall.orders.sources import get_source, refund_hooks
@@ -45,38 +46,71 @@ def _all_left(order: Order) -> dict[int, int]:
     return {k: v for k, v in left.items() if v > 0}
 
 
-async def _reserve_units(s: AsyncSession, order: Order, wanted: dict[int, int]) -> tuple[list[dict[str, int]], int]:
-    """Mark units of lines as being refunded and work out their exact amounts."""
+def plan_refund(
+    lines: Sequence[OrderLine], wanted: dict[int, int], *, service: str, reason_code: str
+) -> list[dict[str, int]]:
+    """The exact parts of a refund of `wanted` units per line ([{line_id, qty, amount_fen, shipping_fen}]),
+    pure. Goods only, unit by unit (the last unit of a line closes its goods to the fen); the refund that
+    returns everything left on the order also carries each line's unrefunded shipping (a line it returns
+    no unit of gets a part of qty 0), unless the shipping rule (rules.refunds_shipping) says otherwise."""
     if not wanted:
         raise Conflict(OrdersError.NOTHING_TO_REFUND)
-    parts, total = [], 0
-    # Lock the lines in id order and read them fresh: two concurrent requests then see each other's
-    # reservations, so no unit is refunded twice and the last unit closes the line to the fen.
-    locked = {
-        ln.id: ln
-        for ln in (
-            await s.scalars(
-                select(OrderLine)
-                .where(OrderLine.id.in_(wanted))
-                .order_by(OrderLine.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    }
+    by_id = {ln.id: ln for ln in lines}
+    parts: dict[int, dict[str, int]] = {}
     for line_id, qty in sorted(wanted.items()):
-        ln = locked[line_id]
+        ln = by_id[line_id]
         ahead = ln.refunded_qty + ln.refund_pending_qty
         if ahead + qty > ln.qty:
             raise Conflict(OrdersError.REFUND_QTY_EXCEEDED, line_id=line_id)
-        if ahead + qty == ln.qty:
-            amount = ln.payable_fen - ln.refunded_fen - ln.refund_pending_fen
-        else:
-            amount = refund_amount(ln.payable_fen, ln.qty, ahead, qty)
-        ln.refund_pending_qty += qty
-        ln.refund_pending_fen += amount
-        parts.append({"line_id": line_id, "qty": qty, "amount_fen": amount})
-        total += amount
+        goods = ln.payable_fen - ln.shipping_fen
+        # Shipping only ever leaves with a line's last refund, so what is held or refunded so far is goods
+        # (clamped: refunds before this rule spread shipping over the units).
+        goods_left = max(0, goods - ln.refunded_fen - ln.refund_pending_fen)
+        amount = goods_left if ahead + qty == ln.qty else min(goods_left, refund_amount(goods, ln.qty, ahead, qty))
+        parts[line_id] = {"line_id": line_id, "qty": qty, "amount_fen": amount, "shipping_fen": 0}
+    returns_all_left = all(ln.refunded_qty + ln.refund_pending_qty + wanted.get(ln.id, 0) == ln.qty for ln in lines)
+    if refunds_shipping(service=service, reason_code=reason_code, returns_all_left=returns_all_left):
+        for ln in lines:
+            held = ln.refunded_fen + ln.refund_pending_fen + parts.get(ln.id, {}).get("amount_fen", 0)
+            ship_left = ln.payable_fen - held
+            if ship_left > 0:
+                part = parts.setdefault(ln.id, {"line_id": ln.id, "qty": 0, "amount_fen": 0, "shipping_fen": 0})
+                part["amount_fen"] += ship_left
+                part["shipping_fen"] += ship_left
+    return [parts[k] for k in sorted(parts)]
+
+
+def _stored(parts: list[dict[str, int]]) -> list[dict[str, int]]:
+    """A refund's parts as stored and answered, {line_id, qty, amount_fen}: the shipping in them is the
+    refund's own shipping_fen."""
+    return [{"line_id": p["line_id"], "qty": p["qty"], "amount_fen": p["amount_fen"]} for p in parts]
+
+
+async def _reserve_units(
+    s: AsyncSession, order: Order, wanted: dict[int, int], *, service: str = "refund_only", reason_code: str = "other"
+) -> tuple[list[dict[str, int]], int]:
+    """Mark units of lines as being refunded and work out their exact amounts (plan_refund)."""
+    if not wanted:
+        raise Conflict(OrdersError.NOTHING_TO_REFUND)
+    # Lock the order's lines in id order and read them fresh: two concurrent requests then see each other's
+    # reservations, so no unit is refunded twice, the last unit closes the line to the fen, and only one
+    # refund can be the one that returns everything left (and carries the shipping).
+    locked = (
+        await s.scalars(
+            select(OrderLine)
+            .where(OrderLine.order_id == order.id)
+            .order_by(OrderLine.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    parts = plan_refund(locked, wanted, service=service, reason_code=reason_code)
+    by_id = {ln.id: ln for ln in locked}
+    for part in parts:
+        ln = by_id[part["line_id"]]
+        ln.refund_pending_qty += part["qty"]
+        ln.refund_pending_fen += part["amount_fen"]
+    total = sum(p["amount_fen"] for p in parts)
     if total > order.paid_fen - order.refunded_fen:
         raise Conflict(OrdersError.REFUND_EXCEEDS_PAID)
     return parts, total
@@ -112,35 +146,60 @@ async def _set_tenders(s: AsyncSession, order_id: int, tenders: list[Any], **val
     )
 
 
-async def request_refund(
-    s: AsyncSession, *, order_id: int, customer_id: int, lines: Sequence[RefundLineCreate] | None, reason: str
-) -> Refund:
-    """A shopper asks for a refund of some units of some lines (all that is left, by default)."""
-    order = await orders.get_order(s, order_id=order_id, customer_id=customer_id)
+def wanted_units(order: Order, lines: Sequence[RefundLineCreate] | None) -> dict[int, int]:
+    """The units per line a request names (all that is left, by default); LINE_NOT_IN_ORDER otherwise."""
+    if lines is None:
+        return _all_left(order)
+    by_id = {ln.id: ln for ln in order.lines}
+    wanted: dict[int, int] = {}
+    for item in lines:
+        if item.line_id not in by_id:
+            raise AppError(OrdersError.LINE_NOT_IN_ORDER, status=404)
+        wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+    return wanted
+
+
+async def check_refundable(s: AsyncSession, *, order: Order, service: str) -> None:
+    """Refuse a request the order's state (or its source) does not allow; a return needs shipped goods."""
     _refundable(order)
+    if service == "return" and order.status == "paid":
+        raise Conflict(OrdersError.RETURN_NOT_SHIPPED, order_status=order.status)
     refusal = await get_source(order.source).can_refund(s, order=order)  # e.g. a group still forming
     if refusal is not None:
         raise Conflict(refusal, order_status=order.status)
-    by_id = {ln.id: ln for ln in order.lines}
-    wanted: dict[int, int] = {}
-    if lines is None:
-        wanted = _all_left(order)
-    else:
-        for item in lines:
-            if item.line_id not in by_id:
-                raise AppError(OrdersError.LINE_NOT_IN_ORDER, status=404)
-            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.qty
+
+
+async def request_refund(
+    s: AsyncSession,
+    *,
+    order_id: int,
+    customer_id: int,
+    lines: Sequence[RefundLineCreate] | None,
+    reason: str,
+    service: str = "refund_only",
+    reason_code: str = "other",
+    images: Sequence[str] = (),
+) -> Refund:
+    """A shopper asks for a refund (仅退款) or a return (退货退款) of some units of some lines (all that is left,
+    by default)."""
+    order = await orders.get_order(s, order_id=order_id, customer_id=customer_id)
+    await check_refundable(s, order=order, service=service)
+    wanted = wanted_units(order, lines)
     tenders = None if order.tenders is None else await _lock_tenders(s, order.id)
-    parts, total = await _reserve_units(s, order, wanted)
+    parts, total = await _reserve_units(s, order, wanted, service=service, reason_code=reason_code)
     refund = Refund(
         order_id=order.id,
         customer_id=customer_id,
         status="pending",
         amount_fen=total,
         reason=reason,
-        lines=parts,
+        lines=_stored(parts),
         tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
+        service=service,
+        reason_code=reason_code,
+        images=list(images),
+        shipping_fen=sum(p.get("shipping_fen", 0) for p in parts),
     )
     s.add(refund)
     await s.flush()
@@ -165,17 +224,18 @@ async def system_refund(s: AsyncSession, *, order_id: int, reason: str, key: str
         customer_id=order.customer_id,
         status="processing",
         kind="system",
+        shipping_fen=sum(p.get("shipping_fen", 0) for p in parts),
         key=key,
         amount_fen=total,
         reason=reason,
-        lines=parts,
+        lines=_stored(parts),
         tender_parts=await _reserve_tenders(s, order.id, tenders, total),
         created_at=clock.now(),
         decided_at=clock.now(),
     )
     s.add(refund)
     await s.flush()
-    await _send_to_gateway(s, refund.id, after="processing")
+    await send_to_gateway(s, refund_id=refund.id, after="processing")
     return refund
 
 
@@ -204,17 +264,20 @@ async def list_refunds(
     return await keyset_page(s, stmt, limit=limit)
 
 
-async def _refund_cas(s: AsyncSession, refund_id: int, target: str, **values: Any) -> bool:
+async def refund_cas(
+    s: AsyncSession, *, refund_id: int, target: str, expected: Sequence[str] | None = None, **values: Any
+) -> bool:
+    """Move a refund to `target` from `expected` (default: every state the table allows), exactly once."""
     res = await s.execute(
         update(Refund)
-        .where(Refund.id == refund_id, Refund.status.in_(refund_transition_sources(target)))
+        .where(Refund.id == refund_id, Refund.status.in_(expected or refund_transition_sources(target)))
         .values(status=target, **values)
         .execution_options(synchronize_session=False)
     )
     return res.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def _send_to_gateway(s: AsyncSession, refund_id: int, *, after: str) -> None:
+async def send_to_gateway(s: AsyncSession, *, refund_id: int, after: str) -> None:
     """Queue the gateway call for a refund, once per state it left (a failed refund may be sent again)."""
     await jobs.schedule(
         s,
@@ -226,21 +289,43 @@ async def _send_to_gateway(s: AsyncSession, refund_id: int, *, after: str) -> No
 
 
 async def approve_refund(s: AsyncSession, *, refund_id: int, admin_id: int) -> Refund:
-    """Approve: the refund goes to the gateway after this transaction commits (a job)."""
+    """Approve a 仅退款 (or retry a failed refund): it goes to the gateway after this transaction commits (a
+    job). A return waiting for the merchant is approved by aftersales.approve instead."""
     refund = await get_refund(s, refund_id=refund_id)
-    if not await _refund_cas(s, refund.id, "processing", decided_at=clock.now(), decided_by=admin_id):
+    expected = ["pending", "failed"] if refund.service == "refund_only" else ["failed"]
+    now = clock.now()
+    if not await refund_cas(
+        s, refund_id=refund.id, target="processing", expected=expected, decided_at=now, decided_by=admin_id
+    ):
         raise Conflict(OrdersError.REFUND_STATE_INVALID)
-    await _send_to_gateway(s, refund.id, after=refund.status)
+    await send_to_gateway(s, refund_id=refund.id, after=refund.status)
+    if refund.status == "pending":
+        actor = "system" if admin_id == 0 else "merchant"
+        await add_entry(s, refund_id=refund.id, actor=actor, action="approved", text="同意退款，款项原路退回")
     return await get_refund(s, refund_id=refund.id)
 
 
-async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reason: str) -> Refund:
-    """Refuse a pending refund: its lines become refundable again and any tender share held back is freed."""
-    refund = await get_refund(s, refund_id=refund_id)
-    if not await _refund_cas(
-        s, refund.id, "rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
-    ):
-        raise Conflict(OrdersError.REFUND_STATE_INVALID)
+async def add_entry(
+    s: AsyncSession, *, refund_id: int, actor: str, action: str, text: str = "", images: Sequence[str] = ()
+) -> None:
+    """Add one step to a refund's negotiation history (协商记录)."""
+    s.add(
+        RefundEntry(
+            refund_id=refund_id, actor=actor, action=action, text=text, images=list(images), created_at=clock.now()
+        )
+    )
+    await s.flush()
+
+
+async def entries_of(s: AsyncSession, *, refund_id: int) -> list[RefundEntry]:
+    """A refund's negotiation history, oldest first."""
+    stmt = select(RefundEntry).where(RefundEntry.refund_id == refund_id).order_by(RefundEntry.id)
+    return list((await s.scalars(stmt)).all())
+
+
+async def release(s: AsyncSession, *, refund: Refund) -> None:
+    """Give back what a refund that will never go out held: its units, fen and tender shares (call it only
+    after the compare-and-set that ended the refund, so it runs once)."""
     if refund.tender_parts is not None:
         # The order's row before its lines, as reserving takes them: the tenders' reservation goes back too.
         tenders = await _lock_tenders(s, refund.order_id)
@@ -255,6 +340,17 @@ async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reaso
             )
             .execution_options(synchronize_session=False)
         )
+
+
+async def reject_refund(s: AsyncSession, *, refund_id: int, admin_id: int, reason: str) -> Refund:
+    """Refuse a pending refund: its lines become refundable again and any tender share held back is freed."""
+    refund = await get_refund(s, refund_id=refund_id)
+    if not await refund_cas(
+        s, refund_id=refund.id, target="rejected", decided_at=clock.now(), decided_by=admin_id, reject_reason=reason
+    ):
+        raise Conflict(OrdersError.REFUND_STATE_INVALID)
+    await release(s, refund=refund)
+    await add_entry(s, refund_id=refund.id, actor="merchant", action="rejected", text=reason)
     return await get_refund(s, refund_id=refund.id)
 
 
@@ -264,7 +360,9 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
     in this transaction (the `refunded` order hooks). False if it was applied already."""
     refund = await get_refund(s, refund_id=refund_id)
     now = clock.now()
-    if not await _refund_cas(s, refund.id, "succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id):
+    if not await refund_cas(
+        s, refund_id=refund.id, target="succeeded", succeeded_at=now, gateway_refund_id=gateway_refund_id
+    ):
         return False
     if refund.kind == "late_payment":
         # Money for an order that was never marked paid: the order's own figures do not move.
@@ -301,6 +399,8 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
             )
             .execution_options(synchronize_session=False)
         )
+        if not part["qty"]:
+            continue  # the order's shipping carried by its last refund: no unit of the line went back
         await events.publish(
             s,
             OrderLineRefunded(
@@ -315,6 +415,8 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
         )
     for hook in refund_hooks():
         await hook(s, order, refund)
+    if refund.kind == "after_sales":
+        await add_entry(s, refund_id=refund.id, actor="system", action="succeeded", text="退款成功，款项已原路退回")
     await events.publish(
         s, OrderRefunded(order_id=order.id, refund_id=refund.id, amount_fen=refund.amount_fen, kind=refund.kind)
     )
@@ -326,7 +428,7 @@ async def refund_succeeded(s: AsyncSession, *, refund_id: int, gateway_refund_id
 
 async def refund_failed(s: AsyncSession, *, refund_id: int, detail: str) -> bool:
     """Mark a refund whose gateway call failed for good; True if this call moved it."""
-    return await _refund_cas(s, refund_id, "failed", reject_reason=detail[:200])
+    return await refund_cas(s, refund_id=refund_id, target="failed", reject_reason=detail[:200])
 
 
 _LATE_REASON = {
@@ -352,5 +454,5 @@ async def late_payment_refund(s: AsyncSession, *, order_id: int, payment_id: int
     )
     s.add(refund)
     await s.flush()
-    await _send_to_gateway(s, refund.id, after="processing")
+    await send_to_gateway(s, refund_id=refund.id, after="processing")
     return refund

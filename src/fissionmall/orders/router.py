@@ -2,20 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, UploadFile
 
 from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.orders import refunds, service
+from fissionmall.orders import aftersales, refunds, service, uploads
 from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
     OrderAdmin,
     OrderPublic,
+    RefundApproval,
     RefundCreate,
+    RefundDetail,
+    RefundEntryPublic,
     RefundPublic,
+    RefundQuote,
     RefundRejection,
     ShipmentCreate,
     order_out,
@@ -63,13 +67,26 @@ async def receive(order_id: IdPath, caller: CurrentCustomer, db: DbDep, settings
 
 @router.post("/orders/{order_id}/refunds", response_model=RefundPublic, status_code=201)
 async def request_refund(
-    order_id: IdPath, body: RefundCreate, caller: CurrentCustomer, db: DbDep, idempotency_key: IdemKey = None
+    order_id: IdPath,
+    body: RefundCreate,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: IdemKey = None,
 ) -> dict[str, Any]:
-    """Ask for a refund of some lines (or all that is left); the merchant approves it."""
+    """Ask for a refund (仅退款) or a return (退货退款) of some lines (or all that is left)."""
 
     async def work(s: Any) -> dict[str, Any]:
-        r = await refunds.request_refund(
-            s, order_id=order_id, customer_id=caller.id, lines=body.lines, reason=body.reason
+        r = await aftersales.request(
+            s,
+            order_id=order_id,
+            customer_id=caller.id,
+            lines=body.lines,
+            service=body.kind,
+            reason_code=body.picked_reason(),
+            reason=body.reason,
+            images=body.images,
+            settings=settings,
         )
         return RefundPublic.model_validate(r).model_dump(mode="json")
 
@@ -81,6 +98,77 @@ async def request_refund(
         body=body.model_dump(mode="json"),
         work=work,
     )
+
+
+# ---- after-sales (shop) ------------------------------------------------------------------------
+
+
+async def _detail(s: Any, r: Refund) -> RefundDetail:
+    data = RefundPublic.model_validate(r).model_dump()
+    data["entries"] = [RefundEntryPublic.model_validate(e) for e in await refunds.entries_of(s, refund_id=r.id)]
+    return RefundDetail.model_validate(data)
+
+
+@router.post("/orders/{order_id}/refunds/quote", response_model=RefundQuote)
+async def quote_refund(order_id: IdPath, body: RefundCreate, caller: CurrentCustomer, db: DbDep) -> dict[str, Any]:
+    """What the request would refund (shipping rule applied), before submitting it."""
+    async with db.read() as s:
+        return await aftersales.quote(
+            s,
+            order_id=order_id,
+            customer_id=caller.id,
+            lines=body.lines,
+            service=body.kind,
+            reason_code=body.picked_reason(),
+        )
+
+
+@router.get("/refunds", response_model=Page[RefundPublic])
+async def my_refunds(
+    caller: CurrentCustomer, db: DbDep, limit: Limit = None, cursor: Cursor = None
+) -> Page[RefundPublic]:
+    async with db.read() as s:
+        rows, nxt = await aftersales.my_refunds(
+            s, customer_id=caller.id, before_id=parse_cursor(cursor), limit=page_limit(limit)
+        )
+        return Page(items=[RefundPublic.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/refunds/{refund_id}", response_model=RefundDetail)
+async def my_refund(refund_id: IdPath, caller: CurrentCustomer, db: DbDep) -> RefundDetail:
+    async with db.read() as s:
+        return await _detail(s, await aftersales.get_mine(s, refund_id=refund_id, customer_id=caller.id))
+
+
+@router.post("/refunds/{refund_id}/return-shipment", response_model=RefundDetail)
+async def ship_return(
+    refund_id: IdPath, body: ShipmentCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> RefundDetail:
+    """Send an approved return back: the carrier and tracking number."""
+    async with db.tx() as s:
+        r = await aftersales.ship_return(
+            s,
+            refund_id=refund_id,
+            customer_id=caller.id,
+            carrier=body.carrier,
+            tracking_no=body.tracking_no,
+            settings=settings,
+        )
+        return await _detail(s, r)
+
+
+@router.post("/refunds/{refund_id}/cancel", response_model=RefundDetail)
+async def cancel_refund(refund_id: IdPath, caller: CurrentCustomer, db: DbDep) -> RefundDetail:
+    """Withdraw a request (before the return is sent back)."""
+    async with db.tx() as s:
+        return await _detail(s, await aftersales.cancel(s, refund_id=refund_id, customer_id=caller.id))
+
+
+@router.post("/me/uploads", status_code=201)
+async def upload_photo(file: UploadFile, caller: CurrentCustomer, settings: SettingsDep) -> dict[str, str]:
+    """Upload one after-sales photo (JPG/PNG/WEBP up to 5MB); the answer's url goes in a request's images."""
+    data = await file.read(uploads.MAX_BYTES + 1)
+    return {"url": uploads.store_photo(media_dir=settings.media_dir, customer_id=caller.id, data=data)}
 
 
 # ---- admin -------------------------------------------------------------------------------------
@@ -129,7 +217,10 @@ async def admin_ship(
 async def admin_refunds(
     _: RefundsRead,
     db: DbDep,
-    status: Annotated[str | None, Query(pattern="^(pending|processing|succeeded|rejected|failed)$")] = None,
+    status: Annotated[
+        str | None,
+        Query(pattern="^(pending|approved|return_shipped|processing|succeeded|rejected|failed|cancelled|closed)$"),
+    ] = None,
     limit: Limit = None,
     cursor: Cursor = None,
 ) -> Page[RefundPublic]:
@@ -140,10 +231,32 @@ async def admin_refunds(
         return Page(items=[RefundPublic.model_validate(r) for r in rows], next_cursor=nxt)
 
 
+@admin_router.get("/refunds/{refund_id}", response_model=RefundDetail)
+async def admin_refund(refund_id: IdPath, _: RefundsRead, db: DbDep) -> RefundDetail:
+    async with db.read() as s:
+        return await _detail(s, await refunds.get_refund(s, refund_id=refund_id))
+
+
 @admin_router.post("/refunds/{refund_id}/approve", response_model=RefundPublic)
-async def admin_approve(refund_id: IdPath, admin: RefundsWrite, db: DbDep) -> Refund:
+async def admin_approve(
+    refund_id: IdPath, admin: RefundsWrite, db: DbDep, settings: SettingsDep, body: RefundApproval | None = None
+) -> Refund:
+    """Agree: a 仅退款 goes to the gateway; a return waits for the goods (return_address: default the shop's)."""
     async with db.tx() as s:
-        return await refunds.approve_refund(s, refund_id=refund_id, admin_id=admin.id)
+        return await aftersales.approve(
+            s,
+            refund_id=refund_id,
+            admin_id=admin.id,
+            settings=settings,
+            return_address=body.return_address if body else None,
+        )
+
+
+@admin_router.post("/refunds/{refund_id}/receive", response_model=RefundPublic)
+async def admin_receive(refund_id: IdPath, admin: RefundsWrite, db: DbDep) -> Refund:
+    """Confirm the returned goods arrived (确认收货): the refund goes to the gateway."""
+    async with db.tx() as s:
+        return await aftersales.confirm_receipt(s, refund_id=refund_id, admin_id=admin.id)
 
 
 @admin_router.post("/refunds/{refund_id}/reject", response_model=RefundPublic)

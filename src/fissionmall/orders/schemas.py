@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
 from fissionmall.core import clock
+from fissionmall.core.media import MediaUrl
 from fissionmall.core.schemas import ApiDateTime, ApiModel
+from fissionmall.orders.rules import REFUND_REASONS
 
 if TYPE_CHECKING:
     from fissionmall.orders.models import Order, Refund
@@ -46,13 +48,43 @@ class RefundPublic(ApiModel):
     id: int
     order_id: int
     status: str
-    kind: str
+    kind: str  # after_sales | late_payment | system
     amount_fen: int
     reason: str
     lines: list[dict[str, Any]]
     reject_reason: str | None
     created_at: ApiDateTime
     succeeded_at: ApiDateTime | None
+    service: str = "refund_only"  # 仅退款 refund_only | 退货退款 return
+    reason_code: str = "other"
+    images: list[str] = []
+    shipping_fen: int = 0  # the part of amount_fen that is shipping
+    return_address: str | None = None
+    return_carrier: str | None = None
+    return_tracking_no: str | None = None
+    approved_at: ApiDateTime | None = None
+    return_shipped_at: ApiDateTime | None = None
+    received_at: ApiDateTime | None = None
+    closed_at: ApiDateTime | None = None
+
+
+class RefundEntryPublic(ApiModel):
+    actor: str  # shopper | merchant | system
+    action: str
+    text: str
+    images: list[str]
+    created_at: ApiDateTime
+
+
+class RefundDetail(RefundPublic):
+    entries: list[RefundEntryPublic] = []
+
+
+class RefundQuote(ApiModel):
+    amount_fen: int
+    goods_fen: int
+    shipping_fen: int
+    lines: list[dict[str, int]]
 
 
 class OrderPlacedPublic(ApiModel):
@@ -103,9 +135,27 @@ class RefundLineCreate(ApiModel):
     qty: Qty
 
 
+ReasonCode = Literal["unwanted", "quality", "missing", "not_as_described", "other"]
+
+
 class RefundCreate(ApiModel):
     lines: Annotated[list[RefundLineCreate], Field(min_length=1, max_length=50)] | None = None
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    # After-sales: 仅退款 (the default, as before) or 退货退款; the reason picked from the list (read from the
+    # reason's text when left out); up to 6 photos of the shop's own media (POST /me/uploads).
+    kind: Literal["refund_only", "return"] = "refund_only"
+    reason_code: ReasonCode | None = None
+    images: Annotated[list[MediaUrl], Field(max_length=6)] = []
+
+    def picked_reason(self) -> str:
+        """The reason's code: the one picked, else the one whose label the text is, else other."""
+        if self.reason_code is not None:
+            return self.reason_code
+        return next((code for code, label in REFUND_REASONS.items() if label == self.reason), "other")
+
+
+class RefundApproval(ApiModel):
+    return_address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
 
 
 class ShipmentCreate(ApiModel):

@@ -89,10 +89,14 @@ export const ORDER_STATUS = {
 
 export const REFUND_STATUS = {
   pending: '待商家处理',
+  approved: '待寄回商品',
+  return_shipped: '待商家收货',
   processing: '退款中',
   succeeded: '已退款',
   rejected: '已拒绝',
   failed: '退款失败',
+  cancelled: '已撤销',
+  closed: '已关闭',
 };
 
 export const PAYMENT_STATUS = { pending: '待支付', succeeded: '已支付', closed: '已关闭' };

@@ -249,6 +249,11 @@ function orderView(o, ctx, refresh, onExpired) {
     }));
     bar.append(h('span.bar-total'), recv);
   }
+  // 申请售后 (features/aftersales.js): 仅退款 or 退货退款 of several lines, with photos.
+  if (refundable && o.lines.some((ln) => ln.qty > ln.refunded_qty + ln.refund_pending_qty)) {
+    if (!bar.children.length) bar.append(h('span.bar-total'));
+    bar.insertBefore(h('a.btn.btn-ghost.btn-aftersales', { href: `#/aftersales/new/${o.id}` }, '申请售后'), bar.children[1] || null);
+  }
 
   return [
     topbar('订单详情', { backTo: '#/orders' }),
@@ -277,7 +282,8 @@ function refundRow(r, o) {
       h('div', what.join('；') || '整单退款'),
       h('div.muted.small', `原因：${r.reason}`),
       r.reject_reason ? h('div.small.text-red', `拒绝原因：${r.reject_reason}`) : null,
-      h('div.refund-foot', h('span.muted.small', fmtTime(r.created_at)), h('span', '退款金额 ', price(r.amount_fen, 'price-red')))));
+      h('div.refund-foot', h('span.muted.small', fmtTime(r.created_at)), h('span', '退款金额 ', price(r.amount_fen, 'price-red'))),
+      r.kind === 'after_sales' ? h('a.link.small', { href: `#/aftersales/${r.id}` }, '售后详情 ›') : null));
 }
 
 const REFUND_REASONS = ['不想要了', '拍错/多拍了', '商品质量问题', '与描述不符', '其他'];
