@@ -2,7 +2,7 @@
 negotiation history (refund_entries)
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import fissionmall.core.db
 
 revision: str = "0022"
-down_revision: str | None = "0017"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
