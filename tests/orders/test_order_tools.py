@@ -7,11 +7,13 @@ import csv
 import io
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
+from fissionmall.orders import export
 from fissionmall.orders.models import Order, OrderChange, OrderLine
 from fissionmall.payments.models import Payment
 from tests.authz import check_admin_matrix
@@ -369,3 +371,28 @@ async def test_order_tool_routes_need_an_admin_with_the_orders_permission(client
         got = await s.get(Order, o["id"])
         assert (got.merchant_remark, got.payable_fen) == (None, o["payable_fen"])
         assert await s.scalar(select(func.count()).select_from(OrderChange)) == 0
+
+
+def test_an_export_row_reads_money_as_yuan_and_times_in_the_shop_zone():
+    o = Order(
+        no="2026",
+        status="paid",
+        source="groupbuy",
+        created_at=datetime(2026, 12, 1, 16, 0, tzinfo=UTC),
+        address={"name": "@x", "phone": "+8613800138000", "region": "上海", "detail": "1 号"},
+        paid_fen=2790,
+        shipping_fen=800,
+        discount_fen=5,
+        remark="",
+        merchant_remark=None,
+        carrier=None,
+        tracking_no=None,
+        lines=[],
+    )
+    row = export.order_row(o, "小明", ZoneInfo("Asia/Shanghai"))
+    buf = io.StringIO()
+    csv.writer(buf).writerow(row)
+    cells = dict(zip(export.HEADER, next(csv.reader(io.StringIO(buf.getvalue()))), strict=True))
+    assert cells["下单时间"] == "2026-12-02 00:00:00" and cells["来源"] == "拼团" and cells["买家"] == "小明"
+    assert (cells["实付(元)"], cells["运费(元)"], cells["优惠(元)"]) == ("27.90", "8.00", "0.05")
+    assert cells["收货人"] == "'@x" and cells["手机"] == "'+8613800138000"
