@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime
@@ -396,3 +397,33 @@ def test_an_export_row_reads_money_as_yuan_and_times_in_the_shop_zone():
     assert cells["下单时间"] == "2026-12-02 00:00:00" and cells["来源"] == "拼团" and cells["买家"] == "小明"
     assert (cells["实付(元)"], cells["运费(元)"], cells["优惠(元)"]) == ("27.90", "8.00", "0.05")
     assert cells["收货人"] == "'@x" and cells["手机"] == "'+8613800138000"
+
+
+async def test_search_finds_orders_by_the_shoppers_own_phone(client, db):
+    w = await _shop(client, db)
+    r = await client.post("/api/v1/me/phone", json={"code": "sandbox-13900001111"}, headers=w["me"])
+    assert r.status_code == 200, r.text
+    o = await _place(client, w, w["mug"]["skus"][0]["id"])  # shipped to 张三, 13800138000
+    assert _nos(await client.get(f"{A}/orders", params={"q": "13900001111"}, headers=w["boss"])) == [o["no"]]
+    assert _nos(await client.get(f"{A}/orders", params={"q": "13900001112"}, headers=w["boss"])) == []
+
+
+async def test_a_price_change_racing_a_payment_attempt_never_leaves_the_payment_on_the_old_amount(client, db):
+    w = await _shop(client, db)
+    for _ in range(5):
+        o = await _place(client, w, w["mug"]["skus"][0]["id"])
+        change, attempt = await asyncio.gather(
+            client.post(
+                f"{A}/orders/{o['id']}/price-changes", json={"payable_fen": 1000, "reason": "x"}, headers=w["boss"]
+            ),
+            client.post(f"/api/v1/orders/{o['id']}/pay", json={"method": "gateway"}, headers=w["me"]),
+        )
+        assert attempt.status_code == 200, attempt.text
+        async with db.read() as s:
+            payable = (await s.get(Order, o["id"])).payable_fen
+            amounts = (await s.scalars(select(Payment.amount_fen).where(Payment.order_id == o["id"]))).all()
+        if change.status_code == 200:  # the change came first: the attempt asks for the new amount
+            assert payable == 1000 and list(amounts) == [1000]
+        else:  # the attempt came first: the change is refused and the amount stays
+            assert change.json()["error"]["code"] == "PAYMENT_IN_PROGRESS"
+            assert payable == o["payable_fen"] and list(amounts) == [o["payable_fen"]]
