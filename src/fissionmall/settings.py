@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     shipping_fee_fen: int = 800
     max_line_qty: int = 999
     max_order_lines: int = 50
+    # The console's order export (docs/orders.md): more rows than this is refused (EXPORT_TOO_LARGE).
+    export_max_rows: int = 200_000
+
+    # 客服 (the shop's "联系客服"): a phone number (H5 shows a tel: link) and a WeChat id (H5 offers to copy
+    # it). The mini-program's WeChat 客服 button (open-type="contact") needs neither; it reads
+    # `service_wechat_enabled` from GET /api/v1/shop/info to decide whether to show the button.
+    service_phone: str = ""
+    service_wechat: str = ""
+    service_wechat_enabled: bool = True
+    service_hours: str = ""
 
     payment_gateway: Literal["sandbox", "wechatpay"] = "sandbox"
     allow_sandbox_in_prod: bool = False

@@ -4,32 +4,43 @@ and the dashboard's order, money and refund figures."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
+from fissionmall.addresses.schemas import Address
 from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
-from fissionmall.orders import aftersales, refunds, reports
+from fissionmall.orders import aftersales, batch, export, refunds, reports, tools
 from fissionmall.orders import service as orders
+from fissionmall.orders.export import ORDER_STATUS_ZH, SOURCE_ZH
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
-from fissionmall.orders.schemas import RefundRejection, ShipmentCreate
+from fissionmall.orders.schemas import (
+    AddressCorrection,
+    MerchantRemarkUpdate,
+    PriceChangeCreate,
+    RefundRejection,
+    ShipmentCreate,
+)
+from fissionmall.orders.tools import OrderFilter
 from fissionmall.web.console import (
     PAGE_SIZE,
     Console,
+    FormInvalid,
     console,
     cursor_of,
     dashboard_part,
     error_text,
     form_text,
+    form_to,
     not_found,
     page_link,
     refusal,
@@ -50,15 +61,6 @@ OrdersWrite = Annotated[Console, Depends(console("orders"))]
 RefundsRead = Annotated[Console, Depends(console("refunds.read"))]
 RefundsWrite = Annotated[Console, Depends(console("refunds"))]
 
-ORDER_STATUS_ZH = {
-    "pending_payment": "待付款",
-    "paid": "待发货",
-    "shipped": "已发货",
-    "received": "已收货",
-    "completed": "已完成",
-    "cancelled": "已取消",
-    "closed": "已关闭",
-}
 REFUND_STATUS_ZH = {
     "pending": "待处理",
     "approved": "待买家退货",
@@ -73,7 +75,6 @@ REFUND_STATUS_ZH = {
 REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回", "system": "系统退款"}
 REFUND_SERVICE_ZH = {"refund_only": "仅退款", "return": "退货退款"}
 REFUND_ACTOR_ZH = {"shopper": "买家", "merchant": "商家", "system": "系统"}
-SOURCE_ZH = {"normal": "普通订单", "seckill": "秒杀", "groupbuy": "拼团", "bargain": "砍价"}
 CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "group_expired": "拼团失败自动取消"}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
 
@@ -89,28 +90,55 @@ vocabulary(
     CANCEL_REASON_ZH=CANCEL_REASON_ZH,
     CARRIERS=CARRIERS,
 )
-_NOTICES = {"shipped": "已发货"}
+_NOTICES = {"shipped": "已发货", "remark": "备注已保存", "price": "已改价", "address": "收货地址已修改"}
 
 # ---- orders --------------------------------------------------------------------------------------
 
 ORDER_TABS = (("", "全部"), *((st, ORDER_STATUS_ZH[st]) for st in ORDER_STATUSES))
 
 
+def _day(text: str) -> date | None:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if date(2000, 1, 1) <= day <= date(2099, 12, 31) else None
+
+
+def _filter_of(q: str, status: str, source: str, date_from: str, date_to: str) -> tuple[OrderFilter, dict[str, str]]:
+    """The list's filter from the query string (unknown values dropped) and the query that repeats it."""
+    f = OrderFilter(
+        q=q.strip()[:64] or None,
+        status=status if status in ORDER_STATUS_ZH else None,
+        source=source if source in SOURCE_ZH else None,
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+    )
+    keep = {"q": f.q, "status": f.status, "source": f.source, "from": f.date_from, "to": f.date_to}
+    return f, {k: str(v) for k, v in keep.items() if v}
+
+
 @router.get("/orders", response_class=HTMLResponse)
-async def order_list(ctx: OrdersRead, status: str = "", q: str = "", cursor: str = "") -> Response:
-    q = q.strip()[:32]
-    status = status if status in ORDER_STATUS_ZH else ""
+async def order_list(
+    ctx: OrdersRead,
+    status: str = "",
+    q: str = "",
+    source: str = "",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+    cursor: str = "",
+) -> Response:
+    f, query = _filter_of(q, status, source, date_from, date_to)
     async with ctx.db.read() as s:
-        rows, nxt = await orders.list_orders(
-            s, status=status or None, q=q or None, before_id=cursor_of(cursor), limit=PAGE_SIZE
-        )
+        rows, nxt = await tools.search_orders(s, f=f, zone=shop_zone(), before_id=cursor_of(cursor), limit=PAGE_SIZE)
         counts = await orders.count_by_status(s)
+    others = {k: v for k, v in query.items() if k != "status"}
     tabs = [
         (
             key,
             label,
             counts.get(key) if key else sum(counts.values()),
-            "/admin/orders?" + urlencode(_drop_empty(key, q)),
+            "/admin/orders?" + urlencode({**others, **({"status": key} if key else {})}),
         )
         for key, label in ORDER_TABS
     ]
@@ -120,15 +148,62 @@ async def order_list(ctx: OrdersRead, status: str = "", q: str = "", cursor: str
         active="orders",
         rows=rows,
         tabs=tabs,
-        status=status,
-        q=q,
+        status=f.status or "",
+        q=f.q or "",
+        filters=query,
+        filtered=bool(query),
+        export_query=urlencode(query),
         next_url=page_link(ctx.request, nxt),
         paged=bool(cursor),
     )
 
 
-def _drop_empty(status: str, q: str) -> dict[str, str]:
-    return {k: v for k, v in {"status": status, "q": q}.items() if v}
+@router.get("/orders/export")
+async def order_export(
+    ctx: OrdersRead,
+    format: str = "xlsx",
+    status: str = "",
+    q: str = "",
+    source: str = "",
+    date_from: Annotated[str, Query(alias="from")] = "",
+    date_to: Annotated[str, Query(alias="to")] = "",
+) -> Response:
+    f, _ = _filter_of(q, status, source, date_from, date_to)
+    fmt, cap = ("csv" if format == "csv" else "xlsx"), ctx.settings.export_max_rows
+    try:
+        return await export.response(ctx.db, f=f, zone=shop_zone(), fmt=fmt, max_rows=cap)
+    except AppError as exc:
+        return refusal(ctx, "无法导出", f"{error_text(exc)}（共 {exc.detail.get('count', 0)} 单）", status_code=400)
+
+
+@router.get("/orders/batch-ship", response_class=HTMLResponse)
+async def batch_ship_page(ctx: OrdersWrite) -> Response:
+    return render(ctx, "order_batch_ship.html", active="orders", result=None, error="", max_rows=batch.MAX_ROWS)
+
+
+@router.post("/orders/batch-ship", response_class=HTMLResponse)
+async def batch_ship_upload(ctx: OrdersWrite) -> Response:
+    form = await ctx.request.form()
+    upload = form.get("file")
+    error, result = "", None
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        error = "请选择要上传的 CSV 或 Excel 文件"
+    else:
+        try:
+            rows = batch.parse(await upload.read(batch.MAX_BYTES + 1), filename=upload.filename)
+        except AppError as exc:
+            error = error_text(exc)
+        else:
+            result = await batch.ship_rows(ctx.db, rows=rows, settings=ctx.settings)
+    return render(
+        ctx,
+        "order_batch_ship.html",
+        status_code=400 if error else 200,
+        active="orders",
+        result=result,
+        error=error,
+        max_rows=batch.MAX_ROWS,
+    )
 
 
 def _timeline(o: Order) -> list[tuple[str, datetime | None]]:
@@ -150,25 +225,24 @@ async def _order_context(s: AsyncSession, order_id: int) -> dict[str, Any]:
         "refunds": await refunds.refunds_of(s, order_id=o.id),
         "customer": await accounts.get_customer(s, customer_id=o.customer_id),
         "payment": None,
+        "changes": await tools.changes_of(s, order_id=o.id),
         # what other rooms show on the order (payments: the payment that paid it), without orders naming them
         **await extras.gather(extras.ORDER_PAGE, s=s, order=o),
     }
 
 
-@router.get("/orders/{order_id}", response_class=HTMLResponse)
-async def order_detail(ctx: OrdersRead, order_id: IdPath) -> Response:
+async def _order_page(ctx: Console, order_id: int, *, status_code: int = 200, **extra: Any) -> Response:
     try:
         async with ctx.db.read() as s:
             data = await _order_context(s, order_id)
     except AppError:
         return not_found(ctx, "该订单不存在。")
-    return render(
-        ctx,
-        "order_detail.html",
-        active="orders",
-        notice=_NOTICES.get(ctx.request.query_params.get("ok", ""), ""),
-        **data,
-    )
+    return render(ctx, "order_detail.html", status_code=status_code, active="orders", **extra, **data)
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+async def order_detail(ctx: OrdersRead, order_id: IdPath) -> Response:
+    return await _order_page(ctx, order_id, notice=_NOTICES.get(ctx.request.query_params.get("ok", ""), ""))
 
 
 def _ship_error(exc: ValidationError) -> str:
@@ -207,6 +281,85 @@ async def order_ship(ctx: OrdersWrite, order_id: IdPath) -> Response:
     return render(
         ctx, name, status_code=status_code, active="orders", ship_error=error, typed=typed if error else {}, **data
     )
+
+
+_TOOL_LABELS = {
+    "merchant_remark": "备注",
+    "payable_fen": "改价后金额",
+    "discount_fen": "优惠金额",
+    "reason": "原因",
+    "name": "收货人",
+    "phone": "手机号",
+    "region": "所在地区",
+    "detail": "详细地址",
+}
+
+
+async def _order_tool(ctx: Console, order_id: int, notice: str, apply: Any, read: Any) -> Response:
+    """A form on the order page: read it through the API's schema, apply it, or show the page again with
+    the refusals beside the fields (400 for what was typed, 409 for the order's state)."""
+    form = await ctx.request.form()
+    typed = {k: form_text(form, k, 600) for k in form if k != "csrf_token"}
+    errors: dict[str, str] = {}
+    status_code = 400
+    try:
+        body = read(typed)
+        async with ctx.db.tx() as s:
+            await apply(s, body)
+    except FormInvalid as exc:
+        errors = exc.errors
+    except AppError as exc:
+        errors, status_code = {notice: error_text(exc)}, exc.status
+    if not errors:
+        return RedirectResponse(f"/admin/orders/{order_id}?ok={notice}", status_code=303)
+    return await _order_page(ctx, order_id, status_code=status_code, tool=notice, tool_errors=errors, tool_typed=typed)
+
+
+@router.post("/orders/{order_id}/remark", response_class=HTMLResponse)
+async def order_remark(ctx: OrdersWrite, order_id: IdPath) -> Response:
+    def read(typed: dict[str, str]) -> MerchantRemarkUpdate:
+        return form_to(MerchantRemarkUpdate, {"merchant_remark": typed.get("merchant_remark", "")}, labels=_TOOL_LABELS)
+
+    async def apply(s: AsyncSession, body: MerchantRemarkUpdate) -> None:
+        await tools.set_merchant_remark(s, order_id=order_id, remark=body.merchant_remark)
+
+    return await _order_tool(ctx, order_id, "remark", apply, read)
+
+
+@router.post("/orders/{order_id}/price", response_class=HTMLResponse)
+async def order_price(ctx: OrdersWrite, order_id: IdPath) -> Response:
+    def read(typed: dict[str, str]) -> PriceChangeCreate:
+        mode = "discount_fen" if typed.get("mode") == "discount" else "payable_fen"
+        body = {mode: typed.get("amount", ""), "reason": typed.get("reason", "")}
+        try:
+            return form_to(PriceChangeCreate, body, money=(mode,), labels=_TOOL_LABELS)
+        except FormInvalid as exc:
+            raise FormInvalid({("amount" if k in (mode, "form") else k): v for k, v in exc.errors.items()}) from None
+
+    async def apply(s: AsyncSession, body: PriceChangeCreate) -> None:
+        await tools.change_price(
+            s,
+            order_id=order_id,
+            admin_id=ctx.admin.id,
+            reason=body.reason,
+            payable_fen=body.payable_fen,
+            discount_fen=body.discount_fen,
+        )
+
+    return await _order_tool(ctx, order_id, "price", apply, read)
+
+
+@router.post("/orders/{order_id}/address", response_class=HTMLResponse)
+async def order_address(ctx: OrdersWrite, order_id: IdPath) -> Response:
+    def read(typed: dict[str, str]) -> AddressCorrection:
+        fields = ("name", "phone", "region", "detail", "reason")
+        return form_to(AddressCorrection, {k: typed.get(k, "") for k in fields}, labels=_TOOL_LABELS)
+
+    async def apply(s: AsyncSession, body: AddressCorrection) -> None:
+        address = Address.model_validate(body.model_dump(exclude={"reason"}))
+        await tools.change_address(s, order_id=order_id, admin_id=ctx.admin.id, address=address, reason=body.reason)
+
+    return await _order_tool(ctx, order_id, "address", apply, read)
 
 
 # ---- refunds -------------------------------------------------------------------------------------

@@ -18,3 +18,22 @@ class OrdersError(ErrorCode):
     RETURN_ADDRESS_MISSING = "RETURN_ADDRESS_MISSING", "请填写退货地址", 422
     UPLOAD_NOT_IMAGE = "UPLOAD_NOT_IMAGE", "请上传 JPG、PNG 或 WEBP 格式的图片", 422
     UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE", "图片不能超过 5MB", 413
+
+
+class OrderToolsError(ErrorCode):
+    """The merchant's order tools (orders/tools.py, orders/export.py, orders/batch.py)."""
+
+    EXPORT_TOO_LARGE = "EXPORT_TOO_LARGE", "导出的订单太多，请缩小筛选范围后再导出", 400
+    BATCH_FILE_INVALID = (
+        "BATCH_FILE_INVALID",
+        "文件格式不正确：请上传含表头「订单号、物流公司、运单号」的 CSV 或 Excel 文件",
+        400,
+    )
+    BATCH_TOO_LARGE = "BATCH_TOO_LARGE", "一次最多批量发货 5000 行，请分批上传", 400
+    ORDER_NOT_FOUND_BY_NO = "ORDER_NOT_FOUND_BY_NO", "没有这个订单号的订单", 404
+    SHIPMENT_INVALID = "SHIPMENT_INVALID", "物流公司或运单号不正确（运单号为 4 到 40 位字母、数字或短横线）", 400
+    PRICE_CHANGE_NOT_ALLOWED = "PRICE_CHANGE_NOT_ALLOWED", "只有待付款的订单可以改价", 409
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS", "买家正在支付中，暂不能改价，请稍后再试", 409
+    PRICE_CHANGE_TENDERS = "PRICE_CHANGE_TENDERS", "该订单使用了余额等组合支付，不能改价", 409
+    PRICE_INVALID = "PRICE_INVALID", "改价后的金额须大于 0 元且不超过商品原价加运费", 400
+    ADDRESS_CHANGE_NOT_ALLOWED = "ADDRESS_CHANGE_NOT_ALLOWED", "订单已发货或已结束，不能修改收货地址", 409

@@ -16,6 +16,11 @@ class Order(Base):
         Index("ix_orders_status", "status", "id"),
         CheckConstraint("refunded_fen <= paid_fen", name="refund_within_paid"),
         UniqueConstraint("source", "source_ref"),
+        # The console's search (orders/tools.py): the consignee's phone (digits) and name, copied from
+        # the address at creation, so a lookup is an index probe rather than a scan of the address JSON.
+        Index("ix_orders_consignee_phone", "consignee_phone"),
+        Index("ix_orders_consignee_name", "consignee_name"),
+        Index("ix_orders_created", "created_at", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -39,6 +44,11 @@ class Order(Base):
     tenders: Mapped[list[Any] | None]
     address: Mapped[dict[str, Any] | None]
     remark: Mapped[str] = mapped_column(String(200), default="")
+    # The address's name and normalised phone, kept beside the JSON for searching (NULL: no address).
+    consignee_name: Mapped[str | None] = mapped_column(String(64))
+    consignee_phone: Mapped[str | None] = mapped_column(String(32))
+    # 商家备注: the merchant's own note, never shown to the shopper.
+    merchant_remark: Mapped[str | None] = mapped_column(String(500))
     carrier: Mapped[str | None] = mapped_column(String(32))
     tracking_no: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str | None] = mapped_column(String(64))
@@ -124,4 +134,22 @@ class RefundEntry(Base):
     action: Mapped[str] = mapped_column(String(24))
     text: Mapped[str] = mapped_column(String(500), default="")
     images: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class OrderChange(Base):
+    """A merchant's correction of an order, kept for good: 改价 (kind `price`: old and new payable) and
+    修改地址 (kind `address`: the address before and after), with who, when and why."""
+
+    __tablename__ = "order_changes"
+    __table_args__ = (Index("ix_order_changes_order", "order_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # price | address
+    admin_id: Mapped[int | None] = mapped_column(BigId)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    old_fen: Mapped[int | None] = mapped_column(Money)
+    new_fen: Mapped[int | None] = mapped_column(Money)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
+from fissionmall.addresses.schemas import Address
 from fissionmall.core import clock
 from fissionmall.core.media import MediaUrl
-from fissionmall.core.schemas import ApiDateTime, ApiModel
+from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
 from fissionmall.orders.rules import REFUND_REASONS
 
 if TYPE_CHECKING:
@@ -128,6 +130,70 @@ class OrderPublic(ApiModel):
 class OrderAdmin(OrderPublic):
     customer_id: int
     attribution: dict[str, Any]
+    merchant_remark: str | None = None
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class MerchantRemarkUpdate(ApiModel):
+    """商家备注: the merchant's note on an order ("" clears it); the shopper never sees it."""
+
+    merchant_remark: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class PriceChangeCreate(ApiModel):
+    """改价 before payment: the new payable, or a discount off the current payable (exactly one), and why."""
+
+    payable_fen: Fen | None = None
+    discount_fen: Fen | None = None
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PriceChangeCreate:
+        if (self.payable_fen is None) == (self.discount_fen is None):
+            raise PydanticCustomError("price_one_of", "give payable_fen or discount_fen, not both")
+        return self
+
+
+class AddressCorrection(Address):
+    """修改地址 before shipping: the address as the address book takes it, and an optional reason."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
+class OrderChangePublic(ApiModel):
+    id: int
+    kind: str
+    admin_id: int | None
+    reason: str
+    old_fen: int | None
+    new_fen: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: ApiDateTime
+
+
+class ShopInfo(ApiModel):
+    """The shop's 客服 contact: `service_phone` (H5: a tel: link), `service_wechat` (H5: a WeChat id to
+    copy), `service_wechat_enabled` (the mini-program shows its open-type="contact" button)."""
+
+    service_phone: str
+    service_wechat: str
+    service_wechat_enabled: bool
+    service_hours: str
+
+
+class BatchShipFailure(ApiModel):
+    row: int
+    order_no: str
+    code: str
+    message: str
+
+
+class BatchShipResult(ApiModel):
+    shipped: int
+    failed: list[BatchShipFailure]
 
 
 class RefundLineCreate(ApiModel):

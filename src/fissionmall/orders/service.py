@@ -46,6 +46,16 @@ from fissionmall.pricing.rules import Quote
 from fissionmall.settings import Settings, get_settings
 
 
+def consignee_name(address: dict[str, Any] | None) -> str | None:
+    """The searchable copy of an address's consignee (orders.consignee_name)."""
+    return (str(address.get("name") or "")[:64] or None) if address else None
+
+
+def consignee_phone(address: dict[str, Any] | None) -> str | None:
+    """The searchable copy of an address's phone: its normalised digits (orders.consignee_phone)."""
+    return (str(address.get("phone_normalized") or "")[:32] or None) if address else None
+
+
 def _order_no(now: datetime) -> str:
     return now.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
 
@@ -111,6 +121,8 @@ async def insert_order(
         steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in quote.steps],
         tenders=entries(tenders, quote.payable_fen),
         address=address,
+        consignee_name=consignee_name(address),
+        consignee_phone=consignee_phone(address),
         remark=remark,
         created_at=now,
         pay_deadline=now + timedelta(minutes=pay_minutes),

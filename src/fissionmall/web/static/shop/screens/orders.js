@@ -5,7 +5,7 @@ import { api, randomId } from '../api.js';
 import {
   ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, sheet, stepper, toast,
 } from '../ui.js';
-import { busy, countdown, empty, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
+import { busy, countdown, empty, featureSections, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
 
 // ---- 订单列表 ----------------------------------------------------------------------------------
 
@@ -269,6 +269,8 @@ function orderView(o, ctx, refresh, onExpired) {
     o.refunds && o.refunds.length ? h('section.card.refunds', h('div.card-title', icon(ICONS.refund, 'icon icon-accent'), '售后记录'),
       o.refunds.map((r) => refundRow(r, o))) : null,
     h('section.card.oinfo', h('div.card-title', '订单信息'), info.map(([k, v]) => h('div.kv', h('span', k), h('span', v)))),
+    // Features' cards under the order's details (联系客服): `orderSections(order, ctx)`.
+    ...featureSections('orderSections', o, ctx),
     bar.children.length ? bar : null,
   ];
 }
