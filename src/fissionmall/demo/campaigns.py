@@ -30,10 +30,23 @@ INFO_FILE = "demo.json"
 COUPONS: list[dict[str, Any]] = [
     {"name": "满99减10", "kind": "amount", "amount_fen": 1000, "threshold_fen": 9900, "valid_days": 30},
     {"name": "满299减50", "kind": "amount", "amount_fen": 5000, "threshold_fen": 29900, "valid_days": 30},
-    {"name": "全场9折券", "kind": "percent", "percent_bp": 1000, "max_discount_fen": 3000, "threshold_fen": 5000,
-     "valid_days": 15},  # fmt: skip
-    {"name": "数码配件8.5折", "kind": "percent", "percent_bp": 1500, "threshold_fen": 10000, "valid_days": 15,
-     "scope": "categories", "category": "数码配件"},  # fmt: skip
+    {
+        "name": "全场9折券",
+        "kind": "percent",
+        "percent_bp": 1000,
+        "max_discount_fen": 3000,
+        "threshold_fen": 5000,
+        "valid_days": 15,
+    },
+    {
+        "name": "数码配件8.5折",
+        "kind": "percent",
+        "percent_bp": 1500,
+        "threshold_fen": 10000,
+        "valid_days": 15,
+        "scope": "categories",
+        "category": "数码配件",
+    },
 ]
 NEW_USER_PACK: list[dict[str, Any]] = [
     {"name": "新人无门槛5元", "kind": "amount", "amount_fen": 500, "threshold_fen": 0, "valid_days": 7},

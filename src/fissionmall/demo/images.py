@@ -50,7 +50,9 @@ def _snack(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
 
 
 def _beauty(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
-    d.rounded_rectangle((cx - 16 * u, cy - 14 * u, cx + 16 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.4, 0.97))
+    d.rounded_rectangle(
+        (cx - 16 * u, cy - 14 * u, cx + 16 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.4, 0.97)
+    )
     d.rectangle((cx - 7 * u, cy - 26 * u, cx + 7 * u, cy - 14 * u), fill=_hsv(h, 0.15, 0.85))
     d.rounded_rectangle((cx - 10 * u, cy - 34 * u, cx + 10 * u, cy - 25 * u), radius=int(2 * u), fill=_hsv(h, 0.7, 0.7))
     d.rounded_rectangle((cx - 10 * u, cy + 2 * u, cx + 10 * u, cy + 16 * u), radius=int(2 * u), fill=(255, 255, 255))
@@ -62,12 +64,22 @@ def _home(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
     d.rounded_rectangle((cx - 24 * u, cy - 20 * u, cx + 20 * u, cy + 28 * u), radius=int(6 * u), fill=body)
     d.rectangle((cx - 24 * u, cy - 20 * u, cx + 20 * u, cy - 12 * u), fill=_hsv(h, 0.6, 0.65))
     for dx in (-10, 0, 10):
-        d.arc((cx + (dx - 4) * u, cy - 40 * u, cx + (dx + 4) * u, cy - 24 * u), 90, 270, fill=(255, 255, 255), width=int(2 * u))
+        d.arc(
+            (cx + (dx - 4) * u, cy - 40 * u, cx + (dx + 4) * u, cy - 24 * u),
+            90,
+            270,
+            fill=(255, 255, 255),
+            width=int(2 * u),
+        )
 
 
 def _digital(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
-    d.rounded_rectangle((cx - 18 * u, cy - 32 * u, cx + 18 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.65, 0.35))
-    d.rounded_rectangle((cx - 15 * u, cy - 26 * u, cx + 15 * u, cy + 24 * u), radius=int(2 * u), fill=_hsv(h, 0.45, 0.95))
+    d.rounded_rectangle(
+        (cx - 18 * u, cy - 32 * u, cx + 18 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.65, 0.35)
+    )
+    d.rounded_rectangle(
+        (cx - 15 * u, cy - 26 * u, cx + 15 * u, cy + 24 * u), radius=int(2 * u), fill=_hsv(h, 0.45, 0.95)
+    )
     d.ellipse((cx - 2.5 * u, cy + 26 * u, cx + 2.5 * u, cy + 31 * u), fill=(255, 255, 255))
     d.polygon([(cx + 2 * u, cy - 14 * u), (cx - 7 * u, cy + 2 * u), (cx, cy + 2 * u), (cx - 3 * u, cy + 14 * u),
                (cx + 8 * u, cy - 3 * u), (cx + 1 * u, cy - 3 * u)], fill=(255, 255, 255))  # fmt: skip
