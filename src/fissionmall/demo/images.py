@@ -110,7 +110,7 @@ def render_product_image(
     """Draw a deterministic square PNG for a product of `category` at `path` (`variant` 0, 1, 2: a gallery)."""
     key = sum(map(ord, category or title))
     hue = CATEGORY_HUES.get(category, (key * 0.618033988749895) % 1.0)
-    hue += ((seed % 5) - 2) * 0.012  # products of one category differ a little
+    hue += ((seed % 3) - 1) * 0.03  # products of one category differ a little
     motif = MOTIFS.get(category) or _FALLBACK[key % len(_FALLBACK)]
     rng = random.Random(seed * 10 + variant)
     top = _hsv(hue, 0.08 + 0.05 * variant, 1.0)

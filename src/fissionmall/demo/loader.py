@@ -33,7 +33,7 @@ async def load_demo(settings: Settings, *, admin_password: str) -> bool:
                 images = []
                 for v in range(2 + i % 2):  # two or three pictures: a gallery
                     name = f"demo-{i:02d}-{v + 1}.png"
-                    render_product_image(p["title"], i, media / name, category=p["category"], variant=v)
+                    render_product_image(p["title"], i, media / name, category=p["category"], variant=(i + v) % 3)
                     images.append(f"/media/products/{name}")
                 data = ProductCreate.model_validate({**p, "images": images})
                 await catalog.create_product(s, data=data)
