@@ -182,9 +182,15 @@ def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> 
     if created:
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
-        asyncio.run(load_campaigns(settings, admin_password=password))
     else:
         typer.echo("demo data already loaded (kept from the last run); delete ./var/ to start afresh")
+    if created or not saved_info(settings):  # campaigns once (they skip themselves if coupons exist)
+        try:
+            asyncio.run(load_campaigns(settings, admin_password=password))
+        except RuntimeError as exc:
+            typer.echo(f"error: the demo campaigns did not load: {exc}", err=True)
+            typer.echo("delete ./var/ to start afresh", err=True)
+            raise typer.Exit(1) from exc
     banner = _demo_banner(host, port, password, saved_info(settings).get("share_code"))
     if load_only:
         typer.echo("\n".join(banner))
