@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 
+from fissionmall.core.db import Database
 from fissionmall.demo.campaigns import seed
 from fissionmall.demo.loader import load_demo
+from fissionmall.settings import Settings
 from tests.helpers import ADDRESS, pay, run_jobs, shopper
 from tests.seckill.helpers import attempt, drain
 
@@ -21,7 +24,7 @@ PASSWORD = "demo-test-password"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-async def _loaded(client: httpx.AsyncClient, db, settings) -> dict:  # type: ignore[no-untyped-def]
+async def _loaded(client: httpx.AsyncClient, db: Database, settings: Settings) -> dict[str, Any]:
     assert await load_demo(settings, admin_password=PASSWORD) is True
     info = await seed(client, admin_password=PASSWORD, db=db)
     assert await load_demo(settings, admin_password=PASSWORD) is False  # a second load refuses: already there
