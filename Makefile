@@ -20,8 +20,11 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 	touch $@
 
 ## demo: install, migrate a SQLite file under ./var, load demo data, serve shop + console on :8000
+##       (`make demo HOST=0.0.0.0 PORT=9000` to listen elsewhere)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 demo: $(STAMP)
-	$(BIN)/fissionmall demo
+	$(BIN)/fissionmall demo --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
 	$(BIN)/fissionmall serve

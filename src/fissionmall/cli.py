@@ -140,9 +140,35 @@ def fake_wechat(ctx: typer.Context) -> None:
     raise typer.Exit(main(list(ctx.args)))
 
 
+class _DemoServer(uvicorn.Server):
+    """uvicorn's server that prints the demo's ready banner once its port is bound (not before)."""
+
+    banner: tuple[str, ...] = ()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and not self.should_exit:
+            typer.echo("\n".join(self.banner), nl=True)
+
+
+def _demo_banner(host: str, port: int, password: str, share_code: str | None) -> list[str]:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # a wildcard bind: show a URL one can open
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    lines = ["", "  fissionmall demo is ready", f"  shop (H5):    {base}/shop/"]
+    lines.append(f"  console:      {base}/admin/   user: admin   password: {password}")
+    lines.append(f"  API docs:     {base}/docs")
+    if share_code:
+        lines.append(f"  share link:   {base}/shop/?ref={share_code}   (demo distributor's code {share_code})")
+    if shown != host:
+        lines.append(f"  listening on {host}:{port}: from another machine use this machine's address")
+    lines += ["  Ctrl-C stops it; data stays in ./var/ for next time.", ""]
+    return lines
+
+
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> None:
-    """Migrate, load the demo shop once (kept across runs), print logins, and serve."""
+    """Migrate, load the demo shop once (kept across runs), print logins once the port is bound, and serve."""
+    from fissionmall.demo.campaigns import load_campaigns, saved_info
     from fissionmall.demo.loader import load_demo
 
     settings = get_settings()
@@ -156,16 +182,28 @@ def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> 
     if created:
         password_file.write_text(password + "\n")
         password_file.chmod(0o600)
-    base = f"http://{host}:{port}"
-    typer.echo("")
-    typer.echo("  fissionmall demo is ready")
-    typer.echo(f"  shop (H5):    {base}/shop/")
-    typer.echo(f"  console:      {base}/admin/   user: admin   password: {password}")
-    typer.echo(f"  API docs:     {base}/docs")
-    typer.echo("  Ctrl-C stops it; data stays in ./var/ for next time.")
-    typer.echo("")
-    if not load_only:
-        serve(host=host, port=port, workers=1)
+    else:
+        typer.echo("demo data already loaded (kept from the last run); delete ./var/ to start afresh")
+    if created or not saved_info(settings):  # campaigns once (they skip themselves if coupons exist)
+        try:
+            asyncio.run(load_campaigns(settings, admin_password=password))
+        except RuntimeError as exc:
+            typer.echo(f"error: the demo campaigns did not load: {exc}", err=True)
+            typer.echo("delete ./var/ to start afresh", err=True)
+            raise typer.Exit(1) from exc
+    banner = _demo_banner(host, port, password, saved_info(settings).get("share_code"))
+    if load_only:
+        typer.echo("\n".join(banner))
+        return
+    _logging()
+    config = uvicorn.Config(
+        "fissionmall.asgi:app", host=host, port=port, log_level="info", proxy_headers=False, access_log=False
+    )
+    server = _DemoServer(config)
+    server.banner = tuple(banner)
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,25 @@ def test_demo_catalogue_is_consistent() -> None:
             assert sku["stock"] >= 0, (product["title"], sku)
     # Every category should actually be used by the demo shop.
     assert {p["category"] for p in PRODUCTS} == set(CATEGORIES)
+
+
+def test_pictures_follow_the_category_not_the_title(tmp_path: pathlib.Path) -> None:
+    """No title is printed (the page shows it): two titles in one category draw the same picture; each
+    category has its own motif and colour; a product's gallery pictures differ from one another."""
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    render_product_image("赣南脐橙", 5, a, size=200, category="生鲜水果")
+    render_product_image("完全不同的标题", 5, b, size=200, category="生鲜水果")
+    assert a.read_bytes() == b.read_bytes()
+    colours = set()
+    for i, cat in enumerate(CATEGORIES):
+        path = tmp_path / f"c{i}.png"
+        render_product_image("同一个标题", 5, path, size=200, category=cat)
+        with Image.open(path) as img:
+            colours.add(img.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+    assert len(colours) == len(CATEGORIES)
+    gallery = []
+    for v in range(3):
+        path = tmp_path / f"v{v}.png"
+        render_product_image("赣南脐橙", 5, path, size=200, category="生鲜水果", variant=v)
+        gallery.append(path.read_bytes())
+    assert len(set(gallery)) == 3

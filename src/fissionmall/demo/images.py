@@ -1,22 +1,31 @@
-"""Locally rendered demo product pictures (Pillow only, no network)."""
+"""Locally rendered demo product pictures (Pillow only, no network).
+
+Each category has its own colour and motif (an orange for fruit, a cookie for snacks, a bottle for
+beauty, a mug for home goods, a phone for gadgets, a feeding bottle for baby goods), so a shelf reads at a
+glance. No title is printed on the picture: the shop shows the title right beside it.
+"""
 
 from __future__ import annotations
 
 import colorsys
 import pathlib
 import random
-from functools import lru_cache
+from collections.abc import Callable
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
-
-FONT_CANDIDATES: tuple[str, ...] = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
+from PIL import Image, ImageDraw, ImageFilter
 
 RGB = tuple[int, int, int]
+Draw = ImageDraw.ImageDraw
+
+# category -> base hue (0..1); unknown categories get a hue from their name
+CATEGORY_HUES: dict[str, float] = {
+    "生鲜水果": 0.08,
+    "休闲零食": 0.11,
+    "美妆个护": 0.93,
+    "家居日用": 0.36,
+    "数码配件": 0.60,
+    "母婴用品": 0.53,
+}
 
 
 def _hsv(h: float, s: float, v: float) -> RGB:
@@ -24,66 +33,113 @@ def _hsv(h: float, s: float, v: float) -> RGB:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-@lru_cache(maxsize=32)
-def _font(px: int) -> ImageFont.FreeTypeFont | None:
-    """First available CJK font at ``px`` pixels, or None if none is installed."""
-    for candidate in FONT_CANDIDATES:
-        path = pathlib.Path(candidate)
-        if not path.is_file():
-            continue
-        # Noto CJK collections: face 2 is Simplified Chinese (SC).
-        index = 2 if path.name.startswith("NotoSansCJK") else 0
-        try:
-            return ImageFont.truetype(str(path), px, index=index)
-        except OSError:
-            continue
-    return None
+def _fruit(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    d.ellipse((cx - 26 * u, cy - 24 * u, cx + 26 * u, cy + 28 * u), fill=_hsv(h, 0.8, 0.95))
+    d.ellipse((cx - 16 * u, cy - 14 * u, cx - 6 * u, cy - 4 * u), fill=_hsv(h, 0.35, 1.0))
+    d.rectangle((cx - 1.5 * u, cy - 34 * u, cx + 1.5 * u, cy - 22 * u), fill=_hsv(0.08, 0.6, 0.4))
+    d.ellipse((cx + 1 * u, cy - 36 * u, cx + 20 * u, cy - 26 * u), fill=_hsv(0.3, 0.7, 0.65))
 
 
-def render_product_image(title: str, seed: int, path: pathlib.Path, size: int = 600) -> None:
-    """Draw a deterministic square PNG "product photo" for ``title`` at ``path``."""
-    rng = random.Random(seed)
-    hue = (seed * 0.618033988749895) % 1.0
-    top, bottom = _hsv(hue, 0.10, 1.0), _hsv(hue + 0.04, 0.32, 0.96)
+def _snack(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    d.ellipse((cx - 28 * u, cy - 28 * u, cx + 28 * u, cy + 28 * u), fill=_hsv(h, 0.55, 0.85))
+    d.ellipse((cx - 24 * u, cy - 24 * u, cx + 24 * u, cy + 24 * u), fill=_hsv(h, 0.45, 0.93))
+    rng = random.Random(int(cx * 7 + cy))
+    for _ in range(9):
+        x, y = cx + rng.uniform(-16, 16) * u, cy + rng.uniform(-16, 16) * u
+        d.ellipse((x - 3 * u, y - 3 * u, x + 3 * u, y + 3 * u), fill=_hsv(0.07, 0.7, 0.35))
+
+
+def _beauty(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    d.rounded_rectangle(
+        (cx - 16 * u, cy - 14 * u, cx + 16 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.4, 0.97)
+    )
+    d.rectangle((cx - 7 * u, cy - 26 * u, cx + 7 * u, cy - 14 * u), fill=_hsv(h, 0.15, 0.85))
+    d.rounded_rectangle((cx - 10 * u, cy - 34 * u, cx + 10 * u, cy - 25 * u), radius=int(2 * u), fill=_hsv(h, 0.7, 0.7))
+    d.rounded_rectangle((cx - 10 * u, cy + 2 * u, cx + 10 * u, cy + 16 * u), radius=int(2 * u), fill=(255, 255, 255))
+
+
+def _home(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    body = _hsv(h, 0.5, 0.8)
+    d.ellipse((cx + 12 * u, cy - 10 * u, cx + 34 * u, cy + 14 * u), outline=body, width=int(5 * u))
+    d.rounded_rectangle((cx - 24 * u, cy - 20 * u, cx + 20 * u, cy + 28 * u), radius=int(6 * u), fill=body)
+    d.rectangle((cx - 24 * u, cy - 20 * u, cx + 20 * u, cy - 12 * u), fill=_hsv(h, 0.6, 0.65))
+    for dx in (-10, 0, 10):
+        d.arc(
+            (cx + (dx - 4) * u, cy - 40 * u, cx + (dx + 4) * u, cy - 24 * u),
+            90,
+            270,
+            fill=(255, 255, 255),
+            width=int(2 * u),
+        )
+
+
+def _digital(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    d.rounded_rectangle(
+        (cx - 18 * u, cy - 32 * u, cx + 18 * u, cy + 32 * u), radius=int(6 * u), fill=_hsv(h, 0.65, 0.35)
+    )
+    d.rounded_rectangle(
+        (cx - 15 * u, cy - 26 * u, cx + 15 * u, cy + 24 * u), radius=int(2 * u), fill=_hsv(h, 0.45, 0.95)
+    )
+    d.ellipse((cx - 2.5 * u, cy + 26 * u, cx + 2.5 * u, cy + 31 * u), fill=(255, 255, 255))
+    d.polygon([(cx + 2 * u, cy - 14 * u), (cx - 7 * u, cy + 2 * u), (cx, cy + 2 * u), (cx - 3 * u, cy + 14 * u),
+               (cx + 8 * u, cy - 3 * u), (cx + 1 * u, cy - 3 * u)], fill=(255, 255, 255))  # fmt: skip
+
+
+def _baby(d: Draw, cx: float, cy: float, u: float, h: float) -> None:
+    d.rounded_rectangle((cx - 15 * u, cy - 14 * u, cx + 15 * u, cy + 32 * u), radius=int(8 * u), fill=(255, 255, 255))
+    for y in (0, 10, 20):
+        d.line((cx - 15 * u, cy + y * u, cx - 7 * u, cy + y * u), fill=_hsv(h, 0.5, 0.7), width=int(1.5 * u))
+    d.rectangle((cx - 17 * u, cy - 20 * u, cx + 17 * u, cy - 13 * u), fill=_hsv(h, 0.6, 0.8))
+    d.pieslice((cx - 9 * u, cy - 36 * u, cx + 9 * u, cy - 14 * u), 180, 360, fill=_hsv(0.12, 0.45, 0.98))
+
+
+MOTIFS: dict[str, Callable[[Draw, float, float, float, float], None]] = {
+    "生鲜水果": _fruit,
+    "休闲零食": _snack,
+    "美妆个护": _beauty,
+    "家居日用": _home,
+    "数码配件": _digital,
+    "母婴用品": _baby,
+}
+_FALLBACK = (_fruit, _snack, _beauty, _home, _digital, _baby)
+
+
+def render_product_image(
+    title: str, seed: int, path: pathlib.Path, size: int = 600, *, category: str = "", variant: int = 0
+) -> None:
+    """Draw a deterministic square PNG for a product of `category` at `path` (`variant` 0, 1, 2: a gallery)."""
+    key = sum(map(ord, category or title))
+    hue = CATEGORY_HUES.get(category, (key * 0.618033988749895) % 1.0)
+    hue += ((seed % 3) - 1) * 0.03  # products of one category differ a little
+    motif = MOTIFS.get(category) or _FALLBACK[key % len(_FALLBACK)]
+    rng = random.Random(seed * 10 + variant)
+    top = _hsv(hue, 0.08 + 0.05 * variant, 1.0)
+    bottom = _hsv(hue + 0.03, 0.30 + 0.06 * variant, 0.96)
     mask = Image.linear_gradient("L").resize((size, size))
+    if variant == 1:
+        mask = mask.rotate(90)
     img = Image.composite(Image.new("RGB", (size, size), bottom), Image.new("RGB", (size, size), top), mask)
 
-    # Title font (shrunk to fit); None when no CJK font is installed.
-    px = int(size * 0.085)
-    font = _font(px) if title else None
-    while font is not None and px > 12 and font.getlength(title) > size * 0.86:
-        px -= 2
-        font = _font(px)
-
-    # Soft halo, confetti dots and a blurred floor shadow (centred if untitled).
-    cx, cy, u = size // 2, int(size * (0.42 if font else 0.48)), size / 100
-    shade, pad = _hsv(hue, 0.6, 0.35), int(6 * u)
-    shadow = Image.new("RGBA", (int(52 * u) + 2 * pad, int(8 * u) + 2 * pad), (*shade, 0))
-    ImageDraw.Draw(shadow).ellipse((pad, pad, pad + 52 * u, pad + 8 * u), fill=(*shade, 90))
+    u = size / 100
     layer = Image.new("RGBA", (size, size), (255, 255, 255, 0))
     d = ImageDraw.Draw(layer)
-    d.ellipse((cx - 34 * u, cy - 34 * u, cx + 34 * u, cy + 34 * u), fill=(255, 255, 255, 120))
-    for _ in range(7):
-        x, y, r = rng.uniform(6, 94) * u, rng.uniform(6, 70) * u, rng.uniform(1.2, 3.2) * u
+    for _ in range(8):  # confetti
+        x, y, r = rng.uniform(6, 94) * u, rng.uniform(6, 94) * u, rng.uniform(1.2, 3.4) * u
         d.ellipse((x - r, y - r, x + r, y + r), fill=(*_hsv(hue + rng.uniform(-0.1, 0.1), 0.45, 0.95), 150))
-    shadow = shadow.filter(ImageFilter.GaussianBlur(u * 1.5))
-    layer.alpha_composite(shadow, (int(cx - 26 * u) - pad, int(cy + 20 * u) - pad))
+    cx, cy = size / 2, size * 0.48
+    d.ellipse((cx - 38 * u, cy - 38 * u, cx + 38 * u, cy + 38 * u), fill=(255, 255, 255, 110))
+    shade = _hsv(hue, 0.6, 0.35)
+    shadow = Image.new("RGBA", (size, size), (*shade, 0))
+    ImageDraw.Draw(shadow).ellipse((cx - 26 * u, cy + 33 * u, cx + 26 * u, cy + 41 * u), fill=(*shade, 80))
+    layer.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(u * 1.5)))
     img.paste(layer, (0, 0), layer)
 
-    # The "package": a rounded box with lid, ribbon and a little tag.
-    d2 = ImageDraw.Draw(img)
-    body, lid, ribbon = _hsv(hue, 0.55, 0.88), _hsv(hue, 0.62, 0.74), _hsv(hue + 0.5, 0.28, 1.0)
-    bx0, bx1, by0, by1 = cx - 22 * u, cx + 22 * u, cy - 8 * u, cy + 24 * u
-    d2.rounded_rectangle((bx0, by0, bx1, by1), radius=int(3 * u), fill=body)
-    d2.rounded_rectangle((bx0 - 3 * u, by0 - 10 * u, bx1 + 3 * u, by0 + 2 * u), radius=int(2.5 * u), fill=lid)
-    d2.rectangle((cx - 4 * u, by0 - 10 * u, cx + 4 * u, by1), fill=ribbon)
-    for sign in (-1, 1):
-        d2.ellipse((cx + sign * 10 * u - 7 * u, by0 - 19 * u, cx + sign * 10 * u + 7 * u, by0 - 9 * u), fill=ribbon)
-    d2.ellipse((cx - 4 * u, by0 - 16 * u, cx + 4 * u, by0 - 8 * u), fill=lid)
-    d2.rounded_rectangle((bx0 + 5 * u, by1 - 12 * u, bx0 + 15 * u, by1 - 5 * u), radius=int(u), fill=(255, 255, 255))
-
-    if font is not None:
-        d2.text((cx, size * 0.86), title, font=font, fill=_hsv(hue, 0.7, 0.3), anchor="mm")
+    draw = ImageDraw.Draw(img)
+    if variant == 2:  # a "pair": two smaller ones side by side
+        for dx in (-20, 20):
+            motif(draw, cx + dx * u, cy + 4 * u, u * 0.62, hue)
+    else:
+        motif(draw, cx, cy, u * (1.0 if variant == 0 else 0.85), hue)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG", compress_level=4)

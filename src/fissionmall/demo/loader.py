@@ -1,4 +1,7 @@
-"""Load the demo shop once: catalogue, locally drawn product images, an admin."""
+"""Load the demo shop once: catalogue, locally drawn product images (a small gallery each), an admin.
+
+The campaigns (coupons, flash sales, group buy, distribution) are demo/campaigns.py's, loaded by
+`fissionmall demo` right after this on the first run."""
 
 from __future__ import annotations
 
@@ -27,9 +30,12 @@ async def load_demo(settings: Settings, *, admin_password: str) -> bool:
                 return True
             media = settings.media_dir / "products"
             for i, p in enumerate(PRODUCTS, start=1):
-                name = f"demo-{i:02d}.png"
-                render_product_image(p["title"], i, media / name)
-                data = ProductCreate.model_validate({**p, "images": [f"/media/products/{name}"]})
+                images = []
+                for v in range(2 + i % 2):  # two or three pictures: a gallery
+                    name = f"demo-{i:02d}-{v + 1}.png"
+                    render_product_image(p["title"], i, media / name, category=p["category"], variant=(i + v) % 3)
+                    images.append(f"/media/products/{name}")
+                data = ProductCreate.model_validate({**p, "images": images})
                 await catalog.create_product(s, data=data)
         return True
     finally:

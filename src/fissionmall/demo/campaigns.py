@@ -1,0 +1,216 @@
+"""The demo shop's campaigns, made through the public and admin APIs in-process so they obey every rule.
+
+Coupons in the 领券中心 and a 新人礼包, a 满减 rule, a 限时折扣 and a 阶梯价, a flash sale running now and one
+later today, a group-buy activity with a forming group (opened and paid by a demo shopper through the
+sandbox gateway), and distribution switched on with an approved demo distributor. Times are real time:
+the dev clock is never moved here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from fissionmall.core import clock, jobs
+from fissionmall.core.db import Database, get_db
+from fissionmall.coupons.models import CouponTemplate
+from fissionmall.settings import Settings
+
+ADMIN = "/api/admin/v1"
+API = "/api/v1"
+ADDRESS = {"name": "演示团长", "phone": "13800138000", "region": "上海市 浦东新区", "detail": "世纪大道 100 号"}
+LEADER_CODE = "demo-leader"  # sandbox WeChat: this code is the demo shopper who opened the group
+DISTRIBUTOR_CODE = "demo-distributor"
+INFO_FILE = "demo.json"
+
+COUPONS: list[dict[str, Any]] = [
+    {"name": "满99减10", "kind": "amount", "amount_fen": 1000, "threshold_fen": 9900, "valid_days": 30},
+    {"name": "满299减50", "kind": "amount", "amount_fen": 5000, "threshold_fen": 29900, "valid_days": 30},
+    {
+        "name": "全场9折券",
+        "kind": "percent",
+        "percent_bp": 1000,
+        "max_discount_fen": 3000,
+        "threshold_fen": 5000,
+        "valid_days": 15,
+    },
+    {
+        "name": "数码配件8.5折",
+        "kind": "percent",
+        "percent_bp": 1500,
+        "threshold_fen": 10000,
+        "valid_days": 15,
+        "scope": "categories",
+        "category": "数码配件",
+    },
+]
+NEW_USER_PACK: list[dict[str, Any]] = [
+    {"name": "新人无门槛5元", "kind": "amount", "amount_fen": 500, "threshold_fen": 0, "valid_days": 7},
+    {"name": "新人满59减15", "kind": "amount", "amount_fen": 1500, "threshold_fen": 5900, "valid_days": 7},
+]
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _ok(r: httpx.Response, status: int = 200) -> Any:
+    if r.status_code != status:
+        raise RuntimeError(f"demo load: {r.request.method} {r.request.url.path} -> {r.status_code} {r.text}")
+    return r.json()
+
+
+async def _products(c: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """Demo products by title, each with its SKUs."""
+    found: dict[str, dict[str, Any]] = {}
+    cursor: str | None = None
+    while True:
+        page = _ok(await c.get(f"{API}/products", params={"limit": 100, **({"cursor": cursor} if cursor else {})}))
+        rows = page["items"] if isinstance(page, dict) else page
+        for row in rows:
+            found[row["title"]] = _ok(await c.get(f"{API}/products/{row['id']}"))
+        cursor = page.get("next_cursor") if isinstance(page, dict) else None
+        if not cursor:
+            return found
+
+
+def _sku(p: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(k for k in p["skus"] if k["name"] == name)
+
+
+async def _coupons(c: httpx.AsyncClient, boss: dict[str, str], category_ids: dict[str, int]) -> None:
+    for spec in COUPONS + [{**t, "issue_mode": "new_user"} for t in NEW_USER_PACK]:
+        body = {"total": 1000, "per_user_limit": 1, "scope": "all", **spec}
+        if "category" in body:
+            body["scope_ids"] = [category_ids[body.pop("category")]]
+        _ok(await c.post(f"{ADMIN}/coupons/templates", json=body, headers=boss), 201)
+
+
+async def _promotions(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
+    now = clock.now()
+    window = {"starts_at": _iso(now - timedelta(minutes=5)), "ends_at": _iso(now + timedelta(days=30))}
+    bodies: list[dict[str, Any]] = [
+        {"kind": "full_reduction", "name": "全场满减", "basis": "amount",
+         "tiers": [{"threshold": 19900, "amount_fen": 3000}, {"threshold": 39900, "amount_fen": 7000}]},
+        {"kind": "limited_discount", "name": "面膜限时85折",
+         "ends_at": _iso(now + timedelta(days=3)),
+         "items": [{"sku_id": _sku(ps["玻尿酸补水面膜"], "10片装")["id"], "percent_bp": 1500}]},
+        {"kind": "tiered_price", "name": "抽纸多买更省", "sku_id": _sku(ps["原木抽纸"], "3层100抽×6包")["id"],
+         "price_tiers": [{"min_qty": 2, "unit_price_fen": 1290}, {"min_qty": 4, "unit_price_fen": 1190}]},
+    ]  # fmt: skip
+    for body in bodies:
+        _ok(await c.post(f"{ADMIN}/promotions", json={**window, **body}, headers=boss), 201)
+
+
+async def _seckill(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
+    now = clock.now()
+    later = (now + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    sessions = [
+        ("正在疯抢", now - timedelta(minutes=10), now + timedelta(hours=3),
+         [("蓝牙无线耳机", "白色", 9900, 30, 1), ("每日坚果混合装", "25g×30袋", 5990, 50, 2)]),
+        ("今日晚场", later, later + timedelta(hours=2),
+         [("纯棉四件套", "1.5米床 灰色", 12900, 20, 1), ("不锈钢保温杯", "500ml 奶白", 4900, 40, 2)]),
+    ]  # fmt: skip
+    for title, start, end, items in sessions:
+        rows = [
+            {"sku_id": _sku(ps[p], k)["id"], "price_fen": price, "stock": pool, "per_user_limit": limit}
+            for p, k, price, pool, limit in items
+        ]
+        body = {"title": title, "starts_at": _iso(start), "ends_at": _iso(end), "items": rows}
+        _ok(await c.post(f"{ADMIN}/seckill/sessions", json=body, headers=boss), 201)
+
+
+async def _shopper(c: httpx.AsyncClient, code: str) -> dict[str, str]:
+    token = _ok(await c.post(f"{API}/auth/wechat-login", json={"code": code}))["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _pay(c: httpx.AsyncClient, who: dict[str, str], order_id: int) -> None:
+    pid = _ok(await c.post(f"{API}/orders/{order_id}/pay", json={"method": "gateway"}, headers=who))["payment_id"]
+    _ok(await c.post(f"{API}/payments/sandbox/{pid}/succeed", headers=who))
+
+
+async def _groupbuy(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]], db: Database) -> int:
+    now = clock.now()
+    orange = ps["赣南脐橙"]
+    body = {
+        "title": "赣南脐橙 3人团",
+        "product_id": orange["id"],
+        "skus": [
+            {"sku_id": _sku(orange, "5斤装")["id"], "price_fen": 1990},
+            {"sku_id": _sku(orange, "10斤装")["id"], "price_fen": 3590},
+        ],
+        "group_size": 3,
+        "duration_minutes": 24 * 60,
+        "new_user_required": False,
+        "leader_discount_fen": 200,
+        "max_open_per_user": 3,
+        "starts_at": _iso(now - timedelta(minutes=10)),
+        "ends_at": _iso(now + timedelta(days=7)),
+    }
+    act = _ok(await c.post(f"{ADMIN}/groupbuy/activities", json=body, headers=boss), 201)
+    leader = await _shopper(c, LEADER_CODE)
+    order = {"sku_id": body["skus"][0]["sku_id"], "qty": 1, "address": ADDRESS}
+    opened = _ok(await c.post(f"{API}/groupbuy/activities/{act['id']}/groups", json=order, headers=leader), 201)
+    await _pay(c, leader, opened["order"]["id"])
+    await jobs.run_due(db)  # the payment's events: the group now shows as forming with a free seat
+    return int(opened["group_id"])
+
+
+async def _distribution(c: httpx.AsyncClient, boss: dict[str, str]) -> str:
+    config = {"enabled": True, "levels": 2, "level1_rate_bp": 1000, "level2_rate_bp": 500, "frozen_days": 7,
+              "bind_mode": "first", "min_withdraw_fen": 100, "self_purchase_commission": False,
+              "approval": "manual"}  # fmt: skip
+    _ok(await c.put(f"{ADMIN}/distribution/config", json=config, headers=boss))
+    who = await _shopper(c, DISTRIBUTOR_CODE)
+    _ok(await c.post(f"{API}/distribution/apply", headers=who))
+    rows = _ok(await c.get(f"{ADMIN}/distribution/distributors", params={"status": "pending"}, headers=boss))
+    for d in rows["items"]:
+        _ok(await c.post(f"{ADMIN}/distribution/distributors/{d['id']}/decide", json={"approve": True}, headers=boss))
+    return str(_ok(await c.get(f"{API}/distribution/me", headers=who))["share_code"])
+
+
+async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database) -> dict[str, Any]:
+    """Make every campaign of the demo through the API; returns what the ready banner prints."""
+    login = {"username": "admin", "password": admin_password}
+    boss = {"Authorization": f"Bearer {_ok(await c.post(f'{ADMIN}/auth/login', json=login))['token']}"}
+    ps = await _products(c)
+    cats = _ok(await c.get(f"{API}/categories"))
+    category_ids = {row["name"]: row["id"] for row in (cats["items"] if isinstance(cats, dict) else cats)}
+    await _coupons(c, boss, category_ids)
+    await _promotions(c, boss, ps)
+    await _seckill(c, boss, ps)
+    group_id = await _groupbuy(c, boss, ps, db)
+    share_code = await _distribution(c, boss)
+    await jobs.run_due(db)
+    return {"share_code": share_code, "group_id": group_id}
+
+
+async def load_campaigns(settings: Settings, *, admin_password: str) -> dict[str, Any] | None:
+    """Seed the campaigns once (None when the shop already has coupon templates); the app runs in-process."""
+    from fissionmall.app import create_app
+
+    application = create_app(settings, run_worker=False)
+    async with application.router.lifespan_context(application):
+        db = get_db()
+        async with db.read() as s:
+            if await s.scalar(select(func.count()).select_from(CouponTemplate)):
+                return None
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo.local", timeout=120) as c:
+            info = await seed(c, admin_password=admin_password, db=db)
+    (settings.var_dir / INFO_FILE).write_text(json.dumps(info) + "\n")
+    return info
+
+
+def saved_info(settings: Settings) -> dict[str, Any]:
+    """What the last demo load saved for the banner ({} when nothing was saved)."""
+    path = settings.var_dir / INFO_FILE
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,175 @@
+"""`make demo` is a living shop: every tool of the README tour has something live on a fresh database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from fissionmall.core.db import Database
+from fissionmall.demo.campaigns import seed
+from fissionmall.demo.loader import load_demo
+from fissionmall.settings import Settings
+from tests.helpers import ADDRESS, pay, run_jobs, shopper
+from tests.seckill.helpers import attempt, drain
+
+PASSWORD = "demo-test-password"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+async def _loaded(client: httpx.AsyncClient, db: Database, settings: Settings) -> dict[str, Any]:
+    assert await load_demo(settings, admin_password=PASSWORD) is True
+    info = await seed(client, admin_password=PASSWORD, db=db)
+    assert await load_demo(settings, admin_password=PASSWORD) is False  # a second load refuses: already there
+    return info
+
+
+async def test_the_demo_has_every_tool_live(client, db, settings):
+    info = await _loaded(client, db, settings)
+    boss_login = {"username": "admin", "password": PASSWORD}
+    boss = {
+        "Authorization": f"Bearer {(await client.post('/api/admin/v1/auth/login', json=boss_login)).json()['token']}"
+    }
+    visitor = await shopper(client, "demo-visitor")
+    await run_jobs(db)
+
+    # 领券中心: amount and percent templates with thresholds, claimable; the 新人礼包 reached the newcomer
+    centre = (await client.get("/api/v1/coupons", headers=visitor)).json()
+    rows = centre["items"] if isinstance(centre, dict) else centre
+    assert len(rows) >= 3 and {r["kind"] for r in rows} == {"amount", "percent"}
+    assert all(r["can_claim"] for r in rows) and any(r["threshold_fen"] > 0 for r in rows)
+    r = await client.post(f"/api/v1/coupons/{rows[0]['id']}/claim", headers=visitor)
+    assert r.status_code in (200, 201), r.text
+    mine = (await client.get("/api/v1/me/coupons", headers=visitor)).json()
+    names = {c["name"] for c in (mine["items"] if isinstance(mine, dict) else mine)}
+    assert {"新人无门槛5元", "新人满59减15", rows[0]["name"]} <= names
+
+    # products carry a gallery of generated pictures that exist on disk
+    products = (await client.get("/api/v1/products", params={"limit": 100})).json()["items"]
+    assert len(products) >= 12
+    detail = (await client.get(f"/api/v1/products/{products[0]['id']}")).json()
+    assert 2 <= len(detail["images"]) <= 3
+    for url in detail["images"]:
+        assert (settings.media_dir / url.removeprefix("/media/")).is_file()
+
+    # 满减 over 199: the preview shows the reduction step
+    by_title = {p["title"]: p for p in products}
+    buds = (await client.get(f"/api/v1/products/{by_title['蓝牙无线耳机']['id']}")).json()
+    sku = next(k for k in buds["skus"] if k["name"] == "黑色")
+    r = await client.post(
+        "/api/v1/checkout/preview",
+        json={"items": [{"sku_id": sku["id"], "qty": 1}], "address": ADDRESS},
+        headers=visitor,
+    )
+    assert r.status_code == 200, r.text
+    steps = r.json()["steps"]
+    assert any(st["kind"] == "reduction" and st["amount_fen"] == -3000 for st in steps), steps
+
+    # 秒杀: one session on sale now (buyable at once), one later today
+    sessions = (await client.get("/api/v1/seckill/sessions")).json()["sessions"]
+    states = [{i["state"] for i in sess["items"]} for sess in sessions]
+    assert {"active"} in states and len(sessions) >= 2
+    live = next(sess for sess in sessions if {i["state"] for i in sess["items"]} == {"active"})
+    item = live["items"][0]
+    sku_prices = {
+        k["id"]: k["price_fen"]
+        for p in products
+        for k in (await client.get(f"/api/v1/products/{p['id']}")).json()["skus"]
+    }
+    assert all(i["price_fen"] < sku_prices[i["sku_id"]] for sess in sessions for i in sess["items"])
+    r = await attempt(client, visitor, item["id"])
+    assert r.status_code == 202, r.text
+    await drain(db)
+    r = await client.get(f"/api/v1/seckill/attempts/{r.json()['attempt_id']}", headers=visitor)
+    assert r.json()["status"] == "succeeded", r.text
+
+    # 拼团: a forming group with a free seat; another shopper joins and pays
+    acts = (await client.get("/api/v1/groupbuy/activities")).json()
+    act = (acts["items"] if isinstance(acts, dict) else acts)[0]
+    groups = (await client.get(f"/api/v1/groupbuy/activities/{act['id']}/groups")).json()
+    assert [g["id"] for g in groups] == [info["group_id"]] and groups[0]["members"] < groups[0]["size"]
+    joiner = await shopper(client, "demo-joiner")
+    r = await client.post(
+        f"/api/v1/groupbuy/groups/{info['group_id']}/join",
+        json={"sku_id": act["skus"][0]["sku_id"], "qty": 1, "address": ADDRESS},
+        headers=joiner,
+    )
+    assert r.status_code == 201, r.text
+    await pay(client, joiner, r.json()["order"]["id"])
+    await run_jobs(db)
+    g = (await client.get(f"/api/v1/groupbuy/groups/{info['group_id']}", headers=joiner)).json()
+    assert g["paid_members"] == 2 and g["status"] == "forming"
+
+    # 分销: switched on at 10% / 5%, one approved distributor whose code the banner prints
+    config = (await client.get("/api/admin/v1/distribution/config", headers=boss)).json()
+    assert config["enabled"] and config["level1_rate_bp"] == 1000 and config["level2_rate_bp"] == 500
+    approved = (await client.get("/api/admin/v1/distribution/distributors?status=approved", headers=boss)).json()
+    assert len(approved["items"]) == 1
+    assert info["share_code"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM (uvicorn's graceful stop), SIGKILL if it lingers."""
+    proc.terminate()
+    if proc.poll() is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=15)
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
+def test_the_cli_prints_the_banner_after_the_port_is_bound(tmp_path: pathlib.Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "FISSIONMALL_ENV": "dev", "FISSIONMALL_VAR_DIR": str(tmp_path / "var"),
+           "FISSIONMALL_SECRET_KEY": "demo-cli-secret-" + "z" * 32, "FISSIONMALL_REDIS_URL": "",
+           "FISSIONMALL_DATABASE_URL": "", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+    cmd = [sys.executable, "-m", "fissionmall.cli", "demo", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        seen: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if "share link:" in line:
+                break
+        assert any("fissionmall demo is ready" in line for line in seen), "".join(seen)
+        # the banner is out: the port already answers, no waiting
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+        # the running flash sale is buyable on the real server, which has no Redis (a separate process loaded it)
+        me = httpx.post(base + "/api/v1/auth/wechat-login", json={"code": "cli-visitor"}, timeout=10).json()
+        h = {"Authorization": f"Bearer {me['token']}"}
+        sessions = httpx.get(base + "/api/v1/seckill/sessions", timeout=10).json()["sessions"]
+        item = next(i for sess in sessions for i in sess["items"] if i["state"] == "active")
+        tok = httpx.post(f"{base}/api/v1/seckill/items/{item['id']}/token", headers=h, timeout=10).json()["token"]
+        body = {"qty": 1, "token": tok, "address": ADDRESS}
+        r = httpx.post(f"{base}/api/v1/seckill/items/{item['id']}/attempts", json=body, headers=h, timeout=10)
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 60
+        status = "queued"
+        while status == "queued" and time.monotonic() < deadline:
+            status = httpx.get(
+                f"{base}/api/v1/seckill/attempts/{r.json()['attempt_id']}", headers=h, timeout=10
+            ).json()["status"]
+            time.sleep(0.2)
+        assert status == "succeeded"
+    finally:
+        _stop(proc)
+    # a second start keeps the data and says so
+    again = subprocess.run([*cmd, "--load-only"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout and "share link:" in again.stdout
