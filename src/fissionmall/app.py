@@ -182,6 +182,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         title="fissionmall",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's docs pages load from a CDN: web/docs.py serves them from vendored files
+        redoc_url=None,
         description="Marketing-driven mall engine for WeChat mini-programs. Money is integer fen (`*_fen`), "
         'rates basis points (`*_bp`). Errors: `{"error": {"code", "message"}}`.',
     )
@@ -196,9 +198,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         if hasattr(module, "admin_router"):
             app.include_router(module.admin_router, prefix="/api/admin/v1")
 
-    from fissionmall.web import mount
+    from fissionmall.web import docs, mount
 
     mount(app, settings)
+    docs.mount(app)  # /docs, /redoc (offline) and /favicon.ico
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SECRET = "dev-secret-change-me"
+# 32+ bytes, as HS256 wants (PyJWT warns on a shorter key); prod refuses it (_prod_guards) all the same.
+DEFAULT_SECRET = "dev-secret-change-me-not-for-production-use"
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,9 @@
 - **Headers**: `X-Content-Type-Options: nosniff` on every answer (so an uploaded or user-named file is
   never sniffed into HTML or script), and on the shop's and console's HTML pages a Content-Security-Policy
   (scripts only from this origin: no inline script, no eval; images also from the media bucket's origin
-  when media are stored in S3), frame refusal, and a referrer policy.
+  when media are stored in S3), frame refusal, and a referrer policy. The API documentation pages
+  (/docs, /redoc) have their own policy, `docs_csp`: Swagger UI starts from one inline script, allowed by
+  its SHA-256 hash and nothing else.
 
 The flash-sale fast lane (seckill/fast.py) answers in front of FastAPI and so of this middleware: it keeps
 its own 16 KB limit, and this adds nothing to its per-request cost.
@@ -19,7 +21,10 @@ its own 16 KB limit, and this adds nothing to its per-request cost.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -62,6 +67,26 @@ _COMMON = (
 CSP_CONSOLE = _COMMON + "; style-src 'self'"
 CSP_SHOP = _COMMON + "; style-src 'self' 'unsafe-inline'"
 
+# The API documentation pages (web/docs.py): exact paths, so nothing else under them is let through.
+DOCS_PAGES = frozenset({"/docs", "/redoc"})
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
+def docs_csp(html: str) -> str:
+    """The policy for a documentation page: scripts from this origin plus the page's own inline scripts by
+    their hash (FastAPI's Swagger UI page starts the viewer inline), never 'unsafe-inline' for scripts.
+
+    Styles may be inline (Redoc's styled-components and Swagger UI inject <style> sheets) and Redoc runs its
+    search index in a worker it builds from a blob: URL; neither page embeds shop data."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in _INLINE_SCRIPT.findall(html)
+    )
+    script_src = f"script-src 'self' {hashes}".rstrip()
+    policy = _COMMON.replace("script-src 'self'", script_src, 1)
+    return policy + "; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:"
+
+
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
@@ -80,6 +105,7 @@ def _with_media_origin(csp: str, media_base: str) -> str:
 
 
 def _page_headers(path: str) -> list[tuple[bytes, bytes]]:
+    # A docs page sets its own policy (docs_csp) and keeps it: this strict one is only the fallback.
     csp = _with_media_origin(CSP_CONSOLE if path.startswith("/admin") else CSP_SHOP, get_settings().media_public_base)
     return [
         (b"content-security-policy", csp.encode()),
@@ -107,7 +133,7 @@ class HttpEdges:
         upload = UPLOAD_ROUTES.get(path.rstrip("/")) if scope.get("method") == "POST" else None
         limit = upload.limit() if upload else MAX_BODY
         too_large = upload.code if upload else CoreError.PAYLOAD_TOO_LARGE
-        page = path.startswith(PAGE_PREFIXES)
+        page = path.startswith(PAGE_PREFIXES) or path in DOCS_PAGES
         started = False
         refused = False
 

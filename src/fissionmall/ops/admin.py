@@ -1,5 +1,5 @@
 """Console pages for the system: durable jobs (counts, dead letters, retry) and the payment gateway's
-notifications, and the dashboard's job figures."""
+notifications, the dashboard's job figures, and the 开发者 page (where the API documentation of web/docs.py is)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 NAV = [
     ("jobs", "任务/死信", "/admin/jobs", "system"),
     ("notifications", "支付通知", "/admin/notifications", "system"),
+    ("developer", "开发者", "/admin/developer", "system"),
 ]
 NAV_SECTION = "system"
 
@@ -98,3 +99,35 @@ async def notification_list(ctx: System, failed: str = "") -> Response:
         kept_per_hour=payments.REFUSED_KEPT_PER_HOUR,
         failed_only=failed == "1",
     )
+
+
+# ---- 开发者: the API documentation's addresses, said in Chinese ----------------------------------------
+
+# (address, name, what it is): the page's rows, also what its test reads.
+DOC_LINKS = (
+    (
+        "/docs",
+        "接口文档（交互式）",
+        "Swagger UI：按模块列出全部接口，可查看参数、返回格式，并可在页面上直接发起请求调试。",
+    ),
+    (
+        "/redoc",
+        "接口文档（阅读版）",
+        "Redoc：同一份接口说明的单页阅读版，左侧目录、右侧示例，适合通读与打印。",
+    ),
+    (
+        "/openapi.json",
+        "OpenAPI 描述文件",
+        "机器可读的接口定义（OpenAPI 3 格式的 JSON），可导入 Postman、Apifox 等工具或生成客户端代码。",
+    ),
+    (
+        "/api/v1/error-codes",
+        "错误码对照表",
+        "每个错误码及其中文说明（JSON）。商城与后台显示的提示都来自这张表。",
+    ),
+)
+
+
+@router.get("/developer", response_class=HTMLResponse)
+async def developer_page(ctx: System) -> Response:
+    return render(ctx, "developer.html", active="developer", links=DOC_LINKS)

@@ -25,7 +25,8 @@ class RevalidatedStatic(StaticFiles):
 
 def mount(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", RevalidatedStatic(directory=HERE / "static"), name="static")
-    from fissionmall.web import console, shop
+    from fissionmall.web import console, notfound, shop
 
     console.mount(app, settings)
     shop.mount(app, settings)
+    notfound.install(app)  # unknown /admin and /shop pages: a Chinese page, not the API's JSON

@@ -478,6 +478,25 @@ async def _console_exit(_: Request, exc: Exception) -> Response:
     return exc.response
 
 
+UNKNOWN_PAGE = "没有这个页面，可能是地址输错了，或页面已移动。"
+
+
+async def unknown_page(request: Request) -> Response:
+    """A console address no route has (web/notfound.py sends it here): the 404 in Chinese, in the console's
+    layout for a logged-in admin, else on a bare page (never the API's JSON)."""
+    settings, db = get_settings(), get_db()
+    if token := request.cookies.get(ADMIN_COOKIE):
+        try:
+            admin = await current_admin(request, settings, db)
+        except AppError:
+            pass
+        else:
+            ctx = Console(request=request, admin=admin, csrf=csrf_token(settings, token), settings=settings, db=db)
+            return not_found(ctx, UNKNOWN_PAGE)
+    page = templates.TemplateResponse(request, "admin/not_found.html", {"message": UNKNOWN_PAGE}, status_code=404)
+    return _harden(page)
+
+
 def mount(app: FastAPI, settings: Settings) -> None:
     """Serve the console under /admin, with every domain's console pages.
 

@@ -128,7 +128,7 @@ class WechatPayClient:
             status = 502 if r.status_code >= 500 or r.status_code == 401 else 409
             raise WechatPayError(
                 f"WECHATPAY_{wcode}",
-                str(err.get("message") or f"WeChat Pay answered {r.status_code}"),
+                str(err.get("message") or f"微信支付返回错误（HTTP {r.status_code}）"),
                 status=status,
                 wechat_code=wcode,
                 http_status=r.status_code,
