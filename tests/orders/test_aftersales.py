@@ -249,7 +249,7 @@ async def test_bad_after_sales_input_is_refused_with_codes(client, db):
     r = await post({"reason": "其他"}, who=other)
     assert r.status_code == 404
     r = await _upload(client, me, b"GIF89a not really", "x.gif", "image/gif")
-    assert r.status_code == 422 and r.json()["error"]["code"] == "UPLOAD_NOT_IMAGE"
+    assert r.status_code == 422 and r.json()["error"]["code"] == "MEDIA_NOT_IMAGE"
 
     r = await post({"reason": "其他", "lines": [{"line_id": line_a["id"], "qty": 1}]})
     rid = r.json()["id"]

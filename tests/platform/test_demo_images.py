@@ -57,11 +57,15 @@ def test_demo_catalogue_is_consistent() -> None:
         assert all(isinstance(label, str) and label for label in product["labels"])
         skus = product["skus"]
         assert skus, product["title"]
-        assert 1 <= len(skus) <= 3
-        assert len({sku["name"] for sku in skus}) == len(skus)
+        # The catalogue's own rules (spec matrix complete, 划线价 not below the price, names or specs unique)
+        from fissionmall.catalog import rules
+        from fissionmall.catalog.schemas import ProductCreate
+
+        data = ProductCreate.model_validate({k: v for k, v in product.items() if k != "detail"})
+        names = rules.sku_names([d.model_dump() for d in data.specs], [rules.SkuFacts(
+            k.name, k.price_fen, k.list_price_fen, k.code, k.spec) for k in data.skus])  # fmt: skip
+        assert len(set(names)) == len(skus) and all(names)
         for sku in skus:
-            assert isinstance(sku["name"], str)
-            assert sku["name"]
             # Money is integer fen only: reject floats and bools outright.
             assert type(sku["price_fen"]) is int, (product["title"], sku)
             assert sku["price_fen"] > 0, (product["title"], sku)

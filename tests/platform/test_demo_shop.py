@@ -72,6 +72,28 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
     steps = r.json()["steps"]
     assert any(st["kind"] == "reduction" and st["amount_fen"] == -3000 for st in steps), steps
 
+    # The mall itself: 运费模板 (the default by the piece, 满99包邮, no delivery to 港澳台; a free one whose
+    # products carry a derived 包邮), a spec matrix with 划线价 and a sold-out combination, a 图文详情
+    templates = (await client.get("/api/admin/v1/shipping/templates", headers=boss)).json()
+    rows_t = templates["items"] if isinstance(templates, dict) else templates
+    assert {t["name"] for t in rows_t} == {"普通快递", "产地直发包邮"}
+    assert by_title["赣南脐橙"]["labels"].count("包邮") == 1 and "包邮" not in by_title["海南贵妃芒果"]["labels"]
+    suit = (await client.get(f"/api/v1/products/{by_title['婴儿纯棉连体衣']['id']}")).json()
+    assert [d["name"] for d in suit["specs"]] == ["颜色", "尺码"] and len(suit["skus"]) == 9
+    assert all(k["list_price_fen"] > k["price_fen"] for k in suit["skus"])
+    assert [k["spec"] for k in suit["skus"] if k["stock"] == 0] == [{"颜色": "雾蓝", "尺码": "80"}]
+    oranges = (await client.get(f"/api/v1/products/{by_title['赣南脐橙']['id']}")).json()
+    assert "<img" in oranges["detail_html"] and "<h3>" in oranges["detail_html"]
+    small = next(k for k in suit["skus"] if k["price_fen"] == 5900)
+    for region, fee in (("新疆维吾尔自治区 乌鲁木齐市 天山区", 2000), ("上海市 浦东新区", 800)):
+        r = await client.post(
+            "/api/v1/checkout/preview",
+            json={"items": [{"sku_id": small["id"], "qty": 1}], "address": {**ADDRESS, "region": region}},
+            headers=visitor,
+        )
+        assert r.status_code == 200, r.text
+        assert [st["amount_fen"] for st in r.json()["steps"] if st["kind"] == "shipping"] == [fee], r.json()
+
     # 秒杀: one session on sale now (buyable at once), one later today
     sessions = (await client.get("/api/v1/seckill/sessions")).json()["sessions"]
     states = [{i["state"] for i in sess["items"]} for sess in sessions]

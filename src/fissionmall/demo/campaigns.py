@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, get_db
 from fissionmall.coupons.models import CouponTemplate
+from fissionmall.demo.catalogue import PRODUCTS
 from fissionmall.settings import Settings
 
 ADMIN = "/api/admin/v1"
@@ -48,6 +49,22 @@ COUPONS: list[dict[str, Any]] = [
         "category": "数码配件",
     },
 ]
+# 运费模板: the default charges by the piece (remote provinces more, 满99包邮, no delivery to 港澳台); the
+# products catalogued as 包邮 use the free one, so their 包邮 label is derived, as it is for a merchant's.
+SHIPPING: list[dict[str, Any]] = [
+    {
+        "name": "普通快递",
+        "is_default": True,
+        "default_rule": {"first_units": 1, "first_fee_fen": 800, "additional_units": 1, "additional_fee_fen": 200},
+        "rules": [
+            {"regions": ["650000", "540000"], "first_units": 1, "first_fee_fen": 2000,
+             "additional_units": 1, "additional_fee_fen": 1000},
+        ],
+        "free": [{"min_amount_fen": 9900}],
+        "not_delivered": ["710000", "810000", "820000"],
+    },
+    {"name": "产地直发包邮", "default_rule": {"first_fee_fen": 0, "additional_fee_fen": 0}},
+]  # fmt: skip
 NEW_USER_PACK: list[dict[str, Any]] = [
     {"name": "新人无门槛5元", "kind": "amount", "amount_fen": 500, "threshold_fen": 0, "valid_days": 7},
     {"name": "新人满59减15", "kind": "amount", "amount_fen": 1500, "threshold_fen": 5900, "valid_days": 7},
@@ -88,6 +105,14 @@ async def _coupons(c: httpx.AsyncClient, boss: dict[str, str], category_ids: dic
         if "category" in body:
             body["scope_ids"] = [category_ids[body.pop("category")]]
         _ok(await c.post(f"{ADMIN}/coupons/templates", json=body, headers=boss), 201)
+
+
+async def _shipping(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
+    ids = [_ok(await c.post(f"{ADMIN}/shipping/templates", json=t, headers=boss), 201)["id"] for t in SHIPPING]
+    for p in PRODUCTS:
+        if "包邮" in p["labels"]:
+            body = {"shipping_template_id": ids[1]}
+            _ok(await c.put(f"{ADMIN}/products/{ps[p['title']]['id']}", json=body, headers=boss))
 
 
 async def _promotions(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
@@ -181,6 +206,7 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database) -> di
     ps = await _products(c)
     cats = _ok(await c.get(f"{API}/categories"))
     category_ids = {row["name"]: row["id"] for row in (cats["items"] if isinstance(cats, dict) else cats)}
+    await _shipping(c, boss, ps)
     await _coupons(c, boss, category_ids)
     await _promotions(c, boss, ps)
     await _seckill(c, boss, ps)

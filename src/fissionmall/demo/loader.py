@@ -35,7 +35,12 @@ async def load_demo(settings: Settings, *, admin_password: str) -> bool:
                     name = f"demo-{i:02d}-{v + 1}.png"
                     render_product_image(p["title"], i, media / name, category=p["category"], variant=(i + v) % 3)
                     images.append(f"/media/products/{name}")
-                data = ProductCreate.model_validate({**p, "images": images})
+                fields = {k: v for k, v in p.items() if k != "detail"}
+                if "detail" in p:  # 图文详情: a heading, paragraphs and the last picture of the gallery
+                    head, *paras = p["detail"]
+                    body = "".join(f"<p>{x}</p>" for x in paras)
+                    fields["detail_html"] = f'<h3>{head}</h3>{body}<p><img src="{images[-1]}" alt=""></p>'
+                data = ProductCreate.model_validate({**fields, "images": images})
                 await catalog.create_product(s, data=data)
         return True
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import unicodedata
 from typing import Protocol
 
@@ -126,6 +127,20 @@ async def upload(
             await s.execute(update(MediaAsset).where(MediaAsset.id == existing.id).values(hidden=False))
         existing.hidden = False
     return existing
+
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
+async def store_photo(*, settings: Settings, customer_id: int, data: bytes) -> str:
+    """A shopper's photo (after-sales evidence): checked and stripped as library uploads are, stored as its
+    web copy under aftersales/<customer>/ by a random name, never listed in the merchant's library."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise AppError(MediaError.MEDIA_TOO_LARGE, "图片不能超过 5 MB")
+    p = await anyio.to_thread.run_sync(lambda: process(data, max_pixels=settings.media_max_pixels))
+    key = f"aftersales/{customer_id}/{secrets.token_hex(12)}.{p.ext}"
+    await anyio.to_thread.run_sync(lambda: storage_for(settings).put(key, p.web.data, content_type=p.mime))
+    return url_of(key)
 
 
 async def library(s: AsyncSession, *, before_id: int | None, limit: int) -> tuple[list[MediaAsset], str | None]:

@@ -16,8 +16,6 @@ class OrdersError(ErrorCode):
     RETURN_NOT_SHIPPED = "RETURN_NOT_SHIPPED", "订单尚未发货，请申请仅退款", 409
     NOT_A_RETURN = "NOT_A_RETURN", "仅退款的售后单无需寄回商品", 409
     RETURN_ADDRESS_MISSING = "RETURN_ADDRESS_MISSING", "请填写退货地址", 422
-    UPLOAD_NOT_IMAGE = "UPLOAD_NOT_IMAGE", "请上传 JPG、PNG 或 WEBP 格式的图片", 422
-    UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE", "图片不能超过 5MB", 413
 
 
 class OrderToolsError(ErrorCode):

@@ -13,7 +13,7 @@ from fissionmall.addresses.schemas import Address
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.orders import aftersales, batch, export, refunds, service, tools, uploads
+from fissionmall.orders import aftersales, batch, export, refunds, service, tools
 from fissionmall.orders.models import Refund
 from fissionmall.orders.rules import ORDER_STATUSES
 from fissionmall.orders.schemas import (
@@ -185,13 +185,6 @@ async def cancel_refund(refund_id: IdPath, caller: CurrentCustomer, db: DbDep) -
     """Withdraw a request (before the return is sent back)."""
     async with db.tx() as s:
         return await _detail(s, await aftersales.cancel(s, refund_id=refund_id, customer_id=caller.id))
-
-
-@router.post("/me/uploads", status_code=201)
-async def upload_photo(file: UploadFile, caller: CurrentCustomer, settings: SettingsDep) -> dict[str, str]:
-    """Upload one after-sales photo (JPG/PNG/WEBP up to 5MB); the answer's url goes in a request's images."""
-    data = await file.read(uploads.MAX_BYTES + 1)
-    return {"url": uploads.store_photo(media_dir=settings.media_dir, customer_id=caller.id, data=data)}
 
 
 # ---- admin -------------------------------------------------------------------------------------
