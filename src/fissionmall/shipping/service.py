@@ -200,9 +200,11 @@ async def templates(s: AsyncSession) -> tuple[rules.Template, ...]:
 
 
 async def _sku_facts(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, tuple[int | None, int, str]]:
-    cols = [Sku.id, Product.shipping_template_id, Product.title, Sku.weight_g]
-    rows = await s.execute(select(*cols).join(Product, Sku.product_id == Product.id).where(Sku.id.in_(sku_ids)))
-    return {r[0]: (r[1], int(r[3] or 0), r[2]) for r in rows.all()}
+    stmt = select(Sku.id, Product.shipping_template_id, Product.title, Sku.weight_g).join(
+        Product, Sku.product_id == Product.id
+    )
+    rows = await s.execute(stmt.where(Sku.id.in_(sku_ids)))
+    return {sku_id: (tid, int(grams or 0), title) for sku_id, tid, title, grams in rows.all()}
 
 
 def _provinces() -> dict[str, str]:
