@@ -243,6 +243,24 @@ async def test_a_batch_file_over_the_row_limit_is_refused(client, db):
     assert await _statuses(db, [a["id"]]) == [("paid", None)]
 
 
+async def test_a_batch_file_over_1_mb_is_read_and_one_over_5_mb_refused_before_it_is_read(client, db):
+    """A 5,000-row GBK file from a courier's system runs over the 1 MB every other body is held to."""
+    w = await _shop(client, db)
+    (a,) = await _paid_orders(client, w, 1)
+    pad = "备注" * 40  # an extra column of the courier's export, ignored
+    rows = [["订单号", "物流公司", "运单号", "备注"], [a["no"], "顺丰速运", "SF1000001", pad]]
+    rows += [[f"N{i:07d}", "顺丰速运", f"SF{i:07d}", pad] for i in range(4_000)]
+    data = _csv_file(rows)
+    assert 1024 * 1024 < len(data) < 5 * 1024 * 1024
+    r = await client.post(f"{A}/orders/batch-ship", files={"file": ("ship.csv", data)}, headers=w["boss"])
+    assert r.status_code == 200, r.text
+    assert r.json()["shipped"] == 1 and len(r.json()["failed"]) == 4_000
+    r = await client.post(
+        f"{A}/orders/batch-ship", files={"file": ("ship.csv", b"x" * (5 * 1024 * 1024 + 1))}, headers=w["boss"]
+    )
+    assert r.json()["error"]["code"] == "BATCH_TOO_LARGE"
+
+
 async def test_the_merchant_remark_is_kept_from_the_shopper(client, db):
     w = await _shop(client, db)
     o = await _place(client, w, w["mug"]["skus"][0]["id"])

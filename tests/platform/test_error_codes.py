@@ -101,7 +101,8 @@ def _raised_codes() -> dict[str, list[str]]:
             if isinstance(node, ast.Dict):  # a body built by hand: {"code": "X", "message": ...}
                 for k, v in zip(node.keys, node.values, strict=True):
                     if isinstance(k, ast.Constant) and k.value == "code" and isinstance(v, ast.Constant):
-                        if isinstance(v.value, str) and v.value not in WECHAT_PROTOCOL:
+                        # UPPER_SNAKE only: a SKU's 商家编码 ({"code": "BB-11", …}) is no refusal
+                        if isinstance(v.value, str) and UPPER_SNAKE.match(v.value) and v.value not in WECHAT_PROTOCOL:
                             found.setdefault(v.value, []).append(f"{rel}:{node.lineno}")
                 continue
             if not (isinstance(node, ast.Call) and node.args):
