@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from fissionmall.orders import export
 from fissionmall.orders.models import Order, OrderChange, OrderLine
 from fissionmall.payments.models import Payment
 from tests.authz import check_admin_matrix
-from tests.helpers import ADDRESS, admin, order, pay, product, shopper
+from tests.helpers import ADDRESS, admin, order, pay, product, run_jobs, shopper
 
 A = "/api/admin/v1"
 ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None, str, str]] = [
@@ -325,11 +324,9 @@ async def test_price_change_refusals_change_nothing(client, db):
     r = await client.post(url, json={"payable_fen": 700, "reason": "低于运费"}, headers=w["boss"])
     assert r.status_code == 400 and r.json()["error"]["code"] == "PRICE_INVALID"
 
-    # an open payment attempt: the shopper may be paying the old amount right now
+    # paid: too late to change
     r = await client.post(f"/api/v1/orders/{o['id']}/pay", json={"method": "gateway"}, headers=w["me"])
     assert r.status_code == 200
-    r = await client.post(url, json={"payable_fen": 1000, "reason": "x"}, headers=w["boss"])
-    assert r.status_code == 409 and r.json()["error"]["code"] == "PAYMENT_IN_PROGRESS"
     async with db.read() as s:
         r_pid = await s.scalar(select(Payment.id).where(Payment.order_id == o["id"]))
     await client.post(f"/api/v1/payments/sandbox/{r_pid}/succeed", headers=w["me"])
@@ -426,22 +423,29 @@ async def test_search_finds_orders_by_the_shoppers_own_phone(client, db):
     assert _nos(await client.get(f"{A}/orders", params={"q": "13900001112"}, headers=w["boss"])) == []
 
 
-async def test_a_price_change_racing_a_payment_attempt_never_leaves_the_payment_on_the_old_amount(client, db):
+async def test_a_price_change_with_the_cashier_open_makes_the_old_attempt_stale_and_never_charges_it(client, db):
+    """Every H5 order opens its payment at the cashier: 改价 still works, the next 去支付 asks for the new
+    amount, and the old attempt, paid after all, is refunded while the order waits for the new amount."""
     w = await _shop(client, db)
-    for _ in range(5):
-        o = await _place(client, w, w["mug"]["skus"][0]["id"])
-        change, attempt = await asyncio.gather(
-            client.post(
-                f"{A}/orders/{o['id']}/price-changes", json={"payable_fen": 1000, "reason": "x"}, headers=w["boss"]
-            ),
-            client.post(f"/api/v1/orders/{o['id']}/pay", json={"method": "gateway"}, headers=w["me"]),
-        )
-        assert attempt.status_code == 200, attempt.text
-        async with db.read() as s:
-            payable = (await s.get(Order, o["id"])).payable_fen
-            amounts = (await s.scalars(select(Payment.amount_fen).where(Payment.order_id == o["id"]))).all()
-        if change.status_code == 200:  # the change came first: the attempt asks for the new amount
-            assert payable == 1000 and list(amounts) == [1000]
-        else:  # the attempt came first: the change is refused and the amount stays
-            assert change.json()["error"]["code"] == "PAYMENT_IN_PROGRESS"
-            assert payable == o["payable_fen"] and list(amounts) == [o["payable_fen"]]
+    o = await _place(client, w, w["mug"]["skus"][0]["id"])
+    r = await client.post(f"/api/v1/orders/{o['id']}/pay", json={"method": "gateway"}, headers=w["me"])
+    assert r.status_code == 200, r.text
+    async with db.read() as s:
+        stale = await s.scalar(select(Payment.id).where(Payment.order_id == o["id"]))
+    change = {"payable_fen": 1000, "reason": "老客户优惠"}
+    r = await client.post(f"{A}/orders/{o['id']}/price-changes", json=change, headers=w["boss"])
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/v1/orders/{o['id']}/pay", json={"method": "gateway"}, headers=w["me"])
+    assert r.status_code == 200, r.text
+    async with db.read() as s:
+        rows = (await s.execute(select(Payment.id, Payment.amount_fen, Payment.status).where(
+            Payment.order_id == o["id"]).order_by(Payment.id))).all()  # fmt: skip
+    assert [(a, st) for _, a, st in rows] == [(o["payable_fen"], "closed"), (1000, "pending")]
+    # The shopper pays the stale attempt after all: the money goes straight back, the order stays unpaid.
+    await client.post(f"/api/v1/payments/sandbox/{stale}/succeed", headers=w["me"])
+    await run_jobs(db)
+    got = (await client.get(f"/api/v1/orders/{o['id']}", headers=w["me"])).json()
+    assert got["status"] == "pending_payment" and got["payable_fen"] == 1000 and got["paid_fen"] == 0
+    await client.post(f"/api/v1/payments/sandbox/{rows[1][0]}/succeed", headers=w["me"])
+    got = (await client.get(f"/api/v1/orders/{o['id']}", headers=w["me"])).json()
+    assert got["status"] == "paid" and got["paid_fen"] == 1000

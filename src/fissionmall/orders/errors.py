@@ -31,7 +31,6 @@ class OrderToolsError(ErrorCode):
     ORDER_NOT_FOUND_BY_NO = "ORDER_NOT_FOUND_BY_NO", "没有这个订单号的订单", 404
     SHIPMENT_INVALID = "SHIPMENT_INVALID", "物流公司或运单号不正确（运单号为 4 到 40 位字母、数字或短横线）", 400
     PRICE_CHANGE_NOT_ALLOWED = "PRICE_CHANGE_NOT_ALLOWED", "只有待付款的订单可以改价", 409
-    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS", "买家正在支付中，暂不能改价，请稍后再试", 409
     PRICE_CHANGE_TENDERS = "PRICE_CHANGE_TENDERS", "该订单使用了余额等组合支付，不能改价", 409
     PRICE_INVALID = "PRICE_INVALID", "改价后的金额须大于 0 元且不超过商品原价加运费", 400
     ADDRESS_CHANGE_NOT_ALLOWED = "ADDRESS_CHANGE_NOT_ALLOWED", "订单已发货或已结束，不能修改收货地址", 409

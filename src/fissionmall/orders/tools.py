@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.addresses.schemas import Address, normalize_phone
 from fissionmall.core import clock, extras
-from fissionmall.core.db import Base, keyset_page
+from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.core.money import split
 from fissionmall.core.sql import LIKE_ESCAPE, contains_text
@@ -120,17 +120,6 @@ async def set_merchant_remark(s: AsyncSession, *, order_id: int, remark: str) ->
 # ---- 改价 -----------------------------------------------------------------------------------------------
 
 
-async def _payment_open(s: AsyncSession, order_id: int) -> bool:
-    # Payments import orders, not the other way round: the table is read through the shared metadata.
-    # An open attempt is a `pending` payment (payments.uq_payments_open_order); it is opened under the
-    # order's row lock, which the caller holds, so none can open between this look and the update.
-    payments = Base.metadata.tables["payments"]
-    found = await s.scalar(
-        select(payments.c.id).where(payments.c.order_id == order_id, payments.c.status == "pending").limit(1)
-    )
-    return found is not None
-
-
 def new_line_shares(lines: Sequence[OrderLine], goods_fen: int) -> list[int]:
     """The lines' new goods payable (payable less shipping) summing to `goods_fen`: scaled down in
     proportion to what each pays now, or the extra spread over what each is below its subtotal, so no
@@ -152,14 +141,14 @@ async def change_price(
     discount_fen: int | None = None,
 ) -> Order:
     """改价: set an unpaid order's payable (or take `discount_fen` off it), lines re-split to the fen,
-    recorded. Refused once paid, while a payment attempt is open, or when tenders paid a part."""
+    recorded. Refused once paid or when tenders paid a part. A payment attempt already open for the old
+    amount goes stale: the shopper's next 去支付 closes it and asks for the new amount, and if the old
+    one is paid after all, its confirmation refunds it (orders.mark_paid takes only the amount due)."""
     order = await service.lock_order(s, order_id=order_id)
     if order.status != "pending_payment":
         raise Conflict(OrderToolsError.PRICE_CHANGE_NOT_ALLOWED, order_status=order.status)
     if order.tenders:
         raise Conflict(OrderToolsError.PRICE_CHANGE_TENDERS)
-    if await _payment_open(s, order.id):
-        raise Conflict(OrderToolsError.PAYMENT_IN_PROGRESS)
     old = order.payable_fen
     new = payable_fen if payable_fen is not None else old - (discount_fen or 0)
     lines = list(order.lines)
