@@ -252,9 +252,13 @@ function addressForm(existing, done) {
 
 function editScreen(ctx) {
   const id = ctx.params[0];
-  const back = ctx.query.get('back') || '#/me/addresses';
+  const asked = ctx.query.get('back');
+  const back = asked || '#/me/addresses';
   const body = h('div', id ? loading() : null);
-  const finish = () => { location.hash = back; };
+  // Sent here from another screen (the checkout's 新增收货地址): go back with the saved address picked.
+  const finish = (saved) => {
+    location.hash = asked && saved ? `${back}${back.includes('?') ? '&' : '?'}picked=${saved.id}` : back;
+  };
   if (!id) {
     put(body, addressForm(null, finish));
   } else {

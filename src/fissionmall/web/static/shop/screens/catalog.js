@@ -325,6 +325,8 @@ function productView(p, ctx) {
     h('section.card.pd-main',
       priceBox,
       h('h1.pd-title', p.title),
+      // The short description is the selling line under the title (有赞's 商品卖点) when a 图文详情 is below.
+      p.detail_html && p.description ? h('p.pd-subtitle', p.description) : null,
       labelTags(p.labels),
       promos.length ? h('div.pd-promos', promos.map((t) => h('span.promo', t))) : null),
     h('section.card.pd-skus',

@@ -68,19 +68,26 @@ export function checkoutScreen(ctx) {
       chosen = picked;
       sessionStorage.setItem(KEY_ADDRESS_ID, String(picked.id));
       showAddress();
+      refresh(); // another address may ship for another fee, or not at all
     });
     put(addrBox, h('div.addr-chosen', { 'data-id': String(chosen.id) }, addressBlock(chosen)), change);
   }
+  // An address just added from here (新增收货地址 comes back with ?picked=ID) is the one chosen.
+  const justAdded = ctx.query.get('picked');
+  if (justAdded) sessionStorage.setItem(KEY_ADDRESS_ID, justAdded);
+  // The preview waits for the book: its 运费 is the chosen address's, as the order's will be.
   api('/me/addresses').then((r) => {
     if (!ctx.alive()) return;
     book = r.items;
     const want = sessionStorage.getItem(KEY_ADDRESS_ID);
     chosen = book.find((a) => String(a.id) === want) || book.find((a) => a.is_default) || book[0] || null;
     showAddress();
+    refresh();
   }).catch((err) => {
     if (!ctx.alive()) return;
     book = [];
     showAddress();
+    refresh();
     ctx.failShown(err);
   });
   const remark = h('input', { name: 'remark', placeholder: '选填，请先和商家协商一致', maxlength: 200 });
@@ -109,15 +116,22 @@ export function checkoutScreen(ctx) {
   const couponRow = h('button.coupon-row', { type: 'button', disabled: true });
   const hintsBox = h('div.tier-hints');
 
+  let asked = 0; // the newest preview asked for: an older answer arriving late is dropped
   async function refresh() {
     submit.disabled = true;
     const body = goods();
     if (choice.couponId) body.coupon_id = choice.couponId;
+    // Where it ships decides the 运费 (and whether it ships at all): the chosen entry of the book, or the
+    // address typed here once it is complete; until then the preview says it used the default rule.
+    if (chosen) body.address_id = chosen.id;
+    else if (book && !book.length && !checkAddress(readAddress())) body.address = readAddress();
+    const mine = ++asked;
     let q;
     try {
       q = await api('/coupons/checkout-preview' + (choice.none ? '?pick_best=false' : ''), { body });
+      if (mine !== asked) return;
     } catch (err) {
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || mine !== asked) return;
       if (choice.couponId) {
         // The chosen coupon no longer applies: say why, and go back to the best one.
         toast(errorText(err));
@@ -164,7 +178,9 @@ export function checkoutScreen(ctx) {
     choice = picked.none ? { couponId: null, none: true } : { couponId: picked.id, none: false };
     refresh();
   });
-  refresh();
+  // The first address typed here: priced again once it is complete (a change of 省 can change the fee).
+  region.el.addEventListener('change', () => refresh());
+  for (const key of ['name', 'phone', 'detail']) inputs[key].addEventListener('change', () => refresh());
 
   submit.addEventListener('click', busy(submit, async () => {
     if (book === null) return;
