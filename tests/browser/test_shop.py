@@ -154,29 +154,31 @@ def test_shopper_buys_pays_receives_and_asks_for_a_refund(live_server: dict[str,
     page.locator(".dialog").get_by_role("button", name="确认收货").click()
     expect(page.locator(".ostatus-name")).to_have_text("已收货")
 
-    # A refund of one unit of the line.
+    # A refund of one unit of the line: its 申请售后 opens the one after-sales form with that line chosen.
     line_id = o["lines"][0]["id"]
     page.locator(f".btn-refund[data-line='{line_id}']").click()
-    sheet = page.get_by_role("dialog", name="申请退款")
-    expect(sheet).to_be_visible()
-    expect(sheet.get_by_role("spinbutton", name="退款数量")).to_have_value("2")
-    sheet.get_by_role("button", name="减少").click()
-    expect(sheet.get_by_role("spinbutton", name="退款数量")).to_have_value("1")
-    sheet.get_by_role("button", name="商品质量问题").click()
-    snap(page, "shop-09-refund-sheet")
-    sheet.get_by_role("button", name="提交申请").click()
-    expect(sheet).to_be_hidden()
+    expect(page).to_have_url(re.compile(rf"#/aftersales/new/{order_id}\?line={line_id}$"))
+    form = page.locator(f".aftersales-apply .oline[data-line='{line_id}']")
+    expect(form.get_by_role("spinbutton", name="退货数量")).to_have_value("2")
+    form.get_by_role("button", name="减少").click()
+    expect(form.get_by_role("spinbutton", name="退货数量")).to_have_value("1")
+    page.get_by_role("button", name="质量问题").click()
+    expect(page.locator(".aftersales-amount")).to_contain_text("¥")  # the amount, before submitting
+    snap(page, "shop-09-refund-form")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page).to_have_url(re.compile(r"#/aftersales/\d+$"))
+    expect(page.locator(".ostatus-name")).to_have_text("待商家处理")
+    page.get_by_role("link", name="查看订单").click()
     refund = page.locator(".refund")
     expect(refund).to_have_count(1)
     expect(refund).to_contain_text("待商家处理")
-    expect(refund).to_contain_text("商品质量问题")
     expect(page.locator(f".oline[data-line='{line_id}']")).to_contain_text("退款中 1 件")
     snap(page, "shop-10-refund")
     with _api(live_server, page) as me:
         o = me.get(f"/api/v1/orders/{order_id}").json()
     assert o["status"] == "received"
     [r] = o["refunds"]
-    assert r["status"] == "pending" and r["reason"] == "商品质量问题"
+    assert r["status"] == "pending" and r["reason"] == "质量问题"
     assert r["lines"] == [{"line_id": line_id, "qty": 1, "amount_fen": r["amount_fen"]}] and r["amount_fen"] > 0
     amount = r["amount_fen"]
     expect(refund).to_contain_text(f"¥{amount // 100}.{amount % 100:02d}")

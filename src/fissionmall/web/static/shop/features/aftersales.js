@@ -98,13 +98,15 @@ function applyForm(o, ctx) {
     }
   }
 
+  // From a line's 申请售后 (?line=ID) only that line is chosen; from the order's button, everything left.
+  const only = ctx.query.get('line');
   const lines = o.lines.map((ln) => {
     const left = ln.qty - ln.refunded_qty - ln.refund_pending_qty;
-    state.qty[ln.id] = Math.max(0, left);
+    state.qty[ln.id] = only && String(ln.id) !== only ? 0 : Math.max(0, left);
     return h('div.oline', { dataset: { line: String(ln.id) } },
       h('div.line', img(ln.image, ln.title),
         h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name), h('div.muted.small', `可退 ${Math.max(0, left)} 件`)),
-        left > 0 ? stepper(left, 0, left, (n) => {
+        left > 0 ? stepper(state.qty[ln.id], 0, left, (n) => {
           state.qty[ln.id] = n;
           requote();
         }, '退货数量') : h('span.muted.small', '已无可退')));

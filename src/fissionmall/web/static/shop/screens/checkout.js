@@ -117,8 +117,14 @@ export function checkoutScreen(ctx) {
   const hintsBox = h('div.tier-hints');
 
   let asked = 0; // the newest preview asked for: an older answer arriving late is dropped
-  async function refresh() {
-    submit.disabled = true;
+  let pending = Promise.resolve();
+  // Priced again (the address or the coupon changed): 提交订单 waits for the answer rather than being
+  // disabled meanwhile, as leaving a field to tap it is itself a change that asks again.
+  function refresh() {
+    pending = preview();
+    return pending;
+  }
+  async function preview() {
     const body = goods();
     if (choice.couponId) body.coupon_id = choice.couponId;
     // Where it ships decides the 运费 (and whether it ships at all): the chosen entry of the book, or the
@@ -132,11 +138,13 @@ export function checkoutScreen(ctx) {
       if (mine !== asked) return;
     } catch (err) {
       if (!ctx.alive() || mine !== asked) return;
+      last = null;
+      submit.disabled = true;
       if (choice.couponId) {
         // The chosen coupon no longer applies: say why, and go back to the best one.
         toast(errorText(err));
         choice = { couponId: null, none: false };
-        refresh();
+        await preview();
         return;
       }
       put(linesBox, h('div.error-box', errorText(err)));
@@ -183,7 +191,8 @@ export function checkoutScreen(ctx) {
   for (const key of ['name', 'phone', 'detail']) inputs[key].addEventListener('change', () => refresh());
 
   submit.addEventListener('click', busy(submit, async () => {
-    if (book === null) return;
+    await pending;
+    if (book === null || !last) return;
     if (!book.length) {
       const address = readAddress();
       const problem = checkAddress(address);
@@ -200,6 +209,14 @@ export function checkoutScreen(ctx) {
       }
       book = [chosen];
       showAddress();
+      // Priced for the address as saved: a fee the page did not show yet is shown first, never charged.
+      const shown = last.payable_fen;
+      await refresh();
+      if (!last) return;
+      if (last.payable_fen !== shown) {
+        toast('已按收货地址更新运费，请确认金额后提交');
+        return;
+      }
     }
     // The order is placed with exactly the coupon the preview shows (or none).
     const body = { ...goods(), address_id: chosen.id, remark: remark.value.trim() };

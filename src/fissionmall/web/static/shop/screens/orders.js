@@ -1,9 +1,9 @@
 // 订单列表 and 订单详情: orders by status tab, an order's status, lines, price chain, refunds and actions
-// (cancel, pay, receive, 申请退款).
+// (cancel, pay, receive, 申请售后).
 
-import { api, randomId } from '../api.js';
+import { api } from '../api.js';
 import {
-  ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, sheet, stepper, toast,
+  ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, toast,
 } from '../ui.js';
 import { busy, countdown, empty, featureSections, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
 
@@ -188,8 +188,9 @@ function orderView(o, ctx, refresh, onExpired) {
     if (ln.refund_pending_qty) notes.push(`退款中 ${ln.refund_pending_qty} 件`);
     let refundBtn = null;
     if (refundable && left > 0) {
-      refundBtn = h('button.btn.btn-small.btn-ghost.btn-refund', { type: 'button', dataset: { line: String(ln.id) } }, '申请退款');
-      refundBtn.addEventListener('click', () => refundSheet(o, ln, left, ctx, refresh));
+      // The one after-sales form (仅退款 / 退货退款, photos, the amount before submitting), this line chosen.
+      refundBtn = h('a.btn.btn-small.btn-ghost.btn-refund',
+        { href: `#/aftersales/new/${o.id}?line=${ln.id}`, dataset: { line: String(ln.id) } }, '申请售后');
     }
     return h('div.oline', { dataset: { line: String(ln.id) } },
       h('div.line',
@@ -288,50 +289,3 @@ function refundRow(r, o) {
       r.kind === 'after_sales' ? h('a.link.small', { href: `#/aftersales/${r.id}` }, '售后详情 ›') : null));
 }
 
-const REFUND_REASONS = ['不想要了', '拍错/多拍了', '商品质量问题', '与描述不符', '其他'];
-
-function refundSheet(o, ln, left, ctx, refresh) {
-  let qty = left;
-  let reason = REFUND_REASONS[0];
-  let attempt = null; // {key, body}: a retry of the same request reuses its Idempotency-Key
-  sheet('申请退款', (close) => {
-    const note = h('textarea.refund-note', { rows: 2, maxlength: 150, placeholder: '补充说明（选填）' });
-    const reasons = h('div.reason-list', REFUND_REASONS.map((r) => {
-      const b = h('button.chip', { type: 'button' }, r);
-      b.addEventListener('click', () => {
-        reason = r;
-        for (const x of reasons.children) x.classList.toggle('active', x === b);
-      });
-      if (r === reason) b.classList.add('active');
-      return b;
-    }));
-    const submit = h('button.btn.btn-primary.btn-block', { type: 'button' }, '提交申请');
-    submit.addEventListener('click', busy(submit, async () => {
-      const text = note.value.trim();
-      const body = { lines: [{ line_id: ln.id, qty }], reason: (text ? `${reason}：${text}` : reason).slice(0, 200) };
-      const bodyText = JSON.stringify(body);
-      if (!attempt || attempt.body !== bodyText) attempt = { key: randomId('refund-'), body: bodyText };
-      try {
-        await api(`/orders/${o.id}/refunds`, { body, idem: attempt.key });
-      } catch (err) {
-        ctx.fail(err);
-        return;
-      }
-      close(true);
-      toast('退款申请已提交，等待商家处理', 'ok');
-      await refresh();
-    }));
-    return [
-      h('div.line', img(ln.image, ln.title),
-        h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
-        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`))),
-      h('div.pd-row', h('span.pd-row-label', `退款数量（可退 ${left} 件）`), stepper(qty, 1, left, (n) => {
-        qty = n;
-      }, '退款数量')),
-      h('div.sheet-label', '退款原因'),
-      reasons,
-      note,
-      submit,
-    ];
-  });
-}
