@@ -73,7 +73,7 @@ async def test_a_spec_matrix_in_yuan_is_saved_in_fen_and_comes_back(client, db):
     assert 'name="images" value="/media/p/a.png"' in page and 'data-gallery data-name="images"' in page
     assert '<script type="module" src="/static/console/gallery.js"></script>' in page
     assert "<script>alert" not in page and "onerror" not in page
-    assert 'name="shipping_template_id"' in page and "默认运费模板" in page
+    assert 'name="shipping_template_id"' in page and "跟随默认模板" in page
 
 
 async def test_a_spec_mistake_shows_in_chinese_beside_its_row_and_nothing_is_saved(client, db):

@@ -464,6 +464,12 @@ async def refund_detail(ctx: RefundsRead, refund_id: IdPath) -> Response:
             r = await refunds.get_refund(s, refund_id=refund_id)
             numbers = await _order_numbers(s, [r])
             entries = await refunds.entries_of(s, refund_id=r.id)
+            # What comes back: each line's product and quantity (the refund keeps only line ids).
+            by_line = {ln.id: ln for ln in (await orders.get_order(s, order_id=r.order_id)).lines}
+            items = [
+                {"line": by_line.get(part["line_id"]), "qty": part["qty"], "amount_fen": part["amount_fen"]}
+                for part in r.lines
+            ]
     except AppError:
         return not_found(ctx, "该售后单不存在。")
     return render(
@@ -473,6 +479,7 @@ async def refund_detail(ctx: RefundsRead, refund_id: IdPath) -> Response:
         r=r,
         numbers=numbers,
         entries=entries,
+        items=items,
         row_error="",
         return_address=ctx.settings.return_address,
     )
