@@ -54,9 +54,9 @@ def test_a_return_with_a_photo_from_request_to_refund(live_server, phone: Page, 
     expect(page.get_by_text("为你推荐")).to_be_visible()
     order = _shipped_order(base, live_server, page.evaluate("() => localStorage.getItem('fm.token')"))
 
-    # 订单详情 → 申请售后: 退货退款, 质量问题, one photo; the amount shows before submitting.
+    # 订单详情 → 整单售后: 退货退款, 质量问题, one photo; the amount shows before submitting.
     page.goto(f"{base}/shop/#/orders/{order['id']}")
-    page.get_by_role("link", name="申请售后").click()
+    page.get_by_role("link", name="整单售后").click()
     expect(page).to_have_url(re.compile(r"#/aftersales/new/\d+$"))
     page.get_by_role("button", name="退货退款").click()
     page.get_by_role("button", name="质量问题").click()

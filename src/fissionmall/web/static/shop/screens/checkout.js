@@ -273,6 +273,7 @@ export function cashierScreen(ctx) {
         go(`#/orders/${p.order_id}`, true);
       }));
       const pending = p.status === 'pending';
+      const orderNo = h('span.cashier-order-no');
       put(body,
         h('div.cashier-amount', h('div.muted', '支付金额'), price(p.amount_fen, 'cashier-price'), deadline),
         h('section.card.pay-methods',
@@ -280,15 +281,15 @@ export function cashierScreen(ctx) {
             h('span.pay-method-icon', icon(ICONS.wechat)),
             h('span.pay-method-name', '微信支付', h('small', '沙箱模拟，不会真实扣款')),
             h('span.radio.on', { 'aria-hidden': 'true' }))),
-        h('div.cashier-info', h('span', `支付单号 ${p.id}`), h('span', `订单号 ${p.order_id}`),
-          h('span', `状态：${PAYMENT_STATUS[p.status] || p.status}`)),
+        // The order's number as the shopper's order list shows it (filled in below), never a row id.
+        h('div.cashier-info', orderNo, h('span', `状态：${PAYMENT_STATUS[p.status] || p.status}`)),
         pending ? btn : h('a.btn.btn-primary.btn-block', { href: `#/orders/${p.order_id}` }, '查看订单'),
         h('p.sandbox-note', '这是沙箱收银台：点击按钮即模拟微信支付成功，并走与真实回调相同的签名通知流程。'));
-      if (pending) {
-        api(`/orders/${p.order_id}`).then((o) => {
-          if (ctx.alive() && o.status === 'pending_payment') countdown(ctx, o.pay_deadline, deadline, (left) => `剩余支付时间 ${left}`);
-        }).catch(() => {});
-      }
+      api(`/orders/${p.order_id}`).then((o) => {
+        if (!ctx.alive()) return;
+        orderNo.textContent = `订单号 ${o.no}`;
+        if (pending && o.status === 'pending_payment') countdown(ctx, o.pay_deadline, deadline, (left) => `剩余支付时间 ${left}`);
+      }).catch(() => {});
     } catch (err) {
       if (!ctx.alive()) return;
       put(body, empty(errorText(err), h('a.btn.btn-ghost', { href: '#/orders' }, '查看订单')));

@@ -250,10 +250,10 @@ function orderView(o, ctx, refresh, onExpired) {
     }));
     bar.append(h('span.bar-total'), recv);
   }
-  // 申请售后 (features/aftersales.js): 仅退款 or 退货退款 of several lines, with photos.
+  // 整单售后 (features/aftersales.js): every line left chosen; each line has its own 申请售后 for that line.
   if (refundable && o.lines.some((ln) => ln.qty > ln.refunded_qty + ln.refund_pending_qty)) {
     if (!bar.children.length) bar.append(h('span.bar-total'));
-    bar.insertBefore(h('a.btn.btn-ghost.btn-aftersales', { href: `#/aftersales/new/${o.id}` }, '申请售后'), bar.children[1] || null);
+    bar.insertBefore(h('a.btn.btn-ghost.btn-aftersales', { href: `#/aftersales/new/${o.id}` }, '整单售后'), bar.children[1] || null);
   }
 
   return [
