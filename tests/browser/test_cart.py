@@ -1,5 +1,5 @@
 """The cart in the H5 shop: two products added from their pages, the badge, the cart, and the one checkout
-(an address from the book, a coupon chosen, the 满减 and its 凑单 hint) up to the cashier."""
+(an address from the book, a coupon chosen, the 满减 and its 凑单 hint), and pays."""
 
 from __future__ import annotations
 
@@ -137,8 +137,12 @@ def test_shopper_fills_the_cart_and_checks_out_with_a_chosen_coupon(
     expect(page.locator(".cashier-price")).to_have_text(total)
     shot(page, "cart-04-cashier")
     assert me.get("/api/v1/cart").json()["items"] == []
+    # Paid through the sandbox's signed notification: the order waits to be shipped, paid in full.
+    page.get_by_role("button", name="沙箱支付：确认付款").click()
+    expect(page).to_have_url(re.compile(r"#/orders/\d+$"))
+    expect(page.locator(".ostatus-name")).to_have_text("待发货")
     orders = me.get("/api/v1/orders").json()["items"]
-    assert orders[0]["payable_fen"] == payable
+    assert orders[0]["payable_fen"] == payable and orders[0]["paid_fen"] == payable
     o = me.get(f"/api/v1/orders/{orders[0]['id']}").json()
     assert o["address"]["phone"] == OFFICE["phone"]
     assert sorted(ln["title"] for ln in o["lines"]) == sorted([tea["title"], tray["title"]])
