@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import signal
 from collections.abc import Awaitable, Callable
@@ -169,8 +170,11 @@ def _demo_banner(host: str, port: int, password: str, share_code: str | None) ->
 def demo(host: str = "127.0.0.1", port: int = 8000, load_only: bool = False) -> None:
     """Migrate, load the demo shop once (kept across runs), print logins once the port is bound, and serve."""
     from fissionmall.demo.campaigns import load_campaigns, saved_info
-    from fissionmall.demo.loader import load_demo
+    from fissionmall.demo.loader import DEMO_ENV, load_demo
 
+    # The demo shop's 客服 contact and return address (made up), unless the environment names its own.
+    for name, value in DEMO_ENV.items():
+        os.environ.setdefault(name, value)
     settings = get_settings()
     if not settings.dev:
         typer.echo("refusing to load demo data outside FISSIONMALL_ENV=dev", err=True)

@@ -156,7 +156,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 def test_the_cli_prints_the_banner_after_the_port_is_bound(tmp_path: pathlib.Path) -> None:
     port = _free_port()
-    env = {**os.environ, "FISSIONMALL_ENV": "dev", "FISSIONMALL_VAR_DIR": str(tmp_path / "var"),
+    outside = {k: v for k, v in os.environ.items() if not k.startswith(("FISSIONMALL_SERVICE_", "FISSIONMALL_RETURN_"))}
+    env = {**outside, "FISSIONMALL_ENV": "dev", "FISSIONMALL_VAR_DIR": str(tmp_path / "var"),
            "FISSIONMALL_SECRET_KEY": "demo-cli-secret-" + "z" * 32, "FISSIONMALL_REDIS_URL": "",
            "FISSIONMALL_DATABASE_URL": "", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
     cmd = [sys.executable, "-m", "fissionmall.cli", "demo", "--host", "127.0.0.1", "--port", str(port)]
@@ -172,6 +173,9 @@ def test_the_cli_prints_the_banner_after_the_port_is_bound(tmp_path: pathlib.Pat
         # the banner is out: the port already answers, no waiting
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(base + "/healthz", timeout=10).status_code == 200
+        # The demo shop has a 客服 contact (联系客服 shows) unless the environment names its own.
+        info = httpx.get(base + "/api/v1/shop/info", timeout=10).json()
+        assert info["service_phone"] == "400-820-8820" and info["service_wechat"] == "liebian-kefu"
         # the running flash sale is buyable on the real server, which has no Redis (a separate process loaded it)
         me = httpx.post(base + "/api/v1/auth/wechat-login", json={"code": "cli-visitor"}, timeout=10).json()
         h = {"Authorization": f"Bearer {me['token']}"}

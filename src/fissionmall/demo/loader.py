@@ -17,6 +17,15 @@ from fissionmall.demo.catalogue import PRODUCTS
 from fissionmall.demo.images import render_product_image
 from fissionmall.settings import Settings
 
+# What `fissionmall demo` sets when the environment does not: a 客服 contact for the shop's 联系客服 and a
+# return address for 退货退款 approvals (both invented; a real shop sets its own, see README).
+DEMO_ENV = {
+    "FISSIONMALL_SERVICE_PHONE": "400-820-8820",
+    "FISSIONMALL_SERVICE_WECHAT": "liebian-kefu",
+    "FISSIONMALL_SERVICE_HOURS": "每天 9:00-21:00",
+    "FISSIONMALL_RETURN_ADDRESS": "上海市 浦东新区 世纪大道 100 号 裂变商城售后部（收）400-820-8820",
+}
+
 
 async def load_demo(settings: Settings, *, admin_password: str) -> bool:
     """Returns True when it created the admin (first run), False when the demo was already there."""
