@@ -61,7 +61,7 @@ def test_demo_catalogue_is_consistent() -> None:
         from fissionmall.catalog import rules
         from fissionmall.catalog.schemas import ProductCreate
 
-        data = ProductCreate.model_validate({k: v for k, v in product.items() if k != "detail"})
+        data = ProductCreate.model_validate(product)
         names = rules.sku_names([d.model_dump() for d in data.specs], [rules.SkuFacts(
             k.name, k.price_fen, k.list_price_fen, k.code, k.spec) for k in data.skus])  # fmt: skip
         assert len(set(names)) == len(skus) and all(names)

@@ -20,11 +20,6 @@ PRODUCTS: list[dict[str, Any]] = [
         "title": "赣南脐橙",
         "category": "生鲜水果",
         "description": "江西赣州产地直发，果肉饱满多汁，酸甜适口。",
-        "detail": [
-            "产地直发 · 现摘现发",
-            "赣南脐橙果皮薄、果肉脆嫩，甜酸比适中。",
-            "坏果包赔：签收 48 小时内拍照联系客服。",
-        ],
         "labels": ["热销", "包邮"],
         "skus": [
             {"name": "5斤装", "price_fen": 2990, "stock": 320},
@@ -210,11 +205,6 @@ PRODUCTS: list[dict[str, Any]] = [
         "title": "婴儿纯棉连体衣",
         "category": "母婴用品",
         "description": "A类纯棉，无骨缝制，按扣开档，换尿布更方便。",
-        "detail": [
-            "A类纯棉 · 无骨缝制",
-            "面料经过婴幼儿 A 类检测，柔软透气；内侧无骨缝线，不磨宝宝皮肤。",
-            "按扣开档，换尿布不用整件脱。",
-        ],
         "labels": ["新品"],
         "specs": [{"name": "颜色", "values": ["奶白", "浅粉", "雾蓝"]}, {"name": "尺码", "values": ["66", "73", "80"]}],
         "skus": [
@@ -293,3 +283,18 @@ PRODUCTS: list[dict[str, Any]] = [
         ],
     },
 ]
+
+
+# 图文详情 by title: a heading and paragraphs; the loader adds the product's last picture below them.
+DETAILS: dict[str, list[str]] = {
+    "赣南脐橙": [
+        "产地直发 · 现摘现发",
+        "赣南脐橙果皮薄、果肉脆嫩，甜酸比适中。",
+        "坏果包赔：签收 48 小时内拍照联系客服。",
+    ],
+    "婴儿纯棉连体衣": [
+        "A类纯棉 · 无骨缝制",
+        "面料经过婴幼儿 A 类检测，柔软透气；内侧无骨缝线，不磨宝宝皮肤。",
+        "按扣开档，换尿布不用整件脱。",
+    ],
+}

@@ -13,7 +13,7 @@ from fissionmall.catalog import service as catalog
 from fissionmall.catalog.models import Product
 from fissionmall.catalog.schemas import ProductCreate
 from fissionmall.core.db import Database
-from fissionmall.demo.catalogue import PRODUCTS
+from fissionmall.demo.catalogue import DETAILS, PRODUCTS
 from fissionmall.demo.images import render_product_image
 from fissionmall.settings import Settings
 
@@ -44,9 +44,9 @@ async def load_demo(settings: Settings, *, admin_password: str) -> bool:
                     name = f"demo-{i:02d}-{v + 1}.png"
                     render_product_image(p["title"], i, media / name, category=p["category"], variant=(i + v) % 3)
                     images.append(f"/media/products/{name}")
-                fields = {k: v for k, v in p.items() if k != "detail"}
-                if "detail" in p:  # 图文详情: a heading, paragraphs and the last picture of the gallery
-                    head, *paras = p["detail"]
+                fields = dict(p)
+                if p["title"] in DETAILS:  # 图文详情: a heading, paragraphs and the last picture of the gallery
+                    head, *paras = DETAILS[p["title"]]
                     body = "".join(f"<p>{x}</p>" for x in paras)
                     fields["detail_html"] = f'<h3>{head}</h3>{body}<p><img src="{images[-1]}" alt=""></p>'
                 data = ProductCreate.model_validate({**fields, "images": images})
