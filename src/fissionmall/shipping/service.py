@@ -256,12 +256,17 @@ async def book(
 
 async def free_label(s: AsyncSession, *, product_id: int) -> bool:
     """Whether the product ships free wherever it delivers, by its template (the 包邮 label)."""
-    ts = {t.id: t for t in await templates(s)}
+    ts = await templates(s)
     if not ts:
         return False
     tid = await s.scalar(select(Product.shipping_template_id).where(Product.id == product_id))
-    t = ts.get(tid) if tid is not None else None
-    t = t or next((x for x in ts.values() if x.is_default), None)
+    return _free_by(ts, tid)
+
+
+def _free_by(ts: Sequence[rules.Template], template_id: int | None) -> bool:
+    """Whether the named template (None or unknown: the default) ships free wherever it delivers."""
+    named = next((t for t in ts if t.id == template_id), None) if template_id is not None else None
+    t = named or next((t for t in ts if t.is_default), None)
     return t is not None and rules.free_everywhere(t)
 
 
@@ -281,12 +286,10 @@ async def _product_labels(s: AsyncSession, *, product: Any, category_id: int | N
 @extras.contributes(extras.PRODUCT_LIST)
 async def _list_labels(s: AsyncSession, *, products: list[Any], rows: list[Any]) -> dict[str, Any]:
     """The same derived 包邮 on the product list's cards, from the cached templates and each row's template."""
-    ts = {t.id: t for t in await templates(s)}
-    default = next((t for t in ts.values() if t.is_default), None)
+    ts = await templates(s)
     out: dict[int, list[str]] = {}
     for card, row in zip(products, rows, strict=True):
-        t = ts.get(row.shipping_template_id) if row.shipping_template_id is not None else None
-        free = (t or default) is not None and rules.free_everywhere(t or default)  # type: ignore[arg-type]
+        free = _free_by(ts, row.shipping_template_id)
         if not free:
             by_tool = await extras.gather(extras.FREE_SHIPPING, s=s, product=card, category_id=row.category_id)
             free = bool(by_tool.get("free_shipping"))
