@@ -17,6 +17,9 @@ class AccountsError(ErrorCode):
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG", "密码最多 200 个字符"
     PASSWORD_UNCHANGED = "PASSWORD_UNCHANGED", "新密码不能与原密码相同"
     PASSWORD_WRONG = "PASSWORD_WRONG", "原密码不正确"
+    USERNAME_INVALID = "USERNAME_INVALID", "用户名须为 3-32 位字母、数字或 _ . -"
+    STAFF_SELF = "STAFF_SELF", "不能停用自己、修改自己的角色或在这里重置自己的密码", 409
+    LAST_OWNER = "LAST_OWNER", "店里至少要保留一位可登录的店主", 409
     ADMIN_NOT_FOUND = "ADMIN_NOT_FOUND", "没有这个后台账号", 404
     CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND", "找不到该买家", 404
     WECHAT_CODE_INVALID = "WECHAT_CODE_INVALID", "微信登录码无效，请重新登录"
