@@ -4,11 +4,12 @@ from __future__ import annotations
 
 ROLES = ("owner", "operator", "finance", "store_staff")
 
-# A permission is "<area>" (full) or "<area>.read". Owner may do everything.
+# A permission is "<area>" (full) or "<area>.read". Owner may do everything; "staff" (the staff page:
+# accounts, roles, passwords) is the owner's alone, so no other role is granted it.
 _GRANTS: dict[str, frozenset[str]] = {
     "owner": frozenset({"*"}),
-    "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read"}),
-    "finance": frozenset({"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals"}),
+    "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read", "customers"}),
+    "finance": frozenset({"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals", "customers.read"}),
     "store_staff": frozenset({"verify", "orders.read"}),
 }
 

@@ -11,7 +11,8 @@ the same way order sources plug into orders.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 Contributor = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -45,3 +46,53 @@ async def gather(point: str, **kwargs: Any) -> dict[str, Any]:
     for fn in _points.get(point, {}).values():
         out.update(await fn(**kwargs))
     return out
+
+
+# ---- the console's customers (customers/admin.py names no tool; each tool adds what it knows) ----------
+
+# (s, customer_id) -> {key: CustomerPanel}: one card per tool on the customer's page (orders, coupons, …)
+CUSTOMER_PANELS = "customers.panels"
+# (s, customer_ids: list[int]) -> {column label: {customer_id: text}}: columns of the customer list
+CUSTOMER_COLUMNS = "customers.columns"
+# (params: Mapping[str, str]) -> {key: CustomerFilter}: the list's filters a tool answers (spend, distributor…)
+CUSTOMER_FILTERS = "customers.filters"
+
+# A panel's table cell: text, or (text, console href) for a link.
+Cell = str | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A card on the console's customer page: figures (label, value), a table, a link, a button."""
+
+    title: str
+    order: int = 50  # cards sort by it: orders 10, coupons 20, distribution 30, risk 40; a wallet, points… later
+    rows: tuple[tuple[str, Cell], ...] = ()
+    head: tuple[str, ...] = ()
+    table: tuple[tuple[Cell, ...], ...] = ()
+    empty: str = ""  # shown when the table has no row
+    link: tuple[str, str] | None = None  # (text, href): the tool's own page for more
+    # (button text, POST action, hidden fields, confirm question or "", danger?): one action on this customer
+    action: tuple[str, str, tuple[tuple[str, str], ...], str, bool] | None = None
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One control of the customer list's filter form."""
+
+    kind: Literal["yuan_range", "date_range", "select", "customer"]
+    names: tuple[str, ...]  # the query parameters (two for a range)
+    label: str
+    options: tuple[tuple[str, str], ...] = ()  # (value, label) of a select; "" is 不限
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """A tool's filter of the customer list: its controls, and for what was asked, the condition on
+    customers.id (None: not asked) or the message beside the control."""
+
+    fields: tuple[FilterField, ...]
+    where: Any = None  # a SQLAlchemy boolean expression over accounts.models.Customer.id
+    errors: tuple[tuple[str, str], ...] = ()  # (parameter name, Chinese message)
+    order: int = 50

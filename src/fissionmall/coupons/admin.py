@@ -236,3 +236,46 @@ async def issue(template_id: int, ctx: Write) -> Response:
     except AppError as exc:
         return await _detail(ctx, template_id, error=error_text(exc), status_code=422)
     return RedirectResponse(f"/admin/coupons/{template_id}?ok=issued{n}", status_code=303)
+
+
+# ---- the customer page's coupons card (customers/admin.py reads it through core/extras.py) -------------
+# (appended with its own imports)
+
+from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+
+from fissionmall.core import clock, extras  # noqa: E402
+from fissionmall.coupons.models import Coupon, CouponTemplate  # noqa: E402
+from fissionmall.web.console import local_time  # noqa: E402
+
+
+@extras.contributes(extras.CUSTOMER_PANELS)
+async def _customer_coupons(s: AsyncSession, customer_id: int) -> dict[str, Any]:
+    now = clock.now()
+    rows = (
+        await s.execute(
+            select(Coupon, CouponTemplate.name)
+            .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+            .where(Coupon.customer_id == customer_id)
+            .order_by(Coupon.id.desc())
+            .limit(20)
+        )
+    ).all()
+    usable = await s.scalar(
+        select(func.count()).where(
+            Coupon.customer_id == customer_id, Coupon.status == "available", Coupon.valid_until > now
+        )
+    )
+    table = tuple(
+        (
+            (name, f"/admin/coupons/{c.template_id}"),
+            MODE_ZH.get(c.source, c.source),
+            "已过期" if c.status == "available" and c.valid_until <= now else COUPON_STATUS_ZH.get(c.status, c.status),
+            local_time(c.valid_until),
+        )
+        for c, name in rows
+    )
+    panel = extras.CustomerPanel(
+        "优惠券", 20, (("可用", f"{usable or 0} 张"),), ("优惠券", "来源", "状态", "有效期至"), table, "没有领过券"
+    )
+    return {"coupons": panel}

@@ -268,3 +268,87 @@ async def reject(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
     except AppError as exc:
         return _back("/admin/distribution/withdrawals", ok=_err(exc))
     return _back("/admin/distribution/withdrawals", ok="已拒绝，金额已退回分销员")
+
+
+# ---- the customer pages' distribution: relation filter and column, the distribution card ---------------
+# (appended with its own imports; customers/admin.py reads these through core/extras.py)
+
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+
+from fissionmall.accounts import service as accounts  # noqa: E402
+from fissionmall.accounts.models import Customer  # noqa: E402
+from fissionmall.core import extras  # noqa: E402
+from fissionmall.distribution.models import Binding  # noqa: E402
+from fissionmall.web.console import local_time, money, whole_number  # noqa: E402
+
+RELATION_ZH = {"distributor": "是分销员", "bound": "已绑定分销员", "unbound": "未绑定分销员"}
+ORIGIN_ZH = {"registration": "注册时绑定", "share_link": "分享链接绑定"}
+
+
+@extras.contributes(extras.CUSTOMER_FILTERS)
+async def _customer_filters(params: dict[str, str]) -> dict[str, Any]:
+    relation, raw_upline = params.get("relation", ""), params.get("bound_to", "")
+    upline = whole_number(raw_upline) if raw_upline else None
+    errors = (("bound_to", "请从搜索结果中选择分销员"),) if raw_upline and not upline else ()
+    where = []
+    if relation == "distributor":
+        where.append(Customer.id.in_(select(Distributor.customer_id).where(Distributor.status == "approved")))
+    elif relation in ("bound", "unbound"):
+        bound = Customer.id.in_(select(Binding.customer_id))
+        where.append(bound if relation == "bound" else ~bound)
+    if upline:
+        where.append(Customer.id.in_(select(Binding.customer_id).where(Binding.distributor_customer_id == upline)))
+    fields = (
+        extras.FilterField("select", ("relation",), "分销关系", (("", "不限"), *RELATION_ZH.items())),
+        extras.FilterField("customer", ("bound_to",), "绑定的分销员", hint="他带来的客户"),
+    )
+    cond = where[0] if len(where) == 1 else (where[0] & where[1] if where else None)
+    return {"distribution": extras.CustomerFilter(fields, cond, errors, order=30)}
+
+
+@extras.contributes(extras.CUSTOMER_COLUMNS)
+async def _customer_column(s: AsyncSession, customer_ids: list[int]) -> dict[str, Any]:
+    ids = set(customer_ids)
+    if not ids:
+        return {}
+    selling = set((await s.scalars(select(Distributor.customer_id).where(Distributor.customer_id.in_(ids)))).all())
+    bindings = dict(
+        (
+            await s.execute(
+                select(Binding.customer_id, Binding.distributor_customer_id).where(Binding.customer_id.in_(ids))
+            )
+        ).all()
+    )
+    names = await accounts.nicknames_of(s, customer_ids=list(bindings.values()))
+    text = {cid: f"上级 {names.get(up, f'#{up}')}" for cid, up in bindings.items()}
+    text.update({cid: "分销员" for cid in selling})
+    return {"分销": text}
+
+
+@extras.contributes(extras.CUSTOMER_PANELS)
+async def _customer_distribution(s: AsyncSession, customer_id: int) -> dict[str, Any]:
+    d = await s.scalar(select(Distributor).where(Distributor.customer_id == customer_id))
+    b = await s.scalar(select(Binding).where(Binding.customer_id == customer_id))
+    rows: list[tuple[str, extras.Cell]] = []
+    if d is not None:
+        status = DISTRIBUTOR_STATUS_ZH.get(d.status, d.status)
+        rows.append(("分销员", (status, f"/admin/distribution/distributors/{d.id}")))
+        rows.append(("分享码", d.share_code))
+        l1, l2 = await board.team_sizes(s, customer_id=customer_id)
+        rows.append(("下级人数", f"一级 {l1} 人 · 二级 {l2} 人"))
+        bal = await board.balances(s, customer_id=customer_id)
+        rows.append(("可提现佣金", money(bal.get("available", 0))))
+    else:
+        rows.append(("分销员", "不是分销员"))
+    if b is not None:
+        name = (await accounts.nicknames_of(s, customer_ids=[b.distributor_customer_id])).get(b.distributor_customer_id)
+        rows.append(
+            ("上级分销员", (name or f"#{b.distributor_customer_id}", f"/admin/customers/{b.distributor_customer_id}"))
+        )
+        rows.append(("绑定方式", ORIGIN_ZH.get(b.origin, b.origin)))
+        rows.append(("绑定时间", local_time(b.bound_at)))
+        rows.append(("绑定到期", local_time(b.expires_at) if b.expires_at else "长期有效"))
+    else:
+        rows.append(("上级分销员", "未绑定"))
+    return {"distribution": extras.CustomerPanel("分销关系", 30, tuple(rows))}

@@ -135,3 +135,26 @@ async def block(ctx: Write) -> Response:
 @router.post("/unblock", response_class=HTMLResponse)
 async def unblock(ctx: Write) -> Response:
     return await _set_blocked(ctx, blocked=False)
+
+
+# ---- the customer page's blocked state (customers/admin.py reads it through core/extras.py) -----------
+# (appended with its own imports)
+
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+
+from fissionmall.core import extras  # noqa: E402
+
+
+@extras.contributes(extras.CUSTOMER_PANELS)
+async def _customer_risk(s: AsyncSession, customer_id: int) -> dict[str, Any]:
+    c = await accounts.get_customer(s, customer_id=customer_id)
+    blocked = bool(c and c.is_blocked)
+    fields = (("customer_id", str(customer_id)),)
+    if blocked:
+        action = ("解除封禁", "/admin/risk/unblock", fields, "", False)
+    else:
+        question = "确定封禁这个买家吗？封禁后他的所有请求都会被拒绝，直到解除。"
+        action = ("封禁", "/admin/risk/block", fields, question, True)
+    state = "已封禁：下单、秒杀、拼团、领券等操作都会被拒绝" if blocked else "正常"
+    link = ("风控设置", "/admin/risk")
+    return {"risk": extras.CustomerPanel("风控", 40, (("状态", state),), link=link, action=action)}
