@@ -143,7 +143,8 @@ def test_operator_raises_a_pool_mid_sale_and_blocks_a_scalper(live_server: dict[
     d.goto(base + "/admin/risk")
     expect(d.locator("#limits")).to_be_visible()
     d.once("dialog", lambda dialog: dialog.accept())
-    d.locator("#f-customer").fill(str(scalper_id))
+    d.locator("#f-customer").fill(str(scalper_id))  # the customer picker: searched by 买家编号, then chosen
+    d.locator(f"#block-form .cp-option[data-id='{scalper_id}']").click()
     d.locator("#block-btn").click()
     expect(d.locator(f"#blocked-table tr[data-customer-id='{scalper_id}']")).to_be_visible()
     shot(d, "risk-01-blocked")
