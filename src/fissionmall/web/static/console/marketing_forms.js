@@ -101,8 +101,7 @@ function rowsOf(form, selector) {
 function chosen(form, name) {
   const widget = form.querySelector(`[data-name="${name}"]`);
   if (widget?.picker) return widget.picker.items();
-  return [...form.querySelectorAll(`[data-name="${name}"] [data-picker-item], tr[data-picker-item]`)]
-    .map((n) => JSON.parse(n.dataset.pickerItem));
+  return [...form.querySelectorAll(`[data-name="${name}"] [data-picker-item]`)].map(rowItem).filter(Boolean);
 }
 
 /** A full-reduction tier as promotions.rules words it: '满199减30', '满2件9折', '满300打折'. */
@@ -149,27 +148,35 @@ function freeShippingPreview(form) {
   return [threshold ? `满${shortYuan(threshold)}元包邮` : '包邮'];
 }
 
+/** The item a picker row carries (picker.js keeps it as JSON on the row), or null. */
+function rowItem(tr) {
+  try {
+    return JSON.parse(tr.dataset.pickerItem || 'null');
+  } catch (_) {
+    return null;
+  }
+}
+
+/** '79.20' → '79.2', '80.00' → '80': a price as the preview's line reads it. */
+const priceText = (fen) => shortYuan(fen);
+
 function limitedPreview(form) {
   const lines = [];
-  const rows = [...form.querySelectorAll('#item-rows tr[data-picker-item]')];
-  for (const tr of rows) {
-    const item = JSON.parse(tr.dataset.pickerItem);
+  for (const tr of form.querySelectorAll('#item-rows tr[data-picker-item]')) {
+    const item = rowItem(tr);
+    if (!item) continue;
     const mode = tr.querySelector('[name=item_mode]')?.value;
     const raw = tr.querySelector('[name=item_value]')?.value;
-    let fen = null;
-    let tag = '限时折扣';
     if (mode === 'zhe') {
       const payBp = payBpFromZhe(raw);
-      if (payBp !== null) {
-        // pricing.rules: the activity price is the unit price × the share paid, rounded down to the fen
-        fen = Math.floor((item.price_fen * payBp) / 10000);
-        tag = `限时 ${zheText(payBp, '折扣')}`;
-      }
+      if (payBp === null) continue;
+      // pricing.rules: the cut is the price × the share off, rounded half up to a fen (core.money.apply_bp)
+      const cut = Math.floor((item.price_fen * (10000 - payBp) + 5000) / 10000);
+      lines.push(`${item.label}：限时 ${zheText(payBp, '折扣')} ¥${priceText(item.price_fen - cut)}（原价 ¥${item.price}）`);
     } else {
-      fen = fenFromYuan(raw);
-      if (fen !== null) tag = '限时价';
+      const fen = fenFromYuan(raw);
+      if (fen !== null) lines.push(`${item.label}：限时价 ¥${priceText(fen)}（原价 ¥${item.price}）`);
     }
-    if (fen !== null) lines.push(`${item.label}：${tag} ¥${yuan2(fen).replace(/\.00$/, '').replace(/(\.\d)0$/, '$1')}（原价 ¥${item.price}）`);
   }
   return lines;
 }
