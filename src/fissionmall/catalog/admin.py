@@ -1,4 +1,9 @@
-"""Console pages: products (list, search, create, edit with their SKUs, delete)."""
+"""Console pages: products (list, search, create, edit with their SKUs, delete), and the product/SKU picker.
+
+The picker (static/console/picker.js, documented in docs/picker.md) searches `GET /admin/products/picker`;
+a form that re-renders after a refusal shows the chosen items again through `picked_skus` /
+`picked_products`, the same shape the endpoint answers with.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,23 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from fissionmall.catalog import rules
 from fissionmall.catalog import service as catalog
-from fissionmall.catalog.models import Product
+from fissionmall.catalog.models import Product, Sku
 from fissionmall.catalog.schemas import ProductCreate, ProductUpdate, SkuCreate
 from fissionmall.core import extras
 from fissionmall.core.db import Database
-from fissionmall.core.errors import AppError
+from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.money import yuan
-from fissionmall.core.schemas import IdPath
+from fissionmall.core.schemas import MAX_BIGINT, IdPath, parse_cursor
+from fissionmall.media import service as media
 from fissionmall.web.console import (
     PAGE_SIZE,
+    Anyone,
     Console,
     FormInvalid,
     console,
@@ -336,6 +344,136 @@ async def products(ctx: CatalogRead, q: str = "", status: str = "", cursor: str 
         paged=bool(cursor),
         notice=_notice(ctx.request),
     )
+
+
+# ---- the product/SKU picker ----------------------------------------------------------------------
+
+PICKER_PAGE = 8
+PICKER_MAX_IDS = 100
+_PICKER_NOTE = "没有查看商品的权限"
+
+
+def _thumb(p: Product) -> str | None:
+    """The product's cover as a thumbnail (the library's small copy when there is one)."""
+    first = next((x for x in p.images if isinstance(x, str) and x), None)
+    return (media.thumb_for(first) or first) if first else None
+
+
+def _picker_sku(p: Product, k: Sku) -> dict[str, Any]:
+    return {
+        "id": k.id,
+        "product_id": p.id,
+        "title": p.title,
+        "name": k.name,
+        "label": f"{p.title} · {k.name}" if k.name else p.title,
+        "price": yuan(k.price_fen),
+        "price_fen": k.price_fen,
+        "stock": k.stock,
+        "thumb": _thumb(p),
+    }
+
+
+def _picker_product(p: Product) -> dict[str, Any]:
+    skus = [k for k in p.skus if k.is_active]
+    low, high = min((k.price_fen for k in skus), default=0), max((k.price_fen for k in skus), default=0)
+    return {
+        "id": p.id,
+        "product_id": p.id,
+        "title": p.title,
+        "name": "",
+        "label": p.title,
+        "price": yuan(low) if low == high else f"{yuan(low)}–{yuan(high)}",
+        "price_fen": low,
+        "stock": sum(k.stock for k in skus),
+        "thumb": _thumb(p),
+        "status": p.status,
+        "skus": [_picker_sku(p, k) for k in skus],
+    }
+
+
+def _ids(raw: str) -> list[int] | None:
+    """A comma list of ids ("12,15"), None when any part is not one."""
+    parts = [x.strip() for x in raw.split(",") if x.strip()]
+    if len(parts) > PICKER_MAX_IDS or not all(_INT.match(x) and 1 <= int(x) <= MAX_BIGINT for x in parts):
+        return None
+    return [int(x) for x in parts]
+
+
+def clean_ids(values: list[str]) -> list[int]:
+    """The ids a picker posted (one hidden input each), blanks and junk dropped, first occurrence kept."""
+    out: list[int] = []
+    for v in values:
+        if _INT.match(v) and 1 <= int(v) <= MAX_BIGINT and int(v) not in out:
+            out.append(int(v))
+    return out
+
+
+async def picked_skus(db: Database, ids: list[int]) -> list[dict[str, Any]]:
+    """The SKUs a form had chosen, in the picker's shape and the given order (unknown or retired ids left out),
+    so a form re-rendered after a refusal shows its choices again."""
+    if not ids:
+        return []
+    async with db.read() as s:
+        skus = (await s.scalars(select(Sku).where(Sku.id.in_(ids), Sku.is_active.is_(True)))).all()
+        products = {
+            p.id: p
+            for p in (await s.scalars(select(Product).where(Product.id.in_({k.product_id for k in skus})))).all()
+        }
+    by_id = {k.id: _picker_sku(products[k.product_id], k) for k in skus if k.product_id in products}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def picked_products(db: Database, ids: list[int]) -> list[dict[str, Any]]:
+    """The products a form had chosen, in the picker's shape and the given order (deleted ones left out)."""
+    if not ids:
+        return []
+    async with db.read() as s:
+        rows = (await s.scalars(select(Product).where(Product.id.in_(ids), Product.status != "deleted"))).all()
+    by_id = {p.id: _picker_product(p) for p in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _picker_refusal(exc: AppError) -> JSONResponse:
+    body = exc.body()
+    body["error"]["message"] = error_text(exc)
+    return JSONResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/products/picker")
+async def product_picker(
+    ctx: Anyone, q: str = "", cursor: str = "", sku_ids: str = "", product_ids: str = "", limit: str = ""
+) -> JSONResponse:
+    """Products on sale matching `q` (newest first, a keyset page), each with its SKUs' name, price and stock;
+    or, with `sku_ids` / `product_ids`, those items (the picker resolving a pre-filled choice).
+
+    For catalogue and marketing staff alike: every marketing form picks products."""
+    if not (ctx.can("catalog.read") or ctx.can("marketing.read")):
+        return _picker_refusal(AppError(CoreError.PERMISSION_DENIED, _PICKER_NOTE))
+    try:
+        before = parse_cursor(cursor or None)
+        size = _picker_limit(limit)
+        if sku_ids or product_ids:
+            wanted = _ids(sku_ids or product_ids)
+            if wanted is None:
+                where = "sku_ids" if sku_ids else "product_ids"
+                raise AppError(CoreError.INVALID_VALUE, "商品或规格编号无效", field=where)
+            items = await (picked_skus if sku_ids else picked_products)(ctx.db, wanted)
+            return JSONResponse({"items": items, "next_cursor": None}, headers={"Cache-Control": "no-store"})
+    except AppError as exc:
+        return _picker_refusal(exc)
+    async with ctx.db.read() as s:
+        rows, nxt = await catalog.list_products(s, q=q.strip()[:60] or None, before_id=before, limit=size)
+    return JSONResponse(
+        {"items": [_picker_product(p) for p in rows], "next_cursor": nxt}, headers={"Cache-Control": "no-store"}
+    )
+
+
+def _picker_limit(raw: str) -> int:
+    if not raw:
+        return PICKER_PAGE
+    if not _INT.match(raw) or not 1 <= int(raw) <= 50:
+        raise AppError(CoreError.LIMIT_INVALID, field="limit")
+    return int(raw)
 
 
 async def _choices(db: Database) -> tuple[list[str], list[dict[str, Any]]]:

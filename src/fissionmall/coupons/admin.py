@@ -1,19 +1,35 @@
-"""Console pages: coupon templates (list with usage, create, edit, pause/resume, issue to shoppers)."""
+"""Console pages: coupon templates (list with usage, create, edit, pause/resume, issue to shoppers).
+
+The form speaks the merchant's units: amounts in 元, the discount in 折, validity with date-time pickers in
+the shop's zone, the products a coupon covers chosen with the product picker and categories ticked by name.
+Every mistake of one submit is shown beside its field at once."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
+from fissionmall.catalog import service as catalog
+from fissionmall.catalog.admin import clean_ids, picked_products
 from fissionmall.core.errors import AppError, CoreError
-from fissionmall.core.schemas import to_local
 from fissionmall.coupons import rules, service
 from fissionmall.coupons.schemas import IssueCreate, TemplateCreate, TemplateUpdate
-from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
+from fissionmall.web.console import (
+    Console,
+    FormErrors,
+    FormInvalid,
+    console,
+    error_text,
+    form_list,
+    form_text,
+    picker_value,
+    render,
+    shop_zone,
+)
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
 NAV = [("coupons", "优惠券", "/admin/coupons", "marketing.read")]
@@ -27,181 +43,273 @@ STATUS_ZH = {"active": "进行中", "paused": "已暂停"}
 SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "指定分类"}
 COUPON_STATUS_ZH = {"available": "未使用", "locked": "下单占用", "used": "已使用", "expired": "已过期"}
 
-
 MONEY = ("amount_fen", "threshold_fen", "max_discount_fen")
+WHOLE = ("valid_days", "total", "per_user_limit")
 LABELS = {
     "name": "名称",
     "description": "说明",
-    "amount_fen": "优惠金额",
+    "amount_fen": "减免金额",
     "threshold_fen": "使用门槛",
-    "max_discount_fen": "最高优惠",
+    "max_discount_fen": "最多减",
     "percent_bp": "折扣",
-    "scope_ids": "适用范围编号",
+    "scope_ids": "适用范围",
     "valid_days": "有效天数",
-    "valid_until": "有效期截止日期",
+    "valid_from": "生效时间",
+    "valid_until": "截止时间",
+    "claim_from": "开始领取时间",
+    "claim_until": "停止领取时间",
     "total": "发放总量",
     "per_user_limit": "每人限领",
 }
+# A refusal of the rules (coupons.rules, after the schema) shown beside the field it is about.
+REFUSAL_FIELD = {
+    "COUPON_AMOUNT_REQUIRED": "amount_fen",
+    "THRESHOLD_BELOW_DISCOUNT": "amount_fen",
+    "COUPON_PERCENT_INVALID": "percent_bp",
+    "SCOPE_IDS_REQUIRED": "scope_ids",
+    "VALIDITY_INVALID": "valid_until",
+    "VALIDITY_REVERSED": "valid_until",
+    "VALIDITY_ENDED": "valid_until",
+    "CLAIM_WINDOW_INVALID": "claim_until",
+    "TOTAL_BELOW_ISSUED": "total",
+}
+WHEN = ("valid_from", "valid_until", "claim_from", "claim_until")
 
 
-def _form_to_body(form: Any) -> dict[str, Any]:
-    def text(k: str) -> str:
-        v = form.get(k, "")
-        return v.strip() if isinstance(v, str) else ""
+def zone_name() -> str:
+    """The shop's zone as a merchant calls it ('北京时间'), for the hint beside the time pickers."""
+    key = shop_zone().key
+    return "北京时间" if key in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else f"当地时间（{key}）"
 
-    body: dict[str, Any] = {"name": text("name"), "description": text("description"), "kind": text("kind") or "amount"}
-    # Amounts in 元 and the discount in 折 (9 → 9折 → 10% off) are read by form_to; blank is none.
-    body["amount_fen"] = text("amount") or 0
-    body["threshold_fen"] = text("threshold") or 0
-    body["max_discount_fen"] = text("max_discount")
-    body["percent_bp"] = text("zhe") or 0
-    body["scope"] = text("scope") or "all"
-    ids = [x for x in text("scope_ids").replace("，", ",").split(",") if x.strip()]
-    if not all(x.strip().isdigit() for x in ids):
-        raise AppError(CoreError.FORM_INVALID, "适用范围的编号须为数字，用逗号分隔")
-    body["scope_ids"] = [int(x) for x in ids]
-    body["scope_exclude"] = form.get("scope_exclude") == "on"
-    if text("valid_until"):
-        try:
-            day = datetime.strptime(text("valid_until"), "%Y-%m-%d").date()
-        except ValueError:
-            raise AppError(CoreError.FORM_INVALID, "有效期截止日期格式应为 YYYY-MM-DD") from None
-        body["valid_until"] = datetime.combine(day, time(23, 59, 59), tzinfo=shop_zone())
-        body["valid_days"] = None
-    elif text("valid_days"):
-        if not text("valid_days").isdigit():
-            raise AppError(CoreError.FORM_INVALID, "有效天数须为整数")
-        body["valid_days"] = int(text("valid_days"))
-    for k in ("total", "per_user_limit"):
-        if text(k):
-            if not text(k).isdigit():
-                raise AppError(CoreError.FORM_INVALID, "发放总量和每人限领须为整数")
-            body[k] = int(text(k))
-    body["issue_mode"] = text("issue_mode") or "claim"
+
+def _scope_ids(form: FormData, scope: str) -> list[int]:
+    """The picker's products, or the ticked categories: only the ones the chosen scope names."""
+    if scope == "products":
+        return clean_ids(form_list(form, "product_id"))
+    if scope == "categories":
+        return clean_ids(form_list(form, "category_id"))
+    return []
+
+
+def read_form(form: FormData, *, t: Any | None) -> TemplateCreate | TemplateUpdate:
+    """The form as the admin API's schema, or `FormInvalid` with every mistake of this submit."""
+    errs = FormErrors()
+    kind = t.kind if t is not None else (form_text(form, "kind") or "amount")
+    body: dict[str, Any] = {"name": form_text(form, "name", 200), "description": form_text(form, "description", 1000)}
+    body["threshold_fen"] = form_text(form, "threshold") or "0"
+    if kind == "amount":
+        body["amount_fen"] = form_text(form, "amount")
+        if not body["amount_fen"]:
+            errs.add("amount_fen", "请填写减免金额")
+    else:
+        body["percent_bp"] = form_text(form, "zhe")
+        body["max_discount_fen"] = form_text(form, "max_discount")
+        if not body["percent_bp"]:
+            errs.add("percent_bp", "请填写折扣，例如 8.5（即 8.5 折）")
+    scope = form_text(form, "scope") or "all"
+    body["scope"] = scope
+    body["scope_ids"] = _scope_ids(form, scope)
+    if scope != "all" and not body["scope_ids"]:
+        errs.add("scope_ids", "请选择适用的商品" if scope == "products" else "请勾选适用的分类")
+    body["scope_exclude"] = scope != "all" and form.get("scope_exclude") == "on"
+    zone = shop_zone()
+    if form_text(form, "validity") == "window":
+        start = errs.when("valid_from", form_text(form, "valid_from"), zone, "生效时间")
+        end = errs.when("valid_until", form_text(form, "valid_until"), zone, "截止时间")
+        if not form_text(form, "valid_until"):
+            errs.add("valid_until", "请选择截止时间")
+        if t is not None and form_text(form, "valid_until") == picker_value(t.valid_until, zone):
+            end = t.valid_until  # unchanged: keep the stored second, so an edit does not move the end
+        body.update(valid_from=start, valid_until=end, valid_days=None)
+    else:
+        body["valid_days"] = form_text(form, "valid_days")
+        if not body["valid_days"]:
+            errs.add("valid_days", "请填写领取后有效天数")
+        if t is not None:
+            body.update(valid_from=None, valid_until=None)
+    body["claim_from"] = errs.when("claim_from", form_text(form, "claim_from"), zone, "开始领取时间")
+    body["claim_until"] = errs.when("claim_until", form_text(form, "claim_until"), zone, "停止领取时间")
+    body["total"] = form_text(form, "total")
+    if form_text(form, "per_user_limit"):
+        body["per_user_limit"] = form_text(form, "per_user_limit")
     body["once_per_order"] = form.get("once_per_order") == "on"
     body["return_on_refund"] = form.get("return_on_refund") == "on"
-    return body
+    if t is None:
+        body["kind"] = kind
+        body["issue_mode"] = form_text(form, "issue_mode") or "claim"
+    schema: type[TemplateCreate] | type[TemplateUpdate] = TemplateCreate if t is None else TemplateUpdate
+    return errs.validate(schema, body, money=MONEY, zhe=("percent_bp",), whole=WHOLE, labels=LABELS)
+
+
+def _yuan(fen: int | None) -> str:
+    return f"{fen / 100:g}" if fen else ""
 
 
 def _values(t: Any | None) -> dict[str, Any]:
+    """The form's fields as the merchant typed them (元, 折, picker times) for a template, or a new one's."""
     if t is None:
         return {
             "kind": "amount",
             "scope": "all",
             "issue_mode": "claim",
-            "per_user_limit": 1,
-            "valid_days": 7,
-            "return_on_refund": True,
+            "per_user_limit": "1",
+            "validity": "days",
+            "valid_days": "7",
+            "return_on_refund": "on",
         }
+    zone = shop_zone()
     return {
         "name": t.name,
         "description": t.description,
         "kind": t.kind,
-        "amount": f"{t.amount_fen / 100:g}" if t.amount_fen else "",
-        "threshold": f"{t.threshold_fen / 100:g}" if t.threshold_fen else "",
-        "max_discount": f"{t.max_discount_fen / 100:g}" if t.max_discount_fen else "",
+        "amount": _yuan(t.amount_fen),
+        "threshold": _yuan(t.threshold_fen),
+        "max_discount": _yuan(t.max_discount_fen),
         "zhe": f"{(10_000 - t.percent_bp) / 1000:g}" if t.percent_bp else "",
         "scope": t.scope_kind,
-        "scope_ids": ",".join(str(i) for i in t.scope_ids or []),
-        "scope_exclude": t.scope_exclude,
-        "valid_days": t.valid_days or "",
-        "valid_until": to_local(t.valid_until).strftime("%Y-%m-%d") if t.valid_until else "",
-        "total": t.total or "",
-        "per_user_limit": t.per_user_limit,
+        "scope_exclude": "on" if t.scope_exclude else "",
+        "validity": "window" if t.valid_until else "days",
+        "valid_days": str(t.valid_days or ""),
+        "valid_from": picker_value(t.valid_from, zone),
+        "valid_until": picker_value(t.valid_until, zone),
+        "claim_from": picker_value(t.claim_from, zone),
+        "claim_until": picker_value(t.claim_until, zone),
+        "total": str(t.total or ""),
+        "per_user_limit": str(t.per_user_limit),
         "issue_mode": t.issue_mode,
-        "once_per_order": t.once_per_order,
-        "return_on_refund": t.return_on_refund,
+        "once_per_order": "on" if t.once_per_order else "",
+        "return_on_refund": "on" if t.return_on_refund else "",
     }
 
 
-def _ctx() -> dict[str, Any]:
-    return {
-        "KIND_ZH": KIND_ZH,
-        "MODE_ZH": MODE_ZH,
-        "STATUS_ZH": STATUS_ZH,
-        "SCOPE_ZH": SCOPE_ZH,
-        "COUPON_STATUS_ZH": COUPON_STATUS_ZH,
-        "headline": rules.headline,
-    }
+def _typed(form: FormData, t: Any | None) -> dict[str, Any]:
+    """What a refused form showed, to show it again (the chosen ids ride along for the pickers)."""
+    v = {k: form_text(form, k) for k in form if k not in ("csrf_token", "product_id", "category_id")}
+    v.setdefault("kind", t.kind if t is not None else "amount")
+    if t is not None:
+        v.update(kind=t.kind, issue_mode=t.issue_mode)
+    return v
 
 
-@router.get("", response_class=HTMLResponse)
-async def templates_page(ctx: Read) -> Response:
-    async with ctx.db.read() as s:
-        rows, _ = await service.list_templates(s, limit=100)
-    return render(ctx, "coupons/list.html", active="coupons", rows=rows, **_ctx())
-
-
-@router.get("/new", response_class=HTMLResponse)
-async def new_page(ctx: Write) -> Response:
-    return render(ctx, "coupons/form.html", active="coupons", t=None, v=_values(None), error="", **_ctx())
-
-
-@router.post("/new", response_class=HTMLResponse)
-async def create(ctx: Write) -> Response:
-    form = await ctx.request.form()
-    try:
-        body = _form_to_body(form)
-        data = form_to(TemplateCreate, body, money=MONEY, zhe=("percent_bp",), labels=LABELS)
-        async with ctx.db.tx() as s:
-            t = await service.create_template(s, data=data)
-    except (FormInvalid, AppError) as exc:
-        err = exc.message if isinstance(exc, FormInvalid) else error_text(exc)
-        return render(
-            ctx, "coupons/form.html", status_code=422, active="coupons", t=None, v=dict(form), error=err, **_ctx()
-        )
-    return RedirectResponse(f"/admin/coupons/{t.id}?ok=created", status_code=303)
-
-
-async def _detail(
-    ctx: Console, template_id: int, *, error: str = "", notice: str = "", v: Any = None, status_code: int = 200
+async def _form_page(
+    ctx: Console,
+    t: Any | None,
+    v: dict[str, Any],
+    *,
+    scope_ids: list[int],
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
 ) -> Response:
     async with ctx.db.read() as s:
-        try:
-            t = await service.get_template(s, template_id=template_id)
-        except AppError:
-            return render(
-                ctx, "message.html", status_code=404, title="找不到页面", message="优惠券不存在", level="error"
-            )
-        use = await service.usage(s, template_id=t.id)
+        categories = [(c.id, c.name) for c in await catalog.list_categories(s)]
+        use = await service.usage(s, template_id=t.id) if t is not None else {}
+    products = await picked_products(ctx.db, scope_ids) if v.get("scope") == "products" else []
     return render(
         ctx,
         "coupons/form.html",
         status_code=status_code,
         active="coupons",
         t=t,
-        v=v or _values(t),
+        v=v,
+        errors=errors or {},
         usage=use,
-        error=error,
+        categories=categories,
+        chosen_categories=set(scope_ids) if v.get("scope") == "categories" else set(),
+        chosen_products=products,
         notice=notice,
         readonly=not ctx.can("marketing"),
-        **_ctx(),
+        KIND_ZH=KIND_ZH,
+        MODE_ZH=MODE_ZH,
+        STATUS_ZH=STATUS_ZH,
+        SCOPE_ZH=SCOPE_ZH,
+        COUPON_STATUS_ZH=COUPON_STATUS_ZH,
+        headline=rules.headline,
+        zone_name=zone_name(),
     )
+
+
+async def _template(ctx: Console, template_id: int) -> Any | None:
+    async with ctx.db.read() as s:
+        try:
+            return await service.get_template(s, template_id=template_id)
+        except AppError:
+            return None
+
+
+def _missing(ctx: Console) -> Response:
+    return render(ctx, "message.html", status_code=404, title="找不到页面", message="优惠券不存在", level="error")
+
+
+@router.get("", response_class=HTMLResponse)
+async def templates_page(ctx: Read) -> Response:
+    async with ctx.db.read() as s:
+        rows, _ = await service.list_templates(s, limit=100)
+    return render(
+        ctx,
+        "coupons/list.html",
+        active="coupons",
+        rows=rows,
+        MODE_ZH=MODE_ZH,
+        STATUS_ZH=STATUS_ZH,
+        headline=rules.headline,
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def new_page(ctx: Write) -> Response:
+    return await _form_page(ctx, None, _values(None), scope_ids=[])
+
+
+async def _submit(ctx: Console, form: FormData, t: Any | None) -> Response:
+    """Save the form (a new template when `t` is None); a refusal shows it again with every mistake marked."""
+    try:
+        data = read_form(form, t=t)
+        async with ctx.db.tx() as s:
+            if t is not None and isinstance(data, TemplateUpdate):
+                saved = await service.update_template(s, template_id=t.id, data=data)
+            elif isinstance(data, TemplateCreate):
+                saved = await service.create_template(s, data=data)
+    except AppError as exc:
+        errors = {REFUSAL_FIELD.get(exc.code, "form"): error_text(exc)}
+    except FormInvalid as exc:
+        errors = exc.errors
+    else:
+        return RedirectResponse(f"/admin/coupons/{saved.id}?ok={'saved' if t else 'created'}", status_code=303)
+    v = _typed(form, t)
+    return await _form_page(ctx, t, v, scope_ids=_scope_ids(form, v.get("scope", "")), errors=errors, status_code=422)
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create(ctx: Write) -> Response:
+    return await _submit(ctx, await ctx.request.form(), None)
 
 
 @router.get("/{template_id}", response_class=HTMLResponse)
 async def detail(template_id: int, ctx: Read, ok: str = "") -> Response:
+    t = await _template(ctx, template_id)
+    if t is None:
+        return _missing(ctx)
     notice = {"created": "优惠券已创建", "saved": "修改已保存", "paused": "已暂停", "active": "已恢复"}.get(ok, "")
     if ok.startswith("issued"):
         notice = f"已发放 {ok.removeprefix('issued')} 张"
-    return await _detail(ctx, template_id, notice=notice)
+    return await _form_page(ctx, t, _values(t), scope_ids=list(t.scope_ids or []), notice=notice)
+
+
+async def _refusal_page(ctx: Console, template_id: int, message: str) -> Response:
+    t = await _template(ctx, template_id)
+    if t is None:
+        return _missing(ctx)
+    return await _form_page(
+        ctx, t, _values(t), scope_ids=list(t.scope_ids or []), errors={"form": message}, status_code=422
+    )
 
 
 @router.post("/{template_id}", response_class=HTMLResponse)
 async def save(template_id: int, ctx: Write) -> Response:
     form = await ctx.request.form()
-    try:
-        body = _form_to_body(form)
-        body.pop("kind", None)
-        body.pop("issue_mode", None)
-        data = form_to(TemplateUpdate, body, money=MONEY, zhe=("percent_bp",), labels=LABELS)
-        async with ctx.db.tx() as s:
-            await service.update_template(s, template_id=template_id, data=data)
-    except FormInvalid as exc:
-        return await _detail(ctx, template_id, error=exc.message, v=dict(form), status_code=422)
-    except AppError as exc:
-        return await _detail(ctx, template_id, error=error_text(exc), v=dict(form), status_code=422)
-    return RedirectResponse(f"/admin/coupons/{template_id}?ok=saved", status_code=303)
+    t = await _template(ctx, template_id)
+    return _missing(ctx) if t is None else await _submit(ctx, form, t)
 
 
 @router.post("/{template_id}/status", response_class=HTMLResponse)
@@ -209,12 +317,12 @@ async def set_status(template_id: int, ctx: Write) -> Response:
     form = await ctx.request.form()
     status = form.get("status")
     if status not in STATUS_ZH:
-        return await _detail(ctx, template_id, error="状态不正确", status_code=422)
+        return await _refusal_page(ctx, template_id, "状态不正确")
     try:
         async with ctx.db.tx() as s:
             await service.update_template(s, template_id=template_id, data=TemplateUpdate(status=str(status)))  # type: ignore[arg-type]
     except AppError as exc:
-        return await _detail(ctx, template_id, error=error_text(exc), status_code=422)
+        return await _refusal_page(ctx, template_id, error_text(exc))
     return RedirectResponse(f"/admin/coupons/{template_id}?ok={status}", status_code=303)
 
 
@@ -232,9 +340,9 @@ async def issue(template_id: int, ctx: Write) -> Response:
         async with ctx.db.tx() as s:
             n, _ = await service.issue(s, template_id=template_id, customer_ids=body.customer_ids, batch=body.batch)
     except ValidationError:
-        return await _detail(ctx, template_id, error="请填写 1-1000 个用户编号；批次号只能含字母数字", status_code=422)
+        return await _refusal_page(ctx, template_id, "请填写 1-1000 个用户编号；批次号只能含字母数字")
     except AppError as exc:
-        return await _detail(ctx, template_id, error=error_text(exc), status_code=422)
+        return await _refusal_page(ctx, template_id, error_text(exc))
     return RedirectResponse(f"/admin/coupons/{template_id}?ok=issued{n}", status_code=303)
 
 

@@ -16,8 +16,11 @@ ISSUE_MODES = ("claim", "new_user", "operator")
 STATUSES = ("active", "paused")
 
 
-def check_template(t: dict[str, Any]) -> None:
-    """Refuse a template that cannot work: raises AppError with a stable code."""
+def check_template(t: dict[str, Any], *, now: datetime | None = None) -> None:
+    """Refuse a template that cannot work: raises AppError with a stable code.
+
+    With `now`, a fixed window that has already ended is refused too (nobody could use such a coupon);
+    an edit passes it only when it moves the end, so an old template's other fields stay editable."""
     if t["kind"] == "amount":
         if t.get("amount_fen", 0) <= 0:
             raise AppError(CouponsError.COUPON_AMOUNT_REQUIRED, status=422)
@@ -32,7 +35,9 @@ def check_template(t: dict[str, Any]) -> None:
     if has_window == (t.get("valid_days") is not None):
         raise AppError(CouponsError.VALIDITY_INVALID, status=422)
     if has_window and t.get("valid_from") and t["valid_from"] >= t["valid_until"]:
-        raise AppError(CouponsError.VALIDITY_INVALID, status=422)
+        raise AppError(CouponsError.VALIDITY_REVERSED, status=422)
+    if has_window and now is not None and t["valid_until"] <= now:
+        raise AppError(CouponsError.VALIDITY_ENDED, status=422)
     if t.get("claim_from") and t.get("claim_until") and t["claim_from"] >= t["claim_until"]:
         raise AppError(CouponsError.CLAIM_WINDOW_INVALID, status=422)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from fissionmall.core.schemas import MAX_FEN
+from fissionmall.core.schemas import MAX_FEN, in_window
 
 
 def chinese(text: str) -> bool:
@@ -201,3 +202,73 @@ def form_to(
     if errors:  # a schema that takes text where an amount belongs still gets no unreadable amount
         raise FormInvalid(errors)
     return data
+
+
+# ---- several mistakes in one submit, and times typed in the shop's zone -------------------------------
+
+_LOCAL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$")
+
+
+def local_datetime(text: str, zone: tzinfo) -> datetime | None:
+    """'2026-05-01T10:00' (a datetime-local picker's value) read as the shop's wall clock → an aware datetime.
+
+    None for anything that is not such a time (a blank, a typo, 2026-02-30); whether it lies in the window
+    the API accepts is the schema's to say."""
+    m = _LOCAL.match(_typed(text))
+    if not m:
+        return None
+    try:
+        y, mo, d, h, mi, sec = (int(g or 0) for g in m.groups())
+        return datetime(y, mo, d, h, mi, sec, tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def picker_value(d: datetime | None, zone: tzinfo) -> str:
+    """An aware datetime as a datetime-local picker shows it in the shop's zone ('' for none)."""
+    if d is None:
+        return ""
+    try:
+        return d.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    except (OverflowError, ValueError):  # a row from before the API's window: shown as it is stored
+        return d.strftime("%Y-%m-%dT%H:%M")
+
+
+class FormErrors:
+    """A form's own mistakes, field by field, gathered so that one submit reports every one of them.
+
+    Keys are the schema's dotted paths (`amount_fen`, `items.0.sku_id`), the same as `form_to` uses, so a
+    template shows each message beside its field whoever found it."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, path: str, message: str) -> None:
+        """Note a mistake (the first one said about a field stands)."""
+        self.errors.setdefault(path, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def when(self, path: str, text: str, zone: tzinfo, label: str) -> datetime | None:
+        """A datetime-local picker's value in the shop's zone; a blank is None, anything unreadable or outside
+        the window the API accepts is noted against `path` (and read as None)."""
+        if not text.strip():
+            return None
+        d = local_datetime(text, zone)
+        if d is None:
+            self.add(path, f"{label}格式不正确，请用日期时间选择器选择")
+        elif not in_window(d):
+            self.add(path, f"{label}须在 2000 年到 2100 年之间")
+            return None
+        return d
+
+    def validate(self, schema: type[M], form: Mapping[str, Any], **kinds: Any) -> M:
+        """`form_to`, then every mistake at once: the form's own, then the schema's about the other fields."""
+        try:
+            data = form_to(schema, form, **kinds)
+        except FormInvalid as exc:
+            raise FormInvalid({**exc.errors, **self.errors}) from None
+        if self.errors:
+            raise FormInvalid(dict(self.errors))
+        return data
