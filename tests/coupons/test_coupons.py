@@ -465,3 +465,14 @@ async def test_bad_rules_are_refused_with_a_code_and_change_nothing(client, db, 
     r = await client.post(ADMIN + path, json=body, headers=shop["boss"])
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
     assert await snapshot(db) == before
+
+
+def test_a_card_headline_reads_as_a_shopper_says_it():
+    from types import SimpleNamespace as T
+
+    from fissionmall.coupons.rules import headline
+
+    assert headline(T(kind="amount", amount_fen=3000, threshold_fen=19900, percent_bp=0, max_discount_fen=0)) == "满199减30元"
+    assert headline(T(kind="amount", amount_fen=500, threshold_fen=0, percent_bp=0, max_discount_fen=0)) == "无门槛减5元"
+    rate = T(kind="percent", amount_fen=0, threshold_fen=19900, percent_bp=1500, max_discount_fen=2000)
+    assert headline(rate) == "满199元享8.5折 最多减20元"  # never '满1998.5折'

@@ -81,7 +81,7 @@ def spec(coupon_id: int, t: Any) -> CouponSpec:
 
 
 def headline(t: Any) -> str:
-    """'满100减20', '无门槛减5元', '9折 最多减30元': how a template reads on a card."""
+    """'满100减20', '无门槛减5元', '满200元享9折 最多减30元': how a template reads on a card."""
     from fissionmall.pricing.rules import short_yuan
 
     if t.kind == "amount":
@@ -91,4 +91,7 @@ def headline(t: Any) -> str:
         off = f"{short_yuan(rate // 10)}折" if rate % 10 == 0 else "折扣"
         if t.max_discount_fen:
             off += f" 最多减{short_yuan(t.max_discount_fen)}元"
-    return (f"满{short_yuan(t.threshold_fen)}" if t.threshold_fen else "无门槛") + off
+    if not t.threshold_fen:
+        return "无门槛" + off
+    # '满199减30元' reads at once; '满1998.5折' would not: a rate after a threshold gets 元 and 享 between.
+    return f"满{short_yuan(t.threshold_fen)}" + (off if t.kind == "amount" else f"元享{off}")

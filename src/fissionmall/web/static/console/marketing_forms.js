@@ -57,7 +57,8 @@ export function couponHeadline({ kind, threshold, amount, payBp, max }) {
     off = zheText(payBp, '折扣');
     if (max) off += ` 最多减${shortYuan(max)}元`;
   }
-  return (threshold ? `满${shortYuan(threshold)}` : '无门槛') + off;
+  if (!threshold) return `无门槛${off}`;
+  return `满${shortYuan(threshold)}` + (kind === 'amount' ? off : `元享${off}`);
 }
 
 function couponPreview(form, out) {
