@@ -17,6 +17,7 @@ from fissionmall.web.console import Console, FormInvalid, console, error_text, f
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
 NAV = [("coupons", "优惠券", "/admin/coupons", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

@@ -36,6 +36,7 @@ from fissionmall.web.console import (
     Console,
     FormInvalid,
     console,
+    counter,
     cursor_of,
     dashboard_part,
     error_text,
@@ -54,7 +55,7 @@ NAV = [
     ("orders", "订单", "/admin/orders", "orders.read"),
     ("refunds", "售后", "/admin/refunds", "refunds.read"),
 ]
-NAV_SECTION = "shop"
+NAV_SECTION = "orders"
 
 OrdersRead = Annotated[Console, Depends(console("orders.read"))]
 OrdersWrite = Annotated[Console, Depends(console("orders"))]
@@ -529,3 +530,14 @@ async def _money_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
 @dashboard_part("refunds.read")
 async def _refund_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
     return {"pending_refunds": await reports.count_refunds(s, status="pending")}
+
+
+# The badges of the 订单 and 售后 rows, re-read after every htmx action (a shipped order, a decided refund).
+@counter("orders", "orders.read", list_href="/admin/orders?status=paid")
+async def _to_ship(ctx: Console, s: AsyncSession) -> int:
+    return (await orders.count_by_status(s)).get("paid", 0)
+
+
+@counter("refunds", "refunds.read", list_href="/admin/refunds?status=pending")
+async def _refunds_waiting(ctx: Console, s: AsyncSession) -> int:
+    return await reports.count_refunds(s, status="pending")
