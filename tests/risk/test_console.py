@@ -45,7 +45,7 @@ async def test_operator_sees_the_limits_and_saved_ones_apply_at_once(client, db)
     page = await client.get("/admin/risk")
     assert page.status_code == 200
     assert "每人每窗口最多尝试次数" in page.text and 'id="save-limits"' in page.text
-    assert re.search(r'class="nav-item active"[^>]*>\s*<span[^>]*></span>风控', page.text)
+    assert re.search(r'class="nav-item active"[^>]*>.*?<span class="nav-label">风控</span>', page.text, re.S)
     assert _input(page.text, "per_user") == "1000000" and _input(page.text, "window_seconds") == "10"
 
     r = await client.post("/admin/risk/limits", data={**FORM, "csrf_token": csrf, "per_user": "1", "per_ip": "500"})

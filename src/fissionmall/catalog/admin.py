@@ -47,7 +47,7 @@ from fissionmall.web.console import (
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 NAV = [("products", "商品", "/admin/products", "catalog.read")]
-NAV_SECTION = "shop"
+NAV_SECTION = "catalog"
 
 CatalogRead = Annotated[Console, Depends(console("catalog.read"))]
 CatalogWrite = Annotated[Console, Depends(console("catalog"))]

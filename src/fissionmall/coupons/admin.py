@@ -33,6 +33,7 @@ from fissionmall.web.console import (
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
 NAV = [("coupons", "优惠券", "/admin/coupons", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

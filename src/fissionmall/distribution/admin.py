@@ -21,8 +21,9 @@ from fissionmall.web.console import Console, FormInvalid, console, error_text, f
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
 NAV = [
     ("distribution", "分销", "/admin/distribution", "marketing.read"),
-    ("distribution-withdrawals", "佣金提现", "/admin/distribution/withdrawals", "withdrawals.read"),
+    ("distribution-withdrawals", "佣金提现", "/admin/distribution/withdrawals", "withdrawals.read", "finance"),
 ]
+NAV_SECTION = "distribution"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

@@ -24,6 +24,7 @@ from fissionmall.web.console import Console, FormInvalid, console, error_text, f
 
 router = APIRouter(prefix="/admin/groupbuy", include_in_schema=False)
 NAV = [("groupbuy", "拼团", "/admin/groupbuy", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

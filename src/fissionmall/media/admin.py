@@ -21,7 +21,7 @@ from fissionmall.web.console import Console, console, cursor_of, error_text, for
 
 router = APIRouter(prefix="/admin/media", include_in_schema=False)
 NAV = [("media", "素材库", "/admin/media", "catalog.read")]
-NAV_SECTION = "shop"
+NAV_SECTION = "catalog"
 
 MediaRead = Annotated[Console, Depends(console("catalog.read"))]
 MediaWrite = Annotated[Console, Depends(console("catalog"))]

@@ -1,9 +1,10 @@
 """Console pages for the system: durable jobs (counts, dead letters, retry) and the payment gateway's
-notifications, the dashboard's job figures, and the 开发者 page (where the API documentation of web/docs.py is)."""
+notifications, the dead-letter badge of the 系统 section, and the 开发者 page (where the API documentation
+of web/docs.py is)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +15,7 @@ from fissionmall.core.schemas import IdPath
 from fissionmall.ops import service as ops
 from fissionmall.ops.errors import OpsError
 from fissionmall.payments import service as payments
-from fissionmall.web.console import Console, console, dashboard_part, not_found, refusal, render, vocabulary
+from fissionmall.web.console import Console, console, counter, not_found, refusal, render, vocabulary
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 NAV = [
@@ -50,9 +51,10 @@ NOTE_OK = frozenset({"applied", "duplicate"})
 vocabulary(JOB_STATUS_ZH=JOB_STATUS_ZH, NOTE_KIND_ZH=NOTE_KIND_ZH, NOTE_OUTCOME_ZH=NOTE_OUTCOME_ZH, NOTE_OK=NOTE_OK)
 
 
-@dashboard_part("system")
-async def _job_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
-    return {"jobs": await ops.job_counts(s)}
+# The dead letters are a badge on 任务/死信 (the 系统 section), not a figure of the merchant's 概览.
+@counter("jobs", "system")
+async def _dead_jobs(ctx: Console, s: AsyncSession) -> int:
+    return (await ops.job_counts(s)).get("dead", 0)
 
 
 @router.get("/jobs", response_class=HTMLResponse)

@@ -4,13 +4,14 @@ and the dashboard's order, money and refund figures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
@@ -18,7 +19,7 @@ from fissionmall.addresses.schemas import Address
 from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
-from fissionmall.orders import aftersales, batch, export, refunds, reports, tools
+from fissionmall.orders import aftersales, batch, by_customer, export, refunds, reports, tools
 from fissionmall.orders import service as orders
 from fissionmall.orders.export import ORDER_STATUS_ZH, SOURCE_ZH
 from fissionmall.orders.models import Order, Refund
@@ -36,11 +37,15 @@ from fissionmall.web.console import (
     Console,
     FormInvalid,
     console,
+    counter,
     cursor_of,
     dashboard_part,
     error_text,
+    fen_from_yuan,
     form_text,
     form_to,
+    local_time,
+    money,
     not_found,
     page_link,
     refusal,
@@ -54,7 +59,7 @@ NAV = [
     ("orders", "订单", "/admin/orders", "orders.read"),
     ("refunds", "售后", "/admin/refunds", "refunds.read"),
 ]
-NAV_SECTION = "shop"
+NAV_SECTION = "orders"
 
 OrdersRead = Annotated[Console, Depends(console("orders.read"))]
 OrdersWrite = Annotated[Console, Depends(console("orders"))]
@@ -531,15 +536,7 @@ async def _refund_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
     return {"pending_refunds": await reports.count_refunds(s, status="pending")}
 
 
-# ---- the customer pages' orders: list columns, spend and last-order filters, the orders card ----------
-# (appended with its own imports: customers/admin.py reads these through core/extras.py)
-
-from datetime import time, timedelta  # noqa: E402
-
-from sqlalchemy import and_  # noqa: E402
-
-from fissionmall.orders import by_customer  # noqa: E402
-from fissionmall.web.console import fen_from_yuan, local_time, money  # noqa: E402
+# ---- the customer pages' orders (customers/admin.py reads them through core/extras.py) ---------------
 
 
 @extras.contributes(extras.CUSTOMER_FILTERS)
@@ -590,3 +587,14 @@ async def _customer_orders(s: AsyncSession, customer_id: int) -> dict[str, Any]:
     rows = (("下单", f"{total} 笔"), ("已支付", f"{paid} 笔"), ("累计消费", money(spent)))
     head = ("订单号", "下单时间", "状态", "应付")
     return {"orders": extras.CustomerPanel("订单", 10, rows, head, table, "还没有下过单")}
+
+
+# The badges of the 订单 and 售后 rows, re-read after every htmx action (a shipped order, a decided refund).
+@counter("orders", "orders.read", list_href="/admin/orders?status=paid")
+async def _to_ship(ctx: Console, s: AsyncSession) -> int:
+    return (await orders.count_by_status(s)).get("paid", 0)
+
+
+@counter("refunds", "refunds.read", list_href="/admin/refunds?status=pending")
+async def _refunds_waiting(ctx: Console, s: AsyncSession) -> int:
+    return await reports.count_refunds(s, status="pending")

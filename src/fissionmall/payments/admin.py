@@ -16,6 +16,7 @@ from fissionmall.web.console import Console, console, render, vocabulary
 
 router = APIRouter(prefix="/admin/payments", include_in_schema=False)
 NAV = [("payments", "支付记录", "/admin/payments", "refunds.read")]
+NAV_SECTION = "finance"
 
 Read = Annotated[Console, Depends(console("refunds.read"))]
 Write = Annotated[Console, Depends(console("refunds"))]

@@ -33,6 +33,7 @@ from fissionmall.web.console import (
 
 router = APIRouter(prefix="/admin/promotions", include_in_schema=False)
 NAV = [("promotions", "促销活动", "/admin/promotions", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

@@ -17,6 +17,7 @@ from fissionmall.web.console import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/risk", include_in_schema=False)
 NAV = [("risk", "风控", "/admin/risk", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

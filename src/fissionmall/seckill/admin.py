@@ -20,6 +20,7 @@ from fissionmall.web.console import Console, FormInvalid, console, error_text, f
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
 NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
+NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]

@@ -18,7 +18,7 @@ from fissionmall.web.console import Console, FormInvalid, console, error_text, f
 
 router = APIRouter(prefix="/admin/shipping", include_in_schema=False)
 NAV = [("shipping", "运费模板", "/admin/shipping", "catalog.read")]
-NAV_SECTION = "shop"
+NAV_SECTION = "settings"
 
 Read = Annotated[Console, Depends(console("catalog.read"))]
 Write = Annotated[Console, Depends(console("catalog"))]

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -41,6 +41,7 @@ from fissionmall.core.money import yuan
 from fissionmall.core.schemas import parse_cursor, to_local
 from fissionmall.core.security import client_ip
 from fissionmall.settings import Settings, get_settings
+from fissionmall.web import console_http
 from fissionmall.web.forms import (
     FormErrors,
     FormInvalid,
@@ -52,6 +53,8 @@ from fissionmall.web.forms import (
     picker_value,
     whole_number,
 )
+from fissionmall.web.nav import HOME, SECTIONS, NavRow, groups, icon
+from fissionmall.web.nav import build as build_nav
 
 # The forms half of the kit is re-exported: a domain's admin module imports only this module.
 __all__ = ["FormInvalid", "fen_from_yuan", "field_errors", "form_to", "off_bp_from_zhe", "whole_number"]
@@ -135,16 +138,13 @@ def vocabulary(**words: Any) -> None:
 templates.env.filters["money"] = money
 templates.env.filters["dt"] = local_time
 templates.env.filters["pretty_json"] = pretty_json
+templates.env.globals["icon"] = icon
 vocabulary(ROLE_ZH=ROLE_ZH)
 
 # ---- who is calling ------------------------------------------------------------------------------
 
-NavRow = tuple[str, str, str, str | None]  # key, label, href, permission needed to see it
-HOME: NavRow = ("dashboard", "概览", "/admin/", None)
-NAV: list[NavRow] = [HOME]  # filled by `mount` from the domains' admin modules
-# Where a domain's rows go in the sidebar (its module's NAV_SECTION): the shop's own pages first, then the
-# marketing tools (the default), the system pages last.
-NAV_SECTIONS = ("shop", "tools", "system")
+NAV: list[NavRow] = [HOME]  # filled by `mount` from the domains' admin modules (web/nav.py places them)
+NAV_SECTIONS = tuple(SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -242,10 +242,19 @@ Anyone = Annotated[Console, Depends(console())]
 
 
 def render(ctx: Console, name: str, *, status_code: int = 200, active: str = "", **context: Any) -> HTMLResponse:
-    nav = [(key, label, href) for key, label, href, perm in NAV if perm is None or ctx.can(perm)]
+    visible = [row for row in NAV if row.permission is None or ctx.can(row.permission)]
     params = {k: v for k, v in ctx.request.query_params.items() if k not in ("cursor", "ok") and v}
     first_url = ctx.request.url.path + (f"?{urlencode(params)}" if params else "")
-    base = {"me": ctx.admin, "csrf": ctx.csrf, "can": ctx.can, "nav": nav, "active": active, "first_url": first_url}
+    base = {
+        "me": ctx.admin,
+        "csrf": ctx.csrf,
+        "can": ctx.can,
+        "nav": [(row.key, row.label, row.href) for row in visible],
+        "nav_groups": groups(visible, ctx.can),
+        "counted": {key: c.list_href for key, c in _COUNTERS.items() if c.permission is None or ctx.can(c.permission)},
+        "active": active,
+        "first_url": first_url,
+    }
     response = templates.TemplateResponse(ctx.request, f"admin/{name}", {**base, **context}, status_code=status_code)
     return _harden(response)
 
@@ -453,8 +462,10 @@ _DASHBOARD: list[tuple[str | None, DashboardPart]] = []
 def dashboard_part(permission: str | None) -> Callable[[DashboardPart], DashboardPart]:
     """Register a domain's figures for the dashboard, read for an admin with `permission`.
 
-    The part returns the names the dashboard template shows (`by_status`, `today_gmv`, `jobs`…), so the
-    kit names no domain and the page reads as one."""
+    The part returns the names the dashboard template shows (`by_status`, `today_gmv`, `pending_refunds`…),
+    so the kit names no domain and the page reads as one. A list two parts both give is joined: `live`, a list
+    of (label, figure, href), is the 进行中的活动 row every marketing tool may add to. The dashboard is the
+    merchant's: system figures (jobs, notifications) belong on the 系统 pages."""
 
     def add(part: DashboardPart) -> DashboardPart:
         _DASHBOARD.append((permission, part))
@@ -469,8 +480,57 @@ async def dashboard(ctx: Anyone) -> Response:
     async with ctx.db.read() as s:
         for permission, part in _DASHBOARD:
             if permission is None or ctx.can(permission):
-                data.update(await part(ctx, s))
+                for name, value in (await part(ctx, s)).items():
+                    joined = isinstance(value, list) and isinstance(data.get(name), list)
+                    data[name] = data[name] + value if joined else value
     return render(ctx, "dashboard.html", active="dashboard", **data)
+
+
+# ---- counters: the sidebar's badges, re-read after every htmx action ----------------------------------
+
+CounterFn = Callable[[Console, AsyncSession], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class _Counter:
+    permission: str | None
+    fn: CounterFn
+    list_href: str  # the filtered list the figure counts ("" if none): its tab's count follows the badge
+
+
+_COUNTERS: dict[str, _Counter] = {}
+
+
+def counter(key: str, permission: str | None, *, list_href: str = "") -> Callable[[CounterFn], CounterFn]:
+    """Register a figure that needs the merchant (待发货, 待处理售后…) under `key`, read for an admin with
+    `permission`: it is the badge of the NAV row with that key, any element of a page marked
+    `data-counter="<key>"` shows it, and so does the `.tab-count` of a link to `list_href`. admin.js re-reads
+    /admin/counters when a page loads and after every successful htmx POST (the kit's `counters-changed`
+    trigger, web/console_http.py), so no figure stays stale after an action."""
+
+    def add(fn: CounterFn) -> CounterFn:
+        if key in _COUNTERS and _COUNTERS[key].fn is not fn:
+            raise ValueError(f"counter {key!r} is registered twice")
+        _COUNTERS[key] = _Counter(permission, fn, list_href)
+        return fn
+
+    return add
+
+
+async def read_counters(ctx: Console) -> dict[str, int]:
+    """The counters this admin may see, read in one transaction."""
+    mine = [(key, c.fn) for key, c in _COUNTERS.items() if c.permission is None or ctx.can(c.permission)]
+    if not mine:
+        return {}
+    async with ctx.db.read() as s:
+        return {key: int(await fn(ctx, s)) for key, fn in mine}
+
+
+@router.get("/counters")
+async def counters(ctx: Anyone) -> Response:
+    response = JSONResponse({"counters": await read_counters(ctx)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- mounting ------------------------------------------------------------------------------------
@@ -504,15 +564,16 @@ def mount(app: FastAPI, settings: Settings) -> None:
     """Serve the console under /admin, with every domain's console pages.
 
     A domain adds pages with an `admin.py` module (found by `registry`) holding `router` (an APIRouter
-    with prefix /admin or /admin/<area>), `NAV` rows (key, label, href, permission) and optionally
-    `NAV_SECTION` (one of NAV_SECTIONS, "tools" by default). Its handlers take a `Console` from
+    with prefix /admin or /admin/<area>), `NAV` rows and optionally `NAV_SECTION` (web/nav.py: a row may
+    name its own section; the module's is "marketing" by default). Its handlers take a `Console` from
     `console(permission)` and answer with `render(ctx, "<domain>/<page>.html", active=key)`; templates live
     in web/templates/admin/ and extend "admin/layout.html".
     """
     app.include_router(router)
-    sections: dict[str, list[NavRow]] = {name: [] for name in NAV_SECTIONS}
-    for module in registry.import_all("admin"):
+    modules = registry.import_all("admin")
+    for module in modules:
         app.include_router(module.router)
-        sections[getattr(module, "NAV_SECTION", "tools")].extend(getattr(module, "NAV", ()))
-    NAV[:] = [HOME, *(row for name in NAV_SECTIONS for row in sections[name])]
+    NAV[:] = build_nav(modules)  # an unknown section or a malformed row stops here, loudly
+    console_http.back_to_forms(app)
+    console_http.trigger_counters(app)
     app.add_exception_handler(ConsoleExit, _console_exit)

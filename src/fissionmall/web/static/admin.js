@@ -9,6 +9,55 @@
   }
   document.addEventListener("htmx:responseError", function () { show("服务器出错了，请稍后再试"); });
   document.addEventListener("htmx:sendError", function () { show("网络连接失败，请检查网络后重试"); });
+  // One way to say a field is wrong: the server's Chinese text beside the field (the console validates every
+  // post). The browser's own bubbles (in the browser's language, one field at a time) never show: every form,
+  // also one htmx swaps in later, is novalidate.
+  function noBubbles(root) {
+    if (root.tagName === "FORM") root.noValidate = true;
+    if (root.querySelectorAll) root.querySelectorAll("form").forEach(function (f) { f.noValidate = true; });
+  }
+  noBubbles(document);
+  document.addEventListener("htmx:load", function (e) { noBubbles(e.target); });
+  // A form that arrives some other way is caught before it submits.
+  document.addEventListener("submit", function (e) { if (e.target.tagName === "FORM") e.target.noValidate = true; }, true);
+
+  // Counters (待发货, 待处理售后…): the sidebar's badges and any [data-counter] of the page, read when the page
+  // loads and again whenever an htmx action succeeded (the server's HX-Trigger: counters-changed).
+  var nav = document.querySelector("[data-counters]");
+  function showCounters(values) {
+    Object.keys(values).forEach(function (key) {
+      var n = values[key];
+      document.querySelectorAll('[data-counter="' + key + '"]').forEach(function (el) {
+        if (el.classList.contains("nav-badge")) {
+          el.textContent = n > 99 ? "99+" : String(n);
+          el.hidden = !n;
+          var list = el.getAttribute("data-counter-list");
+          if (list) document.querySelectorAll('a[href="' + list + '"] .tab-count').forEach(function (c) {
+            c.textContent = String(n); c.hidden = !n;
+          });
+        } else {
+          el.textContent = String(n);
+        }
+      });
+    });
+  }
+  function readCounters() {
+    if (!nav) return;
+    fetch(nav.getAttribute("data-counters"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body && body.counters) showCounters(body.counters); })
+      .catch(function () { /* a badge can wait for the next page */ });
+  }
+  readCounters();
+  document.addEventListener("counters-changed", readCounters);
+
+  // Narrow screens: 菜单 opens and closes the grouped sidebar.
+  var toggle = document.getElementById("nav-toggle"), sidebar = document.getElementById("sidebar");
+  if (toggle && sidebar) toggle.addEventListener("click", function () {
+    var open = sidebar.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
   // Plain forms that need a second thought carry data-confirm (htmx ones use hx-confirm).
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
