@@ -108,7 +108,7 @@ async def test_the_sidebar_shows_the_sections_with_icons_and_badges(client, db):
     await console(client, db, "owner")
     page = (await client.get("/admin/")).text
     headings = re.findall(r'<h2 class="nav-heading"[^>]*>([^<]+)</h2>', page)
-    assert headings == ["商品", "订单/售后", "营销", "分销", "财务", "设置", "系统"]  # 客户: no page yet
+    assert headings == ["商品", "订单/售后", "营销", "分销", "客户", "财务", "设置", "系统"]
     aside = page.split("</aside>")[0]
     assert aside.count('<svg class="icon"') >= len(kit.NAV)  # every row drawn with its icon, inline
     assert re.search(r'data-section="system".*?任务/死信.*?支付通知.*?开发者', aside, re.S)

@@ -22,9 +22,7 @@ from fissionmall.core import extras
 from fissionmall.core.errors import AppError, CoreError, Forbidden, Unauthorized
 from fissionmall.core.schemas import IdPath
 from fissionmall.web.console import (
-    NAV_SECTIONS,
     PAGE_SIZE,
-    PERMISSION_ZH,
     Console,
     ConsoleExit,
     console,
@@ -37,10 +35,7 @@ from fissionmall.wechat import identity, vault
 
 router = APIRouter(prefix="/admin/customers", include_in_schema=False)
 NAV = [("customers", "客户", "/admin/customers", "customers.read")]
-# The grouped sidebar (客户) arrives with the console's new layout; until then the page sits with the shop's.
-NAV_SECTION = "customers" if "customers" in NAV_SECTIONS else "shop"
-PERMISSION_ZH.setdefault("customers", "客户管理")
-PERMISSION_ZH.setdefault("customers.read", "查看客户")
+NAV_SECTION = "customers"
 
 Read = Annotated[Console, Depends(console("customers.read"))]
 

@@ -14,8 +14,6 @@ from fissionmall.accounts.rules import ROLES
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
 from fissionmall.web.console import (
-    NAV_SECTIONS,
-    PERMISSION_ZH,
     ROLE_ZH,
     Console,
     console,
@@ -26,9 +24,7 @@ from fissionmall.web.console import (
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
 NAV = [("staff", "员工", "/admin/staff", "staff")]
-# The grouped sidebar (设置) arrives with the console's new layout; until then the page sits with the shop's.
-NAV_SECTION = "settings" if "settings" in NAV_SECTIONS else "shop"
-PERMISSION_ZH.setdefault("staff", "员工管理")
+NAV_SECTION = "settings"
 
 Owner = Annotated[Console, Depends(console("staff"))]
 
