@@ -49,7 +49,7 @@ function render() {
   const line = el("div", "preview-line");
   line.append(el("span", "preview-tag", `${size}人团`), el("span", "preview-price", money(low.fen)));
   if (priced.length > 1) line.append(el("span", "muted", "起"));
-  line.append(el("s", "preview-was", `单独购买 ${money(low.own)}`));
+  line.append(el("span", "muted", `单独购买 ${money(low.own)}`));
   const rules = el("div", "preview-line muted");
   const hours = minutes >= 60 ? `${Math.round((minutes / 60) * 10) / 10} 小时` : `${minutes} 分钟`;
   rules.append(el("span", "", `${hours}内邀请 ${size - 1} 位好友成团，未成团自动退款`));
