@@ -105,3 +105,49 @@ async def test_staff_without_marketing_cannot_open_the_editor(client, db):
     await console(client, db, "finance")
     r = await client.get("/admin/groupbuy/new")
     assert r.status_code == 403
+
+
+async def test_the_editor_picks_its_product_with_the_picker_and_comes_back_with_it(client, db):
+    boss = await admin(client, db, username="api-boss")
+    p = await product(client, boss, title="阳澄湖大闸蟹", prices=(9900,), stock=20)
+    sku = p["skus"][0]["id"]
+    csrf = await console(client, db, "operator")
+    page = await client.get("/admin/groupbuy/new")
+    assert page.status_code == 200
+    assert "data-product-picker" in page.text and 'data-name="product_id"' in page.text
+    assert '<select name="product_id"' not in page.text and 'id="gb-preview"' in page.text
+    form = {
+        "csrf_token": csrf,
+        "group_size": "3",
+        "duration_minutes": "1440",
+        "starts_at": _local(-1),
+        "ends_at": _local(7),
+    }
+    r = await client.post("/admin/groupbuy/new", data=form)
+    assert r.status_code == 400 and "请先选择商品" in r.text
+    r = await client.post("/admin/groupbuy/new", data={**form, "product_id": str(p["id"]), f"price_{sku}": "abc"})
+    assert r.status_code == 400
+    # the chosen product is shown again (name, price) with its SKU row as typed
+    assert "阳澄湖大闸蟹" in r.text and f'name="product_id" value="{p["id"]}"' in r.text
+    assert f'name="price_{sku}"' in r.text and 'value="abc"' in r.text
+    async with db.read() as s:
+        assert (await s.scalars(select(GroupActivity))).all() == []
+
+
+async def test_group_lists_name_their_activity_and_a_forming_group_says_its_status_once(client, db):
+    boss = await admin(client, db, username="api-boss")
+    p = await product(client, boss, stock=10)
+    act = await make_activity(client, boss, p, group_size=3, title="周末三人团")
+    leader = await shopper(client, "la")
+    gid, _ = await opened_and_paid(client, leader, act)
+    await run_jobs(db)
+    await console(client, db, "operator")
+    page = await client.get("/admin/groupbuy/groups")
+    row = re.search(rf'<tr data-group-id="{gid}">(.*?)</tr>', page.text, re.S).group(1)
+    assert "周末三人团" in row and f"<td>#{act['id']}</td>" not in row
+    page = await client.get(f"/admin/groupbuy/groups?activity_id={act['id']}")
+    assert "团列表 · 周末三人团" in page.text and f"活动 #{act['id']}" not in page.text
+    detail = await client.get(f"/admin/groupbuy/groups/{gid}")
+    main = detail.text.split('id="group-status"', 1)[1]
+    assert main.count("拼团中") == 1  # the badge; the note says what is missing instead
+    assert "还差 2 人成团" in detail.text

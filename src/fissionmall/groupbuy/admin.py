@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.admin import picked_products
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError, NotFoundCode
 from fissionmall.core.schemas import IdPath, parse_cursor, to_local
@@ -99,10 +101,10 @@ async def _editor(
     activity: Any = None,
     values: dict[str, str] | None = None,
     error: str = "",
+    product_error: str = "",
     status_code: int = 200,
 ) -> Response:
     async with ctx.db.read() as s:
-        products, _ = await catalog.list_products(s, include_hidden=True, limit=100)
         product = None
         if product_id:
             try:
@@ -148,12 +150,13 @@ async def _editor(
         "groupbuy/activity_form.html",
         status_code=status_code,
         active="groupbuy",
-        products=products,
         product=product,
+        chosen=await picked_products(ctx.db, [product.id]) if product is not None else [],
         activity=activity,
         pools={p.sku_id: p for p in activity.pools} if activity is not None else {},
         v=values,
         error=error,
+        product_error=product_error,
     )
 
 
@@ -232,7 +235,7 @@ async def create_activity(ctx: Write) -> Response:
         except AppError:
             product = None
     if product is None:
-        return await _editor(ctx, product_id=None, values=values, error="请先选择商品", status_code=400)
+        return await _editor(ctx, product_id=None, values=values, product_error="请先选择商品", status_code=400)
     try:
         data = _validated(ActivityCreate, {**_payload(values, product), "product_id": product.id})
         async with ctx.db.tx() as s:
@@ -290,6 +293,7 @@ async def groups(ctx: Read, status: str = "", activity_id: str = "", cursor: str
     aid = int(activity_id) if activity_id.isdigit() else None
     async with ctx.db.read() as s:
         rows, nxt = await views.list_groups(s, activity_id=aid, status=status or None, before_id=_cursor(cursor))
+        names = await _activity_names(s, {g.activity_id for g in rows} | ({aid} if aid else set()))
     keep = {"activity_id": str(aid)} if aid else {}
     tabs = [
         (k, label, "/admin/groupbuy/groups?" + urlencode({**keep, **({"status": k} if k else {})}))
@@ -304,10 +308,22 @@ async def groups(ctx: Read, status: str = "", activity_id: str = "", cursor: str
         tabs=tabs,
         status=status,
         activity_id=aid,
+        names=names,
         next_url=next_url,
         paged=bool(cursor),
         now=clock.now(),
     )
+
+
+async def _activity_names(s: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Each activity's name, so a group list shows names, not ids."""
+    out: dict[int, str] = {}
+    for activity_id in sorted(ids):
+        try:
+            out[activity_id] = (await gb_activities.get_activity(s, activity_id=activity_id)).title
+        except AppError:
+            out[activity_id] = "（活动已删除）"
+    return out
 
 
 async def _group_page(

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fissionmall.catalog.admin import clean_ids, picked_skus
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
 from fissionmall.seckill import live, mirror, rules
 from fissionmall.seckill import sessions as seckill_sessions  # `sessions` is the list page below
+from fissionmall.seckill.errors import SeckillError
 from fissionmall.seckill.schemas import SessionCreate, SessionUpdate
-from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render, shop_zone
+from fissionmall.web.console import (
+    Console,
+    FormInvalid,
+    console,
+    error_text,
+    form_list,
+    form_text,
+    form_to,
+    render,
+    shop_zone,
+)
 
 router = APIRouter(prefix="/admin/seckill", include_in_schema=False)
 NAV = [("seckill", "秒杀", "/admin/seckill", "marketing.read")]
@@ -41,19 +54,28 @@ ERRORS_ZH = {
     "INSUFFICIENT_STOCK": "商品库存不足以划出这个秒杀库存",
     "SKU_NOT_FOUND": "找不到这个规格（或商品未上架）",
 }
-ROWS = 3
 LABELS = {
     "title": "场次名称",
     "starts_at": "开始时间",
     "ends_at": "结束时间",
     "items": "秒杀商品",
-    "sku_id": "规格 ID",
+    "sku_id": "商品规格",
     "price_fen": "秒杀价",
     "stock": "秒杀库存",
     "per_user_limit": "每人限购",
     "repeat_days": "每天重复的天数",
 }
 _last: dict[int, tuple[float, int]] = {}  # session → (monotonic time, attempts) of the last board view
+_ROW_FIELDS = ("sku_id", "price", "stock", "limit", "new_only")
+# a schema field of an item → the row's cell its refusal is shown beside
+_ROW_CELL = {"sku_id": "sku", "price_fen": "price", "stock": "stock", "per_user_limit": "limit"}
+_ROW_TEXT = {
+    "price_fen": "请填写秒杀价（元），如 19.9",
+    "stock": "秒杀库存须为 1 到 100000000 的整数",
+    "per_user_limit": "每人限购须为 1 到 999 的整数",
+}
+# a session-level refusal → the field it is shown beside
+_CODE_FIELD = {"WINDOW_INVALID": "ends_at", "DUPLICATE_SKU": "items"}
 
 
 def _parse_local(text: str) -> datetime | None:
@@ -62,6 +84,153 @@ def _parse_local(text: str) -> datetime | None:
     except ValueError:
         return None
     return d if in_window(d) else None  # the API's window (core.schemas.DateTimeIn)
+
+
+@dataclass
+class ItemRow:
+    """One chosen SKU of the session form as typed; `item` is the picker's view of the SKU (None when gone)."""
+
+    sku_id: str
+    price: str = ""
+    stock: str = ""
+    limit: str = "1"
+    new_only: str = ""
+    item: dict[str, Any] | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # "sku" | "price" | "stock" | "limit" → message
+
+
+@dataclass
+class SessionForm:
+    """The new-session form as typed, so a refused form comes back exactly as it was, each refusal beside
+    its field."""
+
+    title: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+    repeat_days: str = "0"
+    rows: list[ItemRow] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(r.errors for r in self.rows)
+
+    def put(self, path: str, message: str) -> None:
+        """A refusal at `path` ("title", "items.1.price_fen") beside its field."""
+        key, *rest = path.split(".")
+        at = int(rest[0]) if rest and rest[0].isdigit() else -1
+        if key == "items" and 0 <= at < len(self.rows):
+            sub = rest[1] if len(rest) > 1 else ""
+            self.rows[at].errors.setdefault(_ROW_CELL.get(sub, "sku"), _ROW_TEXT.get(sub, message))
+        else:
+            self.errors.setdefault(key if key in LABELS else "form", message)
+
+    def put_sku(self, sku_id: Any, cell: str, message: str) -> None:
+        """A refusal about one SKU beside that SKU's row (the form's top when no row has it)."""
+        for row in self.rows:
+            if row.sku_id == str(sku_id):
+                row.errors.setdefault(cell, message)
+                return
+        self.errors.setdefault("form", message)
+
+
+async def _read_form(ctx: Console) -> SessionForm:
+    form = await ctx.request.form()
+    cols = {k: form_list(form, k) for k in _ROW_FIELDS}
+
+    def cell(k: str, i: int) -> str:
+        return cols[k][i][:40] if i < len(cols[k]) else ""
+
+    rows = [
+        ItemRow(cell("sku_id", i), cell("price", i), cell("stock", i), cell("limit", i), cell("new_only", i))
+        for i in range(len(cols["sku_id"]))
+        if cols["sku_id"][i]
+    ][:MAX_ITEMS]
+    chosen = {x["id"]: x for x in await picked_skus(ctx.db, clean_ids([r.sku_id for r in rows]))}
+    for r in rows:
+        r.item = chosen.get(int(r.sku_id)) if r.sku_id.isdigit() and len(r.sku_id) < 19 else None
+    return SessionForm(
+        title=form_text(form, "title", 200),
+        starts_at=form_text(form, "starts_at", 40),
+        ends_at=form_text(form, "ends_at", 40),
+        repeat_days=form_text(form, "repeat_days", 10) or "0",
+        rows=rows,
+    )
+
+
+MAX_ITEMS = 50
+
+
+def _validated(f: SessionForm) -> SessionCreate | None:
+    """The form through the API's schema and the flash-price rule, or None with every refusal placed."""
+    if not f.title or len(f.title) > 64:
+        f.errors["title"] = "请填写场次名称（64 字以内）"
+    starts, ends = _parse_local(f.starts_at), _parse_local(f.ends_at)
+    if starts is None:
+        f.errors["starts_at"] = "请选择开始时间"
+    if ends is None:
+        f.errors["ends_at"] = "请选择结束时间"
+    if not f.rows:
+        f.errors["items"] = "请选择至少一个秒杀商品规格"
+    for r in f.rows:
+        if r.item is None:
+            r.errors["sku"] = "这个规格已下架或不存在，请移除后重新选择"
+    body = {
+        "title": f.title,
+        "starts_at": starts,
+        "ends_at": ends,
+        "items": [
+            {
+                "sku_id": r.sku_id,
+                "price_fen": r.price,
+                "stock": r.stock,
+                "per_user_limit": r.limit or "1",
+                "new_users_only": r.new_only == "1",
+            }
+            for r in f.rows
+        ],
+        "repeat_days": f.repeat_days,
+    }
+    data = None
+    try:
+        data = form_to(
+            SessionCreate,
+            body,
+            money=("price_fen",),
+            whole=("sku_id", "stock", "per_user_limit", "repeat_days"),
+            labels=LABELS,
+        )
+    except FormInvalid as exc:
+        for path, message in exc.errors.items():
+            if path not in ("starts_at", "ends_at") or path not in f.errors:
+                f.put(path, message)
+    if data is not None:
+        if data.ends_at <= data.starts_at:
+            f.errors["ends_at"] = SeckillError.WINDOW_INVALID.text
+        for row, it in zip(f.rows, data.items, strict=True):
+            if row.item is not None:
+                try:
+                    rules.check_flash_price(
+                        price_fen=it.price_fen, sku_price_fen=row.item["price_fen"], sku_id=it.sku_id
+                    )
+                except AppError as exc:
+                    row.errors.setdefault("price", error_text(exc))
+    return None if f.has_errors else data
+
+
+def _session_page(ctx: Console, f: SessionForm, *, status_code: int = 200) -> Response:
+    return render(
+        ctx,
+        "seckill/session_form.html",
+        status_code=status_code,
+        active="seckill",
+        form=f,
+        now_local=to_local(clock.now()).strftime("%Y-%m-%dT%H:%M:%S"),  # the preview's countdown, in shop time
+        shop_tz=_ZONE_ZH.get(ctx.settings.timezone, ctx.settings.timezone),
+    )
+
+
+_ZONE_ZH = {"Asia/Shanghai": "北京时间", "Asia/Hong_Kong": "香港时间", "Asia/Taipei": "台北时间"}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -90,50 +259,14 @@ async def sessions(ctx: Read, cursor: str = "") -> Response:
 
 @router.get("/new", response_class=HTMLResponse)
 async def new_session(ctx: Write) -> Response:
-    return render(ctx, "seckill/session_form.html", active="seckill", form={}, rows=[{}] * ROWS, error="")
+    return _session_page(ctx, SessionForm())
 
 
 @router.post("/new", response_class=HTMLResponse)
 async def create_session(ctx: Write) -> Response:
-    form = await ctx.request.form()
-    f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    rows = [{k: f.get(f"{k}_{i}", "") for k in ("sku_id", "price", "stock", "limit", "new_only")} for i in range(ROWS)]
-    error = ""
-    filled = [i for i, r in enumerate(rows) if r["sku_id"].strip()]
-    body = {
-        "title": f.get("title", ""),
-        "starts_at": _parse_local(f.get("starts_at", "")),
-        "ends_at": _parse_local(f.get("ends_at", "")),
-        "items": [
-            {
-                "sku_id": rows[i]["sku_id"],
-                "price_fen": rows[i]["price"],
-                "stock": rows[i]["stock"],
-                "per_user_limit": rows[i]["limit"] or "1",
-                "new_users_only": rows[i]["new_only"] == "on",
-            }
-            for i in filled
-        ],
-        "repeat_days": f.get("repeat_days", "") or "0",
-    }
-    # The two refusals operators know by heart, worded as before; the rest comes from the API's schema.
-    title = f.get("title", "").strip()
-    if not title or len(title) > 64:
-        error = "请填写场次名称（64 字以内）"
-    elif body["starts_at"] is None or body["ends_at"] is None:
-        error = "请填写开始和结束时间"
-    else:
-        try:
-            data = form_to(
-                SessionCreate,
-                body,
-                money=("price_fen",),
-                whole=("sku_id", "stock", "per_user_limit", "repeat_days"),
-                labels=LABELS,
-            )
-        except FormInvalid as exc:
-            error = _row_message(exc, filled)
-    if not error:
+    f = await _read_form(ctx)
+    data = _validated(f)
+    if data is not None:
         items = [
             seckill_sessions.ItemSpec(i.sku_id, i.price_fen, i.stock, i.per_user_limit, i.new_users_only)
             for i in data.items
@@ -151,8 +284,18 @@ async def create_session(ctx: Write) -> Response:
             await mirror.publish_items(ctx.db, sess=sess)
             return RedirectResponse("/admin/seckill?ok=created", status_code=303)
         except AppError as exc:
-            error = ERRORS_ZH.get(exc.code) or error_text(exc)
-    return render(ctx, "seckill/session_form.html", status_code=422, active="seckill", form=f, rows=rows, error=error)
+            _place_refusal(f, exc)
+    return _session_page(ctx, f, status_code=422)
+
+
+def _place_refusal(f: SessionForm, exc: AppError) -> None:
+    text = ERRORS_ZH.get(exc.code) or error_text(exc)
+    sku_id = exc.detail.get("sku_id")
+    if sku_id is not None:
+        cell = {"INSUFFICIENT_STOCK": "stock", "PRICE_NOT_BELOW_SKU": "price"}.get(exc.code, "sku")
+        f.put_sku(sku_id, cell, text)
+    else:
+        f.errors.setdefault(_CODE_FIELD.get(exc.code, "form"), text)
 
 
 async def _board(ctx: Console, session_id: int) -> dict[str, Any]:
@@ -164,6 +307,9 @@ async def _board(ctx: Console, session_id: int) -> dict[str, Any]:
     b["attempts_per_s"] = round((total - prev[1]) / (now - prev[0]), 1) if prev and now > prev[0] else 0.0
     b["attempts"] = total
     b["state_zh"] = STATE_ZH[b["state"]]
+    skus = await _sku_items(ctx, [r["sku_id"] for r in b["items"]])
+    for r in b["items"]:
+        r["sku"] = skus.get(r["sku_id"])  # names, not ids, on the board
     return b
 
 
@@ -175,8 +321,18 @@ def _local(d: datetime) -> str:
     return to_local(d).strftime("%Y-%m-%dT%H:%M")
 
 
+async def _sku_items(ctx: Console, sku_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The picker's view of the SKUs (title, SKU name, thumbnail, own price), by SKU id."""
+    return {x["id"]: x for x in await picked_skus(ctx.db, sku_ids)}
+
+
 async def _edit_page(
-    ctx: Console, session_id: int, *, form: dict[str, str] | None = None, error: str = "", status_code: int = 200
+    ctx: Console,
+    session_id: int,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     async with ctx.db.read() as s:
         try:
@@ -199,9 +355,10 @@ async def _edit_page(
         status_code=status_code,
         active="seckill",
         sess=sess,
+        skus=await _sku_items(ctx, [it.sku_id for it in sess.items]),
         figures=figures,
         form=form,
-        error=error,
+        errors=errors or {},
     )
 
 
@@ -210,36 +367,8 @@ async def edit_session_form(ctx: Write, session_id: IdPath) -> Response:
     return await _edit_page(ctx, session_id)
 
 
-def _row_message(exc: FormInvalid, filled: list[int]) -> str:
-    """The schema's first refusal, with the row named as the operator counts the form's rows."""
-    path, message = next(iter(exc.errors.items()))
-    where = path.split(".")
-    if where[0] == "items" and len(where) > 1 and where[1].isdigit():
-        # a row's own refusals keep the words operators learned; other fields say what the schema says
-        message = _ROW_TEXT.get(where[2] if len(where) > 2 else "", message)
-        message = f"第 {filled[int(where[1])] + 1} 行：{message}"
-    return message
-
-
-_ROW_TEXT = {
-    "sku_id": "请填写规格 ID 和秒杀价",
-    "price_fen": "请填写规格 ID 和秒杀价",
-    "stock": "库存和限购须为正整数",
-    "per_user_limit": "库存和限购须为正整数",
-}
-
-
-@router.post("/{session_id}/edit", response_class=HTMLResponse)
-async def edit_session(ctx: Write, session_id: IdPath) -> Response:
-    form = await ctx.request.form()
-    f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
-    title = f.get("title", "").strip()
-    error = ""
-    if not title or len(title) > 64:
-        error = "请填写场次名称（64 字以内）"
-    elif starts is None or ends is None:
-        error = "请填写开始和结束时间"
+def _edit_rows(f: dict[str, str]) -> list[dict[str, Any]]:
+    """The items of the edit form as typed, one per `pool_seen_<item>` field."""
     rows: list[dict[str, Any]] = []
     for key in f:
         if not key.startswith("pool_seen_") or not key[10:].isdigit():
@@ -255,53 +384,91 @@ async def edit_session(ctx: Write, session_id: IdPath) -> Response:
         if f.get(f"stock_{item_id}", "").strip() != f[key].strip():
             row["stock"] = f.get(f"stock_{item_id}", "")
         rows.append(row)
+    return rows
+
+
+@router.post("/{session_id}/edit", response_class=HTMLResponse)
+async def edit_session(ctx: Write, session_id: IdPath) -> Response:
+    form = await ctx.request.form()
+    f = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    starts, ends = _parse_local(f.get("starts_at", "")), _parse_local(f.get("ends_at", ""))
+    title = f.get("title", "").strip()
+    errors: dict[str, str] = {}
+    if not title or len(title) > 64:
+        errors["title"] = "请填写场次名称（64 字以内）"
+    if starts is None:
+        errors["starts_at"] = "请选择开始时间"
+    if ends is None:
+        errors["ends_at"] = "请选择结束时间"
+    rows = _edit_rows(f)
     changes: list[dict[str, Any]] = []
-    if not error:
-        try:
-            data = form_to(
-                SessionUpdate,
-                {"items": rows},
-                money=("price_fen",),
-                whole=("id", "stock", "per_user_limit"),
-                labels=LABELS,
-            )
-            changes = [i.model_dump(exclude_unset=True) for i in data.items or []]
-        except FormInvalid as exc:
-            error = _item_message(exc, rows)
-    if error:
-        return await _edit_page(ctx, session_id, form=f, error=error, status_code=422)
+    try:
+        data = form_to(
+            SessionUpdate, {"items": rows}, money=("price_fen",), whole=("id", "stock", "per_user_limit"), labels=LABELS
+        )
+        changes = [i.model_dump(exclude_unset=True) for i in data.items or []]
+    except FormInvalid as exc:
+        for path, message in exc.errors.items():
+            where = path.split(".")
+            if where[0] == "items" and len(where) > 2 and where[1].isdigit():
+                cell = _ROW_CELL.get(where[2], "price")
+                errors.setdefault(f"{cell}_{rows[int(where[1])]['id']}", _ROW_TEXT.get(where[2], message))
+            else:
+                errors.setdefault("form", message)
+    errors |= await _price_errors(ctx, session_id, changes)
+    if errors:
+        return await _edit_page(ctx, session_id, form=f, errors=errors, status_code=422)
     try:
         await seckill_sessions.edit_session(
             ctx.db, session_id=session_id, title=title, starts_at=starts, ends_at=ends, items=changes
         )
     except AppError as exc:
-        return await _edit_page(ctx, session_id, form=f, error=_edit_error(exc), status_code=exc.status)
+        return await _edit_page(
+            ctx, session_id, form=f, errors=await _edit_error(ctx, session_id, exc), status_code=exc.status
+        )
     return RedirectResponse(f"/admin/seckill/{session_id}?ok=edited", status_code=303)
 
 
-_ITEM_TEXT = {
-    "price_fen": "请填写秒杀价",
-    "stock": "秒杀库存须为 1 到 100000000 的整数",
-    "per_user_limit": "每人限购须为 1 到 999 的整数",
-}
+async def _price_errors(ctx: Console, session_id: int, changes: list[dict[str, Any]]) -> dict[str, str]:
+    """Each new flash price at or above its SKU's own price, beside its field (the service says so too, for
+    the first one; the form shows them all at once)."""
+    priced = {c["id"]: c["price_fen"] for c in changes if c.get("price_fen") is not None}
+    if not priced:
+        return {}
+    async with ctx.db.read() as s:
+        try:
+            sku_of = {it.id: it.sku_id for it in (await seckill_sessions.get_session(s, session_id=session_id)).items}
+        except AppError:
+            return {}
+    skus = await _sku_items(ctx, list(sku_of.values()))
+    out: dict[str, str] = {}
+    for item_id, price in priced.items():
+        sku = skus.get(sku_of.get(item_id, 0))
+        if sku is None:
+            continue
+        try:
+            rules.check_flash_price(price_fen=price, sku_price_fen=sku["price_fen"], sku_id=sku["id"])
+        except AppError as exc:
+            out[f"price_{item_id}"] = error_text(exc)
+    return out
 
 
-def _item_message(exc: FormInvalid, rows: list[dict[str, Any]]) -> str:
-    """The schema's first refusal of an item, named by the item as the edit page lists them."""
-    path, message = next(iter(exc.errors.items()))
-    where = path.split(".")
-    if where[0] == "items" and len(where) > 2 and where[1].isdigit():
-        return f"商品 {rows[int(where[1])]['id']}：{_ITEM_TEXT.get(where[2], message)}"
-    return message
-
-
-def _edit_error(exc: AppError) -> str:
+async def _edit_error(ctx: Console, session_id: int, exc: AppError) -> dict[str, str]:
+    """A refusal of the service beside the field it is about."""
     d = exc.detail
     if exc.code == "POOL_BELOW_SOLD":
-        return f"商品 {d.get('item_id')}：秒杀库存不能少于已被抢走的 {d.get('taken')} 件"
-    if exc.code == "INSUFFICIENT_STOCK":
-        return f"规格 {d.get('sku_id')} 的商品库存不够加到这个秒杀库存"
-    return ERRORS_ZH.get(exc.code) or error_text(exc)
+        return {f"stock_{d.get('item_id')}": f"秒杀库存不能少于已被抢走的 {d.get('taken')} 件"}
+    if exc.code == "WINDOW_INVALID":
+        return {"ends_at": SeckillError.WINDOW_INVALID.text}
+    if exc.code in ("INSUFFICIENT_STOCK", "PRICE_NOT_BELOW_SKU") and "sku_id" in d:
+        async with ctx.db.read() as s:
+            items = (await seckill_sessions.get_session(s, session_id=session_id)).items
+        cell = "stock" if exc.code == "INSUFFICIENT_STOCK" else "price"
+        text = "商品库存不够加到这个秒杀库存" if cell == "stock" else error_text(exc)
+        for it in items:
+            if it.sku_id == d["sku_id"]:
+                return {f"{cell}_{it.id}": text}
+    return {"form": ERRORS_ZH.get(exc.code) or error_text(exc)}
 
 
 @router.get("/{session_id}", response_class=HTMLResponse)

@@ -21,3 +21,4 @@ class SeckillError(ErrorCode):
     ITEM_NOT_IN_SESSION = "ITEM_NOT_IN_SESSION", "该商品不在本场秒杀中", 404
     POOL_CHANGED = "POOL_CHANGED", "秒杀库存刚被其他人修改过，请刷新页面后再改", 409
     POOL_BELOW_SOLD = "POOL_BELOW_SOLD", "秒杀库存不能少于已售出的数量", 409
+    PRICE_NOT_BELOW_SKU = "PRICE_NOT_BELOW_SKU", "秒杀价须低于商品原价"

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from fissionmall.addresses.errors import AddressesError
 from fissionmall.catalog.errors import CatalogError
-from fissionmall.core.errors import CoreError, ErrorCode
+from fissionmall.core.errors import AppError, CoreError, ErrorCode
+from fissionmall.core.money import yuan
 from fissionmall.risk.errors import RiskError
 from fissionmall.seckill.errors import SeckillError
 
@@ -62,6 +63,18 @@ def attempt_owner(attempt_id: str) -> tuple[int, int] | None:
 def default_pool(sku_stock: int) -> int:
     """90% of the stock, rounded down: units, not money, and the buffer must stay whole."""
     return sku_stock * POOL_SHARE_BP // 10_000
+
+
+def check_flash_price(*, price_fen: int, sku_price_fen: int, sku_id: int) -> None:
+    """A flash price is a discount: at or above the SKU's own price it would sell dearer than the shop."""
+    if price_fen >= sku_price_fen:
+        raise AppError(
+            SeckillError.PRICE_NOT_BELOW_SKU,
+            f"秒杀价须低于商品原价 ¥{yuan(sku_price_fen)}",
+            sku_id=sku_id,
+            sku_price_fen=sku_price_fen,
+            field="price_fen",
+        )
 
 
 def epoch_ms(d: datetime) -> int:

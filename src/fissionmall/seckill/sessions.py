@@ -66,6 +66,7 @@ async def create_session(
         if spec.sku_id not in found:
             raise AppError(CatalogError.SKU_NOT_FOUND, "找不到这个规格（或商品未上架）", sku_id=spec.sku_id)
         sku, _ = found[spec.sku_id]
+        rules.check_flash_price(price_fen=spec.price_fen, sku_price_fen=sku.price_fen, sku_id=spec.sku_id)
         pool = spec.stock if spec.stock is not None else rules.default_pool(sku.stock)
         if pool < 1:
             raise Conflict(CatalogError.INSUFFICIENT_STOCK, "商品库存不足以划出这个秒杀库存", sku_id=spec.sku_id)
@@ -152,6 +153,14 @@ async def _update_in_db(
     for change in items or []:
         if change["id"] not in by_id:
             raise AppError(SeckillError.ITEM_NOT_IN_SESSION)
+    priced = [by_id[c["id"]].sku_id for c in items or [] if c.get("price_fen") is not None]
+    found = await catalog.skus_for_sale(s, sku_ids=priced, with_stock=False) if priced else {}
+    for change in items or []:
+        sku_id = by_id[change["id"]].sku_id
+        if change.get("price_fen") is not None and sku_id in found:  # a SKU off sale meanwhile sells nothing
+            rules.check_flash_price(
+                price_fen=change["price_fen"], sku_price_fen=found[sku_id][0].price_fen, sku_id=sku_id
+            )
     sess.title = title or sess.title
     sess.starts_at, sess.ends_at = st, en
     for change in sorted(items or [], key=lambda c: by_id[c["id"]].sku_id):  # lock SKUs in id order

@@ -3,6 +3,7 @@
 //
 //   <div data-sku-picker data-name="sku_id" [data-multiple] [data-rows="#tbody"] [data-row-template="#tpl"]>
 //   <div data-product-picker data-name="product_id">            (a product, not a SKU)
+//   [data-empty="#sel"]: the "nothing chosen" text to hide once something is (default: its own .picker-empty)
 //
 // Each chosen item is an element with data-picker-item='{json}' (the endpoint's item shape) holding
 // <input type="hidden" name="{data-name}" value="{id}">; the server renders them when a form comes back
@@ -74,7 +75,8 @@ class Picker {
     }
     const tpl = root.getAttribute("data-row-template");
     this.template = tpl ? document.querySelector(tpl) : null;
-    this.empty = root.querySelector(".picker-empty");
+    const empty = root.getAttribute("data-empty");
+    this.empty = (empty && document.querySelector(empty)) || root.querySelector(".picker-empty");
     root.classList.add("picker", "enhanced");
     if (!this.disabled) this.addButton();
     this.rows.addEventListener("click", (e) => {
@@ -112,7 +114,7 @@ class Picker {
       for (const r of bare) {
         const input = r.querySelector(`input[name="${this.name}"]`);
         const item = input && byId.get(input.value);
-        if (item) { r.setAttribute("data-picker-item", JSON.stringify(slim(item))); fill(r, item); }
+        if (item) { r.setAttribute("data-picker-item", JSON.stringify(item)); fill(r, item); }
       }
     } catch (_) { /* the ids still post; the names show after the next save */ }
   }
@@ -144,7 +146,7 @@ class Picker {
         this.disabled ? null : el("button", { type: "button", class: "btn btn-ghost btn-sm", "data-picker-remove": true, text: "移除" }),
       );
     }
-    row.setAttribute("data-picker-item", JSON.stringify(slim(item)));
+    row.setAttribute("data-picker-item", JSON.stringify(item));
     let input = row.querySelector(`input[name="${this.name}"]`);
     if (!input) {
       input = el("input", { type: "hidden", name: this.name });
@@ -311,12 +313,6 @@ function cell() {
       el("span", { class: "picker-item-meta" }, el("span", { "data-fill": "price" }), " · 库存 ", el("span", { "data-fill": "stock" })),
     ),
   );
-}
-
-// What a chosen row keeps: the item without its SKU list (a product's SKUs are re-read when needed).
-function slim(item) {
-  const { skus, ...rest } = item;
-  return skus ? { ...rest, sku_count: skus.length } : rest;
 }
 
 function fill(row, item) {
