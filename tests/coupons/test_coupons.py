@@ -472,7 +472,10 @@ def test_a_card_headline_reads_as_a_shopper_says_it():
 
     from fissionmall.coupons.rules import headline
 
-    assert headline(T(kind="amount", amount_fen=3000, threshold_fen=19900, percent_bp=0, max_discount_fen=0)) == "满199减30元"
-    assert headline(T(kind="amount", amount_fen=500, threshold_fen=0, percent_bp=0, max_discount_fen=0)) == "无门槛减5元"
+    def cut(off: int, threshold: int) -> T:
+        return T(kind="amount", amount_fen=off, threshold_fen=threshold, percent_bp=0, max_discount_fen=0)
+
+    assert headline(cut(3000, 19900)) == "满199减30元"
+    assert headline(cut(500, 0)) == "无门槛减5元"
     rate = T(kind="percent", amount_fen=0, threshold_fen=19900, percent_bp=1500, max_discount_fen=2000)
     assert headline(rate) == "满199元享8.5折 最多减20元"  # never '满1998.5折'
