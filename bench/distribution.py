@@ -218,7 +218,7 @@ def bench_poster(rounds: int) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="fmbench-poster-"))
     pic = tmp / "p.png"
-    render_product_image("赣南脐橙", 0, pic)
+    render_product_image(pic, category="生鲜水果")
     times = []
     for i in range(rounds):
         spec = poster.PosterSpec(

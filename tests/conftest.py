@@ -28,6 +28,7 @@ from fissionmall.app import create_app
 from fissionmall.core import clock
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.migrate import upgrade
+from fissionmall.demo.campaigns import load_campaigns
 from fissionmall.demo.loader import load_demo
 from fissionmall.models import Base
 from fissionmall.seckill import memory as seckill_memory
@@ -191,10 +192,11 @@ def _run_in_thread(coro: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A real `uvicorn` demo server for one test module (so one tool's browser test cannot move another's
     clock or data): its own database (SQLite file, or a fresh PostgreSQL database on the postgres pass)
     loaded by `load_demo` as `make demo` does, the job worker running inside as in the embedded default.
+    A module with `DEMO_CAMPAIGNS = True` gets the whole `make demo` (coupons, flash sales, a group, a distributor).
     Yields its base URL and admin login."""
     var = tmp_path_factory.mktemp("browser-var")
     tag = f"{RUN_ID}_{secrets.token_hex(2)}"
@@ -216,6 +218,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     settings = Settings(env="dev", var_dir=var, database_url=env.get("FISSIONMALL_DATABASE_URL", ""))
     upgrade(settings.db_url)
     _run_in_thread(load_demo(settings, admin_password=ADMIN_PASSWORD))
+    if getattr(request.module, "DEMO_CAMPAIGNS", False):
+        same = {"secret_key": env["FISSIONMALL_SECRET_KEY"], "redis_url": env.get("FISSIONMALL_REDIS_URL", "")}
+        campaigns = settings.model_copy(update={**same, "redis_prefix": env["FISSIONMALL_REDIS_PREFIX"]})
+        _run_in_thread(load_campaigns(campaigns, admin_password=ADMIN_PASSWORD))
     port = _free_port()
     log = open(var / "server.log", "w")
     proc = subprocess.Popen(

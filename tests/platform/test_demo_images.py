@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from fissionmall.demo.catalogue import CATEGORIES, PRODUCTS
-from fissionmall.demo.images import render_product_image
+from fissionmall.demo.images import MOTIFS, render_product_image
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -17,9 +18,9 @@ def test_render_product_image_is_valid_deterministic_png(tmp_path: pathlib.Path)
     again = tmp_path / "again.png"
     other = tmp_path / "other.png"
 
-    render_product_image("赣南脐橙", 7, first, size=320)
-    render_product_image("赣南脐橙", 7, again, size=320)
-    render_product_image("赣南脐橙", 8, other, size=320)
+    render_product_image(first, category="生鲜水果", seed=7, size=320)
+    render_product_image(again, category="生鲜水果", seed=7, size=320)
+    render_product_image(other, category="生鲜水果", seed=8, size=320)
 
     for path in (first, again, other):
         data = path.read_bytes()
@@ -36,7 +37,7 @@ def test_render_product_image_is_valid_deterministic_png(tmp_path: pathlib.Path)
 
 def test_render_product_image_default_size(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "default.png"
-    render_product_image("每日坚果混合装", 3, path)
+    render_product_image(path, category="休闲零食", seed=3)
     with Image.open(path) as img:
         assert img.size == (600, 600)
 
@@ -75,23 +76,37 @@ def test_demo_catalogue_is_consistent() -> None:
     assert {p["category"] for p in PRODUCTS} == set(CATEGORIES)
 
 
-def test_pictures_follow_the_category_not_the_title(tmp_path: pathlib.Path) -> None:
-    """No title is printed (the page shows it): two titles in one category draw the same picture; each
-    category has its own motif and colour; a product's gallery pictures differ from one another."""
-    a, b = tmp_path / "a.png", tmp_path / "b.png"
-    render_product_image("赣南脐橙", 5, a, size=200, category="生鲜水果")
-    render_product_image("完全不同的标题", 5, b, size=200, category="生鲜水果")
-    assert a.read_bytes() == b.read_bytes()
-    colours = set()
+def test_pictures_take_no_title_so_none_is_printed() -> None:
+    """The shop prints the title under the picture: the drawing cannot print it a second time."""
+    params = inspect.signature(render_product_image).parameters
+    assert not {"title", "text", "name", "label"} & set(params), list(params)
+    assert all(p.kind is not p.VAR_POSITIONAL and p.kind is not p.VAR_KEYWORD for p in params.values())
+
+
+def test_each_category_has_its_own_motif_and_colour(tmp_path: pathlib.Path) -> None:
+    assert set(MOTIFS) == set(CATEGORIES) and len(set(MOTIFS.values())) == len(CATEGORIES)
+    colours, shapes = set(), set()
     for i, cat in enumerate(CATEGORIES):
         path = tmp_path / f"c{i}.png"
-        render_product_image("同一个标题", 5, path, size=200, category=cat)
+        render_product_image(path, category=cat, seed=5, size=200)
         with Image.open(path) as img:
             colours.add(img.convert("RGB").resize((1, 1)).getpixel((0, 0)))
+            # the motif's outline, colour aside: a coarse black-and-white thumbnail of the middle
+            edges = img.convert("L").crop((40, 30, 160, 170)).filter(ImageFilter.FIND_EDGES).resize((12, 14))
+            shapes.add(bytes(255 if v > 24 else 0 for v in edges.tobytes()))
     assert len(colours) == len(CATEGORIES)
+    assert len(shapes) == len(CATEGORIES)
+
+
+def test_a_gallery_differs_picture_to_picture_and_a_category_stays_itself(tmp_path: pathlib.Path) -> None:
     gallery = []
     for v in range(3):
         path = tmp_path / f"v{v}.png"
-        render_product_image("赣南脐橙", 5, path, size=200, category="生鲜水果", variant=v)
+        render_product_image(path, category="生鲜水果", seed=5, size=200, variant=v)
         gallery.append(path.read_bytes())
     assert len(set(gallery)) == 3
+    # an unknown category still draws (a motif and hue from its name), the same way every time
+    a, b = tmp_path / "x1.png", tmp_path / "x2.png"
+    render_product_image(a, category="宠物用品", seed=1, size=120)
+    render_product_image(b, category="宠物用品", seed=1, size=120)
+    assert a.read_bytes() == b.read_bytes()

@@ -118,3 +118,67 @@ def test_the_walk_catches_an_english_message_and_an_undeclared_member(tmp_path: 
     attr = next(n for n in ast.walk(tree) if isinstance(n, ast.Attribute))
     assert attr.attr not in enums["CoreError"].__members__
     assert _english("有效期截止日期格式应为 YYYY-MM-DD") is None and _english("缺少 CSRF 令牌") is None
+
+
+# Codes the shop makes itself, each with its Chinese text where it is made (ui.js BUILTIN_TEXT, seckill.js).
+SHOP_OWN_CODES = {"NETWORK": "网络不给力", "QUEUED": "排队中"}
+STATIC = SRC / "web" / "static"
+_KEY = re.compile(r"^\s*([A-Z][A-Z0-9_]+)\s*:", re.M)
+_QUOTED = re.compile(r"'([A-Z][A-Z0-9_]+)'")
+
+
+def _shop_named_codes() -> dict[str, list[str]]:
+    """Every code the shop's and the console's scripts single out: `err.code === 'X'`, a table of their own
+    words keyed by code (`ERRORS = {X: …}`, `{X: …}[err.code]`), a list a code is looked up in."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(STATIC.rglob("*.js")):
+        if "vendor" in path.parts:
+            continue
+        text, rel = path.read_text(), str(path.relative_to(STATIC))
+        named = re.findall(r"code\s*===\s*'([A-Z][A-Z0-9_]+)'", text)
+        for block in re.findall(r"ERRORS\s*=\s*\{([^{}]*)\}|\{([^{}]*)\}\[err\.code\]", text):
+            named += _KEY.findall("".join(block))
+        for block in re.findall(
+            r"\[([^\[\]]*)\]\)?\.(?:includes|has)\(err\.code\)|_CODES\s*=\s*new Set\(\[([^\]]*)\]", text
+        ):
+            named += _QUOTED.findall("".join(block))
+        for code in named:
+            found.setdefault(code, []).append(rel)
+    return found
+
+
+def test_every_code_the_shop_singles_out_is_one_the_server_declares():
+    """A code renamed on the server leaves the shop's own words for it dead: it must still be in the table."""
+    named = _shop_named_codes()
+    assert {"SOLD_OUT", "REAL_NAME_REQUIRED", "GROUP_NOT_OPEN", "TOKEN_EXPIRED", "ADDRESS_BOOK_FULL"} <= set(named)
+    table = codes.table()
+    unknown = {c: where for c, where in named.items() if c not in table and c not in SHOP_OWN_CODES}
+    assert not unknown, unknown
+
+
+def test_the_codes_the_shop_makes_itself_carry_chinese_where_they_are_made():
+    shop = "".join(p.read_text() for p in sorted((STATIC / "shop").rglob("*.js")))
+    for code, text in SHOP_OWN_CODES.items():
+        assert code not in codes.table(), code  # else the server's text would be the one to keep
+        assert re.search(rf"{code}\W.{{0,60}}{text}|{text}.{{0,60}}\W{code}\W", shop), code
+
+
+def test_every_reason_code_the_server_records_for_a_shopper_reads_chinese():
+    """A reason stored and polled later (a flash-sale attempt's `reason`) is shown through the same table."""
+    reasons: dict[str, list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = f"{path.relative_to(SRC)}"
+        for node in ast.walk(ast.parse(path.read_text())):
+            values: list[ast.expr] = []
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "reason" for t in node.targets):
+                values = [node.value]
+            elif isinstance(node, ast.Dict):
+                values = [v for k, v in zip(node.keys, node.values, strict=True)
+                          if isinstance(k, ast.Constant) and k.value == "reason"]  # fmt: skip
+            for v in values:
+                if isinstance(v, ast.Constant) and isinstance(v.value, str) and v.value.isupper():
+                    reasons.setdefault(v.value, []).append(f"{rel}:{node.lineno}")
+    assert "LOST" in reasons  # the walk sees them
+    table = codes.table()
+    for code, where in reasons.items():
+        assert CJK.search(table.get(code, "")), (code, where)

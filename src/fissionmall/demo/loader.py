@@ -42,7 +42,7 @@ async def load_demo(settings: Settings, *, admin_password: str) -> bool:
                 images = []
                 for v in range(2 + i % 2):  # two or three pictures: a gallery
                     name = f"demo-{i:02d}-{v + 1}.png"
-                    render_product_image(p["title"], i, media / name, category=p["category"], variant=(i + v) % 3)
+                    render_product_image(media / name, category=p["category"], seed=i, variant=(i + v) % 3)
                     images.append(f"/media/products/{name}")
                 fields = dict(p)
                 if p["title"] in DETAILS:  # 图文详情: a heading, paragraphs and the last picture of the gallery

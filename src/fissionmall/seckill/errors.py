@@ -15,6 +15,8 @@ class SeckillError(ErrorCode):
     ATTEMPT_NOT_FOUND = "ATTEMPT_NOT_FOUND", "排队记录不存在或已过期", 404
     # Not raised: the reason a polled attempt failed with when its result was lost.
     LOST = "LOST", "排队结果丢失，请重试", 409
+    # Not raised either: an attempt the order refused for its input (consumer.py), e.g. the address.
+    INVALID = "INVALID", "下单信息有误，请检查收货地址后重试"
     WINDOW_INVALID = "WINDOW_INVALID", "结束时间必须晚于开始时间"
     DUPLICATE_SKU = "DUPLICATE_SKU", "同一规格只能出现一次"
     DUPLICATE_ITEM = "DUPLICATE_ITEM", "同一秒杀商品只能出现一次"
