@@ -23,9 +23,11 @@ class AccountPublic(ApiModel):
     id: int
     nickname: str
     avatar_url: str | None
-    level: int
-    points: int
-    wallet_fen: int
+    # null until the tool behind it lands and adds it (membership: level; loyalty: points, wallet_fen):
+    # a shop shows each only when it is there, never a 0 that means "no such feature".
+    level: int | None
+    points: int | None
+    wallet_fen: int | None
     is_distributor: bool
     paid_member_until: str | None
     phone: str | None = None  # masked (138****8000), from POST /me/phone
@@ -39,8 +41,14 @@ async def me(caller: CurrentCustomer, db: DbDep) -> AccountPublic:
         c = await service.get_customer(s, customer_id=caller.id)
         assert c is not None
         added = await extras.gather(extras.ME, s=s, customer_id=caller.id)
-    fields: dict[str, Any] = {"points": 0, "wallet_fen": 0, "is_distributor": False, "paid_member_until": None}
-    return AccountPublic(id=c.id, nickname=c.nickname, avatar_url=c.avatar_url, level=c.level, **{**fields, **added})
+    fields: dict[str, Any] = {
+        "level": c.level or None,  # 0: no member level given (no levels defined yet)
+        "points": None,
+        "wallet_fen": None,
+        "is_distributor": False,
+        "paid_member_until": None,
+    }
+    return AccountPublic(id=c.id, nickname=c.nickname, avatar_url=c.avatar_url, **{**fields, **added})
 
 
 class AdminLoginCreate(ApiModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
-from fissionmall.accounts.deps import Admin, CurrentCustomer, require
+from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, current_customer, require
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.errors import CoreError, NotFound, TooMany
 from fissionmall.core.idempotency import run_once
@@ -30,6 +30,7 @@ from fissionmall.distribution.schemas import (
     DecideRequest,
     DistributorAdmin,
     MePublic,
+    ProductSharePublic,
     RankRow,
     RejectRequest,
     SharePublic,
@@ -105,10 +106,45 @@ async def share(
     """Share link, QR code, mini-program code (with WeChat configured) and poster for a product (or the
     shop) with the distributor's code."""
     async with db.tx() as s:
-        # Dev with the default base URL: link back to whatever host served this request (local demos).
-        dev_default = settings.dev and settings.base_url == Settings.model_fields["base_url"].default
-        base = str(request.base_url) if dev_default else None
+        base = _share_base(request, settings)
         return await sharing.share(s, customer_id=caller.id, product_id=product_id, settings=settings, base_url=base)
+
+
+async def _maybe_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller | None:
+    """The shopper when a token came with the call: 分享 works before logging in too."""
+    if not request.headers.get("authorization"):
+        return None
+    return await current_customer(request, settings, db)
+
+
+def _share_base(request: Request, settings: Settings) -> str | None:
+    # Dev with the default base URL: link back to whatever host served this request (local demos).
+    dev_default = settings.dev and settings.base_url == Settings.model_fields["base_url"].default
+    return str(request.base_url) if dev_default else None
+
+
+@router.get("/products/{product_id}/share", response_model=ProductSharePublic)
+async def product_share(
+    product_id: IdPath,
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    caller: Annotated[Caller | None, Depends(_maybe_customer)],
+) -> dict[str, str | None]:
+    """分享 for any shopper, logged in or not: the product's link, QR code and poster (a PNG at
+    `poster_png_url`, with the product picture, price and the code). A distributor's link carries their
+    code (`ref`), so it stays the 分享赚佣金 link. 404 PRODUCT_NOT_FOUND for a product not on sale."""
+    ip = client_ip(request, settings.trusted_proxies)
+    if not await get_kv().allow(f"product-share:{ip}", limit=60, window_seconds=60):
+        raise TooMany(CoreError.RATE_LIMITED)  # each new poster is drawn on this machine's CPU
+    async with db.tx() as s:
+        return await sharing.product_share(
+            s,
+            product_id=product_id,
+            customer_id=caller.id if caller else None,
+            settings=settings,
+            base_url=_share_base(request, settings),
+        )
 
 
 @router.get("/media/{name}", include_in_schema=False)

@@ -103,6 +103,13 @@ class SharePublic(ApiModel):
     wxacode_png_url: str | None = None  # the mini-program code (小程序码); None without WeChat
 
 
+class ProductSharePublic(SharePublic):
+    """分享 for any shopper: `ref` is the sharer's distributor code when they are one (the link then earns
+    their commission, as 分享赚佣金's does), else None and the link is the plain product link."""
+
+    ref: str | None = None
+
+
 class OrderBrought(ApiModel):
     order_id: int
     level: int

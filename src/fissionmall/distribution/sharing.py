@@ -37,6 +37,38 @@ async def share(
     d = await current_distributor(s, customer_id=customer_id)
     if d is None or d.status != "approved":
         raise Forbidden(DistributionError.NOT_DISTRIBUTOR)
+    who = await accounts.get_customer(s, customer_id=customer_id)
+    return await _images(
+        s, settings, product_id, ref=d.share_code, inviter=who.nickname if who else "好友", base_url=base_url
+    )
+
+
+async def product_share(
+    s: AsyncSession, *, product_id: int, customer_id: int | None, settings: Settings, base_url: str | None = None
+) -> dict[str, str | None]:
+    """分享 for any shopper (logged in or not): a product's link, QR code and poster. An approved
+    distributor's link carries their code, so it is the same link 分享赚佣金 gives; anyone else's is the
+    plain product link. PRODUCT_NOT_FOUND for a product not on sale."""
+    d = await current_distributor(s, customer_id=customer_id) if customer_id is not None else None
+    ref = d.share_code if d is not None and d.status == "approved" else None
+    who = await accounts.get_customer(s, customer_id=customer_id) if customer_id is not None else None
+    inviter = who.nickname if who else "裂变商城"
+    return {
+        **await _images(s, settings, product_id, ref=ref, inviter=inviter, base_url=base_url),
+        "ref": ref,
+    }
+
+
+async def _images(
+    s: AsyncSession,
+    settings: Settings,
+    product_id: int | None,
+    *,
+    ref: str | None,
+    inviter: str,
+    base_url: str | None,
+) -> dict[str, str | None]:
+    """The link, scene and images for a product (or the shop) shared with `ref` (a distributor's code)."""
     title, price, image = "裂变商城 · 好物推荐", None, None
     if product_id is not None:
         p = await catalog.get_product(s, product_id=product_id)
@@ -44,18 +76,12 @@ async def share(
         prices = [k.price_fen for k in p.skus if k.is_active]
         price = min(prices) if prices else None
         image = first_media_file(settings.media_dir, p.images)
-    who = await accounts.get_customer(s, customer_id=customer_id)
     base = (base_url or settings.base_url).rstrip("/")
-    url = f"{base}/shop/?ref={d.share_code}" + (f"#/p/{product_id}" if product_id else "")
-    scene = f"r={d.share_code}" + (f"&p={product_id}" if product_id else "")
+    url = f"{base}/shop/" + (f"?ref={ref}" if ref else "") + (f"#/p/{product_id}" if product_id else "")
+    scene = "&".join(([f"r={ref}"] if ref else []) + ([f"p={product_id}"] if product_id else []))
     code_name, code_png = await _mini_program_code(settings, scene)
     spec = poster.PosterSpec(
-        share_url=url,
-        title=title,
-        price_fen=price,
-        image_path=image,
-        inviter=who.nickname if who else "好友",
-        code_png=code_png,
+        share_url=url, title=title, price_fen=price, image_path=image, inviter=inviter, code_png=code_png
     )
     qr_name, poster_name = await asyncio.to_thread(poster.ensure_files, spec, share_folder(settings))
     return {

@@ -85,6 +85,8 @@ CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申
 
 # Shared codes in the shipping panel's words (a shopper asking for a second refund reads the table's text).
 SHIP_ZH = {"REFUND_PENDING": "该订单有待处理的售后申请，请先处理售后再发货"}
+# A paid order its source holds back (orders.ship_hold): the badge in the list and on the order page.
+HOLD_ZH = {"GROUP_FORMING": "拼团中"}
 vocabulary(
     ORDER_STATUS_ZH=ORDER_STATUS_ZH,
     REFUND_STATUS_ZH=REFUND_STATUS_ZH,
@@ -94,6 +96,7 @@ vocabulary(
     SOURCE_ZH=SOURCE_ZH,
     CANCEL_REASON_ZH=CANCEL_REASON_ZH,
     CARRIERS=CARRIERS,
+    HOLD_ZH=HOLD_ZH,
 )
 _NOTICES = {"shipped": "已发货", "remark": "备注已保存", "price": "已改价", "address": "收货地址已修改"}
 
@@ -137,6 +140,7 @@ async def order_list(
     async with ctx.db.read() as s:
         rows, nxt = await tools.search_orders(s, f=f, zone=shop_zone(), before_id=cursor_of(cursor), limit=PAGE_SIZE)
         counts = await orders.count_by_status(s)
+        holds = await _holds(s, rows)
     others = {k: v for k, v in query.items() if k != "status"}
     tabs = [
         (
@@ -152,6 +156,7 @@ async def order_list(
         "orders.html",
         active="orders",
         rows=rows,
+        holds=holds,
         tabs=tabs,
         status=f.status or "",
         q=f.q or "",
@@ -222,10 +227,28 @@ def _timeline(o: Order) -> list[tuple[str, datetime | None]]:
     return steps
 
 
+async def _holds(s: AsyncSession, rows: list[Order]) -> dict[int, str]:
+    """{order id: refusal code} for the paid orders on the page that may not ship yet (a forming group's)."""
+    out = {}
+    for o in rows:
+        code = await orders.ship_hold(s, order=o)
+        if code is not None:
+            out[o.id] = code
+    return out
+
+
+def _hold_text(code: str | None) -> str:
+    return error_text(AppError(code)) if code else ""
+
+
 async def _order_context(s: AsyncSession, order_id: int) -> dict[str, Any]:
     o = await orders.get_order(s, order_id=order_id)
+    hold = await orders.ship_hold(s, order=o)
     return {
         "order": o,
+        # A paid order its source holds back shows why instead of a ship form (ship() refuses it anyway).
+        "ship_hold": hold,
+        "ship_hold_text": _hold_text(hold),
         "timeline": _timeline(o),
         "refunds": await refunds.refunds_of(s, order_id=o.id),
         "customer": await accounts.get_customer(s, customer_id=o.customer_id),

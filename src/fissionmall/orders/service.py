@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,8 +57,11 @@ def consignee_phone(address: dict[str, Any] | None) -> str | None:
     return (str(address.get("phone_normalized") or "")[:32] or None) if address else None
 
 
-def _order_no(now: datetime) -> str:
-    return now.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
+def order_no(now: datetime, zone: ZoneInfo) -> str:
+    """The order number: the local time in the shop's zone (the date every page shows, so an order placed
+    at 00:30 in Beijing reads as that day, not the UTC day before) and 8 random digits. The column is
+    unique: two orders in one second share a number 1 time in 10^8, and then the second insert fails."""
+    return now.astimezone(zone).strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**8):08d}"
 
 
 async def insert_order(
@@ -106,7 +110,7 @@ async def insert_order(
         ]
     ]
     order = Order(
-        no=_order_no(now),
+        no=order_no(now, ZoneInfo(get_settings().timezone)),
         customer_id=customer_id,
         status="pending_payment",
         source=source,
@@ -288,15 +292,22 @@ async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_i
     return True
 
 
+async def ship_hold(s: AsyncSession, *, order: Order) -> str | None:
+    """Why a paid order may not ship yet, as its source's refusal code (GROUP_FORMING: a group still
+    forming), or None. The console asks it to offer no ship form; ship() asks it to refuse."""
+    if order.status != "paid":
+        return None
+    return await get_source(order.source).can_ship(s, order=order)
+
+
 async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:
     """Ship a paid order and arm auto-receipt."""
     order = await get_order(s, order_id=order_id)
     if any(ln.refund_pending_qty for ln in order.lines):
         raise Conflict(OrdersError.REFUND_PENDING)
-    if order.status == "paid":
-        refusal = await get_source(order.source).can_ship(s, order=order)  # e.g. a group still forming
-        if refusal is not None:
-            raise Conflict(refusal, order_status=order.status)
+    refusal = await ship_hold(s, order=order)
+    if refusal is not None:
+        raise Conflict(refusal, order_status=order.status)
     now = clock.now()
     if not await transition(
         s, order_id=order.id, target="shipped", shipped_at=now, carrier=carrier, tracking_no=tracking_no

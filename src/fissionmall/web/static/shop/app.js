@@ -3,7 +3,7 @@
 // what they share in kit.js (navigation, screen plumbing) and ui.js (DOM, money and error texts).
 
 import { ApiError, captureRef, getToken } from './api.js';
-import { AUTH_CODES, loadErrorTexts } from './ui.js';
+import { AUTH_CODES, closeOverlays, loadErrorTexts, screenChanged } from './ui.js';
 import { fail, go, goLogin, parseHash, put, trackDepth, wire } from './kit.js';
 import { homeScreen, productScreen } from './screens/catalog.js';
 import { cashierScreen, checkoutScreen } from './screens/checkout.js';
@@ -33,6 +33,9 @@ for (const f of features) ROUTES.push(...(f.routes || []));
 
 function render() {
   if (current) current.leave.forEach((fn) => fn());
+  // The last screen's sheets, dialogs and toasts are not this one's (Back past a sheet closes it too).
+  closeOverlays();
+  screenChanged();
   trackDepth();
   const { path, query } = parseHash();
   let match = null;

@@ -158,34 +158,90 @@ export function errorText(err) {
 }
 
 let toastTimer;
+let toastAt = 0;
 export function toast(text, kind = '') {
   const el = document.getElementById('toast');
   el.textContent = text;
   el.className = 'toast' + (kind ? ' toast-' + kind : '');
   el.hidden = false;
+  toastAt = Date.now();
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
     el.hidden = true;
   }, 2000);
 }
 
-/** A bottom sheet; resolves when closed. `build(close)` returns the sheet's content. */
+// A toast said on the way to this screen ("抢到了！请在 5 分钟内支付" → 收银台) is at most this old.
+const TOAST_LEAD_MS = 1000;
+
+/**
+ * A new screen is shown: a toast left from the previous one goes; one said on the way here (the reason
+ * for coming: 请先登录, 支付成功) moves up under the top bar, where it covers no button (the cashier's
+ * pay button sits in the middle of the screen, where a toast otherwise shows).
+ */
+export function screenChanged() {
+  const el = document.getElementById('toast');
+  if (!el || el.hidden) return;
+  if (Date.now() - toastAt > TOAST_LEAD_MS || el.classList.contains('toast-top')) { // carried once at most
+    clearTimeout(toastTimer);
+    el.hidden = true;
+  } else el.classList.add('toast-top');
+}
+
+// Open sheets and dialogs: a new screen closes every one (they belong to the screen that opened them).
+const overlays = new Set();
+let sheetSeq = 0;
+
+/** Close every sheet and dialog (as if dismissed): the router calls it when a new screen shows. */
+export function closeOverlays() {
+  for (const drop of [...overlays]) drop();
+}
+
+/**
+ * A bottom sheet; resolves when closed. `build(close)` returns the sheet's content.
+ *
+ * It takes a history entry of its own (same address, `sheet` in the state), so the phone's or browser's
+ * Back closes the sheet and leaves the page where it was; closed any other way, that entry is stepped
+ * back over first, and only then does the promise resolve (a caller that navigates next cannot race it).
+ */
 export function sheet(title, build) {
   const root = document.getElementById('sheet-root');
+  const id = ++sheetSeq;
   return new Promise((resolve) => {
     let done = false;
-    const close = (value) => {
+    let value;
+    const finish = () => {
       if (done) return;
       done = true;
+      overlays.delete(drop);
+      window.removeEventListener('popstate', onPop);
       wrap.classList.remove('open');
       setTimeout(() => wrap.remove(), 200);
       resolve(value);
     };
+    // Back (or our own step back) left this sheet's entry: close. A deeper sheet's entry is still ours.
+    const onPop = () => {
+      const st = history.state;
+      if (!(st && typeof st.sheet === 'number' && st.sheet >= id)) finish();
+    };
+    const close = (v) => {
+      if (done) return;
+      value = v;
+      const st = history.state;
+      if (st && st.sheet === id) {
+        history.back(); // onPop finishes; a back that never lands still closes
+        setTimeout(finish, 400);
+      } else finish();
+    };
+    const drop = () => finish(); // the screen changed under it: its entry is no longer the current one
     const panel = h('div.sheet', { role: 'dialog', 'aria-modal': 'true', 'aria-label': title },
       h('div.sheet-head', h('strong', title), h('button.sheet-x', { type: 'button', 'aria-label': '关闭', onclick: () => close() }, '×')),
       h('div.sheet-body', build(close)),
     );
     const wrap = h('div.sheet-wrap', { onclick: (e) => e.target === wrap && close() }, panel);
+    history.pushState({ ...(history.state || {}), sheet: id }, '');
+    window.addEventListener('popstate', onPop);
+    overlays.add(drop);
     root.append(wrap);
     requestAnimationFrame(() => wrap.classList.add('open'));
   });
@@ -196,9 +252,12 @@ export function confirmBox(message, okText = '确定', cancelText = '再想想')
   const root = document.getElementById('sheet-root');
   return new Promise((resolve) => {
     const close = (v) => {
+      overlays.delete(drop);
       wrap.remove();
       resolve(v);
     };
+    const drop = () => close(false);
+    overlays.add(drop);
     const wrap = h('div.dialog-wrap',
       h('div.dialog', { role: 'alertdialog', 'aria-modal': 'true' },
         h('p.dialog-msg', message),

@@ -1,8 +1,9 @@
-// 分销: the distributor centre (#/distribution), "分享赚佣金" on the product page, and share-link tracking.
+// 分销 and 分享: the distributor centre (#/distribution), "分享赚佣金" on the product page, 分享 for every
+// shopper (the share button over the product picture: link, poster), and share-link tracking.
 
 import { busy, empty, fail, go, goLogin, loading, put, topbar } from '../kit.js';
 import { api, clearRef, getToken, pendingRef, randomId } from '../api.js';
-import { h, sheet, toast, yuan, errorText, fmtTime } from '../ui.js';
+import { h, icon, sheet, toast, yuan, errorText, fmtTime } from '../ui.js';
 
 const STATUS_TEXT = { pending: '待结算', settled: '已结算', refunded: '已退款', void: '已作废' };
 const KIND_TEXT = {
@@ -39,6 +40,32 @@ function trackShare(productId) {
   }
 }
 
+/** The sheet's body for a share: the poster (loading, then the picture), what to do, the link, copy / save. */
+function shareBody(share, hint) {
+  const link = h('input.dist-link', { value: share.share_url, readonly: true, 'aria-label': '分享链接' });
+  const copy = h('button.btn.btn-primary.share-copy', { type: 'button' }, '复制链接');
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(share.share_url);
+      toast('链接已复制，发给好友吧', 'ok');
+    } catch {
+      link.select();
+      toast('请长按链接复制');
+    }
+  });
+  const save = h('a.btn.btn-ghost.share-save', { href: share.poster_png_url, download: 'share-poster.png' }, '保存海报');
+  const poster = h('img.share-poster.dist-poster', { src: share.poster_png_url, alt: '分享海报', decoding: 'async' });
+  const frame = h('div.share-poster-frame.loading', poster);
+  poster.addEventListener('load', () => frame.classList.remove('loading'));
+  poster.addEventListener('error', () => {
+    frame.classList.remove('loading');
+    frame.classList.add('failed');
+    save.hidden = true;
+  });
+  return [frame, h('p.muted.small.share-hint', hint), link, h('div.share-actions', copy, save)];
+}
+
+/** 分享赚佣金: the distributor's own link and poster (a shopper who is none is sent to apply first). */
 async function shareSheet(productId) {
   let share;
   try {
@@ -50,26 +77,30 @@ async function shareSheet(productId) {
     } else toast(errorText(err));
     return;
   }
-  await sheet('分享赚佣金', () => {
-    const link = h('input.dist-link', { value: share.share_url, readonly: true, 'aria-label': '分享链接' });
-    const copy = h('button.btn.btn-primary.btn-block', { type: 'button' }, '复制分享链接');
-    copy.addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(share.share_url);
-        toast('链接已复制，发给好友吧', 'ok');
-      } catch {
-        link.select();
-        toast('请长按链接复制');
-      }
-    });
-    return [
-      h('img.dist-poster', { src: share.poster_png_url, alt: '分享海报', style: 'width:100%;border-radius:8px' }),
-      h('p.muted.small', '长按保存海报，或复制链接发给好友；好友通过你的链接下单，你将获得佣金。'),
-      link,
-      copy,
-    ];
-  });
+  await sheet('分享赚佣金', () => shareBody(share, '长按保存海报，或复制链接发给好友；好友通过你的链接下单，你将获得佣金。'));
 }
+
+/** 分享 for every shopper, logged in or not; a distributor's link carries their code (and earns). */
+async function productShare(product, button) {
+  if (button.disabled) return;
+  button.disabled = true;
+  let share;
+  try {
+    share = await api(`/distribution/products/${product.id}/share`);
+  } catch (err) {
+    toast(errorText(err));
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  const hint = share.ref
+    ? '好友通过你的链接下单，你将获得佣金。长按保存海报，或复制链接发给好友。'
+    : '长按保存海报，或复制链接发给好友。';
+  await sheet('分享给好友', () => shareBody(share, hint));
+}
+
+// A share arrow (an arrow leaving a box).
+const SHARE_ICON = 'M12 2.6 17.4 8 16 9.4l-3-3V15h-2V6.4l-3 3L6.6 8zM4 13h2v6h12v-6h2v7a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1z';
 
 function stat(value, label) {
   return h('div.stat', h('strong', value), h('span', label));
@@ -195,6 +226,12 @@ export function meEntries() {
 export function homeSections() {
   trackShare(undefined);
   return null;
+}
+
+export function productHero(product) {
+  const btn = h('button.float-share', { type: 'button', 'aria-label': '分享' }, icon(SHARE_ICON), h('span', '分享'));
+  btn.addEventListener('click', () => productShare(product, btn));
+  return btn;
 }
 
 export function productSections(product) {

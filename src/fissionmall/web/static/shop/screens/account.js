@@ -8,19 +8,34 @@ import { back, busy, featureSections, go, put } from '../kit.js';
 
 // ---- 我的 --------------------------------------------------------------------------------------
 
+// GET /me names level, points, wallet_fen and paid_member_until; each is null until the tool behind it
+// (membership, points, stored value) is there, and 我的 shows each only when it has a value, never a 0
+// that only means "no such feature yet".
+const has = (v) => v !== undefined && v !== null;
+
+function meStats(me) {
+  const cells = [];
+  if (has(me.points)) cells.push(h('div.stat', { dataset: { stat: 'points' } }, h('strong', String(me.points)), h('span', '积分')));
+  if (has(me.wallet_fen)) cells.push(h('div.stat', { dataset: { stat: 'wallet' } }, h('strong', yuan(me.wallet_fen)), h('span', '余额（元）')));
+  if (!cells.length) return [];
+  cells.push(h('div.stat', { dataset: { stat: 'distribution' } }, h('strong', me.is_distributor ? '已开通' : '未开通'), h('span', '分销')));
+  return cells;
+}
+
 export function meScreen(ctx) {
   const head = h('section.me-head', h('div.me-avatar', '…'), h('div.me-name', '加载中…'));
-  const stats = h('section.card.me-stats');
+  const stats = h('section.card.me-stats', { hidden: true });
   api('/me').then((me) => {
     if (!ctx.alive()) return;
     put(head,
       h('div.me-avatar', me.avatar_url ? img(me.avatar_url, me.nickname, 'me-avatar-img') : (me.nickname || '我').slice(0, 1)),
-      h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `ID ${me.id}`, h('span.me-level', `Lv.${me.level}`),
-        me.paid_member_until ? h('span.me-level.me-vip', 'VIP') : null)));
-    put(stats,
-      h('div.stat', h('strong', String(me.points)), h('span', '积分')),
-      h('div.stat', h('strong', yuan(me.wallet_fen)), h('span', '余额（元）')),
-      h('div.stat', h('strong', me.is_distributor ? '已开通' : '未开通'), h('span', '分销')));
+      h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `ID ${me.id}`,
+        has(me.level) ? h('span.me-level', `Lv.${me.level}`) : null,
+        me.paid_member_until ? h('span.me-level.me-vip', 'VIP') : null,
+        me.is_distributor ? h('span.me-level.me-dist', '分销员') : null)));
+    const cells = meStats(me);
+    put(stats, cells);
+    stats.hidden = !cells.length;
   }).catch((err) => ctx.fail(err));
 
   const shortcuts = [

@@ -321,7 +321,9 @@ function productView(p, ctx) {
   chooser.start();
   return [
     h('div.pd-hero', gallery(p.images, p.title),
-      h('button.float-back', { type: 'button', 'aria-label': '返回', onclick: () => back('#/') }, icon(ICONS.back))),
+      h('button.float-back', { type: 'button', 'aria-label': '返回', onclick: () => back('#/') }, icon(ICONS.back)),
+      // Features' buttons over the picture's top-right corner (分享): `productHero(product, ctx)`.
+      ...featureSections('productHero', p, ctx)),
     h('section.card.pd-main',
       priceBox,
       h('h1.pd-title', p.title),

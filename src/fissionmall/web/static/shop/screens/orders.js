@@ -7,6 +7,38 @@ import {
 } from '../ui.js';
 import { busy, countdown, empty, featureSections, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
 
+// ---- an order's group (拼团) and what it owes ----------------------------------------------------
+
+// A paid group order ships only once its group succeeds: until then it reads 拼团中 (not 待发货) and
+// links to its group. The order says only its `source`; the group comes from 我的拼团 (GET
+// /groupbuy/me/groups, one call per screen, asked only when a paid group order is on it).
+const GROUP_SOURCE = 'groupbuy';
+
+function groupLookup() {
+  let asked = null;
+  return (o) => {
+    if (o.source !== GROUP_SOURCE || o.status !== 'paid') return Promise.resolve(null);
+    if (!asked) {
+      asked = api('/groupbuy/me/groups')
+        .then((rows) => new Map(rows.filter((r) => r.order_id).map((r) => [r.order_id, r])))
+        .catch(() => new Map()); // not known: the order reads as its own status says
+    }
+    return asked.then((byOrder) => {
+      const g = byOrder.get(o.id);
+      return g && g.group_status === 'forming' ? g : null;
+    });
+  };
+}
+
+const groupHref = (g) => `#/groupbuy/g/${g.group_id}`;
+const seatsLeft = (g) => Math.max(0, g.size - g.paid_members);
+
+/** What the order's amount is: 实付 once paid, 待付 while it waits to be paid, 应付 for one never paid. */
+function amountLabel(o) {
+  if (o.paid_fen > 0) return ['实付', o.paid_fen];
+  return [o.status === 'pending_payment' ? '待付' : '应付', o.payable_fen];
+}
+
 // ---- 订单列表 ----------------------------------------------------------------------------------
 
 const ORDER_TABS = [
@@ -18,6 +50,7 @@ const ORDER_TABS = [
 ];
 
 export function ordersScreen(ctx) {
+  let groupOf = groupLookup();
   let tab = ORDER_TABS.find((t) => t[0] === ctx.query.get('status')) || ORDER_TABS[0];
   let cursors = {};
   let seq = 0;
@@ -39,6 +72,7 @@ export function ordersScreen(ctx) {
       b.setAttribute('aria-selected', b.dataset.key === tab[0] ? 'true' : 'false');
     }
     cursors = Object.fromEntries(tab[2].map((s) => [s || '', undefined]));
+    groupOf = groupLookup();
     put(list, loading());
     put(more);
     load(false);
@@ -59,7 +93,7 @@ export function ordersScreen(ctx) {
         cursors[status] = pg.next_cursor || null;
       }
       items.sort((a, b) => b.id - a.id);
-      list.append(...items.map((o) => orderCard(o, reload, ctx)));
+      list.append(...items.map((o) => orderCard(o, reload, ctx, groupOf)));
       if (!list.children.length) {
         put(list, empty('暂无相关订单', h('a.btn.btn-ghost', { href: '#/' }, '去逛逛')));
       } else if (Object.values(cursors).some((c) => c !== null)) {
@@ -78,9 +112,18 @@ export function ordersScreen(ctx) {
   return h('div.page.orders', h('header.pagehead', h('h1', '我的订单')), tabs, list, more);
 }
 
-function orderCard(o, reload, ctx) {
+function orderCard(o, reload, ctx, groupOf) {
   const count = o.lines.reduce((n, ln) => n + ln.qty, 0);
   const actions = h('div.ocard-actions');
+  const statusEl = h(`span.status.status-${o.status}`, ORDER_STATUS[o.status] || o.status);
+  groupOf(o).then((g) => {
+    if (!g || !ctx.alive()) return;
+    statusEl.textContent = '拼团中';
+    statusEl.className = 'status status-grouping';
+    actions.prepend(h('a.btn.btn-small.btn-primary.ocard-group', { href: groupHref(g), dataset: { groupId: String(g.group_id) } },
+      `查看拼团 · 差${seatsLeft(g)}人`));
+  });
+  const [sumLabel, sumFen] = amountLabel(o);
   if (o.status === 'pending_payment') {
     const cancel = h('button.btn.btn-small.btn-ghost', { type: 'button' }, '取消订单');
     cancel.addEventListener('click', busy(cancel, async (e) => {
@@ -122,12 +165,12 @@ function orderCard(o, reload, ctx) {
   actions.append(h('a.btn.btn-small.btn-ghost', { href: `#/orders/${o.id}` }, '查看详情'));
   return h('article.card.ocard', { dataset: { id: String(o.id) } },
     h('a.ocard-link', { href: `#/orders/${o.id}` },
-      h('div.ocard-head', h('span.muted.small', `订单号 ${o.no}`), h(`span.status.status-${o.status}`, ORDER_STATUS[o.status] || o.status)),
+      h('div.ocard-head', h('span.muted.small', `订单号 ${o.no}`), statusEl),
       o.lines.map((ln) => h('div.line',
         img(ln.image, ln.title),
         h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
         h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))),
-      h('div.ocard-sum', `共 ${count} 件  实付 `, price(o.payable_fen, 'price-strong'))),
+      h('div.ocard-sum', `共 ${count} 件  ${sumLabel} `, price(sumFen, 'price-strong'))),
     actions);
 }
 
@@ -158,7 +201,9 @@ export function orderScreen(ctx) {
     if (!ctx.alive()) return;
     ctx.leave.forEach((fn) => fn());
     ctx.leave.length = 0;
-    put(root, ...orderView(o, ctx, show, () => {
+    const group = await groupLookup()(o); // asked afresh each time: the group may have succeeded since
+    if (!ctx.alive()) return;
+    put(root, ...orderView(o, group, ctx, show, () => {
       // The pay deadline passed: the worker cancels the order within moments; look again a few times.
       if (reloads < 3) {
         reloads += 1;
@@ -171,15 +216,17 @@ export function orderScreen(ctx) {
   return root;
 }
 
-function orderView(o, ctx, refresh, onExpired) {
+function orderView(o, group, ctx, refresh, onExpired) {
   const hint = h('div.ostatus-hint');
-  if (o.status === 'pending_payment') countdown(ctx, o.pay_deadline, hint, (left) => `剩余 ${left}，超时订单将自动取消`, onExpired);
+  if (group) hint.textContent = `还差 ${seatsLeft(group)} 人成团，成团后商家发货；未成团将自动全额退款`;
+  else if (o.status === 'pending_payment') countdown(ctx, o.pay_deadline, hint, (left) => `剩余 ${left}，超时订单将自动取消`, onExpired);
   else if (o.status === 'shipped') hint.textContent = `${o.carrier || '快递'} ${o.tracking_no || ''}`.trim() + ' · 商品已发出';
   else if (o.status === 'cancelled') hint.textContent = o.cancel_reason === 'timeout' ? '超时未支付，订单已自动取消' : '订单已取消';
   else hint.textContent = STATUS_HINT[o.status] || '';
 
-  const statusIcon = { pending_payment: ICONS.clock, paid: ICONS.box, shipped: ICONS.truck }[o.status] || ICONS.check;
-  const refundable = ['paid', 'shipped', 'received'].includes(o.status);
+  const statusIcon = group ? ICONS.clock : { pending_payment: ICONS.clock, paid: ICONS.box, shipped: ICONS.truck }[o.status] || ICONS.check;
+  // A forming group's order takes no refund request (a failed group refunds every member in full).
+  const refundable = !group && ['paid', 'shipped', 'received'].includes(o.status);
 
   const lines = o.lines.map((ln) => {
     const left = ln.qty - ln.refunded_qty - ln.refund_pending_qty;
@@ -235,7 +282,7 @@ function orderView(o, ctx, refresh, onExpired) {
         if (err.code === 'ORDER_NOT_PAYABLE' || err.code === 'ORDER_PAY_EXPIRED') await refresh();
       }
     }));
-    bar.append(h('span.bar-total', '应付 ', price(o.payable_fen, 'price-red')), cancel, payBtn);
+    bar.append(h('span.bar-total', `${amountLabel(o)[0]} `, price(amountLabel(o)[1], 'price-red')), cancel, payBtn);
   } else if (o.status === 'shipped') {
     const recv = h('button.btn.btn-primary', { type: 'button' }, '确认收货');
     recv.addEventListener('click', busy(recv, async () => {
@@ -258,14 +305,15 @@ function orderView(o, ctx, refresh, onExpired) {
 
   return [
     topbar('订单详情', { backTo: '#/orders' }),
-    h(`section.ostatus.ostatus-${o.status}`,
-      h('div.ostatus-text', h('strong.ostatus-name', ORDER_STATUS[o.status] || o.status), hint),
+    h(`section.ostatus.ostatus-${group ? 'grouping' : o.status}`,
+      h('div.ostatus-text', h('strong.ostatus-name', group ? '拼团中' : ORDER_STATUS[o.status] || o.status), hint,
+        group ? h('a.ostatus-link', { href: groupHref(group), dataset: { groupId: String(group.group_id) } }, '查看拼团，邀请好友 ›') : null),
       icon(statusIcon, 'icon ostatus-icon')),
     a ? h('section.card.addr-show', icon(ICONS.pin, 'icon icon-accent'),
       h('div', h('div.addr-who', h('strong', a.name), h('span', a.phone)), h('div.addr-where', `${a.region} ${a.detail}`))) : null,
     h('section.card', h('div.card-title', '商品信息'), lines),
     h('section.card', h('div.card-title', '价格明细'), h('div.steps', stepRows(o.steps),
-      h('div.step.step-total', h('span', o.paid_fen ? '实付款' : '应付款'), price(o.paid_fen || o.payable_fen, 'price-red')),
+      h('div.step.step-total', h('span', `${amountLabel(o)[0]}款`), price(amountLabel(o)[1], 'price-red')),
       o.refunded_fen ? h('div.step', h('span', '已退款'), price(o.refunded_fen)) : null)),
     o.refunds && o.refunds.length ? h('section.card.refunds', h('div.card-title', icon(ICONS.refund, 'icon icon-accent'), '售后记录'),
       o.refunds.map((r) => refundRow(r, o))) : null,
