@@ -27,6 +27,7 @@ from fissionmall.groupbuy.schemas import (
     GroupDetailAdmin,
     GroupOrderCreate,
     GroupOrderPublic,
+    GroupPreviewPublic,
     GroupPublic,
     JoinableGroupPublic,
     MyGroupPublic,
@@ -204,6 +205,32 @@ async def quick_join(
             if exc.code not in _NEXT_GROUP:
                 raise
     raise Conflict(GroupbuyError.NO_JOINABLE_GROUP)
+
+
+@router.post("/groupbuy/activities/{activity_id}/preview", response_model=GroupPreviewPublic)
+async def open_preview(
+    activity_id: IdPath,
+    body: GroupOrderCreate,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """The price chain of opening a group (`?quick=true`: of 一键参团, at the member's price) before paying:
+    goods, the group price, shipping and what the cashier will charge (`payable_fen`)."""
+    async with db.read() as s:
+        return await views.order_preview(
+            s, customer_id=caller.id, body=body, settings=settings, activity_id=activity_id, leader=not quick
+        )
+
+
+@router.post("/groupbuy/groups/{group_id}/preview", response_model=GroupPreviewPublic)
+async def join_preview(
+    group_id: IdPath, body: GroupOrderCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The price chain of joining the group before paying, as POST /groupbuy/groups/{id}/join will charge."""
+    async with db.read() as s:
+        return await views.order_preview(s, customer_id=caller.id, body=body, settings=settings, group_id=group_id)
 
 
 @router.get("/groupbuy/groups/{group_id}", response_model=GroupPublic)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.addresses.schemas import Address, one_address
+from fissionmall.checkout.schemas import PreviewPublic
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
 from fissionmall.orders.schemas import Id, Qty
 
@@ -125,6 +126,14 @@ class OrderBrief(ApiModel):
 class GroupOrderPublic(ApiModel):
     group_id: int
     order: OrderBrief
+
+
+class GroupPreviewPublic(PreviewPublic):
+    """A group order priced before it is placed: checkout's preview shape (no coupons: group orders take
+    none), with the activity and the SKU's group price before the leader discount."""
+
+    activity_id: int
+    group_price_fen: int
 
 
 class JoinableGroupPublic(ApiModel):
