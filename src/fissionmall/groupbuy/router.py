@@ -19,6 +19,7 @@ from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.groups import check_visible, get_group
 from fissionmall.groupbuy.schemas import (
     ActivityAdmin,
+    ActivityCardPublic,
     ActivityCreate,
     ActivityPublic,
     ActivityStatsAdmin,
@@ -104,12 +105,13 @@ async def _group_order_once(
 # ---- shop ----------------------------------------------------------------------------------------
 
 
-@router.get("/groupbuy/activities", response_model=list[ActivityPublic])
+@router.get("/groupbuy/activities", response_model=list[ActivityCardPublic])
 async def live_activities(db: DbDep, product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Any:
-    """Live group-buying activities (of one product with `product_id`), for the product page."""
+    """Live group-buying activities (of one product with `product_id`), for the product page and the home
+    page's 拼团 row: each with its product's card (title, picture, own price)."""
     async with db.read() as s:
         rows, _ = await activities.list_activities(s, product_id=product_id, live_only=True, limit=20)
-        return rows
+        return await views.activity_cards(s, activities=rows)
 
 
 @router.get("/groupbuy/activities/{activity_id}", response_model=ActivityPublic)

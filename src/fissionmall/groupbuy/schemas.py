@@ -97,6 +97,19 @@ class ActivityPublic(ApiModel):
     status: str
 
 
+class ActivityProductPublic(ApiModel):
+    id: int
+    title: str
+    image: str | None
+    price_fen: int  # the lowest active SKU's own price: the 单独购买 figure beside the group price
+
+
+class ActivityCardPublic(ActivityPublic):
+    """A live activity as the shop's lists show it: the product's title, picture and price with it."""
+
+    product: ActivityProductPublic | None = None
+
+
 class ActivityAdmin(ActivityPublic):
     """The console's activity. Today the same fields as the shop's ActivityPublic (which carries the pools
     too, so the shop's JSON is unchanged); a field only staff may see goes here."""

@@ -4,6 +4,7 @@ an activity's figures, and the seat invariant the tests and benchmark check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.cards import product_cards
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout import shipping
 from fissionmall.checkout.schemas import CartItem
@@ -19,8 +21,8 @@ from fissionmall.core.db import keyset_page
 from fissionmall.groupbuy import rules, seats
 from fissionmall.groupbuy.activities import get_activity
 from fissionmall.groupbuy.groups import check_visible, get_group, members_of
-from fissionmall.groupbuy.models import Group, GroupMember
-from fissionmall.groupbuy.schemas import GroupOrderCreate
+from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember
+from fissionmall.groupbuy.schemas import ActivityPublic, GroupOrderCreate
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
 from fissionmall.settings import Settings
@@ -77,6 +79,20 @@ async def group_view(s: AsyncSession, *, group: Group, caller_id: int | None = N
         ],
         "server_time": clock.now(),
     }
+
+
+async def activity_cards(s: AsyncSession, *, activities: Sequence[GroupActivity]) -> list[dict[str, Any]]:
+    """The activities with their products' cards (one query for all); an off-shelf product's is left out."""
+    cards = await product_cards(s, product_ids=[a.product_id for a in activities])
+    out = []
+    for a in activities:
+        card = cards.get(a.product_id)
+        if card is None or not card.on_shelf:
+            continue
+        row = ActivityPublic.model_validate(a).model_dump()
+        row["product"] = {"id": card.id, "title": card.title, "image": card.image, "price_fen": card.price_fen}
+        out.append(row)
+    return out
 
 
 async def order_preview(
