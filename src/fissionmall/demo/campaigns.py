@@ -8,6 +8,7 @@ the dev clock is never moved here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, get_db
+from fissionmall.core.schemas import to_local
 from fissionmall.coupons.models import CouponTemplate
 from fissionmall.demo.catalogue import PRODUCTS
 from fissionmall.settings import Settings
@@ -131,13 +133,27 @@ async def _promotions(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, 
         _ok(await c.post(f"{ADMIN}/promotions", json={**window, **body}, headers=boss), 201)
 
 
+def later_today(now: datetime) -> tuple[datetime, datetime]:
+    """The evening session's window: on the hour two to three hours from now, or sooner when that would
+    run past the shop's midnight, so it is always later *today* on the shop's clock (never tomorrow)."""
+    local = to_local(now)
+    midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (local + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    if start + timedelta(hours=1) <= midnight:
+        return start, min(start + timedelta(hours=2), midnight - timedelta(seconds=1))
+    # late evening: halfway to midnight, until just before it (a minute at least, in the last seconds of a day)
+    start = max((local + (midnight - local) / 2).replace(second=0, microsecond=0), local + timedelta(seconds=10))
+    return start, max(midnight - timedelta(seconds=1), start + timedelta(minutes=1))
+
+
 async def _seckill(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
     now = clock.now()
-    later = (now + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    later, later_end = later_today(now)
     sessions = [
-        ("正在疯抢", now - timedelta(minutes=10), now + timedelta(hours=3),
+        # running now until the evening session starts (and at least an hour)
+        ("正在疯抢", now - timedelta(minutes=10), max(later, now + timedelta(hours=1)),
          [("蓝牙无线耳机", "白色", 9900, 30, 1), ("每日坚果混合装", "25g×30袋", 5990, 50, 2)]),
-        ("今日晚场", later, later + timedelta(hours=2),
+        ("今日晚场", later, later_end,
          [("纯棉四件套", "1.5米床 灰色", 12900, 20, 1), ("不锈钢保温杯", "500ml 奶白", 4900, 40, 2)]),
     ]  # fmt: skip
     for title, start, end, items in sessions:
@@ -159,7 +175,9 @@ async def _pay(c: httpx.AsyncClient, who: dict[str, str], order_id: int) -> None
     _ok(await c.post(f"{API}/payments/sandbox/{pid}/succeed", headers=who))
 
 
-async def _groupbuy(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]], db: Database) -> int:
+async def _groupbuy(
+    c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]], db: Database | None
+) -> int:
     now = clock.now()
     orange = ps["赣南脐橙"]
     body = {
@@ -182,8 +200,19 @@ async def _groupbuy(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, di
     order = {"sku_id": body["skus"][0]["sku_id"], "qty": 1, "address": ADDRESS}
     opened = _ok(await c.post(f"{API}/groupbuy/activities/{act['id']}/groups", json=order, headers=leader), 201)
     await _pay(c, leader, opened["order"]["id"])
-    await jobs.run_due(db)  # the payment's events: the group now shows as forming with a free seat
-    return int(opened["group_id"])
+    await _settle(c, db)  # the payment's events: the group now shows as forming with a free seat
+    gid = int(opened["group_id"])
+    for _ in range(100):  # a running server's own worker opens it (no `db` to run the jobs here)
+        if (await c.get(f"{API}/groupbuy/groups/{gid}")).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    return gid
+
+
+async def _settle(c: httpx.AsyncClient, db: Database | None) -> None:
+    """Run the due jobs in-process (`make demo`); against a running server its worker runs them."""
+    if db is not None:
+        await jobs.run_due(db)
 
 
 async def _distribution(c: httpx.AsyncClient, boss: dict[str, str]) -> str:
@@ -199,8 +228,9 @@ async def _distribution(c: httpx.AsyncClient, boss: dict[str, str]) -> str:
     return str(_ok(await c.get(f"{API}/distribution/me", headers=who))["share_code"])
 
 
-async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database) -> dict[str, Any]:
-    """Make every campaign of the demo through the API; returns what the ready banner prints."""
+async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None) -> dict[str, Any]:
+    """Make every campaign of the demo through the API; returns what the ready banner prints. `c` is the app
+    in-process (`make demo`, with its `db`) or a running demo server over HTTP (`db` None: browser tests)."""
     login = {"username": "admin", "password": admin_password}
     boss = {"Authorization": f"Bearer {_ok(await c.post(f'{ADMIN}/auth/login', json=login))['token']}"}
     ps = await _products(c)
@@ -212,7 +242,7 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database) -> di
     await _seckill(c, boss, ps)
     group_id = await _groupbuy(c, boss, ps, db)
     share_code = await _distribution(c, boss)
-    await jobs.run_due(db)
+    await _settle(c, db)
     return {"share_code": share_code, "group_id": group_id}
 
 

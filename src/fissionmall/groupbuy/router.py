@@ -19,6 +19,7 @@ from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.groups import check_visible, get_group
 from fissionmall.groupbuy.schemas import (
     ActivityAdmin,
+    ActivityCardPublic,
     ActivityCreate,
     ActivityPublic,
     ActivityStatsAdmin,
@@ -27,6 +28,7 @@ from fissionmall.groupbuy.schemas import (
     GroupDetailAdmin,
     GroupOrderCreate,
     GroupOrderPublic,
+    GroupPreviewPublic,
     GroupPublic,
     JoinableGroupPublic,
     MyGroupPublic,
@@ -103,12 +105,13 @@ async def _group_order_once(
 # ---- shop ----------------------------------------------------------------------------------------
 
 
-@router.get("/groupbuy/activities", response_model=list[ActivityPublic])
+@router.get("/groupbuy/activities", response_model=list[ActivityCardPublic])
 async def live_activities(db: DbDep, product_id: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Any:
-    """Live group-buying activities (of one product with `product_id`), for the product page."""
+    """Live group-buying activities (of one product with `product_id`), for the product page and the home
+    page's 拼团 row: each with its product's card (title, picture, own price)."""
     async with db.read() as s:
         rows, _ = await activities.list_activities(s, product_id=product_id, live_only=True, limit=20)
-        return rows
+        return await views.activity_cards(s, activities=rows)
 
 
 @router.get("/groupbuy/activities/{activity_id}", response_model=ActivityPublic)
@@ -204,6 +207,32 @@ async def quick_join(
             if exc.code not in _NEXT_GROUP:
                 raise
     raise Conflict(GroupbuyError.NO_JOINABLE_GROUP)
+
+
+@router.post("/groupbuy/activities/{activity_id}/preview", response_model=GroupPreviewPublic)
+async def open_preview(
+    activity_id: IdPath,
+    body: GroupOrderCreate,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """The price chain of opening a group (`?quick=true`: of 一键参团, at the member's price) before paying:
+    goods, the group price, shipping and what the cashier will charge (`payable_fen`)."""
+    async with db.read() as s:
+        return await views.order_preview(
+            s, customer_id=caller.id, body=body, settings=settings, activity_id=activity_id, leader=not quick
+        )
+
+
+@router.post("/groupbuy/groups/{group_id}/preview", response_model=GroupPreviewPublic)
+async def join_preview(
+    group_id: IdPath, body: GroupOrderCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """The price chain of joining the group before paying, as POST /groupbuy/groups/{id}/join will charge."""
+    async with db.read() as s:
+        return await views.order_preview(s, customer_id=caller.id, body=body, settings=settings, group_id=group_id)
 
 
 @router.get("/groupbuy/groups/{group_id}", response_model=GroupPublic)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, model_validator
 
 from fissionmall.addresses.schemas import Address, one_address
+from fissionmall.checkout.schemas import PreviewPublic
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
 from fissionmall.orders.schemas import Id, Qty
 
@@ -96,6 +97,19 @@ class ActivityPublic(ApiModel):
     status: str
 
 
+class ActivityProductPublic(ApiModel):
+    id: int
+    title: str
+    image: str | None
+    price_fen: int  # the lowest active SKU's own price: the 单独购买 figure beside the group price
+
+
+class ActivityCardPublic(ActivityPublic):
+    """A live activity as the shop's lists show it: the product's title, picture and price with it."""
+
+    product: ActivityProductPublic | None = None
+
+
 class ActivityAdmin(ActivityPublic):
     """The console's activity. Today the same fields as the shop's ActivityPublic (which carries the pools
     too, so the shop's JSON is unchanged); a field only staff may see goes here."""
@@ -125,6 +139,14 @@ class OrderBrief(ApiModel):
 class GroupOrderPublic(ApiModel):
     group_id: int
     order: OrderBrief
+
+
+class GroupPreviewPublic(PreviewPublic):
+    """A group order priced before it is placed: checkout's preview shape (no coupons: group orders take
+    none), with the activity and the SKU's group price before the leader discount."""
+
+    activity_id: int
+    group_price_fen: int
 
 
 class JoinableGroupPublic(ApiModel):

@@ -123,13 +123,7 @@ async def _plan(
         refusal_exc = _join_refusal(g, act, now)
         if refusal_exc is not None:
             raise refusal_exc
-    price = sku_price(act, item.sku_id)
-    if price is None:
-        raise AppError(GroupbuyError.SKU_NOT_IN_ACTIVITY)
-    if item.qty > act.per_order_limit:
-        raise AppError(
-            GroupbuyError.QTY_LIMIT_EXCEEDED, f"每单最多购买 {act.per_order_limit} 件", limit=act.per_order_limit
-        )
+    price = group_price(act, sku_id=item.sku_id, qty=item.qty)
     await take_quota(s, act=act, customer_id=customer_id, opens=opening, units=item.qty)
     from_pool = await take_units(s, activity_id=act.id, sku_id=item.sku_id, qty=item.qty)
     is_new = False
@@ -165,8 +159,38 @@ async def _plan(
     )
     s.add(member)
     await s.flush()
+    plan = group_plan(
+        act, item, price, opening=opening, source_ref=f"g{g.id}-m{member.id}", group_id=g.id, from_pool=from_pool
+    )
+    return plan, member.id
+
+
+def group_price(act: GroupActivity, *, sku_id: int, qty: int) -> int:
+    """The activity's group price of the SKU, refusing a SKU outside it or more than one order may take."""
+    price = sku_price(act, sku_id)
+    if price is None:
+        raise AppError(GroupbuyError.SKU_NOT_IN_ACTIVITY)
+    if qty > act.per_order_limit:
+        raise AppError(
+            GroupbuyError.QTY_LIMIT_EXCEEDED, f"每单最多购买 {act.per_order_limit} 件", limit=act.per_order_limit
+        )
+    return price
+
+
+def group_plan(
+    act: GroupActivity,
+    item: CartItem,
+    price: int,
+    *,
+    opening: bool,
+    source_ref: str,
+    group_id: int | None,
+    from_pool: bool = False,
+) -> Plan:
+    """What checkout sells for a group seat: the line at the group price (the leader's less the leader
+    discount), no coupons, the activity's own pay window. The order's and its preview's one plan."""
     unit = rules.unit_price(price, leader=opening, leader_discount_fen=act.leader_discount_fen)
-    plan = Plan(
+    return Plan(
         lines=(
             PlannedLine(
                 sku_id=item.sku_id,
@@ -177,12 +201,11 @@ async def _plan(
             ),
         ),
         source=SOURCE,
-        source_ref=f"g{g.id}-m{member.id}",
+        source_ref=source_ref,
         pay_minutes=act.pay_minutes,
         allows_coupons=False,
-        attribution={"groupbuy_activity_id": act.id, "groupbuy_group_id": g.id},
+        attribution={"groupbuy_activity_id": act.id, "groupbuy_group_id": group_id},
     )
-    return plan, member.id
 
 
 async def _place(
@@ -197,7 +220,7 @@ async def _place(
     group_id: int | None = None,
 ) -> Order:
     """Plan, place through checkout, and link the new order to its group seat."""
-    cbody = _checkout(body)
+    cbody = checkout_body(body)
     address = await checkout.resolve_address(s, customer_id=customer_id, body=cbody)
     items = [CartItem(sku_id=k, qty=n) for k, n in checkout.merge_items(cbody.items, settings.max_line_qty)]
     plan, member_id = await _plan(
@@ -257,7 +280,8 @@ async def release_member(s: AsyncSession, *, order_id: int) -> bool:
     return True
 
 
-def _checkout(body: GroupOrderCreate) -> CheckoutRequest:
+def checkout_body(body: GroupOrderCreate) -> CheckoutRequest:
+    """A group order's body as checkout reads it (one line, the address, the remark)."""
     return CheckoutRequest.model_validate(
         {
             "items": [{"sku_id": body.sku_id, "qty": body.qty}],

@@ -4,6 +4,7 @@ an activity's figures, and the seat invariant the tests and benchmark check.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -11,14 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
 from fissionmall.catalog import service as catalog
+from fissionmall.catalog.cards import product_cards
+from fissionmall.checkout import service as checkout
+from fissionmall.checkout import shipping
+from fissionmall.checkout.schemas import CartItem
 from fissionmall.core import clock
 from fissionmall.core.db import keyset_page
-from fissionmall.groupbuy import rules
+from fissionmall.groupbuy import rules, seats
 from fissionmall.groupbuy.activities import get_activity
-from fissionmall.groupbuy.groups import members_of
-from fissionmall.groupbuy.models import Group, GroupMember
+from fissionmall.groupbuy.groups import check_visible, get_group, members_of
+from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember
+from fissionmall.groupbuy.schemas import ActivityPublic, GroupOrderCreate
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order
+from fissionmall.settings import Settings
 
 
 async def group_view(s: AsyncSession, *, group: Group, caller_id: int | None = None) -> dict[str, Any]:
@@ -72,6 +79,57 @@ async def group_view(s: AsyncSession, *, group: Group, caller_id: int | None = N
         ],
         "server_time": clock.now(),
     }
+
+
+async def activity_cards(s: AsyncSession, *, activities: Sequence[GroupActivity]) -> list[dict[str, Any]]:
+    """The activities with their products' cards (one query for all); an off-shelf product's is left out."""
+    cards = await product_cards(s, product_ids=[a.product_id for a in activities])
+    out = []
+    for a in activities:
+        card = cards.get(a.product_id)
+        if card is None or not card.on_shelf:
+            continue
+        row = ActivityPublic.model_validate(a).model_dump()
+        row["product"] = {"id": card.id, "title": card.title, "image": card.image, "price_fen": card.price_fen}
+        out.append(row)
+    return out
+
+
+async def order_preview(
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    body: GroupOrderCreate,
+    settings: Settings,
+    activity_id: int | None = None,
+    group_id: int | None = None,
+    leader: bool = True,
+) -> dict[str, Any]:
+    """What opening a group of `activity_id` (or joining `group_id`, or 一键参团 with `leader` False) would
+    charge now, priced by the same plan and chain as the order: the buy page's breakdown, the amount on its
+    button. Nothing is reserved; the order itself still checks seats, quotas and stock."""
+    if group_id is not None:
+        g = await get_group(s, group_id=group_id)
+        check_visible(g)
+        act = await get_activity(s, activity_id=g.activity_id)
+        leader = False
+    else:
+        assert activity_id is not None
+        act = await get_activity(s, activity_id=activity_id, for_sale=True)
+    item = CartItem(sku_id=body.sku_id, qty=body.qty)
+    price = seats.group_price(act, sku_id=item.sku_id, qty=item.qty)
+    plan = seats.group_plan(act, item, price, opening=leader, source_ref="preview", group_id=group_id)
+    cbody = seats.checkout_body(body)
+    q = await checkout.quote(
+        s,
+        customer_id=customer_id,
+        coupon_id=None,
+        plan=plan,
+        settings=settings,
+        choose_coupon=False,
+        options=await shipping.preview_options(s, customer_id=customer_id, body=cbody),
+    )
+    return {**checkout.preview_dict(q), "activity_id": act.id, "group_price_fen": price}
 
 
 async def my_groups(s: AsyncSession, *, customer_id: int, limit: int = 50) -> list[tuple[GroupMember, Group]]:

@@ -53,6 +53,15 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
+@router.get("/seckill/products/{product_id}")
+async def product_offers(product_id: IdPath, db: DbDep) -> dict[str, Any]:
+    """The product's flash-sale items running or to come (the product page's price, countdown and button),
+    with the server time for countdowns; `items` is empty when the product is in no session."""
+    async with db.read() as s:
+        data = await shop.product_offers(s, product_id=product_id)
+    return _jsonable(data)
+
+
 @router.post("/seckill/items/{item_id}/token", response_model=TokenPublic)
 async def token(item_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """The one-time path token an attempt needs (handed out shortly before the start and during the sale)."""

@@ -1,4 +1,5 @@
-"""What shoppers see of flash sales: the sessions board, and the sold-out page's notify-me and similar products."""
+"""What shoppers see of flash sales: the sessions board, a product's offers for its page, and the sold-out
+page's notify-me and similar products."""
 
 from __future__ import annotations
 
@@ -70,6 +71,19 @@ async def current_sessions(s: AsyncSession) -> dict[str, Any]:
             }
         )
     return {"server_time": now, "sessions": out}
+
+
+async def product_offers(s: AsyncSession, *, product_id: int) -> dict[str, Any]:
+    """The product page's flash sale: the product's items in sessions running or to come (sold-out ones
+    too, so the page can say 已抢光 rather than fall back to the full price silently), soonest first."""
+    board = await current_sessions(s)
+    items = [
+        it
+        for sess in board["sessions"]
+        for it in sess["items"]
+        if it["product_id"] == product_id and it["state"] != "ended"
+    ]
+    return {"server_time": board["server_time"], "items": items}
 
 
 async def notify_me(s: AsyncSession, *, item_id: int, customer_id: int) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 // 秒杀: sessions with server-time countdowns, 即将开始 / 抢购中 / 已抢光, token → attempt → poll → pay,
-// and for a sold-out item: 到货提醒 and similar products.
+// and for a sold-out item: 到货提醒 and similar products. On a product in a session: the 秒杀价 banner with
+// its countdown and the 立即秒杀 / 即将开抢 button; on the home page the 限时秒杀 row (none without a session).
 
 import { api } from '../api.js';
-import { busy, fail, goLogin, loading, put, startPayment, topbar } from '../kit.js';
-import { errorText, fmtCountdown, h, img, price, toast } from '../ui.js';
+import { busy, fail, go, goLogin, loading, put, startPayment, topbar } from '../kit.js';
+import { errorText, fmtCountdown, h, img, price, toast, yuan } from '../ui.js';
 
 const KEY_ADDRESS = 'fm.address';
 const KEY_TOKEN = 'fm.token';
@@ -69,8 +70,7 @@ function style() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** token → attempt → poll until the order exists → cashier. */
-async function grab(item, ctx) {
-  const address = savedAddress();
+async function grab(item, ctx, address = savedAddress()) {
   const { token } = await api(`/seckill/items/${item.id}/token`, { body: {} });
   const res = await api(`/seckill/items/${item.id}/attempts`, { body: { qty: 1, token, address } });
   let st = res;
@@ -183,12 +183,165 @@ function seckillScreen(ctx) {
   return h('div.page.seckill', topbar('限时秒杀', { backTo: '#/' }), body);
 }
 
-function homeSections() {
+// ---- 商品页：秒杀价、倒计时、立即秒杀 ------------------------------------------------------------
+
+const SECONDS = 1000;
+// One answer per product page for the banner and the button (the page's ctx is the key).
+const offers = new WeakMap();
+function offersOf(p, ctx) {
+  if (!offers.has(ctx)) {
+    offers.set(ctx, api(`/seckill/products/${p.id}`).then((data) => {
+      skew = Date.parse(data.server_time) - Date.now();
+      return data.items;
+    }).catch(() => []));
+  }
+  return offers.get(ctx);
+}
+
+/** The item the page shows: the chosen SKU's (running before coming), else the product's first. */
+function itemFor(items, sku) {
+  const mine = items.filter((it) => sku && it.sku_id === sku.id);
+  return mine.find((it) => stateOf(it) === 'active') || mine[0] || items.find((it) => stateOf(it) === 'active') || items[0];
+}
+
+/** Tick `el` to the item's next edge (start, else end); past it, the page is shown afresh. */
+function tickTo(ctx, item, el) {
+  const state = stateOf(item);
+  const edge = Date.parse(state === 'upcoming' ? item.starts_at : item.ends_at);
+  const label = state === 'upcoming' ? '距开抢' : '距结束';
+  let t = null;
+  const tick = () => {
+    const left = edge - now();
+    el.textContent = `${label} ${fmtCountdown(left)}`;
+    if (left <= 0 && ctx.alive()) {
+      clearInterval(t);
+      go(location.hash); // 即将开抢 → 立即秒杀, or the sale is over: asked again
+    }
+  };
+  tick();
+  t = setInterval(tick, SECONDS / 4);
+  return () => clearInterval(t);
+}
+
+function productBanners(p, ctx, pick) {
   style();
-  const box = h('a.card.sk-banner', { href: '#/seckill', style: 'display:block;text-decoration:none' },
-    h('strong', '限时秒杀'), h('span.muted.small', ' 整点开抢 ›'));
+  const box = h('section.sk-pd', { hidden: true, dataset: { feature: 'seckill' } });
+  offersOf(p, ctx).then((items) => {
+    if (!ctx.alive() || !items.length) return;
+    let stop = () => {};
+    ctx.onLeave(() => stop());
+    pick.watch(({ sku }) => {
+      const it = itemFor(items, sku);
+      const state = stateOf(it);
+      const clock = h('div.sk-pd-clock');
+      stop();
+      stop = state === 'upcoming' || state === 'active' ? tickTo(ctx, it, clock) : () => {};
+      if (state === 'sold_out') clock.textContent = '已抢光';
+      box.dataset.state = state;
+      box.dataset.itemId = String(it.id);
+      put(box,
+        h('div.sk-pd-main',
+          h('span.sk-pd-tag', state === 'upcoming' ? '秒杀预告' : '限时秒杀'),
+          h('div.sk-pd-price', price(it.price_fen, 'sk-pd-num'), h('s.sk-pd-was', `¥${yuan(it.original_price_fen)}`)),
+          h('div.sk-pd-note', it.sku_name, it.per_user_limit ? ` · 每人限购 ${it.per_user_limit}` : '',
+            it.new_users_only ? ' · 新人专享' : '')),
+        h('div.sk-pd-side', clock, state === 'active' ? h('div.sk-pd-left', `剩余 ${it.remaining} 件`) : null));
+      box.hidden = false;
+    });
+  });
+  return box;
+}
+
+function productActions(p, ctx, pick) {
+  style();
+  const btn = h('button.btn.btn-primary.btn-buy.sk-pd-buy', { type: 'button', hidden: true });
+  let current = null;
+  offersOf(p, ctx).then((items) => {
+    if (!ctx.alive() || !items.length) return;
+    pick.solo(btn); // 单独购买 at the full price stays beside it
+    btn.hidden = false;
+    pick.watch(({ sku }) => {
+      current = itemFor(items, sku);
+      const state = stateOf(current);
+      const covered = sku && sku.id === current.sku_id;
+      btn.dataset.state = state;
+      btn.disabled = state === 'sold_out' || state === 'ended';
+      const label = { upcoming: '开抢提醒', active: '立即秒杀', sold_out: '已抢光', ended: '已结束' }[state];
+      const top = state === 'upcoming' ? '即将开抢' : (state === 'active' && covered ? `¥${yuan(current.price_fen)}` : null);
+      put(btn, top ? h('span.ab-buy-price', top) : null, h('span.ab-buy-label', label));
+    });
+  });
+  btn.addEventListener('click', busy(btn, async () => {
+    const { sku } = pick();
+    const it = current;
+    if (!it) return;
+    if (!localStorage.getItem(KEY_TOKEN)) {
+      toast('请先登录');
+      goLogin(`/p/${p.id}`);
+      return;
+    }
+    const state = stateOf(it);
+    if (state === 'upcoming') {
+      try {
+        await api(`/seckill/items/${it.id}/notify-me`, { body: {} });
+        toast('已设置提醒，开抢时通知你', 'ok');
+        put(btn, h('span.ab-buy-price', '即将开抢'), h('span.ab-buy-label', '已设提醒'));
+      } catch (err) {
+        fail(err, ctx);
+      }
+      return;
+    }
+    if (state !== 'active') return;
+    if (!sku || sku.id !== it.sku_id) {
+      toast(`秒杀规格为「${it.sku_name}」，请先选择该规格`);
+      return;
+    }
+    try {
+      // The address book's default first; a shopper without one adds it and comes back here.
+      await grab(it, ctx, null).catch((err) => {
+        const saved = savedAddress();
+        if (err && err.code === 'ADDRESS_REQUIRED' && saved) return grab(it, ctx, saved);
+        throw err;
+      });
+    } catch (err) {
+      if (err && err.code === 'ADDRESS_REQUIRED') {
+        toast('请先添加收货地址');
+        go(`#/me/addresses/new?back=${encodeURIComponent(`#/p/${p.id}`)}`);
+        return;
+      }
+      if (err && (err.status === 401 || ['AUTH_REQUIRED', 'TOKEN_EXPIRED', 'TOKEN_INVALID'].includes(err.code))) return fail(err, ctx);
+      toast(say(err));
+    }
+  }));
+  return btn;
+}
+
+// ---- 首页：限时秒杀 ------------------------------------------------------------------------------
+
+function homeSections(ctx) {
+  style();
+  const box = h('section.section.sk-home', { hidden: true, dataset: { feature: 'seckill', rank: '10' } });
+  api('/seckill/sessions').then((data) => {
+    if (!ctx.alive()) return;
+    skew = Date.parse(data.server_time) - Date.now();
+    const sess = data.sessions.find((x) => x.state === 'active' && x.items.length)
+      || data.sessions.find((x) => x.state === 'upcoming' && x.items.length);
+    if (!sess) return; // no session running or to come: no row
+    const clock = h('span.sk-home-clock');
+    const first = sess.items[0];
+    ctx.onLeave(tickTo(ctx, first, clock));
+    put(box,
+      h('a.sk-banner.sk-home-head', { href: '#/seckill' },
+        h('strong', '限时秒杀'), h('span.sk-home-title', sess.title), clock, h('span.sk-home-more', '更多 ›')),
+      h('div.sk-home-row', sess.items.slice(0, 8).map((it) => h('a.sk-home-item', {
+        href: `#/p/${it.product_id}`, dataset: { itemId: String(it.id) },
+      }, img(it.image, it.title, 'sk-home-img'),
+      h('div.sk-home-name', it.title),
+      price(it.price_fen, 'sk-home-price'), h('s.sk-home-was', `¥${yuan(it.original_price_fen)}`)))));
+    box.hidden = false;
+  }).catch(() => {});
   return box;
 }
 
 export const routes = [[/^\/seckill$/, seckillScreen, {}]];
-export { homeSections };
+export { homeSections, productActions, productBanners };

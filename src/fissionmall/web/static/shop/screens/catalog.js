@@ -133,7 +133,9 @@ export function homeScreen(ctx) {
       h('div.brand', h('span.brand-logo', '裂'), h('span.brand-name', '裂变商城'), h('span.brand-sub', '好物低价 · 产地直发')),
       form),
     chips,
-    ...featureSections('homeSections', ctx),
+    // The tools' rows in their rank (data-rank: 限时秒杀 before 拼团), whatever order the features load in.
+    ...featureSections('homeSections', ctx).map((el, i) => [Number(el.dataset && el.dataset.rank) || 50, i, el])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]),
     h('section.section', h('h2.section-title', '为你推荐'), grid, more));
 }
 
@@ -275,9 +277,10 @@ function productView(p, ctx) {
   const priceBox = h('div.pd-price');
   const stockText = h('span.pd-stock');
   const chosenText = h('span.pd-chosen');
-  const buy = h('button.btn.btn-primary.btn-buy', { type: 'button' }, '立即购买');
+  const buy = h('button.btn.btn-primary.btn-buy.ab-main', { type: 'button' }, '立即购买');
   let qtyStepper = stepper(1, 1, 1, (n) => {
     qty = n;
+    tell();
   });
   const qtyRow = h('div.pd-row', h('span.pd-row-label', '数量'), qtyStepper);
   const anyInStock = (p.skus || []).some((k) => k.stock > 0);
@@ -298,12 +301,39 @@ function productView(p, ctx) {
     qty = Math.min(qty, max);
     const next = stepper(qty, 1, max, (n) => {
       qty = n;
+      tell();
     });
     qtyStepper.replaceWith(next);
     qtyStepper = next;
     buy.disabled = !sku || sku.stock <= 0;
-    buy.textContent = !anyInStock ? '暂时缺货' : sku ? (sku.stock > 0 ? '立即购买' : '该规格缺货') : '请选择规格';
+    showBuy();
+    tell();
   }
+  // 立即购买, or 单独购买 with the SKU's own price once a tool (拼团, 秒杀) puts its button beside it.
+  let solo = false;
+  function showBuy() {
+    const label = !anyInStock ? '暂时缺货' : sku ? (sku.stock > 0 ? (solo ? '单独购买' : '立即购买') : '该规格缺货') : '请选择规格';
+    if (solo && sku && sku.stock > 0) put(buy, h('span.ab-buy-price', `¥${yuan(sku.price_fen)}`), h('span.ab-buy-label', label));
+    else buy.textContent = label;
+  }
+  // What features read of the choice: `pick()` now, `pick.watch(fn)` on every change (fn runs at once too),
+  // `pick.solo(button)` when the feature's own buy button stands beside 立即购买 (put after it).
+  const watchers = [];
+  const pick = () => ({ sku, qty });
+  function tell() {
+    for (const fn of watchers) fn(pick());
+  }
+  pick.watch = (fn) => {
+    watchers.push(fn);
+    fn(pick());
+  };
+  pick.solo = (el) => {
+    solo = true;
+    bar.classList.add('ab-pair');
+    if (el) bar.append(el); // the tool's price after 单独购买's, as shoppers read the pair
+    showBuy();
+  };
+  const bar = h('div.actionbar');
   const chooser = skuChooser(p, refresh);
 
   buy.addEventListener('click', () => {
@@ -319,11 +349,19 @@ function productView(p, ctx) {
 
   const promos = (p.promotions || []).map((x) => (typeof x === 'object' && x ? x.label || x.title || x.name : null)).filter(Boolean);
   chooser.start();
+  put(bar,
+    h('a.ab-icon', { href: '#/' }, icon(ICONS.home), h('span', '首页')),
+    h('a.ab-icon.ab-orders', { href: '#/orders' }, icon(ICONS.order), h('span', '订单')),
+    // Features' buttons beside 立即购买 (加入购物车, 收藏, 发起拼团): each reads the choice through `pick`.
+    ...featureSections('productActions', p, ctx, pick),
+    buy);
   return [
     h('div.pd-hero', gallery(p.images, p.title),
       h('button.float-back', { type: 'button', 'aria-label': '返回', onclick: () => back('#/') }, icon(ICONS.back)),
       // Features' buttons over the picture's top-right corner (分享): `productHero(product, ctx)`.
       ...featureSections('productHero', p, ctx)),
+    // A tool's price banner under the pictures (秒杀价 with its countdown).
+    ...featureSections('productBanners', p, ctx, pick),
     h('section.card.pd-main',
       priceBox,
       h('h1.pd-title', p.title),
@@ -335,13 +373,8 @@ function productView(p, ctx) {
       h('div.pd-sku-head', h('strong', '选择规格'), chosenText, stockText),
       chooser.el,
       qtyRow),
-    ...featureSections('productSections', p, ctx),
+    ...featureSections('productSections', p, ctx, pick),
     detailSection(p),
-    h('div.actionbar',
-      h('a.ab-icon', { href: '#/' }, icon(ICONS.home), h('span', '首页')),
-      h('a.ab-icon', { href: '#/orders' }, icon(ICONS.order), h('span', '订单')),
-      // Features' buttons beside 立即购买 (加入购物车, 收藏): each gets `pick()` → {sku, qty} as chosen now.
-      ...featureSections('productActions', p, ctx, () => ({ sku, qty })),
-      buy),
+    bar,
   ];
 }

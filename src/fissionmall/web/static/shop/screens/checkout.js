@@ -3,7 +3,7 @@
 // change or 不使用优惠券; the unusable ones with why), the 凑单 hints, the previewed price chain, the order placed
 // under one Idempotency-Key per attempt, then the payment.
 
-import { api, randomId } from '../api.js';
+import { api, randomId, serverNow } from '../api.js';
 import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast, yuan } from '../ui.js';
 import { busy, countdown, empty, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
 import { PHONE_RE, addressBlock, regionPicker } from '../features/addresses.js';
@@ -253,6 +253,12 @@ export function checkoutScreen(ctx) {
 
 // ---- 收银台 (sandbox) --------------------------------------------------------------------------
 
+/** `iso` moved onto this page's clock (serverNow), given the server's time when the answer was made. */
+function byServer(iso, serverTime) {
+  const at = Date.parse(serverTime || '');
+  return Number.isNaN(at) ? iso : new Date(Date.parse(iso) - at + serverNow()).toISOString();
+}
+
 export function cashierScreen(ctx) {
   const pid = ctx.params[0];
   const body = h('div', loading());
@@ -288,7 +294,9 @@ export function cashierScreen(ctx) {
       api(`/orders/${p.order_id}`).then((o) => {
         if (!ctx.alive()) return;
         orderNo.textContent = `订单号 ${o.no}`;
-        if (pending && o.status === 'pending_payment') countdown(ctx, o.pay_deadline, deadline, (left) => `剩余支付时间 ${left}`);
+        // Counted from the order's own server_time (ms), not the HTTP Date header (whole seconds, and a
+        // moment stale): a 5-minute window then starts at 05:00 or less, never 05:01.
+        if (pending && o.status === 'pending_payment') countdown(ctx, byServer(o.pay_deadline, o.server_time), deadline, (left) => `剩余支付时间 ${left}`);
       }).catch(() => {});
     } catch (err) {
       if (!ctx.alive()) return;
