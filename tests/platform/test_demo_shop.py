@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from fissionmall.core.db import Database
-from fissionmall.demo.campaigns import seed
+from fissionmall.demo.campaigns import DEMO_NICKNAMES, seed
 from fissionmall.demo.loader import load_demo
 from fissionmall.settings import Settings
 from tests.helpers import ADDRESS, pay, run_jobs, shopper
@@ -39,6 +39,10 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
     }
     visitor = await shopper(client, "demo-visitor")
     await run_jobs(db)
+
+    # the tour's two shoppers have names, not the sandbox's 微信用户 + the code's tail
+    for code, nickname in DEMO_NICKNAMES.items():
+        assert (await client.get("/api/v1/me", headers=await shopper(client, code))).json()["nickname"] == nickname
 
     # 领券中心: amount and percent templates with thresholds, claimable; the 新人礼包 reached the newcomer
     centre = (await client.get("/api/v1/coupons", headers=visitor)).json()

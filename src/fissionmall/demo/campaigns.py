@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from fissionmall.core import clock, jobs
 from fissionmall.core.db import Database, get_db
@@ -243,7 +243,24 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None
     group_id = await _groupbuy(c, boss, ps, db)
     share_code = await _distribution(c, boss)
     await _settle(c, db)
+    await _name_shoppers(c, db)
     return {"share_code": share_code, "group_id": group_id}
+
+
+# WeChat gives no nickname at login, so a shopper starts as 微信用户 + four characters of the openid ("微信用户ader"
+# for the sandbox code demo-leader); the demo's two shoppers get names a tour can point at.
+DEMO_NICKNAMES = {LEADER_CODE: "团长小美", DISTRIBUTOR_CODE: "分销员阿强"}
+
+
+async def _name_shoppers(c: httpx.AsyncClient, db: Database | None) -> None:
+    if db is None:  # a running server's data: the tests that seed it over HTTP read no nickname
+        return
+    from fissionmall.accounts.models import Customer
+
+    for code, nickname in DEMO_NICKNAMES.items():
+        me = _ok(await c.get(f"{API}/me", headers=await _shopper(c, code)))
+        async with db.tx() as s:
+            await s.execute(update(Customer).where(Customer.id == int(me["id"])).values(nickname=nickname))
 
 
 async def load_campaigns(settings: Settings, *, admin_password: str) -> dict[str, Any] | None:

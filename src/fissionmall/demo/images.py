@@ -136,7 +136,8 @@ def render_product_image(
     q = size // 4
     shadow = Image.new("RGBA", (q, q), (*shade, 0))
     ImageDraw.Draw(shadow).ellipse((q / 2 - 6.5 * q / 25, q * 0.81, q / 2 + 6.5 * q / 25, q * 0.89), fill=(*shade, 80))
-    layer.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(q * 0.015)).resize((size, size), Image.Resampling.BILINEAR))
+    blurred = shadow.filter(ImageFilter.GaussianBlur(q * 0.015))
+    layer.alpha_composite(blurred.resize((size, size), Image.Resampling.BILINEAR))
     img.paste(layer, (0, 0), layer)
 
     draw = ImageDraw.Draw(img)
