@@ -2,21 +2,60 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 
+from fissionmall.accounts import service as accounts
+from fissionmall.catalog.admin import clean_ids, picked_products, picked_skus
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath, parse_cursor
 from fissionmall.distribution import board, config, settlement
 from fissionmall.distribution import distributors as distributor_flow
 from fissionmall.distribution import withdrawals as withdrawal_flow
-from fissionmall.distribution.models import Distributor
+from fissionmall.distribution.models import Commission, Distributor
 from fissionmall.distribution.schemas import ConfigUpdate
-from fissionmall.web.console import Console, FormInvalid, console, error_text, form_to, render
+from fissionmall.distribution.settings_form import (
+    APPROVAL_ZH,
+    BIND_MODE_ZH,
+    FIELDS,
+    ROW_LABELS,
+    SAMPLE_FEN,
+    SOURCE_MODE_ZH,
+    SOURCES_ZH,
+    TARGETS,
+    UNIT_ZH,
+    SettingsForm,
+    Typed,
+    blank,
+    check,
+    config_data,
+    from_saved,
+    place,
+    preview,
+    price_text,
+    stub,
+    typed_body,
+)
+from fissionmall.orders.models import Order, OrderLine
+from fissionmall.web.console import (
+    Console,
+    FormInvalid,
+    console,
+    error_text,
+    field_errors,
+    form_list,
+    form_text,
+    form_to,
+    render,
+)
 
 router = APIRouter(prefix="/admin/distribution", include_in_schema=False)
 NAV = [
@@ -48,8 +87,6 @@ KIND_ZH = {
     "withdraw_paid": "提现到账",
     "withdraw_return": "提现退回",
 }
-BIND_MODE_ZH = {"first": "首次绑定有效", "registration_only": "仅注册时绑定", "latest": "以最新链接为准"}
-APPROVAL_ZH = {"auto": "自动通过", "manual": "人工审核", "everyone": "人人分销"}
 VOCAB: dict[str, Any] = {
     "DISTRIBUTOR_STATUS_ZH": DISTRIBUTOR_STATUS_ZH,
     "WITHDRAWAL_STATUS_ZH": WITHDRAWAL_STATUS_ZH,
@@ -67,32 +104,113 @@ def _back(path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(path + (f"?{urlencode(params)}" if params else ""), status_code=303)
 
 
-async def _config_page(
-    ctx: Console, *, cfg: dict[str, Any] | None = None, error: str = "", status: int = 200, typed: str | None = None
-) -> Response:
-    """The settings page; after a refusal it shows what the operator sent (`typed`: the advanced box as typed)."""
+# ---- the settings form: rates in %, amounts in 元, overrides as rows (stored as bp and fen) ----------------
+
+
+def _typed_rows(form: FormData, kind: str) -> list[dict[str, Any]]:
+    prefix = TARGETS[kind][0]
+    cols = {c: form_list(form, f"{prefix}_{c}") for c in ("id", "l1", "l1_unit", "l2", "l2_unit")}
+    rows = []
+    for i, target in enumerate(cols["id"]):
+        row = {c: (v[i].strip() if i < len(v) else "") for c, v in cols.items()}
+        row["id"] = target.strip()
+        for u in ("l1_unit", "l2_unit"):
+            row[u] = row[u] if row[u] in UNIT_ZH else "rate"
+        rows.append({**row, "errors": {}})
+    return rows
+
+
+def _from_form(form: FormData) -> SettingsForm:
+    values: dict[str, Any] = {
+        "enabled": form.get("enabled") == "on",
+        "self_purchase_commission": form.get("self_purchase_commission") == "on",
+        "bind_mode": form_text(form, "bind_mode", 32),
+        "approval": form_text(form, "approval", 32),
+    }
+    for name, *_ in FIELDS:
+        values[name] = form_text(form, name, 64).strip()
+    sources = []
+    for key, label in SOURCES_ZH.items():
+        mode = form_text(form, f"src_{key}", 16)
+        sources.append(
+            {
+                "key": key,
+                "label": label,
+                "mode": mode if mode in SOURCE_MODE_ZH else "shop",
+                "level1": form_text(form, f"src_{key}_level1", 64).strip(),
+                "level2": form_text(form, f"src_{key}_level2", 64).strip(),
+                "errors": {},
+            }
+        )
+    return SettingsForm(values=values, sources=sources, rows={k: _typed_rows(form, k) for k in TARGETS})
+
+
+def read_settings(form: FormData) -> tuple[SettingsForm, ConfigUpdate | None]:
+    """The settings form read into ConfigUpdate, or the form with every refusal beside its field."""
+    f = _from_form(form)
+    labels = {**{key: label for _, key, _, label in FIELDS}, **ROW_LABELS}
+    rates = ("level1_rate_bp", "level2_rate_bp", "cap_bp", "withdraw_fee_bp")
+    money = ("min_withdraw_fen", "level1_fixed_fen", "level2_fixed_fen")
+    body = typed_body(f)
+
+    def typed_of(body: dict[str, Any]) -> Typed:
+        whole = ("levels", "frozen_days", "binding_expiry_days")
+        return form_to(Typed, body, rate=rates, money=money, whole=whole, labels=labels)
+
+    try:
+        typed = typed_of(body)
+    except FormInvalid as exc:
+        place(f, exc.errors)
+        # The rest is still checked with what was readable, so a second mistake does not wait for a second save.
+        for path in exc.errors:
+            blank(body, path.split("."))
+        try:
+            typed = typed_of(body)
+        except FormInvalid:
+            typed = Typed()
+    check(f, typed)
+    if f.has_errors:
+        return f, None
+    try:
+        return f, ConfigUpdate.model_validate(config_data(f, typed))
+    except ValidationError as exc:  # the last word stays the API's: a rule the console does not know yet
+        place(f, {"form": "；".join(field_errors(exc, labels).values())})
+    except AppError as exc:
+        f.errors["form"] = error_text(exc)
+    return f, None
+
+
+async def _with_items(ctx: Console, f: SettingsForm) -> None:
+    """Each override row gets the picker's item (name, thumbnail, price) for its product or SKU."""
+    for kind, pick in (("product", picked_products), ("sku", picked_skus)):
+        rows = f.rows[kind]
+        items = {str(it["id"]): it for it in await pick(ctx.db, clean_ids([r["id"] for r in rows]))}
+        for r in rows:
+            r["item"] = items.get(r["id"]) or stub(kind, r["id"])
+
+
+async def _config_page(ctx: Console, *, form: SettingsForm | None = None, status: int = 200) -> Response:
+    """The settings page: what is saved, or (after a refusal) what the operator typed with every refusal."""
     async with ctx.db.read() as s:
-        current = (await config.get_config(s)).model_dump(mode="json")
+        saved = await config.get_config(s)
         by_gmv = await board.ranking(s, by="gmv", limit=10)
         by_commission = await board.ranking(s, by="commission", limit=10)
-    cfg = cfg or current
+    form = form or from_saved(saved)
+    await _with_items(ctx, form)
     return render(
         ctx,
         "distribution/index.html",
         status_code=status,
         active="distribution",
-        cfg=cfg,
-        advanced=typed
-        if typed is not None
-        else json.dumps(
-            {"overrides": cfg.get("overrides", []), "source_rates": cfg.get("source_rates", {})},
-            ensure_ascii=False,
-            indent=2,
-        ),
-        error=error,
+        form=form,
+        preview=preview(level1_bp=saved.level1_rate_bp, level2_bp=saved.level2_rate_bp, levels=saved.levels),
+        sample=price_text(SAMPLE_FEN).removeprefix("¥"),
         notice="设置已保存" if ctx.request.query_params.get("ok") else "",
         by_gmv=by_gmv,
         by_commission=by_commission,
+        SOURCES_ZH=SOURCES_ZH,
+        SOURCE_MODE_ZH=SOURCE_MODE_ZH,
+        UNIT_ZH=UNIT_ZH,
         **VOCAB,
     )
 
@@ -102,56 +220,11 @@ async def index(ctx: Read) -> Response:
     return await _config_page(ctx)
 
 
-WHOLE = (
-    "levels",
-    "level1_rate_bp",
-    "level2_rate_bp",
-    "cap_bp",
-    "frozen_days",
-    "binding_expiry_days",
-    "min_withdraw_fen",
-    "withdraw_fee_bp",
-)
-LABELS = {
-    "levels": "分销层级",
-    "level1_rate_bp": "一级佣金比例",
-    "level2_rate_bp": "二级佣金比例",
-    "cap_bp": "佣金上限",
-    "frozen_days": "冻结天数",
-    "binding_expiry_days": "绑定有效天数",
-    "min_withdraw_fen": "最低提现金额",
-    "withdraw_fee_bp": "提现手续费",
-    "bind_mode": "绑定方式",
-    "approval": "审核方式",
-}
-
-
 @router.post("/config")
 async def save_config(ctx: Write) -> Response:
-    form = await ctx.request.form()
-    data: dict[str, Any] = {
-        "enabled": form.get("enabled") == "on",
-        "self_purchase_commission": form.get("self_purchase_commission") == "on",
-        "bind_mode": form.get("bind_mode"),
-        "approval": form.get("approval"),
-    }
-    for name in WHOLE:
-        data[name] = str(form.get(name) or "").strip()
-    typed = str(form.get("advanced") or "")
-    try:
-        advanced = json.loads(typed or "{}")
-    except ValueError:
-        advanced = None
-    if not isinstance(advanced, dict):
-        error = '设置有误：高级设置须为 JSON 对象，例如 {"overrides": [], "source_rates": {}}'
-        return await _config_page(ctx, cfg=data, error=error, status=400, typed=typed)
-    data.update({k: advanced[k] for k in ("overrides", "source_rates") if k in advanced})
-    try:
-        cfg = form_to(ConfigUpdate, data, whole=WHOLE, labels=LABELS)
-    except AppError as exc:
-        return await _config_page(ctx, cfg=data, error=_err(exc), status=400, typed=typed)
-    except FormInvalid as exc:
-        return await _config_page(ctx, cfg=data, error=f"设置有误：{exc.message[:300]}", status=400, typed=typed)
+    form, cfg = read_settings(await ctx.request.form())
+    if cfg is None:
+        return await _config_page(ctx, form=form, status=400)
     async with ctx.db.tx() as s:
         await config.save_config(s, data=cfg, admin_id=ctx.admin.id)
     return _back("/admin/distribution", ok="1")
@@ -191,6 +264,22 @@ async def decide(ctx: Write, distributor_id: IdPath) -> Response:
     return _back("/admin/distribution/distributors", ok="已处理")
 
 
+async def _orders_named(s: AsyncSession, entries: Sequence[Commission]) -> dict[str, dict[int, Any]]:
+    """The ledger's orders and lines by id: the order's number and buyer, the line's product and SKU names."""
+    ids = {e.order_id for e in entries if e.order_id}
+    if not ids:
+        return {"orders": {}, "lines": {}}
+    rows = (await s.execute(select(Order.id, Order.no, Order.customer_id).where(Order.id.in_(ids)))).all()
+    buyers = await accounts.nicknames_of(s, customer_ids=[c for _, _, c in rows])
+    lines = await s.execute(
+        select(OrderLine.id, OrderLine.title, OrderLine.sku_name).where(OrderLine.order_id.in_(ids))
+    )
+    return {
+        "orders": {i: {"no": no, "buyer": buyers.get(c, "—")} for i, no, c in rows},
+        "lines": {i: f"{t} · {k}" if k else t for i, t, k in lines.all()},
+    }
+
+
 @router.get("/distributors/{distributor_id}")
 async def detail(ctx: Read, distributor_id: IdPath) -> Response:
     async with ctx.db.read() as s:
@@ -204,6 +293,7 @@ async def detail(ctx: Read, distributor_id: IdPath) -> Response:
         l1, l2 = await board.team_sizes(s, customer_id=d.customer_id)
         statements = await settlement.statements_of(s, customer_id=d.customer_id)
         entries, _ = await board.ledger(s, customer_id=d.customer_id, before_id=None, limit=50)
+        named = await _orders_named(s, entries)
         wds, _ = await withdrawal_flow.list_withdrawals(s, customer_id=d.customer_id, limit=20)
     return render(
         ctx,
@@ -215,9 +305,23 @@ async def detail(ctx: Read, distributor_id: IdPath) -> Response:
         l2=l2,
         statements=statements,
         entries=entries,
+        named=named,
         withdrawals=wds,
         **VOCAB,
     )
+
+
+async def _distributors_named(s: AsyncSession, customer_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each customer's nickname and distributor page (the withdrawals list links the name, never shows an id)."""
+    nick = await accounts.nicknames_of(s, customer_ids=customer_ids)
+    ids = dict(
+        (
+            await s.execute(
+                select(Distributor.customer_id, Distributor.id).where(Distributor.customer_id.in_(list(nick)))
+            )
+        ).all()
+    )
+    return {c: {"nickname": nick.get(c, "已注销的顾客"), "id": ids.get(c)} for c in customer_ids}
 
 
 @router.get("/withdrawals")
@@ -231,9 +335,7 @@ async def withdrawals(ctx: WdRead, status: str = "pending", cursor: str = "") ->
         rows, nxt = await withdrawal_flow.list_withdrawals(
             s, status=None if status == "all" else status, before_id=before, limit=20
         )
-        names = {
-            w.distributor_customer_id: await board.nickname(s, customer_id=w.distributor_customer_id) for w in rows
-        }
+        names = await _distributors_named(s, [w.distributor_customer_id for w in rows])
     return render(
         ctx,
         "distribution/withdrawals.html",
