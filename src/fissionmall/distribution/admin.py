@@ -376,10 +376,7 @@ async def reject(ctx: WdWrite, withdrawal_id: IdPath) -> Response:
 # ---- the customer pages' distribution: relation filter and column, the distribution card ---------------
 # (appended with its own imports; customers/admin.py reads these through core/extras.py)
 
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
-from fissionmall.accounts import service as accounts  # noqa: E402
 from fissionmall.accounts.models import Customer  # noqa: E402
 from fissionmall.core import extras  # noqa: E402
 from fissionmall.distribution.models import Binding  # noqa: E402
