@@ -35,8 +35,11 @@ worker: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/fissionmall migrate
 
-## test: every test on SQLite, then again on PostgreSQL + Redis (slow stress tests included)
-test: $(DEV_STAMP) test-sqlite test-postgres
+## test: every test on SQLite and again on PostgreSQL + Redis (slow stress tests included). The two passes
+##       run side by side (each waits on its database part of the time, so two cores finish both in about
+##       the time of the longer one); each pass's output is printed whole when it ends.
+test: $(DEV_STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # Browser tests get their own pytest process: Playwright's sync API holds an event loop in the main thread.
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
