@@ -97,3 +97,25 @@ def test_the_owner_finds_a_customer_by_nickname_and_opens_their_page(live_server
     desktop.once("dialog", lambda dialog: dialog.accept())
     desktop.locator("#block-btn").click()
     expect(desktop.locator(f"#blocked-table tr[data-customer-id='{shopper_id}']")).to_be_visible()
+
+
+def test_a_coupon_is_sent_to_a_shopper_found_by_nickname(live_server, desktop):
+    base = live_server["base_url"]
+    tail = secrets.token_hex(2)
+    me = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": f"vip-{tail}"}, timeout=10).json()
+    shopper_id, nickname, token = me["user"]["id"], me["user"]["nickname"], me["token"]
+    login = {"username": live_server["admin_user"], "password": live_server["admin_password"]}
+    boss = {"Authorization": "Bearer " + httpx.post(f"{base}/api/admin/v1/auth/login", json=login).json()["token"]}
+    body = {"name": f"老客回馈-{tail}", "kind": "amount", "amount_fen": 1000, "threshold_fen": 0, "valid_days": 7}
+    r = httpx.post(f"{base}/api/admin/v1/coupons/templates", json=body, headers=boss, timeout=10)
+    assert r.status_code == 201, r.text
+
+    _login(desktop, base, f"/admin/coupons/{r.json()['id']}", live_server["admin_user"], live_server["admin_password"])
+    desktop.locator("#f-ids").fill(nickname)  # 定向发放: the shopper by nickname, no id typed
+    desktop.locator(f"#issue .cp-option[data-id='{shopper_id}']").click()
+    expect(desktop.locator("#issue .cp-chip")).to_contain_text(nickname)
+    desktop.locator("#issue-btn").click()
+    expect(desktop.locator("#flash")).to_contain_text("发放")
+    mine = httpx.get(f"{base}/api/v1/me/coupons", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    rows = mine["items"] if isinstance(mine, dict) else mine
+    assert [c["name"] for c in rows] == [body["name"]]

@@ -48,6 +48,9 @@ async def test_an_operator_creates_edits_pauses_and_issues_a_coupon_from_the_con
     bob = await shopper(client, "bob")
     bob_id = (await client.get("/api/v1/me", headers=bob)).json()["id"]
     await client.post(f"/admin/coupons/{t.id}/status", data={"csrf_token": csrf, "status": "active"})
+    # 定向发放 chooses shoppers with the customer search (the picker posts their ids as one field)
+    editor = (await client.get(f"/admin/coupons/{t.id}")).text
+    assert 'data-customer-picker data-multiple data-name="customer_ids"' in editor and "<textarea" not in editor
     r = await client.post(f"/admin/coupons/{t.id}/issue", data={"csrf_token": csrf, "customer_ids": str(bob_id)})
     assert r.status_code == 303
     page = (await client.get("/admin/coupons")).text
