@@ -154,3 +154,11 @@ async def test_finance_cannot_open_the_editor(client, db):
     await console(client, db, "finance")
     r = await client.get("/admin/seckill/new")
     assert r.status_code == 403
+
+
+def test_the_live_board_names_every_refusal_in_words():
+    from fissionmall.seckill.admin import reason_text
+
+    assert reason_text("SOLD_OUT") == "已抢光"  # the board's own short word
+    assert reason_text("OUT_OF_STOCK") == "库存不足"  # a stored reason the board has no word for: the table's
+    assert reason_text("SOMETHING_NEW") == "其他原因"  # never the bare code

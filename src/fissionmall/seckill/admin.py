@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fissionmall.catalog.admin import clean_ids, picked_skus
-from fissionmall.core import clock
+from fissionmall.core import clock, codes
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import yuan
 from fissionmall.core.schemas import IdPath, in_window, parse_cursor, to_local
@@ -49,6 +49,14 @@ REASON_ZH = {
     "SOLD_OUT": "已抢光",
     "NEW_USERS_ONLY": "仅限新客",
 }
+
+
+def reason_text(code: str) -> str:
+    """A refusal on the live board in the merchant's words: the board's own short word, else the one code
+    table's text (a stored reason such as INVALID or OUT_OF_STOCK), never the bare code."""
+    return REASON_ZH.get(code) or codes.table().get(code) or "其他原因"
+
+
 # Catalogue codes in a session form's words; seckill's own codes read as the table says.
 ERRORS_ZH = {
     "INSUFFICIENT_STOCK": "商品库存不足以划出这个秒杀库存",
@@ -485,14 +493,14 @@ async def session_page(ctx: Read, session_id: IdPath) -> Response:
         active="seckill",
         sess=sess,
         b=await _board(ctx, session_id),
-        reasons=REASON_ZH,
+        reasons=reason_text,
         ok=ok,
     )
 
 
 @router.get("/{session_id}/board", response_class=HTMLResponse)
 async def board_partial(ctx: Read, session_id: IdPath) -> Response:
-    return render(ctx, "seckill/_board.html", b=await _board(ctx, session_id), reasons=REASON_ZH)
+    return render(ctx, "seckill/_board.html", b=await _board(ctx, session_id), reasons=reason_text)
 
 
 @router.post("/{session_id}/delete", response_class=HTMLResponse)
