@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import admin_client, shot
 
 pytestmark = pytest.mark.browser
 
@@ -99,23 +99,38 @@ def test_the_owner_finds_a_customer_by_nickname_and_opens_their_page(live_server
     expect(desktop.locator(f"#blocked-table tr[data-customer-id='{shopper_id}']")).to_be_visible()
 
 
-def test_a_coupon_is_sent_to_a_shopper_found_by_nickname(live_server, desktop):
+def test_the_owner_sends_a_coupon_to_shoppers_found_by_nickname(live_server, desktop):
+    """定向发放 takes shoppers from the customer search (several at once), never typed 用户编号."""
     base = live_server["base_url"]
     tail = secrets.token_hex(2)
-    me = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": f"vip-{tail}"}, timeout=10).json()
-    shopper_id, nickname, token = me["user"]["id"], me["user"]["nickname"], me["token"]
-    login = {"username": live_server["admin_user"], "password": live_server["admin_password"]}
-    boss = {"Authorization": "Bearer " + httpx.post(f"{base}/api/admin/v1/auth/login", json=login).json()["token"]}
-    body = {"name": f"老客回馈-{tail}", "kind": "amount", "amount_fen": 1000, "threshold_fen": 0, "valid_days": 7}
-    r = httpx.post(f"{base}/api/admin/v1/coupons/templates", json=body, headers=boss, timeout=10)
-    assert r.status_code == 201, r.text
+    shoppers = []
+    for who in ("a", "b"):
+        r = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": f"gift-{who}-{tail}"}, timeout=10)
+        assert r.status_code == 200, r.text
+        shoppers.append((r.json()["user"]["id"], r.json()["user"]["nickname"], r.json()["token"]))
+    with admin_client(base, live_server) as boss:
+        t = boss.post(
+            "/api/admin/v1/coupons/templates",
+            json={
+                "name": f"定向券{tail}",
+                "kind": "amount",
+                "amount_fen": 1000,
+                "issue_mode": "operator",
+                "valid_days": 7,
+            },
+        )
+        assert t.status_code == 201, t.text
+    template_id = t.json()["id"]
 
-    _login(desktop, base, f"/admin/coupons/{r.json()['id']}", live_server["admin_user"], live_server["admin_password"])
-    desktop.locator("#f-ids").fill(nickname)  # 定向发放: the shopper by nickname, no id typed
-    desktop.locator(f"#issue .cp-option[data-id='{shopper_id}']").click()
-    expect(desktop.locator("#issue .cp-chip")).to_contain_text(nickname)
+    _login(desktop, base, f"/admin/coupons/{template_id}", live_server["admin_user"], live_server["admin_password"])
+    expect(desktop.get_by_text("用户编号")).to_have_count(0)
+    for shopper_id, nickname, _ in shoppers:
+        desktop.locator("#f-ids").fill(nickname)
+        desktop.locator(f"#issue .cp-option[data-id='{shopper_id}']").click()
+    expect(desktop.locator("#issue .cp-chip")).to_have_count(2)
+    shot(desktop, "people-06-coupon-issue-picker")
     desktop.locator("#issue-btn").click()
-    expect(desktop.locator("#flash")).to_contain_text("发放")
-    mine = httpx.get(f"{base}/api/v1/me/coupons", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    rows = mine["items"] if isinstance(mine, dict) else mine
-    assert [c["name"] for c in rows] == [body["name"]]
+    expect(desktop.locator(".alert")).to_contain_text("已发放 2 张")
+    for _, _, token in shoppers:
+        mine = httpx.get(f"{base}/api/v1/me/coupons", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert [c["name"] for c in mine.json()["items"]] == [f"定向券{tail}"], mine.text

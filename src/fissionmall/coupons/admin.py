@@ -337,11 +337,11 @@ async def issue(template_id: int, ctx: Write) -> Response:
             customer_ids=[int(x) for x in ids if x.isdigit()], batch=str(form.get("batch") or "") or None
         )
         if len(body.customer_ids) != len(ids):
-            raise AppError(CoreError.FORM_INVALID, "用户编号须为数字")
+            raise AppError(CoreError.FORM_INVALID, "所选顾客有误，请重新选择")
         async with ctx.db.tx() as s:
             n, _ = await service.issue(s, template_id=template_id, customer_ids=body.customer_ids, batch=body.batch)
     except ValidationError:
-        return await _refusal_page(ctx, template_id, "请填写 1-1000 个用户编号；批次号只能含字母数字")
+        return await _refusal_page(ctx, template_id, "请选择 1-1000 位顾客；批次号只能含字母数字")
     except AppError as exc:
         return await _refusal_page(ctx, template_id, error_text(exc))
     return RedirectResponse(f"/admin/coupons/{template_id}?ok=issued{n}", status_code=303)

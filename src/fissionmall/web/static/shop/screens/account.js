@@ -29,7 +29,7 @@ export function meScreen(ctx) {
     if (!ctx.alive()) return;
     put(head,
       h('div.me-avatar', me.avatar_url ? img(me.avatar_url, me.nickname, 'me-avatar-img') : (me.nickname || '我').slice(0, 1)),
-      h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `ID ${me.id}`,
+      h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `编号 ${me.id}`,
         has(me.level) ? h('span.me-level', `Lv.${me.level}`) : null,
         me.paid_member_until ? h('span.me-level.me-vip', 'VIP') : null,
         me.is_distributor ? h('span.me-level.me-dist', '分销员') : null)));

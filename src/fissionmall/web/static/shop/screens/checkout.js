@@ -259,6 +259,14 @@ function byServer(iso, serverTime) {
   return Number.isNaN(at) ? iso : new Date(Date.parse(iso) - at + serverNow()).toISOString();
 }
 
+/** What the amount is made of, so a shopper who saw ¥59.90 on the 立即秒杀 button sees why it is ¥67.90 here. */
+export function amountParts(o) {
+  const goods = o.goods_fen - o.discount_fen;
+  const parts = [`商品 ¥${yuan(goods)}`, o.shipping_fen > 0 ? `运费 ¥${yuan(o.shipping_fen)}` : '包邮'];
+  if (o.discount_fen > 0) parts.push(`已优惠 ¥${yuan(o.discount_fen)}`);
+  return parts.join(' · ');
+}
+
 export function cashierScreen(ctx) {
   const pid = ctx.params[0];
   const body = h('div', loading());
@@ -280,8 +288,9 @@ export function cashierScreen(ctx) {
       }));
       const pending = p.status === 'pending';
       const orderNo = h('span.cashier-order-no');
+      const breakdown = h('div.cashier-breakdown');
       put(body,
-        h('div.cashier-amount', h('div.muted', '支付金额'), price(p.amount_fen, 'cashier-price'), deadline),
+        h('div.cashier-amount', h('div.muted', '支付金额'), price(p.amount_fen, 'cashier-price'), breakdown, deadline),
         h('section.card.pay-methods',
           h('div.pay-method',
             h('span.pay-method-icon', icon(ICONS.wechat)),
@@ -294,6 +303,7 @@ export function cashierScreen(ctx) {
       api(`/orders/${p.order_id}`).then((o) => {
         if (!ctx.alive()) return;
         orderNo.textContent = `订单号 ${o.no}`;
+        breakdown.textContent = amountParts(o);
         // Counted from the order's own server_time (ms), not the HTTP Date header (whole seconds, and a
         // moment stale): a 5-minute window then starts at 05:00 or less, never 05:01.
         if (pending && o.status === 'pending_payment') countdown(ctx, byServer(o.pay_deadline, o.server_time), deadline, (left) => `剩余支付时间 ${left}`);
