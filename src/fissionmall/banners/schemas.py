@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from fissionmall.catalog.schemas import MediaRef
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Patch
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-# A media asset's id (a number or its digits) or a /media/ URL, as a product's images[] take them.
-ImageRef = int | Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+# A 素材库 id or a /media/ URL, exactly as a product's images[] take them (the service resolves it).
+ImageRef = MediaRef
 LinkKind = Literal["none", "product", "coupons"]
 ProductId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
 
