@@ -3,6 +3,7 @@ at most 10 active, the order (move up/down), and the shop's public list (active,
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -156,3 +157,14 @@ async def test_the_shop_shows_active_banners_inside_their_window_in_order(client
         assert [x["title"] for x in await shop(client)] == ["later", "A"]
     finally:
         clock.reset()
+
+
+async def test_concurrent_activations_cannot_pass_the_limit_together(client, db, owner, image):
+    for i in range(8):
+        await make(client, owner, image, title=f"图{i}")
+    got = await asyncio.gather(
+        *(client.post(API, json={"image": image["id"], "title": f"并发{i}"}, headers=owner) for i in range(4))
+    )
+    assert sorted(r.status_code for r in got) == [201, 201, 409, 409], [r.text for r in got]
+    async with db.read() as s:
+        assert await s.scalar(select(func.count()).select_from(Banner).where(Banner.active.is_(True))) == 10
