@@ -69,6 +69,7 @@ def test_merchant_adds_a_banner_and_the_shop_home_opens_with_it(
     shot(d, "banners-01-form")
     d.get_by_role("button", name="保存").click()
     expect(d).to_have_url(base + "/admin/banners?ok=created")
+    expect(d.get_by_text("轮播图已添加")).to_have_count(1)
     row = d.locator("#banner-table tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text(f"耳机秒杀 {tag}")
