@@ -161,8 +161,9 @@ BANNER_SIZE = (750, 300)
 
 def _gift(d: Draw, w: int, h: int, img: Image.Image) -> None:
     x0, y0, x1, y1 = w * 0.07, h * 0.26, w * 0.36, h * 0.74
-    ground = img.getpixel((int(x0 + (x1 - x0) * 0.34), int(y0)))
-    _ticket(d, x0, y0, x1, y1, ground if isinstance(ground, tuple) else (255, 255, 255))
+    px = img.getpixel((int(x0 + (x1 - x0) * 0.34), int(y0)))  # the ground the notches cut through
+    ground: RGB = (int(px[0]), int(px[1]), int(px[2])) if isinstance(px, tuple) else (255, 255, 255)
+    _ticket(d, x0, y0, x1, y1, ground)
     x0, y0, x1, y1 = w * 0.60, h * 0.34, w * 0.86, h * 0.86
     d.rounded_rectangle((x0, y0, x1, y1), radius=10, fill=(255, 236, 200))
     d.rounded_rectangle((x0 - 10, y0 - 30, x1 + 10, y0 + 8), radius=8, fill=(255, 248, 232))
