@@ -98,6 +98,12 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
         assert r.status_code == 200, r.text
         assert [st["amount_fen"] for st in r.json()["steps"] if st["kind"] == "shipping"] == [fee], r.json()
 
+    # 首页轮播图: two banners from the 素材库, to the 领券中心 and to the product on flash sale now
+    banners = (await client.get("/api/v1/banners")).json()["items"]
+    assert [b["title"] for b in banners] == ["新人礼包 · 领券立减", "限时秒杀 · 蓝牙无线耳机"]
+    assert banners[0]["link"] == "#/coupons" and banners[1]["link"] == f"#/p/{by_title['蓝牙无线耳机']['id']}"
+    assert all(b["image_url"].startswith("/media/lib/") for b in banners)
+
     # 秒杀: one session on sale now (buyable at once), one later today
     sessions = (await client.get("/api/v1/seckill/sessions")).json()["sessions"]
     states = [{i["state"] for i in sess["items"]} for sess in sessions]

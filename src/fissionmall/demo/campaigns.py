@@ -1,9 +1,9 @@
 """The demo shop's campaigns, made through the public and admin APIs in-process so they obey every rule.
 
 Coupons in the 领券中心 and a 新人礼包, a 满减 rule, a 限时折扣 and a 阶梯价, a flash sale running now and one
-later today, a group-buy activity with a forming group (opened and paid by a demo shopper through the
-sandbox gateway), and distribution switched on with an approved demo distributor. Times are real time:
-the dev clock is never moved here.
+later today, two banners on the home page (to the 领券中心 and the flash sale), a group-buy activity with a
+forming group (opened and paid by a demo shopper through the sandbox gateway), and distribution switched on
+with an approved demo distributor. Times are real time: the dev clock is never moved here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fissionmall.core.db import Database, get_db
 from fissionmall.core.schemas import to_local
 from fissionmall.coupons.models import CouponTemplate
 from fissionmall.demo.catalogue import PRODUCTS
+from fissionmall.demo.images import banner_png
 from fissionmall.settings import Settings
 
 ADMIN = "/api/admin/v1"
@@ -165,6 +166,23 @@ async def _seckill(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dic
         _ok(await c.post(f"{ADMIN}/seckill/sessions", json=body, headers=boss), 201)
 
 
+# 首页轮播图: uploaded to the 素材库 like a merchant's pictures, linking to the 领券中心 and the flash sale.
+BANNERS: list[dict[str, Any]] = [
+    {"art": "newcomer", "title": "新人礼包 · 领券立减", "link_kind": "coupons"},
+    {"art": "flash", "title": "限时秒杀 · 蓝牙无线耳机", "link_kind": "product", "product": "蓝牙无线耳机"},
+]
+
+
+async def _banners(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> None:
+    for spec in BANNERS:
+        files = {"file": (f"banner-{spec['art']}.png", banner_png(spec["art"]), "image/png")}
+        asset = _ok(await c.post(f"{ADMIN}/media", files=files, headers=boss), 201)
+        body = {"image": asset["id"], "title": spec["title"], "link_kind": spec["link_kind"]}
+        if "product" in spec:
+            body["product_id"] = ps[spec["product"]]["id"]
+        _ok(await c.post(f"{ADMIN}/banners", json=body, headers=boss), 201)
+
+
 async def _shopper(c: httpx.AsyncClient, code: str) -> dict[str, str]:
     token = _ok(await c.post(f"{API}/auth/wechat-login", json={"code": code}))["token"]
     return {"Authorization": f"Bearer {token}"}
@@ -240,6 +258,7 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None
     await _coupons(c, boss, category_ids)
     await _promotions(c, boss, ps)
     await _seckill(c, boss, ps)
+    await _banners(c, boss, ps)
     group_id = await _groupbuy(c, boss, ps, db)
     share_code = await _distribution(c, boss)
     await _settle(c, db)

@@ -8,6 +8,7 @@ glance. No title is printed on the picture: the shop shows the title right besid
 from __future__ import annotations
 
 import colorsys
+import io
 import pathlib
 import random
 from collections.abc import Callable
@@ -149,3 +150,73 @@ def render_product_image(
 
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG", compress_level=4)
+
+
+# ---- 首页轮播图 ------------------------------------------------------------------------------------
+# No text on the banners either: a CJK font is not on every machine the demo runs on, and the banner's title
+# is its alt text. Each is a wide 5:2 picture with one motif: a gift box (新人礼包), a lightning bolt and a
+# clock (限时秒杀).
+BANNER_SIZE = (750, 300)
+
+
+def _gift(d: Draw, w: int, h: int, img: Image.Image) -> None:
+    x0, y0, x1, y1 = w * 0.07, h * 0.26, w * 0.36, h * 0.74
+    px = img.getpixel((int(x0 + (x1 - x0) * 0.34), int(y0)))  # the ground the notches cut through
+    ground: RGB = (int(px[0]), int(px[1]), int(px[2])) if isinstance(px, tuple) else (255, 255, 255)
+    _ticket(d, x0, y0, x1, y1, ground)
+    x0, y0, x1, y1 = w * 0.60, h * 0.34, w * 0.86, h * 0.86
+    d.rounded_rectangle((x0, y0, x1, y1), radius=10, fill=(255, 236, 200))
+    d.rounded_rectangle((x0 - 10, y0 - 30, x1 + 10, y0 + 8), radius=8, fill=(255, 248, 232))
+    cx = (x0 + x1) / 2
+    d.rectangle((cx - 12, y0 - 30, cx + 12, y1), fill=(214, 40, 57))
+    d.ellipse((cx - 58, y0 - 78, cx - 2, y0 - 28), outline=(214, 40, 57), width=12)
+    d.ellipse((cx + 2, y0 - 78, cx + 58, y0 - 28), outline=(214, 40, 57), width=12)
+
+
+def _flash(d: Draw, w: int, h: int, img: Image.Image) -> None:
+    cx, cy, r = w * 0.74, h * 0.52, h * 0.34
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 250, 240), outline=(255, 214, 102), width=10)
+    d.line((cx, cy, cx, cy - r * 0.7), fill=(60, 30, 90), width=9)
+    d.line((cx, cy, cx + r * 0.5, cy + r * 0.2), fill=(60, 30, 90), width=9)
+    bolt = [(w * 0.30, h * 0.10), (w * 0.20, h * 0.55), (w * 0.28, h * 0.55), (w * 0.22, h * 0.92),
+            (w * 0.38, h * 0.42), (w * 0.30, h * 0.42), (w * 0.36, h * 0.10)]  # fmt: skip
+    d.polygon(bolt, fill=(255, 214, 102))
+
+
+def _ticket(d: Draw, x0: float, y0: float, x1: float, y1: float, ground: RGB) -> None:
+    """A coupon ticket: notches on both sides and a dashed tear line (the 领券 everyone recognises)."""
+    d.rounded_rectangle((x0, y0, x1, y1), radius=14, fill=(255, 250, 240, 240))
+    cut, r = x0 + (x1 - x0) * 0.34, (y1 - y0) * 0.12
+    d.ellipse((cut - r, y0 - r, cut + r, y0 + r), fill=ground)
+    d.ellipse((cut - r, y1 - r, cut + r, y1 + r), fill=ground)
+    y = y0 + r * 1.6
+    while y < y1 - r * 1.6:
+        d.line((cut, y, cut, y + 8), fill=(230, 120, 100), width=3)
+        y += 16
+    mid = (y0 + y1) / 2
+    d.rounded_rectangle((x0 + 18, mid - 22, cut - 18, mid + 22), radius=8, fill=(*ground, 255))
+    d.rounded_rectangle((cut + 20, mid - 28, x1 - 20, mid - 8), radius=6, fill=(*ground, 160))
+    d.rounded_rectangle((cut + 20, mid + 6, x1 - 50, mid + 22), radius=6, fill=(*ground, 110))
+
+
+BANNER_ART: dict[str, tuple[RGB, RGB, Callable[[Draw, int, int, Image.Image], None]]] = {
+    "newcomer": ((255, 94, 77), (255, 160, 90), _gift),
+    "flash": ((120, 40, 200), (230, 50, 90), _flash),
+}
+
+
+def banner_png(kind: str) -> bytes:
+    """A deterministic wide PNG for the demo's home carousel (`kind`: newcomer or flash)."""
+    left, right, motif = BANNER_ART[kind]
+    w, h = BANNER_SIZE
+    mask = Image.linear_gradient("L").rotate(90).resize((w, h))
+    img = Image.composite(Image.new("RGB", (w, h), left), Image.new("RGB", (w, h), right), mask)
+    d = ImageDraw.Draw(img, "RGBA")
+    rng = random.Random(kind)
+    for _ in range(14):  # confetti
+        x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(4, 14)
+        d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 60))
+    motif(d, w, h, img)
+    out = io.BytesIO()
+    img.save(out, format="PNG", compress_level=4)
+    return out.getvalue()

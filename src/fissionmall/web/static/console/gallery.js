@@ -192,26 +192,28 @@ function libraryDialog(onPick) {
 
 export function enhanceGallery(root) {
   const name = root.dataset.name || "images";
+  const single = "single" in root.dataset;  // data-single: one image, a new one replaces it (a banner)
   const initial = Array.from(root.querySelectorAll(`input[type=hidden][name="${name}"]`)).map((i) => i.value);
   root.textContent = "";
   root.classList.add("enhanced");
   const list = el("ol", { class: "gallery-list", "aria-label": "商品图片（第一张为封面）" });
-  const input = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp", multiple: "" });
+  const input = el("input", { type: "file", accept: "image/jpeg,image/png,image/webp", ...(single ? {} : { multiple: "" }) });
   const pick = el("label", { class: "btn btn-sm gallery-upload" }, "上传图片", input);
   const fromLibrary = el("button", { type: "button", class: "btn btn-sm", text: "从素材库选择" });
-  const hint = el("span", { class: "muted", text: "拖入图片上传；拖动图片调整顺序，第一张为封面" });
+  const hint = el("span", { class: "muted", text: single ? "拖入图片上传；新选的图片替换原图" : "拖入图片上传；拖动图片调整顺序，第一张为封面" });
   const progress = el("ul", { class: "media-progress", "aria-live": "polite" });
   root.append(list, el("div", { class: "gallery-tools" }, pick, fromLibrary, hint), progress);
 
   let dragged = null;
   function refresh() {
     Array.from(list.children).forEach((li, i) => {
-      li.classList.toggle("cover", i === 0);
-      li.querySelector(".gallery-cover-btn").hidden = i === 0;
+      li.classList.toggle("cover", i === 0 && !single);
+      li.querySelector(".gallery-cover-btn").hidden = i === 0 || single;
     });
   }
   function add(url) {
     if (Array.from(list.querySelectorAll("input")).some((i) => i.value === url)) return;
+    if (single) list.textContent = "";
     const coverBtn = el("button", { type: "button", class: "link gallery-cover-btn", text: "设为封面" });
     const removeBtn = el("button", { type: "button", class: "link danger gallery-remove", text: "删除" });
     const li = el("li", { class: "gallery-item", draggable: "true" },
@@ -242,7 +244,7 @@ export function enhanceGallery(root) {
   });
   list.addEventListener("drop", (e) => { if (dragged) { e.preventDefault(); refresh(); } });
 
-  const upload = (files) => { if (files.length) uploadAll(files, progress, (asset) => add(asset.url)); };
+  const upload = (files) => { if (files.length) uploadAll(single ? files.slice(-1) : files, progress, (asset) => add(asset.url)); };
   input.addEventListener("change", () => { upload(Array.from(input.files)); input.value = ""; });
   dropZone(root, upload);
   fromLibrary.addEventListener("click", () => libraryDialog((assets) => assets.forEach((a) => add(a.url))));
