@@ -4,14 +4,13 @@ and the dashboard's order, money and refund figures."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
@@ -19,8 +18,9 @@ from fissionmall.addresses.schemas import Address
 from fissionmall.core import clock, extras
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
-from fissionmall.orders import aftersales, batch, by_customer, export, refunds, reports, tools
+from fissionmall.orders import aftersales, batch, export, refunds, reports, tools
 from fissionmall.orders import service as orders
+from fissionmall.orders.admin_customers import day_of
 from fissionmall.orders.export import ORDER_STATUS_ZH, SOURCE_ZH
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.rules import ORDER_STATUSES, REFUND_TRANSITIONS
@@ -41,11 +41,8 @@ from fissionmall.web.console import (
     cursor_of,
     dashboard_part,
     error_text,
-    fen_from_yuan,
     form_text,
     form_to,
-    local_time,
-    money,
     not_found,
     page_link,
     refusal,
@@ -105,22 +102,14 @@ _NOTICES = {"shipped": "已发货", "remark": "备注已保存", "price": "已�
 ORDER_TABS = (("", "全部"), *((st, ORDER_STATUS_ZH[st]) for st in ORDER_STATUSES))
 
 
-def _day(text: str) -> date | None:
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return day if date(2000, 1, 1) <= day <= date(2099, 12, 31) else None
-
-
 def _filter_of(q: str, status: str, source: str, date_from: str, date_to: str) -> tuple[OrderFilter, dict[str, str]]:
     """The list's filter from the query string (unknown values dropped) and the query that repeats it."""
     f = OrderFilter(
         q=q.strip()[:64] or None,
         status=status if status in ORDER_STATUS_ZH else None,
         source=source if source in SOURCE_ZH else None,
-        date_from=_day(date_from),
-        date_to=_day(date_to),
+        date_from=day_of(date_from),
+        date_to=day_of(date_to),
     )
     keep = {"q": f.q, "status": f.status, "source": f.source, "from": f.date_from, "to": f.date_to}
     return f, {k: str(v) for k, v in keep.items() if v}
@@ -557,59 +546,6 @@ async def _money_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
 @dashboard_part("refunds.read")
 async def _refund_figures(ctx: Console, s: AsyncSession) -> dict[str, Any]:
     return {"pending_refunds": await reports.count_refunds(s, status="pending")}
-
-
-# ---- the customer pages' orders (customers/admin.py reads them through core/extras.py) ---------------
-
-
-@extras.contributes(extras.CUSTOMER_FILTERS)
-async def _customer_filters(params: dict[str, str]) -> dict[str, Any]:
-    errors: list[tuple[str, str]] = []
-    fen = {k: fen_from_yuan(params[k]) if params.get(k) else None for k in ("spend_min", "spend_max")}
-    errors += [(k, "请填写金额（元），如 199 或 19.90") for k, v in fen.items() if params.get(k) and v is None]
-    days = {k: _day(params[k]) if params.get(k) else None for k in ("ordered_from", "ordered_to")}
-    errors += [(k, "请选择日期") for k, v in days.items() if params.get(k) and v is None]
-    start, end, zone = days["ordered_from"], days["ordered_to"], shop_zone()
-    where = [
-        by_customer.spend_where(min_fen=fen["spend_min"], max_fen=fen["spend_max"]),
-        by_customer.last_order_where(
-            start=datetime.combine(start, time.min, tzinfo=zone) if start else None,
-            end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone) if end else None,
-        ),
-    ]
-    found = [w for w in where if w is not None]
-    fields = (
-        extras.FilterField("yuan_range", ("spend_min", "spend_max"), "累计消费", hint="实付减退款，单位元"),
-        extras.FilterField("date_range", ("ordered_from", "ordered_to"), "最近下单"),
-    )
-    return {"orders": extras.CustomerFilter(fields, and_(*found) if found else None, tuple(errors), order=10)}
-
-
-@extras.contributes(extras.CUSTOMER_COLUMNS)
-async def _customer_columns(s: AsyncSession, customer_ids: list[int]) -> dict[str, Any]:
-    figures = await by_customer.figures_of(s, customer_ids=customer_ids)
-    return {
-        "累计消费": {cid: money(fen) for cid, (_, fen, _) in figures.items()},
-        "最近下单": {cid: local_time(at, "%Y-%m-%d") for cid, (_, _, at) in figures.items()},
-    }
-
-
-@extras.contributes(extras.CUSTOMER_PANELS)
-async def _customer_orders(s: AsyncSession, customer_id: int) -> dict[str, Any]:
-    paid, spent, _ = (await by_customer.figures_of(s, customer_ids=[customer_id])).get(customer_id, (0, 0, None))
-    total = await by_customer.order_count(s, customer_id=customer_id)
-    table = tuple(
-        (
-            (o.no, f"/admin/orders/{o.id}"),
-            local_time(o.created_at),
-            ORDER_STATUS_ZH.get(o.status, o.status),
-            money(o.payable_fen),
-        )
-        for o in await by_customer.recent_orders(s, customer_id=customer_id)
-    )
-    rows = (("下单", f"{total} 笔"), ("已支付", f"{paid} 笔"), ("累计消费", money(spent)))
-    head = ("订单号", "下单时间", "状态", "应付")
-    return {"orders": extras.CustomerPanel("订单", 10, rows, head, table, "还没有下过单")}
 
 
 # The badges of the 订单 and 售后 rows, re-read after every htmx action (a shipped order, a decided refund).
