@@ -236,6 +236,11 @@ StepFn = Callable[[Lines, PricingContext], tuple[Lines, list[Step]]]
 short_yuan = ship.short_yuan  # 12.00 -> '12', 12.50 -> '12.5': how amounts read in a label
 
 
+def yuan_text(fen: int) -> str:
+    """Money in a sentence the shopper reads: whole yuan when exact, else two decimals (15310 -> '153.10')."""
+    return short_yuan(fen) if fen % 100 == 0 else yuan(fen)
+
+
 def _left(p: PricedLine) -> int:
     return p.subtotal_fen - p.discount_fen
 
@@ -293,7 +298,7 @@ def tiered_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
         nxt = [(q, pr) for q, pr in sorted(rule.tiers) if q > p.line.qty]
         if nxt:
             q, pr = nxt[0]
-            rows.append(Step("hint", f"{p.line.title}再买{q - p.line.qty}件，每件{short_yuan(pr)}元", 0))
+            rows.append(Step("hint", f"{p.line.title}再买{q - p.line.qty}件，每件{yuan_text(pr)}元", 0))
         if not reached:
             continue
         cut = min(max(0, (p.line.unit_price_fen - reached[-1]) * p.line.qty), _left(p))
@@ -348,13 +353,13 @@ def _measure(lines: Lines, idx: Sequence[int], basis: str) -> int:
 
 
 def _need(gap: int, basis: str) -> str:
-    return f"再买{gap}件" if basis == "count" else f"再买{short_yuan(gap)}元"
+    return f"再买{gap}件" if basis == "count" else f"再买{yuan_text(gap)}元"
 
 
 def _tier_text(t: ReductionTier) -> str:
     if t.percent_bp:
         return f"享{short_yuan((BP - t.percent_bp) // 10)}折" if (BP - t.percent_bp) % 10 == 0 else "享折扣"
-    return f"减{short_yuan(t.amount_fen)}元"
+    return f"减{yuan_text(t.amount_fen)}元"
 
 
 def reduction_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
@@ -415,7 +420,7 @@ def coupon_applicable(lines: Lines, coupon: CouponSpec) -> tuple[list[int], int,
         return (
             idx,
             base,
-            Refusal(PricingError.COUPON_BELOW_THRESHOLD, f"还差{short_yuan(coupon.threshold_fen - base)}元可用"),
+            Refusal(PricingError.COUPON_BELOW_THRESHOLD, f"还差{yuan_text(coupon.threshold_fen - base)}元可用"),
         )
     return idx, base, None
 
@@ -535,6 +540,24 @@ def price(cart: Sequence[CartLine], ctx: PricingContext, chain: Sequence[StepFn]
     """Price a cart through the chain. Same input, same output."""
     lines, steps = _run(_start(cart), ctx, chain if chain is not None else CHAIN)
     return _quote(lines, steps)
+
+
+# The part of the chain a product page can know before the cart: no member (the page does not know the
+# shopper), no threshold, no coupon.
+_UNIT_CHAIN: tuple[StepFn, ...] = (goods_step, activity_step, tiered_step, member_step)
+
+
+def limited_unit_prices(cart: Sequence[CartLine], ctx: PricingContext) -> dict[int, tuple[int, str]]:
+    """What one unit of each line's SKU costs when a limited-time discount cuts it, as checkout's chain
+    prices it: {sku_id: (unit price fen, the rule's ref "promotion:12")}; SKUs it does not cut are absent."""
+    out: dict[int, tuple[int, str]] = {}
+    plain = replace(ctx, member_rate_bp=None)
+    for c in cart:
+        lines, steps = _run(_start([replace(c, qty=1)]), plain, _UNIT_CHAIN)
+        ref = next((st.ref for st in steps if st.kind == "limited"), None)
+        if ref is not None:
+            out[c.sku_id] = (lines[0].goods_payable_fen, ref)
+    return out
 
 
 @dataclass(frozen=True)
