@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fissionmall.core.money import BP, apply_bp, split, yuan
+from fissionmall.core.money import BP, apply_bp, split, yuan, yuan_text
 from fissionmall.pricing.errors import PricingError
 from fissionmall.shipping import rules as ship
 
@@ -234,11 +234,6 @@ class Quote:
 Lines = tuple[PricedLine, ...]
 StepFn = Callable[[Lines, PricingContext], tuple[Lines, list[Step]]]
 short_yuan = ship.short_yuan  # 12.00 -> '12', 12.50 -> '12.5': how amounts read in a label
-
-
-def yuan_text(fen: int) -> str:
-    """Money in a sentence the shopper reads: whole yuan when exact, else two decimals (15310 -> '153.10')."""
-    return short_yuan(fen) if fen % 100 == 0 else yuan(fen)
 
 
 def _left(p: PricedLine) -> int:
@@ -540,24 +535,6 @@ def price(cart: Sequence[CartLine], ctx: PricingContext, chain: Sequence[StepFn]
     """Price a cart through the chain. Same input, same output."""
     lines, steps = _run(_start(cart), ctx, chain if chain is not None else CHAIN)
     return _quote(lines, steps)
-
-
-# The part of the chain a product page can know before the cart: no member (the page does not know the
-# shopper), no threshold, no coupon.
-_UNIT_CHAIN: tuple[StepFn, ...] = (goods_step, activity_step, tiered_step, member_step)
-
-
-def limited_unit_prices(cart: Sequence[CartLine], ctx: PricingContext) -> dict[int, tuple[int, str]]:
-    """What one unit of each line's SKU costs when a limited-time discount cuts it, as checkout's chain
-    prices it: {sku_id: (unit price fen, the rule's ref "promotion:12")}; SKUs it does not cut are absent."""
-    out: dict[int, tuple[int, str]] = {}
-    plain = replace(ctx, member_rate_bp=None)
-    for c in cart:
-        lines, steps = _run(_start([replace(c, qty=1)]), plain, _UNIT_CHAIN)
-        ref = next((st.ref for st in steps if st.kind == "limited"), None)
-        if ref is not None:
-            out[c.sku_id] = (lines[0].goods_payable_fen, ref)
-    return out
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from fissionmall.core.errors import AppError
-from fissionmall.core.money import BP
+from fissionmall.core.money import BP, yuan_text
 from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import (
     CartLine,
@@ -19,9 +19,12 @@ from fissionmall.pricing.rules import (
     ReductionTier,
     Scope,
     TieredPrice,
-    limited_unit_prices,
+    activity_step,
+    goods_step,
+    member_step,
+    price,
     short_yuan,
-    yuan_text,
+    tiered_step,
 )
 from fissionmall.promotions.errors import PromotionsError
 
@@ -161,6 +164,11 @@ def to_context_parts(promos: list[Any], gifts: dict[int, CartLine]) -> dict[str,
     }
 
 
+# The part of checkout's chain a product page can know before the cart: no member price (the page does not
+# know the shopper), no threshold, no coupon.
+_UNIT_CHAIN = (goods_step, activity_step, tiered_step, member_step)
+
+
 def limited_prices(
     promos: list[Any], product_id: int, category_id: int | None, skus: list[tuple[int, str, int]]
 ) -> dict[int, tuple[int, Any]]:
@@ -168,9 +176,14 @@ def limited_prices(
     for one unit, when the discount ends)}, priced by the chain's own steps with the live rules."""
     parts = to_context_parts([p for p in promos if p.kind in ("limited_discount", "tiered_price")], {})
     ctx = PricingContext(shipping_fee_fen=0, tiered=parts["tiered"], limited=parts["limited"])
-    cart = [CartLine(sku_id, product_id, category_id, "", name, fen, 1) for sku_id, name, fen in skus]
     ends = {f"promotion:{p.id}": p.ends_at for p in promos}
-    return {k: (fen, ends[ref]) for k, (fen, ref) in limited_unit_prices(cart, ctx).items()}
+    out: dict[int, tuple[int, Any]] = {}
+    for sku_id, name, fen in skus:
+        q = price([CartLine(sku_id, product_id, category_id, "", name, fen, 1)], ctx, _UNIT_CHAIN)
+        ref = next((st.ref for st in q.steps if st.kind == "limited"), None)
+        if ref is not None:
+            out[sku_id] = (q.lines[0].goods_payable_fen, ends[ref])
+    return out
 
 
 def covers_product(p: Any, product_id: int, category_id: int | None, sku_ids: set[int]) -> bool:
