@@ -112,7 +112,7 @@ def test_a_merchant_makes_a_gift_a_limited_discount_and_a_tiered_price_with_the_
     expect(row).to_contain_text(shirt["title"])
     row.get_by_label("方式").select_option(label="打折")
     row.get_by_label("活动价或折扣").fill("8")
-    expect(preview).to_contain_text("限时 8折 ¥79.2")
+    expect(preview).to_contain_text("限时 8折 ¥79.20")
     shot(page, "console-promotion-limited")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("status")).to_have_text("活动已创建")
@@ -134,7 +134,13 @@ def test_a_merchant_makes_a_gift_a_limited_discount_and_a_tiered_price_with_the_
 
     # The shop: the product pages carry the labels, checkout prices them as configured.
     expect(_shop_tags(page, base, shirt["id"])).to_contain_text("满100元赠品")
-    expect(page.locator(".pd-promotions")).to_contain_text("限时折扣")
+    expect(page.locator(".pd-promotions")).to_contain_text("限时 8折")
+    # the product page shows the 8折 price checkout charges, the full price struck through, and the time left
+    expect(page.locator(".pd-price-num")).to_have_text("¥79.20")
+    expect(page.locator(".pd-list-price")).to_have_text("¥99.00")
+    expect(page.locator(".pd-limited")).to_have_text(re.compile(r"^限时折扣 · 距结束 (\d+天 )?\d\d:\d\d:\d\d$"))
+    expect(page.locator(".btn-buy.ab-main")).to_contain_text("¥79.20")
+    shot(page, "shop-product-limited-discount")
     expect(_shop_tags(page, base, rice["id"])).to_contain_text("2件起每件45元")
     shirt_sku, rice_sku = shirt["skus"][0]["id"], rice["skus"][0]["id"]
     q = _preview(live_server, shirt_sku, 2)

@@ -26,6 +26,29 @@ def _admin(live_server: dict[str, Any]) -> httpx.Client:
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {r.json()['token']}"}, timeout=10)
 
 
+def _running_session(boss: httpx.Client, title: str, sku_id: int) -> dict[str, Any]:
+    """A session that started a minute ago and runs an hour: ¥9.90, 5 in the pool, 1 each."""
+    now = datetime.now(UTC)
+    r = boss.post(
+        "/api/admin/v1/seckill/sessions",
+        json={
+            "title": title,
+            "starts_at": (now - timedelta(minutes=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(),
+            "items": [{"sku_id": sku_id, "price_fen": 990, "stock": 5, "per_user_limit": 1}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _shop_login(page: Page, base: str, prefix: str) -> None:
+    page.goto(f"{base}/shop/#/login")
+    page.get_by_placeholder("测试账号，如 alice").fill(prefix + secrets.token_hex(4))
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_text("为你推荐")).to_be_visible()
+
+
 def test_shopper_waits_for_the_countdown_grabs_and_pays(live_server: dict[str, Any], mobile: Page, desktop: Page):
     base, page = live_server["base_url"], mobile
     errors: list[str] = []
@@ -51,10 +74,7 @@ def test_shopper_waits_for_the_countdown_grabs_and_pays(live_server: dict[str, A
         ).json()
         item = sess["items"][0]["id"]
 
-    page.goto(f"{base}/shop/#/login")
-    page.get_by_placeholder("测试账号，如 alice").fill("sk-" + secrets.token_hex(4))
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_text("为你推荐")).to_be_visible()
+    _shop_login(page, base, "sk-")
     page.evaluate("(a) => localStorage.setItem('fm.address', JSON.stringify(a))", ADDRESS)
     expect(page.locator(".sk-banner")).to_be_visible()
     page.locator(".sk-banner").click()
@@ -110,16 +130,7 @@ def test_operator_raises_a_pool_mid_sale_and_blocks_a_scalper(live_server: dict[
                 "skus": [{"name": "蓝色", "price_fen": 5900, "stock": 30}],
             },
         ).json()
-        now = datetime.now(UTC)
-        sess = boss.post(
-            "/api/admin/v1/seckill/sessions",
-            json={
-                "title": "加库存测试场",
-                "starts_at": (now - timedelta(minutes=1)).isoformat(),
-                "ends_at": (now + timedelta(hours=1)).isoformat(),
-                "items": [{"sku_id": p["skus"][0]["id"], "price_fen": 990, "stock": 5, "per_user_limit": 1}],
-            },
-        ).json()
+        sess = _running_session(boss, "加库存测试场", p["skus"][0]["id"])
         item = sess["items"][0]["id"]
     scalper = httpx.post(f"{base}/api/v1/auth/wechat-login", json={"code": "scalper-" + secrets.token_hex(3)}).json()
     scalper_id, scalper_auth = scalper["user"]["id"], {"Authorization": f"Bearer {scalper['token']}"}
@@ -155,3 +166,25 @@ def test_operator_raises_a_pool_mid_sale_and_blocks_a_scalper(live_server: dict[
     d.locator(f"#blocked-table tr[data-customer-id='{scalper_id}']").get_by_role("button", name="解除").click()
     expect(d.locator(f"tr[data-customer-id='{scalper_id}']")).to_have_count(0)
     assert httpx.get(f"{base}/api/v1/me", headers=scalper_auth).status_code == 200
+
+
+def test_a_product_in_a_live_flash_sale_keeps_its_add_to_cart_button(live_server: dict[str, Any], mobile: Page):
+    """The flash sale's pair (单独购买 · 马上抢) pushed 加入购物车 out of the bar; at 390px it stays, icon-sized."""
+    base, page = live_server["base_url"], mobile
+    with _admin(live_server) as boss:
+        p = boss.post(
+            "/api/admin/v1/products",
+            json={"title": "秒杀加购耳机", "skus": [{"name": "黑色", "price_fen": 19900, "stock": 20}]},
+        ).json()
+        _running_session(boss, "加购测试场", p["skus"][0]["id"])
+    _shop_login(page, base, "skc-")
+    page.goto(f"{base}/shop/#/p/{p['id']}")
+    bar = page.locator(".actionbar")
+    expect(bar).to_have_class(re.compile("ab-pair"))
+    expect(bar).to_contain_text("单独购买")
+    add = bar.get_by_role("button", name="加入购物车")
+    expect(add).to_be_visible()
+    assert add.bounding_box()["x"] + add.bounding_box()["width"] <= 390  # inside the phone's width
+    shot(page, "seckill-06-pair-keeps-cart")
+    add.click()
+    expect(page.locator("#toast")).to_have_text("已加入购物车")

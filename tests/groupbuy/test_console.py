@@ -59,6 +59,7 @@ async def test_operator_creates_an_activity_in_the_editor_and_bad_prices_are_ref
     )
     listing = await client.get("/admin/groupbuy")
     assert listing.status_code == 200 and "三人团" in listing.text
+    assert "3 人团 · 24 小时" in listing.text and "1440 分钟" not in listing.text
     r = await client.post(f"/admin/groupbuy/{act.id}/edit", data={**form, f"price_{sku}": "8.80", f"stock_{sku}": "20"})
     assert r.status_code == 303
     async with db.read() as s:

@@ -45,3 +45,8 @@ def test_joinable_groups_are_nearly_full_first_then_soonest_to_expire():
 def test_success_rate_is_over_settled_groups():
     assert rules.success_rate_bp(0, 0) == 0
     assert rules.success_rate_bp(2, 3) == 6666
+
+
+def test_a_time_limit_reads_in_hours_and_days_not_1440_minutes():
+    texts = [rules.duration_text(m) for m in (5, 90, 60, 1440, 2160, 2880, 1530)]
+    assert texts == ["5 分钟", "90 分钟", "1 小时", "24 小时", "1 天 12 小时", "2 天", "1 天 1 小时 30 分钟"]

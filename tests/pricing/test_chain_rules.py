@@ -72,6 +72,18 @@ def test_full_reduction_takes_the_highest_tier_reached_and_hints_the_next():
     assert q.hints == ("再买180元减50元",)
 
 
+def test_the_hint_names_money_in_two_decimals_or_whole_yuan():
+    """The demo's nudge read "再买153.1元减30元"."""
+    red = FullReduction(1, "满199减30", (ReductionTier(19_900, amount_fen=3000),))
+    assert price([line(1, 4590)], PricingContext(shipping_fee_fen=0, reductions=(red,))).hints == (
+        "再买153.10元减30元",
+    )
+    odd = FullReduction(1, "满199减30.5", (ReductionTier(19_900, amount_fen=3050),))
+    assert price([line(1, 9900)], PricingContext(shipping_fee_fen=0, reductions=(odd,))).hints == (
+        "再买100元减30.50元",
+    )
+
+
 def test_count_tier_9折_and_its_hint():
     red = FullReduction(1, "满2件9折", (ReductionTier(2, percent_bp=1000),), basis="count")
     assert price([line(1, 5000)], PricingContext(shipping_fee_fen=0, reductions=(red,))).hints == ("再买1件享9折",)

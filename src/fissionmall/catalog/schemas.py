@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, StringConstraints, model_serializer
 
 from fissionmall.catalog.rules import clean_detail_html
 from fissionmall.core.media import MediaUrl
@@ -73,7 +73,7 @@ class ProductUpdate(ApiModel):
     skus: Patch[Annotated[list[SkuCreate], Field(min_length=1, max_length=100)]] = None
 
 
-class SkuPublic(ApiModel):
+class SkuFields(ApiModel):
     id: int
     name: str
     price_fen: int
@@ -82,7 +82,23 @@ class SkuPublic(ApiModel):
     spec: dict[str, str] = {}
 
 
-class SkuAdmin(SkuPublic):
+class SkuPublic(SkuFields):
+    # A live 限时折扣 on this SKU (promotions fills them on the product page): one unit's price as checkout
+    # charges it, and when the discount ends; None without one.
+    limited_price_fen: int | None = None
+    limited_ends_at: ApiDateTime | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_when_discounted(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a SKU without one keeps the exact shape API.md lists: the two keys appear only with a discount
+        out: dict[str, Any] = handler(self)
+        if self.limited_price_fen is None:
+            out.pop("limited_price_fen", None)
+            out.pop("limited_ends_at", None)
+        return out
+
+
+class SkuAdmin(SkuFields):
     sold: int
     is_active: bool
     code: str | None = None

@@ -49,3 +49,9 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def yuan_text(fen: int) -> str:
+    """Money in a sentence a shopper reads: whole yuan when exact, else two decimals (15310 -> '153.10')."""
+    s = yuan(fen)
+    return s[:-3] if fen % 100 == 0 else s

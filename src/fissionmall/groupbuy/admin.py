@@ -84,6 +84,7 @@ async def activities(ctx: Read, cursor: str = "") -> Response:
         rows=rows,
         stats=stats,
         titles=titles,
+        duration_text=rules.duration_text,
         next_url=next_url,
         paged=bool(cursor),
         notice=ok or "",

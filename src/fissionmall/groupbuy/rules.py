@@ -69,6 +69,21 @@ def unit_price(group_price_fen: int, *, leader: bool, leader_discount_fen: int) 
     return max(0, group_price_fen - leader_discount_fen)
 
 
+def duration_text(minutes: int) -> str:
+    """A group's time limit as a merchant reads it: 90 分钟, 24 小时, 1 天 12 小时 (never "1440 分钟")."""
+    if minutes % 60:
+        if minutes < 1440:
+            return f"{minutes} 分钟"
+        d, rest = divmod(minutes, 1440)
+        h, m = divmod(rest, 60)
+        return " ".join(x for x in (f"{d} 天", f"{h} 小时" if h else "", f"{m} 分钟") if x)
+    hours = minutes // 60
+    if hours <= 24:
+        return f"{hours} 小时"
+    d, h = divmod(hours, 24)
+    return f"{d} 天" + (f" {h} 小时" if h else "")
+
+
 def seats_left(size: int, seats_taken: int) -> int:
     return max(0, size - seats_taken)
 

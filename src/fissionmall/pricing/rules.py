@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fissionmall.core.money import BP, apply_bp, split, yuan
+from fissionmall.core.money import BP, apply_bp, split, yuan, yuan_text
 from fissionmall.pricing.errors import PricingError
 from fissionmall.shipping import rules as ship
 
@@ -293,7 +293,7 @@ def tiered_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
         nxt = [(q, pr) for q, pr in sorted(rule.tiers) if q > p.line.qty]
         if nxt:
             q, pr = nxt[0]
-            rows.append(Step("hint", f"{p.line.title}再买{q - p.line.qty}件，每件{short_yuan(pr)}元", 0))
+            rows.append(Step("hint", f"{p.line.title}再买{q - p.line.qty}件，每件{yuan_text(pr)}元", 0))
         if not reached:
             continue
         cut = min(max(0, (p.line.unit_price_fen - reached[-1]) * p.line.qty), _left(p))
@@ -348,13 +348,13 @@ def _measure(lines: Lines, idx: Sequence[int], basis: str) -> int:
 
 
 def _need(gap: int, basis: str) -> str:
-    return f"再买{gap}件" if basis == "count" else f"再买{short_yuan(gap)}元"
+    return f"再买{gap}件" if basis == "count" else f"再买{yuan_text(gap)}元"
 
 
 def _tier_text(t: ReductionTier) -> str:
     if t.percent_bp:
         return f"享{short_yuan((BP - t.percent_bp) // 10)}折" if (BP - t.percent_bp) % 10 == 0 else "享折扣"
-    return f"减{short_yuan(t.amount_fen)}元"
+    return f"减{yuan_text(t.amount_fen)}元"
 
 
 def reduction_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
@@ -415,7 +415,7 @@ def coupon_applicable(lines: Lines, coupon: CouponSpec) -> tuple[list[int], int,
         return (
             idx,
             base,
-            Refusal(PricingError.COUPON_BELOW_THRESHOLD, f"还差{short_yuan(coupon.threshold_fen - base)}元可用"),
+            Refusal(PricingError.COUPON_BELOW_THRESHOLD, f"还差{yuan_text(coupon.threshold_fen - base)}元可用"),
         )
     return idx, base, None
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from fissionmall.core.errors import AppError
+from fissionmall.core.money import BP, yuan_text
 from fissionmall.pricing.errors import PricingError
 from fissionmall.pricing.rules import (
     CartLine,
@@ -14,10 +15,16 @@ from fissionmall.pricing.rules import (
     FullGift,
     FullReduction,
     LimitedDiscount,
+    PricingContext,
     ReductionTier,
     Scope,
     TieredPrice,
+    activity_step,
+    goods_step,
+    member_step,
+    price,
     short_yuan,
+    tiered_step,
 )
 from fissionmall.promotions.errors import PromotionsError
 
@@ -110,6 +117,17 @@ def label(p: Any) -> str:
             f"{t['min_qty']}件起每件{short_yuan(t['unit_price_fen'])}元"
             for t in sorted(p.tiers, key=lambda t: t["min_qty"])
         )
+    return _limited_label(p.items or [])
+
+
+def _limited_label(items: list[dict[str, Any]]) -> str:
+    """限时 8折 / 限时 8折起 (the deepest cut of several) / 限时价 ¥69 起; mixed or odd rates: 限时折扣."""
+    rates = [BP - i["percent_bp"] for i in items if i.get("percent_bp") is not None]
+    prices = [i["price_fen"] for i in items if i.get("price_fen") is not None]
+    if rates and not prices and all(r % 10 == 0 for r in rates):
+        return f"限时 {short_yuan(min(rates) // 10)}折" + ("起" if len(set(rates)) > 1 else "")
+    if prices and not rates:
+        return f"限时价 ¥{yuan_text(min(prices))}" + (" 起" if len(set(prices)) > 1 else "")
     return "限时折扣"
 
 
@@ -144,6 +162,28 @@ def to_context_parts(promos: list[Any], gifts: dict[int, CartLine]) -> dict[str,
         "gifts": tuple(gift_rules),
         "free_shipping_rules": tuple(free),
     }
+
+
+# The part of checkout's chain a product page can know before the cart: no member price (the page does not
+# know the shopper), no threshold, no coupon.
+_UNIT_CHAIN = (goods_step, activity_step, tiered_step, member_step)
+
+
+def limited_prices(
+    promos: list[Any], product_id: int, category_id: int | None, skus: list[tuple[int, str, int]]
+) -> dict[int, tuple[int, Any]]:
+    """The product page's 限时折扣 per SKU ((id, name, price_fen) each): {sku_id: (what checkout charges
+    for one unit, when the discount ends)}, priced by the chain's own steps with the live rules."""
+    parts = to_context_parts([p for p in promos if p.kind in ("limited_discount", "tiered_price")], {})
+    ctx = PricingContext(shipping_fee_fen=0, tiered=parts["tiered"], limited=parts["limited"])
+    ends = {f"promotion:{p.id}": p.ends_at for p in promos}
+    out: dict[int, tuple[int, Any]] = {}
+    for sku_id, name, fen in skus:
+        q = price([CartLine(sku_id, product_id, category_id, "", name, fen, 1)], ctx, _UNIT_CHAIN)
+        ref = next((st.ref for st in q.steps if st.kind == "limited"), None)
+        if ref is not None:
+            out[sku_id] = (q.lines[0].goods_payable_fen, ends[ref])
+    return out
 
 
 def covers_product(p: Any, product_id: int, category_id: int | None, sku_ids: set[int]) -> bool:

@@ -144,7 +144,19 @@ async def badges(
 @extras.contributes(extras.PRODUCT)
 async def _product_badges(s: AsyncSession, *, product: Any, category_id: int | None) -> dict[str, Any]:
     live = await badges(s, product_id=product.id, category_id=category_id, sku_ids=[k.id for k in product.skus])
-    return {"promotions": [{"id": x.id, "kind": x.kind, "name": x.name, "label": rules.label(x)} for x in live]}
+    out: dict[str, Any] = {
+        "promotions": [{"id": x.id, "kind": x.kind, "name": x.name, "label": rules.label(x)} for x in live]
+    }
+    if any(x.kind == "limited_discount" for x in live):
+        # each SKU's 限时价 as checkout charges one unit, and when it ends: the page shows it, not a badge only
+        cut = rules.limited_prices(live, product.id, category_id, [(k.id, k.name, k.price_fen) for k in product.skus])
+        out["skus"] = [
+            k.model_copy(update={"limited_price_fen": cut[k.id][0], "limited_ends_at": cut[k.id][1]})
+            if k.id in cut
+            else k
+            for k in product.skus
+        ]
+    return out
 
 
 @extras.contributes(extras.FREE_SHIPPING)

@@ -158,8 +158,8 @@ function rowItem(tr) {
   }
 }
 
-/** '79.20' → '79.2', '80.00' → '80': a price as the preview's line reads it. */
-const priceText = (fen) => shortYuan(fen);
+/** 7120 → '71.20', 6900 → '69.00': a price beside ¥89.00 reads as that one does, two decimals. */
+const priceText = yuan2;
 
 function limitedPreview(form) {
   const lines = [];
@@ -191,7 +191,7 @@ function tieredPreview(form) {
   }
   tiers.sort((a, b) => a.qty - b.qty);
   const sku = chosen(form, 'sku_id')[0];
-  const lines = tiers.map((t) => `买${t.qty}件起每件 ¥${shortYuan(t.fen)}`);
+  const lines = tiers.map((t) => `买${t.qty}件起每件 ¥${priceText(t.fen)}`);
   if (lines.length && sku) lines.push(`${sku.label}（原价 ¥${sku.price}）`);
   return lines;
 }

@@ -7,6 +7,7 @@ import { busy, empty, go, goLogin, loading, put, topbar } from '../kit.js';
 import { confirmBox, errorText, h, icon, img, price, stepper, toast, yuan } from '../ui.js';
 
 const KEY_CHECKOUT = 'fm.checkout'; // what screens/checkout.js reads: {items} or {from_cart}, and the attempt
+const PLUS_ICON = 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z';
 const CART_ICON = 'M7 18a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm10 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zM1 2h3.3l.9 2H21a1 1 0 0 1 .9 1.4l-3.6 7.1A2 2 0 0 1 16.5 14H8.1l-1.1 2H19v2H7a2 2 0 0 1-1.7-3l1.4-2.5L3 4H1z';
 const REASON = { sold_out: '已售罄', off_shelf: '已下架', sku_gone: '规格已失效' };
 
@@ -158,7 +159,10 @@ function cartScreen(ctx) {
 
 function productActions(p, ctx, pick) {
   const link = h('a.ab-icon.ab-cart', { href: '#/cart' }, icon(CART_ICON), h('span', '购物车'));
-  const add = h('button.btn.btn-ghost.btn-buy.btn-cart', { type: 'button', disabled: !(p.skus || []).some((k) => k.stock > 0) }, '加入购物车');
+  // Beside a tool's pair of buy buttons (秒杀, 拼团) the bar shows it icon-sized (加购), so it stays there.
+  const add = h('button.btn.btn-ghost.btn-buy.btn-cart', {
+    type: 'button', 'aria-label': '加入购物车', disabled: !(p.skus || []).some((k) => k.stock > 0),
+  }, h('span.btn-cart-full', '加入购物车'), h('span.btn-cart-mini', icon(PLUS_ICON), h('span', '加购')));
   add.addEventListener('click', busy(add, async () => {
     const { sku, qty } = pick();
     if (!sku) return;

@@ -1,7 +1,7 @@
 // 首页 and 商品详情: the product list (search, category chips, paging) and a product's page (gallery, SKU
 // choice, quantity, 立即购买 into checkout), with the sections features add to both.
 
-import { api, getToken } from '../api.js';
+import { api, getToken, serverNow } from '../api.js';
 import { ICONS, errorText, h, icon, price, stepper, toast, yuan } from '../ui.js';
 import { back, empty, featureSections, go, goLogin, loading, put, setHashQuery, topbar } from '../kit.js';
 import { KEY_CHECKOUT } from './checkout.js';
@@ -270,9 +270,38 @@ function skuChooser(p, onChange) {
   return { el: h('div.spec-rows', rows.map((r) => r.el)), start: mark };
 }
 
+// A live 限时折扣 on a SKU (the server's `limited_price_fen`, what checkout charges for one unit): the price
+// shown and bought at, the catalogue price struck through beside it.
+const pay = (k) => (k && k.limited_price_fen != null ? k.limited_price_fen : k ? k.price_fen : 0);
+const two = (n) => String(n).padStart(2, '0');
+
+/** 距结束 HH:MM:SS, with the days in front past 24 hours (2天 03:04:05). */
+function leftText(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const hms = `${two(Math.floor((s % 86400) / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+  return d ? `${d}天 ${hms}` : hms;
+}
+
 function productView(p, ctx) {
   let sku = null;
   let qty = 1;
+  const limitedNote = h('div.pd-limited', { hidden: true });
+  let limitedTimer = null;
+  ctx.onLeave(() => clearInterval(limitedTimer));
+  function showLimited(k) {
+    clearInterval(limitedTimer);
+    limitedNote.hidden = !(k && k.limited_price_fen != null);
+    if (limitedNote.hidden) return;
+    const end = Date.parse(k.limited_ends_at);
+    const tick = () => {
+      const left = end - serverNow();
+      limitedNote.textContent = left > 0 ? `限时折扣 · 距结束 ${leftText(left)}` : '限时折扣已结束';
+      if (left <= 0) clearInterval(limitedTimer);
+    };
+    tick();
+    limitedTimer = setInterval(tick, 1000);
+  }
 
   const priceBox = h('div.pd-price');
   const stockText = h('span.pd-stock');
@@ -288,13 +317,16 @@ function productView(p, ctx) {
   function refresh({ sku: picked, from, missing }) {
     sku = picked;
     const pool = (from && from.length ? from : p.skus || []);
-    const low = pool.reduce((m, k) => (m && m.price_fen <= k.price_fen ? m : k), null);
+    const low = pool.reduce((m, k) => (m && pay(m) <= pay(k) ? m : k), null);
     const shown = sku || low;
+    const cut = shown && shown.limited_price_fen != null;
     put(priceBox,
-      price(shown ? shown.price_fen : p.price_fen, 'pd-price-num'),
-      sku || !low || pool.every((k) => k.price_fen === low.price_fen) ? null : h('span.pd-qi', '起'),
-      shown ? listPrice(shown.list_price_fen, shown.price_fen, 'pd-list-price') : null,
+      price(shown ? pay(shown) : p.price_fen, 'pd-price-num'),
+      sku || !low || pool.every((k) => pay(k) === pay(low)) ? null : h('span.pd-qi', '起'),
+      // 限时折扣: the full price struck through; else the SKU's 划线价
+      shown ? listPrice(cut ? shown.price_fen : shown.list_price_fen, pay(shown), 'pd-list-price') : null,
       h('span.pd-sales', `已售 ${p.sales}`));
+    showLimited(shown);
     stockText.textContent = sku ? (sku.stock > 0 ? `库存 ${sku.stock} 件` : '该规格缺货') : anyInStock ? '' : '暂时缺货';
     chosenText.textContent = sku ? `已选：${sku.name}` : `请选择${missing.join('、') || '规格'}`;
     const max = sku ? Math.max(1, sku.stock) : 1;
@@ -313,7 +345,9 @@ function productView(p, ctx) {
   let solo = false;
   function showBuy() {
     const label = !anyInStock ? '暂时缺货' : sku ? (sku.stock > 0 ? (solo ? '单独购买' : '立即购买') : '该规格缺货') : '请选择规格';
-    if (solo && sku && sku.stock > 0) put(buy, h('span.ab-buy-price', `¥${yuan(sku.price_fen)}`), h('span.ab-buy-label', label));
+    const priced = Boolean(sku && sku.stock > 0 && (solo || sku.limited_price_fen != null));
+    buy.classList.toggle('ab-priced', priced);
+    if (priced) put(buy, h('span.ab-buy-price', `¥${yuan(pay(sku))}`), h('span.ab-buy-label', label));
     else buy.textContent = label;
   }
   // What features read of the choice: `pick()` now, `pick.watch(fn)` on every change (fn runs at once too),
@@ -364,6 +398,7 @@ function productView(p, ctx) {
     ...featureSections('productBanners', p, ctx, pick),
     h('section.card.pd-main',
       priceBox,
+      limitedNote,
       h('h1.pd-title', p.title),
       // The short description is the selling line under the title (有赞's 商品卖点) when a 图文详情 is below.
       p.detail_html && p.description ? h('p.pd-subtitle', p.description) : null,
