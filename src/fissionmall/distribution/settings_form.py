@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from fissionmall.core.money import apply_bp, yuan
+from fissionmall.core.money import apply_bp, yuan, yuan_text
 from fissionmall.core.schemas import MAX_BIGINT, Bp, Fen
 from fissionmall.distribution.errors import DistributionError
 from fissionmall.distribution.rules import MAX_CAP_BP, MAX_LEVELS
@@ -78,7 +78,7 @@ def pct(bp: int | None) -> str:
 
 def price_text(fen: int) -> str:
     """¥199 for a whole amount, ¥19.90 otherwise (the preview's sample price, as an operator types it)."""
-    return "¥" + (str(fen // 100) if fen % 100 == 0 else yuan(fen))
+    return "¥" + yuan_text(fen)
 
 
 def preview(*, level1_bp: int, level2_bp: int, levels: int, price_fen: int = SAMPLE_FEN) -> str:
