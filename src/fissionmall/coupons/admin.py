@@ -29,6 +29,8 @@ from fissionmall.web.console import (
     picker_value,
     render,
     shop_zone,
+    yuan_field,
+    zhe_field,
 )
 
 router = APIRouter(prefix="/admin/coupons", include_in_schema=False)
@@ -142,10 +144,6 @@ def read_form(form: FormData, *, t: Any | None) -> TemplateCreate | TemplateUpda
     return errs.validate(schema, body, money=MONEY, zhe=("percent_bp",), whole=WHOLE, labels=LABELS)
 
 
-def _yuan(fen: int | None) -> str:
-    return f"{fen / 100:g}" if fen else ""
-
-
 def _values(t: Any | None) -> dict[str, Any]:
     """The form's fields as the merchant typed them (元, 折, picker times) for a template, or a new one's."""
     if t is None:
@@ -163,10 +161,10 @@ def _values(t: Any | None) -> dict[str, Any]:
         "name": t.name,
         "description": t.description,
         "kind": t.kind,
-        "amount": _yuan(t.amount_fen),
-        "threshold": _yuan(t.threshold_fen),
-        "max_discount": _yuan(t.max_discount_fen),
-        "zhe": f"{(10_000 - t.percent_bp) / 1000:g}" if t.percent_bp else "",
+        "amount": yuan_field(t.amount_fen or None),
+        "threshold": yuan_field(t.threshold_fen or None),
+        "max_discount": yuan_field(t.max_discount_fen or None),
+        "zhe": zhe_field(t.percent_bp) if t.percent_bp else "",
         "scope": t.scope_kind,
         "scope_exclude": "on" if t.scope_exclude else "",
         "validity": "window" if t.valid_until else "days",

@@ -29,6 +29,8 @@ from fissionmall.web.console import (
     render,
     shop_zone,
     whole_number,
+    yuan_field,
+    zhe_field,
 )
 
 router = APIRouter(prefix="/admin/promotions", include_in_schema=False)
@@ -189,14 +191,6 @@ def _validate(form: FormData, kind: str, *, create: bool) -> PromotionCreate | P
 # ---- what the form shows ---------------------------------------------------------------------------
 
 
-def _y(fen: int | None) -> str:
-    return f"{fen / 100:g}" if fen else ("0" if fen == 0 else "")
-
-
-def _zhe(off_bp: int) -> str:
-    return f"{(10_000 - off_bp) / 1000:g}"
-
-
 def _values(p: Any) -> dict[str, Any]:
     """A saved promotion as its form shows it (元, 折,件, picker times, one row per tier)."""
     zone = shop_zone()
@@ -208,7 +202,7 @@ def _values(p: Any) -> dict[str, Any]:
         "scope": p.scope_kind,
         "scope_exclude": "on" if p.scope_exclude else "",
         "basis": p.basis,
-        "threshold": str(p.threshold) if p.basis == "count" and p.kind == "gift" else _y(p.threshold),
+        "threshold": str(p.threshold) if p.basis == "count" and p.kind == "gift" else yuan_field(p.threshold),
         "gift_qty": str(p.gift_qty),
         "gift_stock": "" if p.gift_stock is None else str(p.gift_stock),
         "tier_rows": [],
@@ -218,20 +212,20 @@ def _values(p: Any) -> dict[str, Any]:
     if p.kind == "full_reduction":
         v["tier_rows"] = [
             {
-                "threshold": str(t["threshold"]) if p.basis == "count" else _y(t["threshold"]),
+                "threshold": str(t["threshold"]) if p.basis == "count" else yuan_field(t["threshold"]),
                 "mode": "zhe" if t.get("percent_bp") else "amount",
-                "off": _zhe(t["percent_bp"]) if t.get("percent_bp") else _y(t.get("amount_fen", 0)),
+                "off": zhe_field(t["percent_bp"]) if t.get("percent_bp") else yuan_field(t.get("amount_fen", 0)),
             }
             for t in p.tiers
         ]
     elif p.kind == "tiered_price":
-        v["price_rows"] = [{"qty": str(t["min_qty"]), "price": _y(t["unit_price_fen"])} for t in p.tiers]
+        v["price_rows"] = [{"qty": str(t["min_qty"]), "price": yuan_field(t["unit_price_fen"])} for t in p.tiers]
     elif p.kind == "limited_discount":
         v["item_rows"] = [
             {
                 "sku_id": i["sku_id"],
                 "mode": "zhe" if i.get("percent_bp") is not None else "price",
-                "value": _zhe(i["percent_bp"]) if i.get("percent_bp") is not None else _y(i["price_fen"]),
+                "value": zhe_field(i["percent_bp"]) if i.get("percent_bp") is not None else yuan_field(i["price_fen"]),
             }
             for i in p.items
         ]

@@ -52,13 +52,16 @@ from fissionmall.web.forms import (
     off_bp_from_zhe,
     picker_value,
     whole_number,
+    yuan_field,
+    zhe_field,
 )
 from fissionmall.web.nav import HOME, SECTIONS, NavRow, groups, icon
 from fissionmall.web.nav import build as build_nav
 
 # The forms half of the kit is re-exported: a domain's admin module imports only this module.
 __all__ = ["FormInvalid", "fen_from_yuan", "field_errors", "form_to", "off_bp_from_zhe", "whole_number"]
-__all__ += ["FormErrors", "picker_value"]  # marketing forms: every mistake at once, times in the shop's zone
+# marketing forms: every mistake at once, times in the shop's zone, saved amounts shown as typed
+__all__ += ["FormErrors", "picker_value", "yuan_field", "zhe_field"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

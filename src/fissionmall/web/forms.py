@@ -43,6 +43,23 @@ def fen_from_yuan(text: str) -> int | None:
     return fen if fen <= MAX_FEN else None
 
 
+def _trimmed(units: int, scale: int) -> str:
+    """`units` / `scale` written exactly, without trailing zeros: (1990, 100) → '19.9', (2000, 100) → '20'."""
+    whole, part = divmod(units, scale)
+    return f"{whole}.{part:0{len(str(scale)) - 1}d}".rstrip("0") if part else str(whole)
+
+
+def yuan_field(fen: int | None) -> str:
+    """What a 元 field shows for a saved amount ('' for none): fen_from_yuan reads it back to the same fen
+    (integer arithmetic: a float's '%g' kept six digits, so ¥12,345.67 showed, and saved again, as 12345.7)."""
+    return _trimmed(fen, 100) if fen is not None and fen >= 0 else ""
+
+
+def zhe_field(off_bp: int) -> str:
+    """What a 折 field shows for a discount of `off_bp` off (1500 → '8.5'): off_bp_from_zhe's inverse."""
+    return _trimmed(10_000 - off_bp, 1000)
+
+
 def bp_from_percent(text: str) -> int | None:
     """'12.5' (%) → 1250 basis points. None for anything that is not a rate from 0 to 100%."""
     t = _typed(text).rstrip("%％").strip()
