@@ -72,7 +72,8 @@ def _rules_and_cart() -> tuple[list[Any], Any, list[Any]]:
 def run_in_process(duration: float) -> dict[str, Any]:
     from dataclasses import replace
 
-    from fissionmall.pricing.rules import best_coupon, price
+    from fissionmall.pricing.choice import best_coupon
+    from fissionmall.pricing.rules import price
 
     cart, ctx, coupons = _rules_and_cart()
     out: dict[str, Any] = {"bench": "pricing", "mode": "in_process", "lines": LINES, "rules": 6}

@@ -7,6 +7,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fissionmall.pricing.choice import best_coupon
 from fissionmall.pricing.rules import (
     CartLine,
     CouponSpec,
@@ -18,7 +19,6 @@ from fissionmall.pricing.rules import (
     ReductionTier,
     Scope,
     TieredPrice,
-    best_coupon,
     price,
 )
 
@@ -97,6 +97,8 @@ def contexts(draw):
             for i, sku in enumerate(draw(st.lists(st.sampled_from(SKUS), max_size=2, unique=True)))
         ),
         member_rate_bp=draw(st.one_of(st.none(), st.integers(0, 10_000))),
+        member_prices=draw(st.dictionaries(st.sampled_from(SKUS), st.integers(0, 50_000), max_size=2)),
+        member_day_bp=draw(st.one_of(st.none(), st.integers(0, 10_000))),
         member_stacks_with_limited=draw(st.booleans()),
         reductions=tuple(
             FullReduction(20 + i, "满减", tuple(draw(st.lists(tier, min_size=1, max_size=3))), b, draw(scopes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fissionmall.pricing.choice import best_coupon
 from fissionmall.pricing.rules import (
     CartLine,
     CouponSpec,
@@ -13,7 +14,6 @@ from fissionmall.pricing.rules import (
     ReductionTier,
     Scope,
     TieredPrice,
-    best_coupon,
     price,
 )
 
@@ -105,6 +105,30 @@ def test_member_and_limited_take_the_better_one_unless_configured_to_stack():
         price([line(1, 10_000)], PricingContext(**{**ctx.__dict__, "member_stacks_with_limited": True})).payable_fen
         == 7200
     )
+
+
+def test_member_price_member_rate_and_member_day_take_the_better_then_the_day_on_what_is_left():
+    # 9.5折 on 100.00 is 95.00; the SKU's member price 90.00 is better; the member day's 8折 on 90.00: 72.00.
+    ctx = PricingContext(shipping_fee_fen=0, member_rate_bp=9500, member_prices={1: 9000}, member_day_bp=8000)
+    q = price([line(1, 10_000), line(2, 10_000)], ctx)
+    assert [(s.label, s.amount_fen, s.ref) for s in q.steps if s.kind == "member"] == [
+        ("会员价", -1000 - 500, "membership"),
+        ("会员日8折", -1800 - 1900, "membership:day"),
+    ]
+    assert q.payable_fen == 7200 + 7600
+    # A shopper who is no member gets no member-day price.
+    assert price([line(1, 10_000)], PricingContext(shipping_fee_fen=0, member_day_bp=8000)).payable_fen == 10_000
+    # The whole member cut (price and day: 28.00) is weighed against a 30% limited-time discount: limited wins.
+    lim = PricingContext(**{**ctx.__dict__, "limited": (LimitedDiscount(5, 1, percent_bp=3000),)})
+    assert price([line(1, 10_000)], lim).payable_fen == 7000
+
+
+def test_a_coupon_after_a_member_discount_is_computed_on_the_member_price():
+    """Xboard #259: member discount and coupon both taken from the list price; here in sequence."""
+    ctx = PricingContext(
+        shipping_fee_fen=0, member_rate_bp=9000, coupon=CouponSpec(9, "券", "percent", percent_bp=1000)
+    )
+    assert price([line(1, 10_000)], ctx).payable_fen == 8100  # 100 × 0.9 × 0.9, not 100 − 10 − 10
 
 
 def test_activity_lines_take_no_promotion_and_no_coupon():

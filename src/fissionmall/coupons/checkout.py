@@ -22,8 +22,9 @@ from fissionmall.coupons import rules, service
 from fissionmall.coupons.errors import CouponsError
 from fissionmall.coupons.models import Coupon, CouponTemplate
 from fissionmall.orders.models import Order
+from fissionmall.pricing.choice import CouponChoice, best_coupon
 from fissionmall.pricing.errors import PricingError
-from fissionmall.pricing.rules import CartLine, CouponChoice, PricingContext, Quote, best_coupon, coupon_step, price
+from fissionmall.pricing.rules import CartLine, PricingContext, Quote, coupon_step, price
 
 Held = tuple[Coupon, CouponTemplate]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending_payment": frozenset({"paid", "cancelled"}),
-    "paid": frozenset({"shipped", "closed"}),
+    "paid": frozenset({"shipped", "closed", "completed"}),  # completed: a virtual order (orders/virtual.py)
     "shipped": frozenset({"received", "closed"}),
     "received": frozenset({"completed", "closed"}),
     "completed": frozenset(),  # the after-sales window has closed

@@ -173,7 +173,14 @@ class PricingContext:
     tiered: tuple[TieredPrice, ...] = ()
     limited: tuple[LimitedDiscount, ...] = ()
     # Membership hook: the member's rate (9500 = 95折); None when the shopper has no member price.
+    # Contributions combine theirs with min() (a level's rate and a paid plan's: the better one), so
+    # the order they run in does not matter.
     member_rate_bp: int | None = None
+    # A paid member's fixed unit prices by SKU (会员价); the better of this and the rate applies per line.
+    member_prices: Mapping[int, int] = field(default_factory=dict)
+    # 会员日: an extra rate on what the member price left (8000 = 8折), for members only (a shopper with
+    # a member rate or member prices); None on other days.
+    member_day_bp: int | None = None
     member_stacks_with_limited: bool = False  # default: the better of member vs limited-time, not both
     reductions: tuple[FullReduction, ...] = ()
     gifts: tuple[FullGift, ...] = ()
@@ -304,11 +311,18 @@ def tiered_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
 
 
 def member_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
-    """Step 3: limited-time discount and member price: the better one, or both when configured."""
+    """Step 3: limited-time discount and member price: the better one, or both when configured.
+
+    The member's cut on a line is the better of the member rate and the SKU's member price, then the
+    member day's extra rate on what is left; that whole member cut is weighed against the limited-time
+    discount (the shopper gets the larger), unless the merchant lets them stack (member on what the
+    limited discount left)."""
     by_sku = {d.sku_id: d for d in sorted(ctx.limited, key=lambda d: d.rule_id, reverse=True)}
+    is_member = ctx.member_rate_bp is not None or bool(ctx.member_prices)
     out = list(lines)
     limited: dict[str, int] = {}
     member = 0
+    day = 0
     for i, p in enumerate(lines):
         if not _promotable(p):
             continue
@@ -320,24 +334,41 @@ def member_step(lines: Lines, ctx: PricingContext) -> tuple[Lines, list[Step]]:
                 lim = max(0, left - rule.price_fen * p.line.qty)
             elif rule.percent_bp:
                 lim = apply_bp(left, min(rule.percent_bp, BP))
-        mem = 0
-        if ctx.member_rate_bp is not None:
+        mem = dmem = 0
+        if is_member:
             base = left - lim if ctx.member_stacks_with_limited else left
-            mem = base - apply_bp(base, min(ctx.member_rate_bp, BP))
+            if ctx.member_rate_bp is not None:
+                mem = base - apply_bp(base, min(ctx.member_rate_bp, BP))
+            price = ctx.member_prices.get(p.line.sku_id)
+            if price is not None:
+                mem = max(mem, base - min(base, price * p.line.qty))
+            if ctx.member_day_bp is not None:
+                dmem = (base - mem) - apply_bp(base - mem, min(ctx.member_day_bp, BP))
         if not ctx.member_stacks_with_limited:
-            if mem > lim:
+            if mem + dmem > lim:
                 lim = 0
             else:
-                mem = 0
+                mem = dmem = 0
         if lim and rule is not None:
             key = f"{rule.label}|promotion:{rule.rule_id}"
             limited[key] = limited.get(key, 0) + lim
         member += mem
-        if lim or mem:
-            out[i] = replace(p, discount_fen=p.discount_fen + lim + mem)
+        day += dmem
+        if lim or mem or dmem:
+            out[i] = replace(p, discount_fen=p.discount_fen + lim + mem + dmem)
     rows = [Step("limited", k.split("|")[0], -v, k.split("|")[1]) for k, v in limited.items()]
     if member:
         rows.append(Step("member", "会员价", -member, "membership"))
+    if day:
+        rate = ctx.member_day_bp or BP
+        rows.append(
+            Step(
+                "member",
+                f"会员日{short_yuan(rate // 10)}折" if rate % 10 == 0 else "会员日折扣",
+                -day,
+                "membership:day",
+            )
+        )
     return tuple(out), rows
 
 
@@ -535,52 +566,6 @@ def price(cart: Sequence[CartLine], ctx: PricingContext, chain: Sequence[StepFn]
     """Price a cart through the chain. Same input, same output."""
     lines, steps = _run(_start(cart), ctx, chain if chain is not None else CHAIN)
     return _quote(lines, steps)
-
-
-@dataclass(frozen=True)
-class CouponChoice:
-    quote: Quote  # priced with `chosen` (or with no coupon)
-    chosen: CouponSpec | None
-    usable: tuple[tuple[CouponSpec, int], ...]  # (coupon, what it saves), best first
-    unusable: tuple[tuple[CouponSpec, str], ...]  # (coupon, why not)
-
-
-def best_coupon(
-    cart: Sequence[CartLine],
-    ctx: PricingContext,
-    coupons: Sequence[CouponSpec],
-    chain: Sequence[StepFn] | None = None,
-) -> CouponChoice:
-    """The coupon that makes the order cheapest (ties: the earlier in `coupons`, which callers sort by
-    expiry), each other usable one with its saving, and each unusable one with its reason. The steps
-    before `coupon_step` run once; only the rest runs again per coupon."""
-    chain = list(chain if chain is not None else CHAIN)
-    at = chain.index(coupon_step)
-    before, after = chain[:at], chain[at:]
-    base_ctx = replace(ctx, coupon=None)
-    head, head_steps = _run(_start(cart), base_ctx, before)
-    plain_lines, plain_tail = _run(head, base_ctx, after)
-    plain = _quote(plain_lines, head_steps + plain_tail)
-    usable: list[tuple[CouponSpec, int, Quote]] = []
-    unusable: list[tuple[CouponSpec, str]] = []
-    for c in coupons:
-        _, _, refusal = coupon_applicable(head, c)
-        if refusal is not None:
-            unusable.append((c, refusal.text))
-            continue
-        cctx = replace(ctx, coupon=c)
-        lines, tail = _run(head, cctx, after)
-        q = _quote(lines, head_steps + tail)
-        saving = plain.payable_fen - q.payable_fen
-        if saving <= 0:
-            unusable.append((c, "本单用券不再优惠"))
-            continue
-        usable.append((c, saving, q))
-    order = sorted(range(len(usable)), key=lambda i: (-usable[i][1], i))
-    ranked = [usable[i] for i in order]
-    if not ranked:
-        return CouponChoice(plain, None, (), tuple(unusable))
-    return CouponChoice(ranked[0][2], ranked[0][0], tuple((c, s) for c, s, _ in ranked), tuple(unusable))
 
 
 def unit_amounts(payable_fen: int, qty: int) -> list[int]:
