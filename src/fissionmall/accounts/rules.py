@@ -9,7 +9,10 @@ ROLES = ("owner", "operator", "finance", "store_staff")
 _GRANTS: dict[str, frozenset[str]] = {
     "owner": frozenset({"*"}),
     "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read", "customers"}),
-    "finance": frozenset({"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals", "customers.read"}),
+    # wallet: manual 余额 adjustments and top-up refunds (money the shop owes its shoppers)
+    "finance": frozenset(
+        {"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals", "customers.read", "wallet"}
+    ),
     "store_staff": frozenset({"verify", "orders.read"}),
 }
 

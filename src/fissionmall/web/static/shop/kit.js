@@ -46,6 +46,16 @@ export function featureSections(hook, ...args) {
   });
 }
 
+/** What features add to a request body (e.g. checkoutBody → {points: 300}), merged in feature order. */
+export function featureFields(hook, ...args) {
+  return Object.assign({}, ...features.map((f) => (f[hook] ? f[hook](...args) || {} : {})));
+}
+
+/** Tell every feature that has `hook` something happened (e.g. checkoutQuote with the new preview). */
+export function featureNotify(hook, ...args) {
+  for (const f of features) if (f[hook]) f[hook](...args);
+}
+
 /** Replace an element's children, skipping null/false (conditional pieces). */
 export function put(el, ...kids) {
   el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));

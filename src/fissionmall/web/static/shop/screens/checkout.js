@@ -5,7 +5,7 @@
 
 import { api, randomId, serverNow } from '../api.js';
 import { ICONS, PAYMENT_STATUS, errorText, h, icon, img, price, sheet, toast, yuan } from '../ui.js';
-import { busy, countdown, empty, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
+import { busy, countdown, empty, featureFields, featureNotify, featureSections, go, loading, put, startPayment, stepRows, topbar } from '../kit.js';
 import { PHONE_RE, addressBlock, regionPicker } from '../features/addresses.js';
 
 // {items, attempt} from the product page, or {from_cart: true, attempt} from the cart (features/cart.js).
@@ -124,8 +124,9 @@ export function checkoutScreen(ctx) {
     pending = preview();
     return pending;
   }
+  ctx.reprice = refresh; // for a feature's checkout rows
   async function preview() {
-    const body = goods();
+    const body = { ...goods(), ...featureFields('checkoutBody', ctx) };
     if (choice.couponId) body.coupon_id = choice.couponId;
     // Where it ships decides the 运费 (and whether it ships at all): the chosen entry of the book, or the
     // address typed here once it is complete; until then the preview says it used the default rule.
@@ -153,6 +154,7 @@ export function checkoutScreen(ctx) {
     }
     if (!ctx.alive()) return;
     last = q;
+    featureNotify('checkoutQuote', q, ctx);
     put(linesBox, ...q.lines.map((ln) => h('div.line',
       img(ln.image, ln.title),
       h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
@@ -219,7 +221,7 @@ export function checkoutScreen(ctx) {
       }
     }
     // The order is placed with exactly the coupon the preview shows (or none).
-    const body = { ...goods(), address_id: chosen.id, remark: remark.value.trim() };
+    const body = { ...goods(), ...featureFields('checkoutBody', ctx), address_id: chosen.id, remark: remark.value.trim() };
     if (last && last.coupon) body.coupon_id = last.coupon.id;
     const bodyText = JSON.stringify(body);
     // One key per attempt: a retry of the very same request reuses it, so a lost reply never makes two orders.
@@ -247,6 +249,8 @@ export function checkoutScreen(ctx) {
     h('section.card', h('div.card-title', '商品信息'), linesBox, hintsBox,
       h('label.form-row.remark-row', h('span.form-label', '订单备注'), remark)),
     h('section.card.coupon-card', couponRow),
+    // A feature's own checkout rows (积分抵扣): each re-prices through `ctx.reprice()` when changed.
+    ...featureSections('checkoutSections', ctx),
     h('section.card', h('div.card-title', '价格明细'), stepsBox),
     h('div.submitbar', totalBox, submit));
 }
@@ -295,7 +299,9 @@ export function cashierScreen(ctx) {
           h('div.pay-method',
             h('span.pay-method-icon', icon(ICONS.wechat)),
             h('span.pay-method-name', '微信支付', h('small', '沙箱模拟，不会真实扣款')),
-            h('span.radio.on', { 'aria-hidden': 'true' }))),
+            h('span.radio.on', { 'aria-hidden': 'true' })),
+          // Other ways to pay (余额): a feature's rows, given the payment and the order's id.
+          ...(pending ? featureSections('cashierMethods', p, ctx) : [])),
         // The order's number as the shopper's order list shows it (filled in below), never a row id.
         h('div.cashier-info', orderNo, h('span', `状态：${PAYMENT_STATUS[p.status] || p.status}`)),
         pending ? btn : h('a.btn.btn-primary.btn-block', { href: `#/orders/${p.order_id}` }, '查看订单'),
