@@ -13,6 +13,7 @@ from fissionmall.accounts import service as accounts
 from fissionmall.accounts.models import Customer
 from fissionmall.core import clock
 from fissionmall.core.db import Database
+from fissionmall.core.schemas import to_local
 from fissionmall.customers import admin as customers_admin
 from tests.console_helpers import console
 from tests.distribution.helpers import configure, customer_id, distributor, login
@@ -77,7 +78,8 @@ async def test_the_list_finds_a_customer_by_nickname_or_by_their_whole_phone(cli
 async def test_filters_by_spend_last_order_source_and_distributor(client, db, world):
     await console(client, db, "owner")
     ids, yuan = world["ids"], world["paid_fen"] / 100
-    today = clock.now().date().isoformat()
+    # The console's dates are the shop's (Asia/Shanghai): from 16:00 UTC on, its today is UTC's tomorrow.
+    today = to_local(clock.now()).date().isoformat()
     cases: list[tuple[dict[str, str], set[str]]] = [
         ({"spend_min": f"{yuan:.2f}"}, {"alice"}),
         ({"spend_min": f"{yuan + 0.01:.2f}"}, set()),
