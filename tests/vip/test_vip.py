@@ -301,3 +301,21 @@ async def test_authorization_matrix_and_a_sold_plan_cannot_be_deleted(client, db
     assert (await mine(client, h))["active"] is True
     r = await client.delete(f"{ADMIN}/membership/plans/{s['plan']['id']}", headers=s["boss"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "VIP_PLAN_IN_USE"
+
+
+async def test_the_demo_seed_sells_a_99_yuan_year_with_member_prices_on_two_skus(client, db):
+    from fissionmall.demo import vip as demo
+
+    boss = await admin(client, db)
+    ps = {}
+    for title, fen in (("甲", 10000), ("乙", 2990)):
+        p = await client.post(
+            f"{ADMIN}/products",
+            json={"title": title, "skus": [{"name": "默认", "price_fen": fen, "stock": 5}]},
+            headers=boss,
+        )
+        ps[title] = p.json()
+    got = await demo.seed(client, boss, ps)
+    assert [x["price_fen"] for x in got["member_prices"]] == [9000, 2691]
+    (plan,) = (await client.get(f"{API}/membership/plans")).json()
+    assert (plan["name"], plan["price_fen"], plan["discount_bp"]) == ("尊享会员", 9900, 9500)
