@@ -119,6 +119,10 @@ class ProductPublic(ApiModel):
     sales: int
     skus: list[SkuPublic]
     promotions: list[dict[str, Any]] = []
+    # 付费会员 (vip fills them): the lowest 会员价, each SKU's by id, and whether only members may buy it
+    member_price_fen: int | None = None
+    member_prices: dict[int, int] = {}
+    member_only: bool = False
 
 
 class ProductAdmin(ApiModel):

@@ -348,6 +348,23 @@ async def give_back(s: AsyncSession, *, order_id: int) -> int:
     return n
 
 
+async def take_back(s: AsyncSession, *, coupon_ids: Sequence[int]) -> list[int]:
+    """Withdraw granted coupons the shopper has not used (a paid membership refunded in its cooling-off
+    window): each still `available` one expires now; locked and used ones are left alone. Answers the ids
+    taken back."""
+    if not coupon_ids:
+        return []
+    now = clock.now()
+    rows = await s.execute(
+        update(Coupon)
+        .where(Coupon.id.in_(set(coupon_ids)), Coupon.status == "available")
+        .values(status="expired", valid_until=now)
+        .returning(Coupon.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(int(i) for i in rows.scalars().all())
+
+
 # ---- events and timers ---------------------------------------------------------------------------------
 
 
