@@ -41,7 +41,7 @@ Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]
 
 KIND_ZH = {"amount": "满减券", "percent": "折扣券"}
-MODE_ZH = {"claim": "领券中心", "new_user": "新人礼包", "operator": "定向发放"}
+MODE_ZH = {"claim": "领券中心", "new_user": "新人礼包", "operator": "定向发放", "vip": "付费会员"}
 STATUS_ZH = {"active": "进行中", "paused": "已暂停"}
 SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "指定分类"}
 COUPON_STATUS_ZH = {"available": "未使用", "locked": "下单占用", "used": "已使用", "expired": "已过期"}
