@@ -40,12 +40,21 @@ def spec_of(row: MemberLevel) -> LevelSpec:
     )
 
 
+# The names of the levels this process read last, by rank: the customer list's filter offers them
+# (its contributor answers without a session).
+seen_names: dict[int, str] = {lv.rank: lv.name for lv in rules.DEFAULT_LEVELS}
+
+
 async def rows(s: AsyncSession, *, lock: bool = False) -> list[MemberLevel]:
     """The saved levels by rank (locked on PostgreSQL when an edit checks them together)."""
     q = select(MemberLevel).order_by(MemberLevel.rank)
     if lock and is_postgres(s):
         q = q.with_for_update()
-    return list((await s.scalars(q)).all())
+    got = list((await s.scalars(q)).all())
+    if got:
+        seen_names.clear()
+        seen_names.update({r.rank: r.name for r in got})
+    return got
 
 
 async def ensure_levels(s: AsyncSession) -> list[MemberLevel]:
