@@ -82,7 +82,7 @@ def zhe_text(bp: int) -> str:
 def _read_level(form: FormData) -> tuple[dict[str, Any], dict[str, Any], FormErrors]:
     """The level form as the API's body, the values to show again, and its own mistakes."""
     errs = FormErrors()
-    v = {
+    v: dict[str, Any] = {
         k: form_text(form, k, 40).strip()
         for k in ("name", "rank", "threshold", "discount", "multiplier", "birthday_template_id")
     }
@@ -307,7 +307,7 @@ async def member_day_page(ctx: Read, ok: str = "") -> Response:
 @router.post("/member-day", response_class=HTMLResponse)
 async def save_member_day(ctx: Write) -> Response:
     form = await ctx.request.form()
-    v = {
+    v: dict[str, Any] = {
         "enabled": form.get("enabled") == "on",
         "day": form_text(form, "day", 8).strip(),
         "rate": form_text(form, "rate", 8).strip(),
