@@ -29,10 +29,10 @@ from fissionmall.web.console import (
     form_text,
     local_time,
     not_found,
+    off_bp_from_zhe,
     render,
     yuan_field,
 )
-from fissionmall.web.forms import off_bp_from_zhe
 
 router = APIRouter(prefix="/admin/membership", include_in_schema=False)
 NAV = [
