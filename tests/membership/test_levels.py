@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import pytest
 
+from tests.authz import check_admin_matrix
 from tests.helpers import admin, shopper
 from tests.membership.helpers import ADMIN, levels
+
+ADMIN_ROUTES: list[tuple[str, str, dict | None, str, str]] = [
+    ("GET", f"{ADMIN}/levels", None, "marketing.read", "finance"),
+    ("POST", f"{ADMIN}/levels", {"name": "x", "rank": 9, "threshold_fen": 9_000_000}, "marketing", "finance"),
+    ("GET", f"{ADMIN}/levels/{{level_id}}", None, "marketing.read", "finance"),
+    ("PUT", f"{ADMIN}/levels/{{level_id}}", {"name": "改名"}, "marketing", "finance"),
+    ("DELETE", f"{ADMIN}/levels/{{level_id}}", None, "marketing", "finance"),
+    ("GET", f"{ADMIN}/member-day", None, "marketing.read", "finance"),
+    ("PUT", f"{ADMIN}/member-day", {"enabled": True}, "marketing", "finance"),
+    ("GET", f"{ADMIN}/settings", None, "marketing.read", "finance"),
+    ("PUT", f"{ADMIN}/settings", {"window_months": 3}, "marketing", "finance"),
+]
+
+
+async def test_authorization_matrix_and_nothing_changes(client, db):
+    boss = await admin(client, db)
+    before = await levels(client, boss)
+    await check_admin_matrix(client, db, ADMIN_ROUTES, {"level_id": before["黄金会员"]["id"]}, await shopper(client))
+    assert await levels(client, boss) == before
+    assert (await client.get(f"{ADMIN}/settings", headers=boss)).json()["window_months"] == 12
 
 
 async def test_default_ladder_is_saved_on_first_use_and_the_base_level_stays(client, db):

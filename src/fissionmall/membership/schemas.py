@@ -68,7 +68,9 @@ class MemberDayIn(ApiModel):
     `double_points` doubles a member's points that day."""
 
     enabled: bool = False
-    day_of_month: Annotated[int, Field(strict=True)] | Annotated[str, StringConstraints(max_length=8)] = 18
+    day_of_month: (
+        Annotated[int, Field(strict=True, ge=-1_000, le=1_000)] | Annotated[str, StringConstraints(max_length=8)]
+    ) = 18
     extra_rate_bp: Rate = 8000
     double_points: bool = True
 
