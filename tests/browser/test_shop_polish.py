@@ -237,24 +237,27 @@ def test_me_shows_points_balance_and_level_only_once_me_carries_them(live_server
     base = live_server["base_url"]
     me = _login(phone, base, "polish-me-" + secrets.token_hex(3))
     assert {k: me.get("/api/v1/me").json()[k] for k in ("level", "points", "wallet_fen")} == {
-        "level": None,
+        "level": "普通会员",  # membership names the base level too
         "points": None,
         "wallet_fen": None,
     }
     phone.goto(f"{base}/shop/#/me")
     expect(phone.locator(".me-name")).not_to_have_text("加载中…")
     expect(phone.locator(".me-stats")).to_be_hidden()
-    for text in ("积分", "余额", "Lv."):
+    for text in ("积分", "余额"):
         expect(phone.locator(".page.me")).not_to_contain_text(text)
 
     # The day the tools land and /me carries them, each shows (the balance in 元).
     def carried(route: Any) -> None:
         body = route.fetch().json()
-        route.fulfill(json={**body, "level": 2, "points": 120, "wallet_fen": 3550})
+        route.fulfill(json={**body, "level": "黄金会员", "points": 120, "wallet_fen": 3550})
 
     phone.route(re.compile(r".*/api/v1/me$"), carried)
     phone.reload()
     stats = phone.locator(".me-stats")
     expect(stats.locator('[data-stat="points"]')).to_have_text(re.compile("120.*积分"))
     expect(stats.locator('[data-stat="wallet"]')).to_have_text(re.compile(r"35\.50.*余额"))
-    expect(phone.locator(".me-level").first).to_have_text("Lv.2")
+    expect(phone.locator(".me-level").first).to_have_text("黄金会员")
+    expect(phone.locator(".me-level").first).to_have_attribute("href", "#/me/member")
+    expect(stats.locator('[data-stat="points"]')).to_have_attribute("href", "#/me/points")
+    expect(stats.locator('[data-stat="wallet"]')).to_have_attribute("href", "#/me/wallet")

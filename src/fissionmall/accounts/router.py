@@ -25,7 +25,7 @@ class AccountPublic(ApiModel):
     avatar_url: str | None
     # null until the tool behind it lands and adds it (membership: level; loyalty: points, wallet_fen):
     # a shop shows each only when it is there, never a 0 that means "no such feature".
-    level: int | None
+    level: str | None  # the member level's display name (membership fills it: 普通会员, 黄金会员, …)
     points: int | None
     wallet_fen: int | None
     is_distributor: bool
@@ -42,7 +42,7 @@ async def me(caller: CurrentCustomer, db: DbDep) -> AccountPublic:
         assert c is not None
         added = await extras.gather(extras.ME, s=s, customer_id=caller.id)
     fields: dict[str, Any] = {
-        "level": c.level or None,  # 0: no member level given (no levels defined yet)
+        "level": None,  # membership's ME contributor names the level
         "points": None,
         "wallet_fen": None,
         "is_distributor": False,
