@@ -23,6 +23,7 @@ from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError, Conflict, NotFound
 from fissionmall.coupons import service as coupons
 from fissionmall.coupons.models import Coupon, CouponTemplate
+from fissionmall.membership import benefits as membership_benefits
 from fissionmall.orders import service as orders
 from fissionmall.orders import virtual
 from fissionmall.orders.models import Order
@@ -386,3 +387,7 @@ async def refund_purchase(s: AsyncSession, *, purchase_id: int, reason: str) -> 
     if p is None:
         raise NotFound(VipError.VIP_PURCHASE_NOT_FOUND)
     return await refund(s, customer_id=p.customer_id, purchase_id=p.id, reason=reason)
+
+
+# A paid member is a member for the member day (membership/benefits.py asks every registered check).
+membership_benefits.register_member_check(is_member)
