@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from fissionmall.wallet.models import WalletEntry, WalletPackage
 from tests.console_helpers import console
 from tests.english import english_sentences
-from tests.platform.test_console_no_english import _read
 from tests.helpers import admin, shopper
+from tests.platform.test_console_no_english import _read
 from tests.wallet.helpers import A, customer_id, package, top_up, wallet
 
 

@@ -400,7 +400,7 @@ async def _customer_filter(params: dict[str, str]) -> dict[str, Any]:
     fen = {k: fen_from_yuan(params[k]) if params.get(k) else None for k in ("balance_min", "balance_max")}
     errors = tuple((k, "请填写金额（元），如 100 或 19.90") for k, v in fen.items() if params.get(k) and v is None)
     lo, hi = fen["balance_min"], fen["balance_max"]
-    where = None
+    where: Any = None
     if (lo is not None or hi is not None) and not errors:
         total = WalletBalance.principal_fen + WalletBalance.bonus_fen
         q = select(WalletBalance.customer_id)
