@@ -209,3 +209,13 @@ async def test_the_ledgers_list_page_by_cursor(client, db):
     assert len(every["items"]) == 5 and every["items"][0]["operator"] == "owner-user"
     bad = await client.get(f"{C}/wallet/ledger?cursor=abc", headers=h)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "CURSOR_INVALID"
+
+
+async def test_the_demo_seed_makes_the_two_packages(client, db):
+    from fissionmall.demo import wallet as demo
+
+    boss = await admin(client, db)
+    got = await demo.seed(client, boss, {})
+    assert set(got["packages"]) == {"储值500送100", "储值200送30"}
+    listed = (await client.get(f"{C}/wallet/packages")).json()
+    assert [p["label"] for p in listed] == ["充500送100", "充200送30"]
