@@ -59,3 +59,18 @@ async def assert_ledger_balances(db: Database, cid: int) -> tuple[int, int]:
     assert row == sums, (row, sums)
     assert row[0] >= 0 and row[1] >= 0
     return row
+
+
+async def funded(
+    client: httpx.AsyncClient, db: Database, code: str, *, pay_fen: int, bonus_fen: int, price: int
+) -> tuple[dict[str, str], dict[str, str], int, dict[str, Any]]:
+    """An owner, a package, a product at `price`, and shopper `code` who bought the package.
+
+    Returns (boss, shopper, sku, top-up)."""
+    from tests.helpers import admin, product, shopper
+
+    boss = await admin(client, db)
+    p = await package(client, boss, pay_fen, bonus_fen)
+    sku = (await product(client, boss, prices=(price,)))["skus"][0]["id"]
+    h = await shopper(client, code)
+    return boss, h, sku, await top_up(client, h, p["id"])

@@ -10,7 +10,7 @@ from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.models import Payment
 from fissionmall.wallet.models import WalletEntry
 from tests.helpers import admin, product, run_jobs, shopper
-from tests.wallet.helpers import A, C, assert_ledger_balances, customer_id, goods_order, package, top_up, wallet
+from tests.wallet.helpers import A, C, assert_ledger_balances, customer_id, funded, goods_order, package, top_up, wallet
 
 
 async def test_a_top_up_credits_principal_and_bonus_once_and_completes_its_order(client, db):
@@ -38,11 +38,7 @@ async def test_a_top_up_credits_principal_and_bonus_once_and_completes_its_order
 
 
 async def test_the_wallet_pays_all_of_an_order_principal_first(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 10000, 2000)
-    sku = (await product(client, boss, prices=(11000,)))["skus"][0]["id"]
-    h = await shopper(client, "all")
-    await top_up(client, h, p["id"])
+    _, h, sku, _ = await funded(client, db, "all", pay_fen=10000, bonus_fen=2000, price=11000)
     o = await goods_order(client, h, sku)
     r = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "wallet"}, headers=h)
     assert r.status_code == 200, r.text
@@ -74,11 +70,7 @@ async def test_a_bonus_funded_order_deducts_the_bonus(client, db):
 
 
 async def test_split_pays_the_rest_through_the_gateway_and_cancel_gives_the_debit_back(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 5000, 0)
-    sku = (await product(client, boss, prices=(8000,)))["skus"][0]["id"]
-    h = await shopper(client, "split")
-    await top_up(client, h, p["id"])
+    _, h, sku, _ = await funded(client, db, "split", pay_fen=5000, bonus_fen=0, price=8000)
     o = await goods_order(client, h, sku)
     r = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "split", "wallet_fen": 3000}, headers=h)
     assert r.status_code == 200, r.text
@@ -96,11 +88,7 @@ async def test_split_pays_the_rest_through_the_gateway_and_cancel_gives_the_debi
 
 
 async def test_a_split_order_is_paid_when_the_gateway_confirms_the_rest(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 5000, 1000)
-    sku = (await product(client, boss, prices=(8000,)))["skus"][0]["id"]
-    h = await shopper(client, "rest")
-    await top_up(client, h, p["id"])
+    _, h, sku, _ = await funded(client, db, "rest", pay_fen=5000, bonus_fen=1000, price=8000)
     o = await goods_order(client, h, sku)
     r = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "split", "wallet_fen": 6000}, headers=h)
     assert r.status_code == 200, r.text
@@ -112,11 +100,7 @@ async def test_a_split_order_is_paid_when_the_gateway_confirms_the_rest(client, 
 
 
 async def test_a_gateway_payment_started_for_the_whole_amount_is_refunded_when_the_wallet_paid(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 20000, 0)
-    sku = (await product(client, boss, prices=(5000,)))["skus"][0]["id"]
-    h = await shopper(client, "late")
-    await top_up(client, h, p["id"])
+    _, h, sku, _ = await funded(client, db, "late", pay_fen=20000, bonus_fen=0, price=5000)
     o = await goods_order(client, h, sku)
     first = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "gateway"}, headers=h)
     old_pid = first.json()["payment_id"]
@@ -136,11 +120,7 @@ async def test_a_gateway_payment_started_for_the_whole_amount_is_refunded_when_t
 
 
 async def test_a_split_order_left_unpaid_is_cancelled_by_its_timer_and_the_wallet_gets_its_share_back(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 5000, 500)
-    sku = (await product(client, boss, prices=(8000,)))["skus"][0]["id"]
-    h = await shopper(client, "timer")
-    await top_up(client, h, p["id"])
+    _, h, sku, _ = await funded(client, db, "timer", pay_fen=5000, bonus_fen=500, price=8000)
     o = await goods_order(client, h, sku)
     r = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "split", "wallet_fen": 5500}, headers=h)
     assert r.status_code == 200

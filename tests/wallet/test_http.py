@@ -11,7 +11,7 @@ from fissionmall.orders.models import Refund
 from fissionmall.wallet.models import WalletEntry, WalletPackage, WalletTopUp
 from tests.authz import check_admin_matrix
 from tests.helpers import admin, product, run_jobs, shopper
-from tests.wallet.helpers import A, C, assert_ledger_balances, customer_id, goods_order, package, top_up, wallet
+from tests.wallet.helpers import A, C, assert_ledger_balances, customer_id, funded, goods_order, package, top_up, wallet
 
 ADMIN_ROUTES: list[tuple[str, str, dict[str, Any] | None, str, str]] = [
     ("GET", A + "/wallet/packages", None, "marketing.read", "store_staff"),
@@ -136,12 +136,8 @@ async def test_a_top_up_order_is_not_paid_by_the_wallet_and_not_refunded_by_the_
 
 async def test_a_top_up_refund_after_part_was_spent_asks_the_gateway_for_the_unspent_principal_only(client, db):
     """CRMEB refunded a top-up in full after the balance was spent: here the gateway gets the unspent part."""
-    boss = await admin(client, db)
-    p = await package(client, boss, 50000, 10000)
-    sku = (await product(client, boss, prices=(30000,)))["skus"][0]["id"]
-    h = await shopper(client, "tr")
+    _, h, sku, t = await funded(client, db, "tr", pay_fen=50000, bonus_fen=10000, price=30000)
     cid = await customer_id(db, "tr")
-    t = await top_up(client, h, p["id"])
     o = await goods_order(client, h, sku)
     assert (await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "wallet"}, headers=h)).status_code == 200
     spent = o["payable_fen"]
@@ -179,11 +175,7 @@ async def test_a_top_up_whose_bonus_was_spent_first_pays_that_bonus_out_of_the_r
 
 
 async def test_a_top_up_with_nothing_unspent_is_refused_and_changes_nothing(client, db):
-    boss = await admin(client, db)
-    p = await package(client, boss, 5000, 1000)
-    sku = (await product(client, boss, prices=(5200,)))["skus"][0]["id"]
-    h = await shopper(client, "none")
-    t = await top_up(client, h, p["id"])
+    boss, h, sku, t = await funded(client, db, "none", pay_fen=5000, bonus_fen=1000, price=5200)
     o = await goods_order(client, h, sku)
     assert (await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "wallet"}, headers=h)).status_code == 200
     before = await _counts(db)
