@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 ADMIN = "/api/admin/v1"
-PACKAGES = (
+PACKAGES: tuple[dict[str, Any], ...] = (
     {"name": "储值500送100", "pay_fen": 50000, "bonus_fen": 10000, "sort": 1},
     {"name": "储值200送30", "pay_fen": 20000, "bonus_fen": 3000, "sort": 2},
 )
