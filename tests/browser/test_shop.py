@@ -200,7 +200,9 @@ def test_one_click_login_is_stable_and_me_tab_logs_out(live_server: dict[str, An
 
     page.get_by_role("link", name="我的").click()
     expect(page.locator(".me-name")).to_have_text(first["nickname"])
-    expect(page.locator(".me-stats")).to_be_hidden()  # no points or wallet yet: no 0 placeholders
+    # no points yet: no 0 placeholder (the wallet has landed: its 余额 cell reads 0.00)
+    expect(page.locator('.me-stats [data-stat="points"]')).to_have_count(0)
+    expect(page.locator('.me-stats [data-stat="wallet"]')).to_contain_text("0.00")
     snap(page, "shop-11-me")
     page.get_by_role("button", name="退出登录").click()
     page.locator(".dialog").get_by_role("button", name="退出").click()

@@ -239,12 +239,12 @@ def test_me_shows_points_balance_and_level_only_once_me_carries_them(live_server
     assert {k: me.get("/api/v1/me").json()[k] for k in ("level", "points", "wallet_fen")} == {
         "level": "普通会员",  # membership names the base level too
         "points": None,
-        "wallet_fen": None,
+        "wallet_fen": 0,  # the wallet has landed: a shopper without a top-up has ¥0
     }
     phone.goto(f"{base}/shop/#/me")
     expect(phone.locator(".me-name")).not_to_have_text("加载中…")
-    expect(phone.locator(".me-stats")).to_be_hidden()
-    for text in ("积分", "余额"):
+    expect(phone.locator('.me-stats [data-stat="wallet"]')).to_have_text(re.compile(r"0\.00.*余额"))
+    for text in ("积分",):
         expect(phone.locator(".page.me")).not_to_contain_text(text)
 
     # The day the tools land and /me carries them, each shows (the balance in 元).

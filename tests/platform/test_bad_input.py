@@ -155,6 +155,25 @@ CASES = [
         "COUPON_NOT_FOUND",
     ),
     (
+        "top-up of an unknown package",
+        lambda w: ("POST", "/api/v1/wallet/top-ups", {"package_id": 999}),
+        404,
+        "PACKAGE_NOT_FOUND",
+    ),
+    ("top-up of package 0", lambda w: ("POST", "/api/v1/wallet/top-ups", {"package_id": 0}), 422, "VALIDATION_ERROR"),
+    (
+        "a negative wallet share",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "split", "wallet_fen": -1}),
+        422,
+        "VALIDATION_ERROR",
+    ),
+    (
+        "the wallet for a paid order",
+        lambda w: ("POST", f"/api/v1/orders/{w['paid']}/pay", {"method": "wallet"}),
+        409,
+        "ORDER_NOT_PAYABLE",
+    ),
+    (
         "negative points",
         lambda w: ("POST", "/api/v1/checkout/preview", {"items": [{"sku_id": w["sku"], "qty": 1}], "points": -5}),
         422,

@@ -124,6 +124,12 @@ ROWS: list[tuple[str, str, str, Any, Any, str | None]] = [
     ("shopper login again (2)", "-", "POST", f"{C}/auth/wechat-login", {"code": "friend"}, "friend_login"),
     ("withdrawal", "dist", "POST", f"{C}/distribution/withdrawals", {"amount_fen": 500}, "withdrawal"),
     ("withdrawal approve", "boss", "POST", lambda st: f"{A}/withdrawals/{st['withdrawal']['id']}/approve", None, None),
+    ("top-up package", "boss", "POST", f"{A}/wallet/packages", {"pay_fen": 50000, "bonus_fen": 10000}, "package"),
+    ("top-up", "friend", "POST", f"{C}/wallet/top-ups", lambda st: {"package_id": st["package"]["id"]}, "topup"),
+    ("pay the top-up", "friend", "POST", lambda st: f"{C}/orders/{st['topup']['id']}/pay", {"method": "gateway"},
+     "payment_w"),
+    ("sandbox pay button (4)", "friend", "POST",
+     lambda st: f"{C}/payments/sandbox/{st['payment_w']['payment_id']}/succeed", None, None),
 ]
 # fmt: on
 

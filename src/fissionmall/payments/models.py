@@ -25,7 +25,7 @@ class Payment(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    method: Mapped[str] = mapped_column(String(16))  # gateway | wallet
+    method: Mapped[str] = mapped_column(String(16))  # gateway | split (the rest of an order the wallet paid part of)
     gateway: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(16))  # pending | succeeded | closed

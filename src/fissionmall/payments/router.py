@@ -11,12 +11,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 
 from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
 from fissionmall.core.errors import AppError
 from fissionmall.core.idempotency import run_once
-from fissionmall.core.schemas import ApiModel, IdPath
+from fissionmall.core.schemas import MAX_FEN, ApiModel, IdPath
 from fissionmall.payments import service
 from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import BadNotification, SandboxGateway, get_gateway
@@ -26,11 +27,15 @@ router = APIRouter(tags=["payments"])
 
 
 class PaymentCreate(ApiModel):
-    method: Literal["gateway", "wallet"] = "gateway"
+    """`gateway` (all of it through the gateway), or a registered method (payments/methods.py): `wallet`
+    (余额 pays all of it) or `split` (`wallet_fen` from the 余额, the rest through the gateway)."""
+
+    method: Literal["gateway", "wallet", "split"] = "gateway"
+    wallet_fen: Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)] | None = None
 
 
 class PrepayPublic(ApiModel):
-    payment_id: int
+    payment_id: int | None  # None: the method paid everything, the order is paid and there is no payment
     status: str
     amount_fen: int
     gateway: dict[str, Any]
@@ -52,8 +57,15 @@ async def pay(
 
     async def work(s: Any) -> dict[str, Any]:
         p, facts = await service.open_payment(
-            s, order_id=order_id, customer_id=caller.id, method=body.method, gateway_name=settings.payment_gateway
+            s,
+            order_id=order_id,
+            customer_id=caller.id,
+            method=body.method,
+            gateway_name=settings.payment_gateway,
+            amount_fen=body.wallet_fen,
         )
+        if p is None or facts is None:
+            return {"payment_id": None}
         known.append(facts)
         return {"payment_id": p.id}
 
@@ -65,6 +77,8 @@ async def pay(
         body=body.model_dump(mode="json"),
         work=work,
     )
+    if opened["payment_id"] is None:
+        return {"payment_id": None, "status": "paid", "amount_fen": 0, "gateway": {}}
     # Only now that the payment is committed is the gateway asked for its prepay.
     p, client = await service.prepay(
         db, payment_id=int(opened["payment_id"]), customer_id=caller.id, known=known[-1] if known else None

@@ -29,6 +29,7 @@ from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.tenders import gateway_due, gateway_share
+from fissionmall.payments import methods
 from fissionmall.payments.errors import PaymentsError
 from fissionmall.payments.gateway import Notification, SandboxGateway, get_gateway
 from fissionmall.payments.models import GatewayNotification, GatewayNotificationCount, Payment
@@ -37,19 +38,36 @@ log = logging.getLogger("fissionmall.payments")
 
 
 async def open_payment(
-    s: AsyncSession, *, order_id: int, customer_id: int, method: str, gateway_name: str
-) -> tuple[Payment, ToPay]:
-    """The order's one open payment, opened if it has none, with what its prepay needs."""
+    s: AsyncSession,
+    *,
+    order_id: int,
+    customer_id: int,
+    method: str,
+    gateway_name: str,
+    amount_fen: int | None = None,
+) -> tuple[Payment | None, ToPay | None]:
+    """The order's one open payment, opened if it has none, with what its prepay needs; (None, None)
+    when a registered pay method (payments/methods.py) paid all of it and the order is paid now."""
     # The first step of paying; commit it before `prepay`. Repeats, however concurrent, get the same
     # payment: they queue on the order's lock.
-    if method == "wallet":
-        raise AppError(PaymentsError.PAYMENT_METHOD_UNAVAILABLE)
+    pay_method = None if method == methods.GATEWAY else methods.get(method)
     order = await orders.lock_order(s, order_id=order_id, customer_id=customer_id, lines=False)
     if order.status != "pending_payment":
         raise Conflict(PaymentsError.ORDER_NOT_PAYABLE, order_status=order.status)
     if order.pay_deadline <= clock.now():
         raise Conflict(PaymentsError.ORDER_PAY_EXPIRED)
-    due = gateway_due(order)  # the payable less what the order's tenders paid at checkout
+    if pay_method is not None:
+        # The method sets the order's tenders and takes its share under this lock; the gateway is asked
+        # for what is left, or for nothing: the order is paid here, with no payment.
+        await pay_method.apply(s, order, methods.PayAsk(method=method, customer_id=customer_id, amount_fen=amount_fen))
+        order = await orders.lock_order(s, order_id=order.id)
+        if gateway_due(order) == 0:
+            await _close_open(s, order_id=order.id)  # a gateway payment started before must not pay it too
+            if not await orders.mark_paid(s, order=order, amount_fen=0, payment_id=None):
+                raise Conflict(PaymentsError.ORDER_NOT_PAYABLE, order_status=order.status)
+            return None, None
+    due = gateway_due(order)  # the payable less what the order's tenders paid
+    method = methods.GATEWAY if order.tenders is None else "split"
     values = {
         "order_id": order.id,
         "customer_id": customer_id,
