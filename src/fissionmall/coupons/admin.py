@@ -42,6 +42,7 @@ Write = Annotated[Console, Depends(console("marketing"))]
 
 KIND_ZH = {"amount": "满减券", "percent": "折扣券"}
 MODE_ZH = {"claim": "领券中心", "new_user": "新人礼包", "operator": "定向发放"}
+SOURCE_ZH = {**MODE_ZH, "vip": "付费会员"}  # a coupon's source: its issue mode, or the tool that gave it
 STATUS_ZH = {"active": "进行中", "paused": "已暂停"}
 SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "指定分类"}
 COUPON_STATUS_ZH = {"available": "未使用", "locked": "下单占用", "used": "已使用", "expired": "已过期"}
@@ -376,7 +377,7 @@ async def _customer_coupons(s: AsyncSession, customer_id: int) -> dict[str, Any]
     table = tuple(
         (
             (name, f"/admin/coupons/{c.template_id}"),
-            MODE_ZH.get(c.source, c.source),
+            SOURCE_ZH.get(c.source, "活动赠送"),
             "已过期" if c.status == "available" and c.valid_until <= now else COUPON_STATUS_ZH.get(c.status, c.status),
             local_time(c.valid_until),
         )
