@@ -355,6 +355,9 @@ from fissionmall.core import clock, extras  # noqa: E402
 from fissionmall.coupons.models import Coupon, CouponTemplate  # noqa: E402
 from fissionmall.web.console import local_time  # noqa: E402
 
+# A coupon's source: its issue mode, or the tool that gave it (not in MODE_ZH: that is the form's 发放方式 list).
+SOURCE_ZH = {**MODE_ZH, "vip": "付费会员"}
+
 
 @extras.contributes(extras.CUSTOMER_PANELS)
 async def _customer_coupons(s: AsyncSession, customer_id: int) -> dict[str, Any]:
@@ -376,7 +379,7 @@ async def _customer_coupons(s: AsyncSession, customer_id: int) -> dict[str, Any]
     table = tuple(
         (
             (name, f"/admin/coupons/{c.template_id}"),
-            MODE_ZH.get(c.source, c.source),
+            SOURCE_ZH.get(c.source, "活动赠送"),
             "已过期" if c.status == "available" and c.valid_until <= now else COUPON_STATUS_ZH.get(c.status, c.status),
             local_time(c.valid_until),
         )

@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { busy, empty, loading, put, startPayment, topbar } from '../kit.js';
-import { confirmBox, errorText, h, price, toast, yuan } from '../ui.js';
+import { confirmBox, errorText, fmtTime, h, icon, ICONS, price, toast, yuan } from '../ui.js';
 
 const KEY_TOKEN = 'fm.token';
 const S = {
@@ -12,12 +12,11 @@ const S = {
   name: 'font-size:18px;font-weight:700',
   line: 'font-size:13px;margin:4px 0;opacity:.9',
   banner: 'display:flex;align-items:center;justify-content:space-between;gap:8px;margin:8px 12px;padding:8px 12px;border-radius:10px;background:#2b2118;color:#f7e3c3',
-  tag: 'display:inline-block;padding:1px 8px;border-radius:999px;background:#f7e3c3;color:#2b2118;font-size:12px;margin-right:6px',
+  tag: 'display:inline-block;padding:1px 8px;border-radius:999px;background:#f7e3c3;color:#2b2118;font-size:12px;margin-right:6px;white-space:nowrap',
+  join: 'flex:none;background:linear-gradient(135deg,#f7e3c3,#e6c38f);color:#2b2118;font-weight:600',
+  save: 'font-size:12px;opacity:.8;margin-left:6px',
+  link: 'color:#f7e3c3;text-decoration:underline;margin-left:6px',
 };
-
-function dateText(iso) {
-  return iso ? iso.slice(0, 16).replace('T', ' ') : '';
-}
 
 async function buy(planId) {
   const order = await api('/membership/subscribe', { body: { plan_id: planId } });
@@ -44,8 +43,9 @@ function statusCard(mine, reload) {
   if (!mine.plan) return null;
   const box = h('section.card.vip-status', { style: S.card },
     h('div', { style: S.name }, mine.active ? `${mine.plan.name} · 生效中` : `${mine.plan.name} · 已过期`),
-    h('div.vip-until', { style: S.line }, mine.active ? `有效期至 ${dateText(mine.until)}` : `已于 ${dateText(mine.until)} 到期`),
-    h('div', { style: S.line }, `本期已获赠 ${mine.coupons_received} 张券`));
+    h('div.vip-until', { style: S.line }, mine.active ? `有效期至 ${fmtTime(mine.until)}` : `已于 ${fmtTime(mine.until)} 到期`),
+    h('div', { style: S.line }, `本期已获赠 ${mine.coupons_received} 张券`,
+      mine.coupons_received ? h('a', { href: '#/me/coupons', style: S.link }, '查看') : null));
   if (mine.refundable) {
     const btn = h('button.btn.btn-ghost.btn-small', { type: 'button', id: 'vip-refund' }, '申请无理由退款');
     btn.addEventListener('click', busy(btn, async () => {
@@ -53,13 +53,13 @@ function statusCard(mine, reload) {
       if (!ok) return;
       try {
         await api('/membership/subscription/refund', { body: {} });
-        toast('已申请退款', 'ok');
+        toast('已退款，款项将原路退回', 'ok');
         reload();
       } catch (err) {
         toast(errorText(err));
       }
     }));
-    put(box, ...box.childNodes, h('div', { style: S.line }, `${dateText(mine.refund_until)} 前可无理由退款`), btn);
+    put(box, ...box.childNodes, h('div', { style: S.line }, `${fmtTime(mine.refund_until)} 前可无理由退款`), btn);
   }
   return box;
 }
@@ -69,23 +69,29 @@ function vipScreen(ctx) {
   const load = () => Promise.all([api('/membership/plans'), api('/membership/subscription')]).then(([plans, mine]) => {
     if (!ctx.alive()) return;
     const cards = plans.map((p) => planCard(p, mine));
-    put(body, statusCard(mine, load), ...(cards.length ? cards : [empty('暂未开放付费会员')]));
+    const status = statusCard(mine, load);
+    put(body, status, ...(cards.length || status ? cards : [empty('暂未开放付费会员')]));
   }).catch((err) => ctx.alive() && put(body, h('div.error-box', errorText(err))));
   load();
   return h('div.page.vip-page', topbar('尊享会员', { backTo: '#/me' }), body);
 }
 
 function meEntries() {
-  return h('section.card.menu', h('a.menu-item', { href: '#/me/vip' }, h('span', '尊享会员')));
+  return h('section.card.menu', h('a.menu-item', { href: '#/me/vip' }, h('span', '尊享会员'),
+    h('span', h('span.muted.small', '会员价 · 每月赠券'), icon(ICONS.chevron, 'icon chev'))));
 }
 
-let meCache = null;
+// Asked afresh on each product page: a membership bought (or refunded) a moment ago shows at once.
 function member() {
   if (!localStorage.getItem(KEY_TOKEN)) return Promise.resolve(false);
-  if (!meCache) meCache = api('/me').then((me) => Boolean(me.paid_member_until)).catch(() => false);
-  const got = meCache;
-  setTimeout(() => { meCache = null; }, 5000);
-  return got;
+  return api('/me').then((me) => Boolean(me.paid_member_until)).catch(() => false);
+}
+
+// A 付费会员 order's page links back to the membership it bought.
+function orderSections(o) {
+  if (o.source !== 'vip') return null;
+  return h('section.card.menu', h('a.menu-item.vip-order-link', { href: '#/me/vip' }, h('span', '查看我的会员权益'),
+    icon(ICONS.chevron, 'icon chev')));
 }
 
 function productBanners(p, ctx, pick) {
@@ -96,10 +102,12 @@ function productBanners(p, ctx, pick) {
     if (!ctx.alive()) return;
     pick.watch(({ sku }) => {
       const fen = sku ? prices[String(sku.id)] : undefined;
-      const text = fen !== undefined ? h('span.vip-pd-price', h('b', `¥${yuan(fen)}`), ' 会员价')
-        : h('span', p.member_only ? '会员专享商品' : '付费会员享会员价');
-      const side = isMember ? h('span', { style: S.tag }, '尊享会员')
-        : h('a.btn.btn-small', { href: localStorage.getItem(KEY_TOKEN) ? '#/me/vip' : '#/login' }, '开通会员');
+      const cut = fen !== undefined && sku && sku.price_fen > fen ? sku.price_fen - fen : 0;
+      const text = fen !== undefined ? h('span.vip-pd-price', h('b', `¥${yuan(fen)}`), isMember ? ' 您的会员价' : ' 会员价',
+        cut ? h('span', { style: S.save }, `省¥${yuan(cut)}`) : null)
+        : h('span', !p.member_only ? '付费会员享会员价' : isMember ? '您已开通，可购买' : '开通付费会员后可购买');
+      const side = isMember ? h('span', { style: `${S.tag};margin-right:0` }, '已开通会员')
+        : h('a.btn.btn-small', { href: localStorage.getItem(KEY_TOKEN) ? '#/me/vip' : '#/login', style: S.join }, '开通会员');
       put(box, h('div', p.member_only ? h('span.vip-only', { style: S.tag }, '会员专享') : null, text), side);
     });
   });
@@ -107,4 +115,4 @@ function productBanners(p, ctx, pick) {
 }
 
 export const routes = [[/^\/me\/vip$/, vipScreen, { auth: true, tab: 'me' }]];
-export { meEntries, productBanners };
+export { meEntries, orderSections, productBanners };

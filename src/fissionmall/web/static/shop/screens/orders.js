@@ -311,7 +311,7 @@ function orderView(o, group, ctx, refresh, onExpired) {
       icon(statusIcon, 'icon ostatus-icon')),
     a ? h('section.card.addr-show', icon(ICONS.pin, 'icon icon-accent'),
       h('div', h('div.addr-who', h('strong', a.name), h('span', a.phone)), h('div.addr-where', `${a.region} ${a.detail}`))) : null,
-    h('section.card', h('div.card-title', '商品信息'), lines),
+    o.lines.length ? h('section.card', h('div.card-title', '商品信息'), lines) : null, // none on a virtual order
     h('section.card', h('div.card-title', '价格明细'), h('div.steps', stepRows(o.steps),
       h('div.step.step-total', h('span', `${amountLabel(o)[0]}款`), price(amountLabel(o)[1], 'price-red')),
       o.refunded_fen ? h('div.step', h('span', '已退款'), price(o.refunded_fen)) : null)),
