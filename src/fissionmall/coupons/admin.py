@@ -41,7 +41,7 @@ Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]
 
 KIND_ZH = {"amount": "满减券", "percent": "折扣券"}
-MODE_ZH = {"claim": "领券中心", "new_user": "新人礼包", "operator": "定向发放", "vip": "付费会员"}
+MODE_ZH = {"claim": "领券中心", "new_user": "新人礼包", "operator": "定向发放"}
 STATUS_ZH = {"active": "进行中", "paused": "已暂停"}
 SCOPE_ZH = {"all": "全部商品", "products": "指定商品", "categories": "指定分类"}
 COUPON_STATUS_ZH = {"available": "未使用", "locked": "下单占用", "used": "已使用", "expired": "已过期"}
@@ -356,7 +356,7 @@ from fissionmall.coupons.models import Coupon, CouponTemplate  # noqa: E402
 from fissionmall.web.console import local_time  # noqa: E402
 
 # A coupon's source: its issue mode, or the tool that gave it (not in MODE_ZH: that is the form's 发放方式 list).
-SOURCE_ZH = {**MODE_ZH, "vip": "付费会员"}
+SOURCE_ZH = {**MODE_ZH, "vip": "付费会员", "birthday": "生日礼", "points_mall": "积分兑换"}
 
 
 @extras.contributes(extras.CUSTOMER_PANELS)
