@@ -29,6 +29,7 @@ CUSTOMER = [
     "POST /me/addresses/wechat", "POST /me/phone",
     "GET /me/favorites", "PUT /me/favorites/{}", "DELETE /me/favorites/{}", "GET /me/history",
     "GET /cart", "POST /cart/items", "PATCH /cart/items/{}", "DELETE /cart/items/{}",
+    "GET /points/mall", "POST /points/mall/{}/redeem",
 ]
 ADMIN = [
     "POST /auth/login",
@@ -42,6 +43,7 @@ ADMIN = [
     "GET /distribution/config", "PUT /distribution/config",
     "POST /orders/{}/ship", "POST /refunds/{}/approve", "POST /withdrawals/{}/approve",
     "GET /dashboard", "POST /dev/clock",
+    "GET /points/mall", "POST /points/mall", "GET /points/mall/{}", "PUT /points/mall/{}", "DELETE /points/mall/{}",
 ]
 # Tools whose issues are still open: their calls are promised by API.md but not served yet.
 NOT_YET = {
