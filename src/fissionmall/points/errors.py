@@ -19,3 +19,4 @@ class PointsError(ErrorCode):
     SIGN_IN_DISABLED = "SIGN_IN_DISABLED", "本店暂未开放签到", 409
     STREAK_BONUS_DECREASING = "STREAK_BONUS_DECREASING", "连续签到奖励须随天数递增：天数越多，每天奖励不能越少"
     STREAK_DAY_DUPLICATE = "STREAK_DAY_DUPLICATE", "连续签到奖励的天数不能重复"
+    UNIT_INEXACT = "UNIT_INEXACT", "最小抵扣单位须能换算成整分钱（例如 100 积分 = 1 元时，单位为 1 的倍数即可）"
