@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fissionmall.accounts.errors import AccountsError
 from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, extras
 from fissionmall.core.db import keyset_page
@@ -137,7 +138,7 @@ async def adjust(
     if delta == 0:
         raise AppError(PointsError.DELTA_ZERO)
     if await s.get(Customer, customer_id) is None:
-        raise NotFound(PointsError.CUSTOMER_NOT_FOUND)
+        raise NotFound(AccountsError.CUSTOMER_NOT_FOUND)
     if delta > 0:
         expires = expires_for(await get_rules(s), at=clock.now())
         return await ledger.grant(
