@@ -31,7 +31,7 @@ async def test_ten_taps_at_once_sign_in_one_day(client, db):
 async def test_the_streak_is_shown_before_today_and_grows(client, db):
     boss = await admin(client, db)
     await set_rules(client, boss)
-    h, cid = await customer(client)
+    h, _ = await customer(client)
     got = []
     for _ in range(3):
         got.append((await client.post("/api/v1/points/sign-in", headers=h)).json())

@@ -23,9 +23,10 @@ from fissionmall.core.errors import AppError
 from fissionmall.orders.models import Order
 from fissionmall.points import ledger, rules
 from fissionmall.points.errors import PointsError
+from fissionmall.points.expiry import deadline_for
 from fissionmall.points.models import OrderLinePoints
 from fissionmall.points.schemas import RulesUpdate
-from fissionmall.points.service import expires_for, get_rules
+from fissionmall.points.service import get_rules
 from fissionmall.pricing.rules import CartLine, PricingContext, Quote, price
 
 NAME = "points"
@@ -143,7 +144,7 @@ async def cancelled(s: AsyncSession, order: Order) -> None:
             kind="spend_back",
             ref=f"order:{order.id}:cancel",
             note=f"订单 {order.no} 已取消",
-            expires_at=expires_for(await get_rules(s), at=clock.now()),
+            expires_at=await deadline_for(s, r=await get_rules(s), at=clock.now()),
         )
 
 

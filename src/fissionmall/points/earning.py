@@ -27,8 +27,9 @@ from fissionmall.orders.events import OrderPaid
 from fissionmall.orders.models import Order, OrderLine, Refund
 from fissionmall.orders.sources import register_order_hooks
 from fissionmall.points import ledger, rules
+from fissionmall.points.expiry import deadline_for
 from fissionmall.points.models import OrderLinePoints
-from fissionmall.points.service import expires_for, get_rules
+from fissionmall.points.service import get_rules
 
 Multiplier = Callable[..., Awaitable[int]]
 _multipliers: list[Multiplier] = []
@@ -97,7 +98,7 @@ async def earn_for_order(s: AsyncSession, *, order_id: int) -> int:
             kind="earn",
             ref=f"order:{order.id}",
             note=f"订单 {order.no}",
-            expires_at=expires_for(r, at=clock.now()),
+            expires_at=await deadline_for(s, r=r, at=clock.now()),
         )
     return net
 
@@ -119,7 +120,7 @@ def _settle_line(row: OrderLinePoints, *, more: int) -> int:
     return pts
 
 
-async def on_refunded(s: AsyncSession, order: Order, refund: Refund) -> None:
+async def _on_refunded(s: AsyncSession, order: Order, refund: Refund) -> None:
     """A refund succeeded: its units' spent points come back, their earned points are taken back (debt policy)."""
     rows = (
         await s.scalars(select(OrderLinePoints).where(OrderLinePoints.order_id == order.id).with_for_update())
@@ -143,7 +144,7 @@ async def on_refunded(s: AsyncSession, order: Order, refund: Refund) -> None:
             kind="spend_back",
             ref=f"refund:{refund.id}",
             note=f"订单 {order.no} 退款",
-            expires_at=expires_for(await get_rules(s), at=clock.now()),
+            expires_at=await deadline_for(s, r=await get_rules(s), at=clock.now()),
         )
     if taken:
         await ledger.take_back(
@@ -157,7 +158,7 @@ async def on_refunded(s: AsyncSession, order: Order, refund: Refund) -> None:
         )
 
 
-register_order_hooks(refunded=on_refunded)
+register_order_hooks(refunded=_on_refunded)
 
 
 async def grant_review(s: AsyncSession, *, customer_id: int, review_id: int) -> int:
@@ -172,7 +173,7 @@ async def grant_review(s: AsyncSession, *, customer_id: int, review_id: int) -> 
         kind="review",
         ref=f"review:{review_id}",
         note="评价奖励",
-        expires_at=expires_for(r, at=clock.now()),
+        expires_at=await deadline_for(s, r=r, at=clock.now()),
     )
     return posted.points
 
@@ -191,5 +192,5 @@ async def _on_leader(s: AsyncSession, job: Any) -> None:
         kind="leader",
         ref=f"group:{p['group_id']}",
         note="拼团团长奖励",
-        expires_at=expires_for(r, at=clock.now()),
+        expires_at=await deadline_for(s, r=r, at=clock.now()),
     )

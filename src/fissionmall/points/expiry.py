@@ -16,13 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core import clock, jobs
 from fissionmall.points import ledger
 from fissionmall.points.models import PointsEntry
-from fissionmall.points.service import expirable, get_rules, shop_tz
+from fissionmall.points.schemas import RulesUpdate
+from fissionmall.points.service import expirable, expires_for, get_rules, shop_tz
 
 HANDLER = "points.expire"
 
 
 def _ref(deadline: datetime) -> str:
     return deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def deadline_for(s: AsyncSession, *, r: RulesUpdate, at: datetime) -> datetime | None:
+    """When points credited now expire (None: never), with that deadline's job queued (looked up first, so
+    concurrent credits do not queue behind one key's insert)."""
+    deadline = expires_for(r, at=at)
+    if deadline is not None:
+        key = f"points-expire:{_ref(deadline)}"
+        if await s.scalar(select(jobs.Job.id).where(jobs.Job.key == key)) is None:
+            await jobs.schedule(s, HANDLER, {}, due_at=deadline, key=key)
+    return deadline
 
 
 async def ensure_scheduled(s: AsyncSession) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.points import service, signin
+from fissionmall.points import adjustments, service, signin
 from fissionmall.points.models import PointsEntry
 from fissionmall.points.schemas import (
     AdjustmentCreate,
@@ -110,7 +110,7 @@ async def adjust(
 ) -> AdjustmentResult:
     """A manual adjustment with its reason (required); a negative one never takes the balance below zero."""
     async with db.tx() as s:
-        posted = await service.adjust(
+        posted = await adjustments.adjust(
             s,
             customer_id=customer_id,
             delta=body.delta,

@@ -9,13 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.accounts.errors import AccountsError
-from fissionmall.accounts.models import Customer
 from fissionmall.core import clock, extras
 from fissionmall.core.db import keyset_page
-from fissionmall.core.errors import AppError, NotFound
 from fissionmall.points import ledger
-from fissionmall.points.errors import PointsError
 from fissionmall.points.models import PointsAccount, PointsEntry, PointsRules
 from fissionmall.points.rules import year_end_after_next
 from fissionmall.points.schemas import PointsPublic, RulesUpdate
@@ -58,16 +54,13 @@ async def get_rules(s: AsyncSession) -> RulesUpdate:
 
 
 async def save_rules(s: AsyncSession, *, data: RulesUpdate, admin_id: int | None) -> RulesUpdate:
-    """Replace the rules (validated by the schema) and make sure the yearly expiry job is queued."""
-    from fissionmall.points import expiry  # the job module reads the rules too
-
+    """Replace the rules (validated by the schema)."""
     values = {"data": data.model_dump(mode="json"), "updated_at": clock.now(), "updated_by": admin_id}
     if await s.get(PointsRules, 1) is None:
         s.add(PointsRules(id=1, **values))
         await s.flush()
     else:
         await s.execute(update(PointsRules).where(PointsRules.id == 1).values(**values))
-    await expiry.ensure_scheduled(s)
     return data
 
 
@@ -127,38 +120,6 @@ async def entries(
     if before_id is not None:
         q = q.where(PointsEntry.id < before_id)
     return await keyset_page(s, q, limit=limit)
-
-
-async def adjust(
-    s: AsyncSession, *, customer_id: int, delta: int, reason: str, admin_id: int, key: str | None = None
-) -> ledger.Posted:
-    """A manual adjustment with its reason and operator; a negative one never takes the balance below zero."""
-    if not reason.strip():
-        raise AppError(PointsError.REASON_REQUIRED)
-    if delta == 0:
-        raise AppError(PointsError.DELTA_ZERO)
-    if await s.get(Customer, customer_id) is None:
-        raise NotFound(AccountsError.CUSTOMER_NOT_FOUND)
-    if delta > 0:
-        expires = expires_for(await get_rules(s), at=clock.now())
-        return await ledger.grant(
-            s,
-            customer_id=customer_id,
-            points=delta,
-            kind="adjust",
-            ref=key,
-            note=reason,
-            expires_at=expires,
-            operator_id=admin_id,
-        )
-    try:
-        return await ledger.spend(
-            s, customer_id=customer_id, points=-delta, kind="adjust", ref=key, note=reason, operator_id=admin_id
-        )
-    except AppError as e:
-        if e.code == PointsError.INSUFFICIENT_POINTS:
-            raise AppError(PointsError.ADJUSTMENT_BELOW_ZERO, balance=e.detail.get("balance")) from e
-        raise
 
 
 async def balances(s: AsyncSession, *, customer_ids: list[int]) -> dict[int, int]:

@@ -20,9 +20,10 @@ from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError
 from fissionmall.points import ledger, rules
 from fissionmall.points.errors import PointsError
+from fissionmall.points.expiry import deadline_for
 from fissionmall.points.models import SignIn
 from fissionmall.points.schemas import RulesUpdate, SignInCalendar, SignInDay, SignInResult
-from fissionmall.points.service import expires_for, get_rules, shop_tz
+from fissionmall.points.service import get_rules, shop_tz
 
 
 async def _row(s: AsyncSession, *, customer_id: int, day: date) -> SignIn | None:
@@ -62,7 +63,7 @@ async def sign_in(s: AsyncSession, *, customer_id: int) -> SignInResult:
             kind="signin",
             ref=today.isoformat(),
             note=f"连续签到第 {streak} 天",
-            expires_at=expires_for(r, at=now),
+            expires_at=await deadline_for(s, r=r, at=now),
         )
         bal = posted.balance
     return SignInResult(granted=pts, streak=streak, points=max(bal, 0))
