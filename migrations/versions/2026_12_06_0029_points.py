@@ -1,4 +1,4 @@
-"""消费积分 (points): the ledger (entries and the account balance they sum to)
+"""消费积分 (points): the ledger (entries and the account balance they sum to), rules, sign-ins, order lines' points
 
 Revision ID: 0029
 Revises: 0025
@@ -53,6 +53,43 @@ def upgrade() -> None:
             "customer_id", "kind", "ref", name=op.f("uq_points_entries_customer_id_kind_ref")
         ),
     )
+    op.create_table(
+        "points_rules",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("updated_at", _AT(), nullable=False),
+        sa.Column("updated_by", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_rules")),
+    )
+    op.create_table(
+        "points_signins",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("customer_id", _ID, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("streak", sa.Integer(), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", _AT(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name=op.f("fk_points_signins_customer_id_customers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_signins")),
+        sa.UniqueConstraint("customer_id", "day", name=op.f("uq_points_signins_customer_id_day")),
+    )
+    op.create_table(
+        "points_order_lines",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("order_id", sa.BigInteger(), nullable=False),
+        sa.Column("line_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("qty", sa.Integer(), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("settled_qty", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_points_order_lines")),
+        sa.UniqueConstraint("line_id", "kind", name=op.f("uq_points_order_lines_line_id_kind")),
+    )
+    with op.batch_alter_table("points_order_lines") as batch:
+        batch.create_index("ix_points_order_lines_order", ["order_id"], unique=False)
     with op.batch_alter_table("points_entries") as batch:
         batch.create_index("ix_points_entries_customer", ["customer_id", "id"], unique=False)
         batch.create_index("ix_points_entries_expiry", ["expires_at"], unique=False)
@@ -62,5 +99,10 @@ def downgrade() -> None:
     with op.batch_alter_table("points_entries") as batch:
         batch.drop_index("ix_points_entries_expiry")
         batch.drop_index("ix_points_entries_customer")
+    with op.batch_alter_table("points_order_lines") as batch:
+        batch.drop_index("ix_points_order_lines_order")
+    op.drop_table("points_order_lines")
+    op.drop_table("points_signins")
+    op.drop_table("points_rules")
     op.drop_table("points_entries")
     op.drop_table("points_accounts")

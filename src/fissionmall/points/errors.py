@@ -15,7 +15,7 @@ class PointsError(ErrorCode):
     REASON_REQUIRED = "REASON_REQUIRED", "请填写调整原因"
     DELTA_ZERO = "DELTA_ZERO", "调整积分不能为 0"
     ADJUSTMENT_BELOW_ZERO = "ADJUSTMENT_BELOW_ZERO", "扣减后积分余额不能小于 0", 409
-    CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND", "客户不存在", 404
     SIGN_IN_DISABLED = "SIGN_IN_DISABLED", "本店暂未开放签到", 409
     STREAK_BONUS_DECREASING = "STREAK_BONUS_DECREASING", "连续签到奖励须随天数递增：天数越多，每天奖励不能越少"
     STREAK_DAY_DUPLICATE = "STREAK_DAY_DUPLICATE", "连续签到奖励的天数不能重复"
+    UNIT_INEXACT = "UNIT_INEXACT", "最小抵扣单位须能换算成整分钱（例如 100 积分 = 1 元时，单位为 1 的倍数即可）"
