@@ -203,3 +203,49 @@ async def test_an_idempotency_key_redeems_once(client, db):
     assert first.status_code == 201 and second.status_code == 201
     assert first.json() == second.json()
     assert await balance(db, cid) == 4500
+
+
+async def test_the_demo_seed_creates_the_coupon_and_the_product_item(client, db):
+    from fissionmall.demo import pointsmall as demo
+
+    boss = await admin(client, db)
+    p = await product(client, boss, stock=50, title="不锈钢保温杯")
+    r = await client.put(
+        f"/api/admin/v1/products/{p['id']}",
+        json={"skus": [{"id": p["skus"][0]["id"], "name": "500ml 奶白", "price_fen": 8900, "stock": 50}]},
+        headers=boss,
+    )
+    assert r.status_code == 200, r.text
+    got = await demo.seed(client, boss, {"不锈钢保温杯": r.json()})
+    assert [(i["title"], i["price_text"]) for i in got["points_mall"]] == [
+        ("5元无门槛券", "500积分"),
+        ("不锈钢保温杯 500ml 奶白", "1500积分+¥9.90"),
+    ]
+    assert [i["title"] for i in (await client.get(API)).json()] == ["5元无门槛券", "不锈钢保温杯 500ml 奶白"]
+
+
+async def test_a_refund_of_a_paid_redemption_gives_its_points_back(client, db):
+    boss = await admin(client, db)
+    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
+    item = await product_item(client, boss, sku)
+    h = await shopper(client)
+    cid = await me(client, h)
+    await give_points(db, cid, 300)
+    got = (await redeem(client, h, item)).json()
+    oid = got["order"]["id"]
+    await pay(client, h, oid)
+    assert await balance(db, cid) == 0
+    order = (await client.get(f"/api/v1/orders/{oid}", headers=h)).json()
+    line = order["lines"][0]["id"]
+    r = await client.post(
+        f"/api/v1/orders/{oid}/refunds",
+        json={"lines": [{"line_id": line, "qty": 1}], "reason": "不想要了", "kind": "refund_only"},
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(f"/api/admin/v1/refunds/{r.json()['id']}/approve", headers=boss)
+    assert r.status_code == 200, r.text
+    await run_jobs(db)
+    assert await balance(db, cid) == 300
+    rows = (await client.get("/api/v1/me/points-mall/redemptions", headers=h)).json()["items"]
+    assert rows[0]["status"] == "refunded"
