@@ -11,7 +11,7 @@ from fissionmall.catalog.models import Sku
 from fissionmall.core.db import Database
 from fissionmall.points import ledger
 from fissionmall.pointsmall.models import MallItem, MallQuota, Redemption
-from tests.helpers import ADDRESS
+from tests.helpers import ADDRESS, admin, product, shopper
 
 API = "/api/v1/points/mall"
 ADMIN = "/api/admin/v1/points/mall"
@@ -92,3 +92,17 @@ async def snapshot(db: Database, item_id: int) -> dict[str, Any]:
 async def sku_stock(db: Database, sku_id: int) -> int:
     async with db.read() as s:
         return int(await s.scalar(select(Sku.stock).where(Sku.id == sku_id)) or 0)
+
+
+async def ready(
+    client: httpx.AsyncClient, db: Database, *, points: int, **item: Any
+) -> tuple[dict[str, str], int, dict[str, Any], dict[str, str], int]:
+    """An owner, a SKU with 10 in stock, a product item of it, and a shopper with `points`:
+    (owner headers, sku id, item, shopper headers, customer id)."""
+    boss = await admin(client, db)
+    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
+    it = await product_item(client, boss, sku, **item)
+    h = await shopper(client)
+    cid = await me(client, h)
+    await give_points(db, cid, points)
+    return boss, sku, it, h, cid

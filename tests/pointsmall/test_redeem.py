@@ -20,6 +20,7 @@ from tests.pointsmall.helpers import (
     give_points,
     me,
     product_item,
+    ready,
     redeem,
     sku_stock,
     snapshot,
@@ -91,12 +92,7 @@ async def test_a_points_only_product_with_free_shipping_is_paid_at_once(client, 
 
 
 async def test_short_points_change_nothing(client, db):
-    boss = await admin(client, db)
-    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
-    item = await product_item(client, boss, sku, per_user_limit=1)
-    h = await shopper(client)
-    cid = await me(client, h)
-    await give_points(db, cid, 299)
+    _boss, _sku, item, h, cid = await ready(client, db, points=299, per_user_limit=1)
     before = await snapshot(db, item["id"])
 
     r = await redeem(client, h, item)
@@ -110,12 +106,7 @@ async def test_short_points_change_nothing(client, db):
 
 
 async def test_a_cancelled_unpaid_order_gives_units_slot_and_points_back(client, db):
-    boss = await admin(client, db)
-    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
-    item = await product_item(client, boss, sku, per_user_limit=1)
-    h = await shopper(client)
-    cid = await me(client, h)
-    await give_points(db, cid, 300)
+    _boss, _sku, item, h, cid = await ready(client, db, points=300, per_user_limit=1)
     before = await snapshot(db, item["id"])
     got = (await redeem(client, h, item)).json()
     assert await balance(db, cid) == 0
@@ -134,12 +125,7 @@ async def test_a_cancelled_unpaid_order_gives_units_slot_and_points_back(client,
 
 
 async def test_the_unpaid_timer_cancels_and_gives_everything_back(client, db):
-    boss = await admin(client, db)
-    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
-    item = await product_item(client, boss, sku)
-    h = await shopper(client)
-    cid = await me(client, h)
-    await give_points(db, cid, 300)
+    boss, _sku, item, h, cid = await ready(client, db, points=300)
     assert (await redeem(client, h, item)).status_code == 201
     await client.post("/api/admin/v1/dev/clock", json={"advance_seconds": 31 * 60}, headers=boss)
     await run_jobs(db)
@@ -225,12 +211,7 @@ async def test_the_demo_seed_creates_the_coupon_and_the_product_item(client, db)
 
 
 async def test_a_refund_of_a_paid_redemption_gives_its_points_back(client, db):
-    boss = await admin(client, db)
-    sku = (await product(client, boss, stock=10))["skus"][0]["id"]
-    item = await product_item(client, boss, sku)
-    h = await shopper(client)
-    cid = await me(client, h)
-    await give_points(db, cid, 300)
+    boss, _sku, item, h, cid = await ready(client, db, points=300)
     got = (await redeem(client, h, item)).json()
     oid = got["order"]["id"]
     await pay(client, h, oid)
