@@ -80,15 +80,24 @@ async def test_a_product_item_places_an_order_for_the_cash_part_paid_at_the_cash
 
 async def test_a_points_only_product_with_free_shipping_is_paid_at_once(client, db):
     boss = await admin(client, db)
-    sku = (await product(client, boss, stock=5))["skus"][0]["id"]
-    item = await product_item(client, boss, sku, cash_fen=0, stock=2)
+    p = await product(client, boss, stock=5)
+    free = {
+        "name": "包邮",
+        "mode": "piece",
+        "default_rule": {"first_units": 1, "first_fee_fen": 0, "additional_units": 1, "additional_fee_fen": 0},
+    }
+    tpl = (await client.post("/api/admin/v1/shipping/templates", json=free, headers=boss)).json()
+    r = await client.put(f"/api/admin/v1/products/{p['id']}", json={"shipping_template_id": tpl["id"]}, headers=boss)
+    assert r.status_code == 200, r.text
+    item = await product_item(client, boss, p["skus"][0]["id"], cash_fen=0, stock=2)
     h = await shopper(client)
     await give_points(db, await me(client, h), 300)
     r = await redeem(client, h, item)
     assert r.status_code == 201, r.text
-    if r.json()["order"]["payable_fen"] == 0:
-        assert r.json()["order"]["status"] == "paid"
-        assert r.json()["status"] == "paid"
+    assert r.json()["order"] == {"id": r.json()["order"]["id"], "status": "paid", "payable_fen": 0}
+    assert r.json()["status"] == "paid"
+    order = (await client.get(f"/api/v1/orders/{r.json()['order']['id']}", headers=h)).json()
+    assert (order["status"], order["paid_fen"]) == ("paid", 0)
 
 
 async def test_short_points_change_nothing(client, db):

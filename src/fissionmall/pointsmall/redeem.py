@@ -155,6 +155,7 @@ async def _place(
     if order.payable_fen == 0 and order.status == "pending_payment":
         # Points only and free shipping: nothing is left for the cashier, so it is paid here.
         await orders.mark_paid(s, order=order, amount_fen=0, payment_id=None)
+        await s.refresh(r)  # the paid hook moved the redemption to paid with a compare-and-set
     return order
 
 

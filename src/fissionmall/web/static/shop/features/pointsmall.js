@@ -2,9 +2,9 @@
 // shipping address for goods), the result (a coupon in 我的优惠券, an order paid at the cashier for its cash
 // part and shipping, or paid at once when nothing is left to pay), 我的兑换, and an entry in 我的.
 
-import { api, randomId } from '../api.js';
+import { api, randomId, serverNow } from '../api.js';
 import { busy, empty, goLogin, loading, put, startPayment, topbar } from '../kit.js';
-import { confirmBox, errorText, h, img, sheet, toast, yuan } from '../ui.js';
+import { confirmBox, errorText, fmtTime, h, img, sheet, toast, yuan } from '../ui.js';
 import { addressBlock } from './addresses.js';
 
 const KEY_TOKEN = 'fm.token';
@@ -145,13 +145,17 @@ function itemScreen(ctx) {
     if (!ctx.alive()) return;
     const balance = await myPoints();
     if (!ctx.alive()) return;
-    const btn = h('button.btn.btn-primary.btn-submit.pm-redeem', { type: 'button', disabled: it.units_left <= 0 || it.my_left === 0 },
-      it.units_left <= 0 ? '已兑完' : (it.my_left === 0 ? '已达兑换上限' : '立即兑换'));
+    const now = serverNow();
+    const early = it.starts_at && Date.parse(it.starts_at) > now;
+    const late = it.ends_at && Date.parse(it.ends_at) <= now;
+    const why = early ? '未开始' : (late ? '已结束' : (it.units_left <= 0 ? '已兑完' : (it.my_left === 0 ? '已达兑换上限' : '')));
+    const btn = h('button.btn.btn-primary.btn-submit.pm-redeem', { type: 'button', disabled: Boolean(why) }, why || '立即兑换');
     const facts = [
       h('div', pointsText(it), it.price_fen ? h('s.muted.small', ` ¥${yuan(it.price_fen)}`) : null),
       it.coupon_headline ? h('div.small', it.coupon_headline) : null,
       it.sku_name ? h('div.muted.small', it.sku_name) : null,
       h('div.muted.small.pm-left', leftText(it)),
+      early ? h('div.small.pm-start', `${fmtTime(it.starts_at)} 开始兑换`) : null,
       it.per_user_limit ? h('div.muted.small', `每人限兑 ${it.per_user_limit} 件${it.my_left !== null ? `，还可兑 ${it.my_left} 件` : ''}`) : null,
       balance !== null ? h('div.small.pm-balance', `我的积分 ${balance}`) : null,
     ];
