@@ -40,3 +40,26 @@ async def test_shopper_routes_need_a_shopper(client):
     ):
         r = await client.request(method, path)
         assert r.status_code == 401
+
+
+async def test_the_console_customer_page_shows_points(client, db):
+    from tests.console_helpers import console
+
+    _, cid = await customer(client)
+    r = await client.post(
+        f"/api/admin/v1/customers/{cid}/points-adjustments",
+        json={"delta": 120, "reason": "补偿"},
+        headers=await _boss(client, db),
+    )
+    assert r.status_code == 201, r.text
+    await console(client, db, "owner")
+    page = await client.get(f"/admin/customers/{cid}")
+    assert page.status_code == 200 and "积分余额" in page.text and "补偿" in page.text
+    listing = await client.get("/admin/customers?points=has")
+    assert listing.status_code == 200 and "积分" in listing.text
+
+
+async def _boss(client, db):
+    from tests.helpers import admin
+
+    return await admin(client, db, username="points-boss")
