@@ -27,8 +27,14 @@ from tests.helpers import ADDRESS, admin, product, shopper
 from tests.platform.test_bad_input import snapshot
 
 ADMIN = "/api/admin/v1"
-SHOP_LISTS = ["/api/v1/seckill/sessions", "/api/v1/coupons", "/api/v1/promotions", "/api/v1/groupbuy/activities"]
-CONSOLE_LISTS = ["/admin/seckill", "/admin/coupons", "/admin/promotions", "/admin/groupbuy"]
+SHOP_LISTS = [
+    "/api/v1/seckill/sessions",
+    "/api/v1/coupons",
+    "/api/v1/promotions",
+    "/api/v1/groupbuy/activities",
+    "/api/v1/points/mall",
+]
+CONSOLE_LISTS = ["/admin/seckill", "/admin/coupons", "/admin/promotions", "/admin/groupbuy", "/admin/points-mall"]
 # "Never ends" habits and their mirror image, and one second past each edge of the window.
 FAR = ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59+08:00", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z"]
 PAST_EDGE = ["2100-01-01T00:00:01Z", "1999-12-31T23:59:59Z"]

@@ -70,3 +70,5 @@ class PreviewPublic(ApiModel):
     coupons_available: list[dict[str, Any]] = []
     coupons_unavailable: list[dict[str, Any]] = []
     hints: list[str] = []
+    # Points (points/checkout.py): balance, usable_max and its value_fen, unit, used and its value; None: off.
+    points: dict[str, Any] | None = None

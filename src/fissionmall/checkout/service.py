@@ -191,17 +191,15 @@ async def quote(
     return compute(await gather(s, ask=ask))
 
 
-def refuse_points(body: CheckoutRequest) -> None:
-    """Points cannot pay yet: a body that asks for them is refused with POINTS_NOT_APPLICABLE."""
-    if body.points:
-        raise AppError(CheckoutError.POINTS_NOT_APPLICABLE)
+def body_options(body: CheckoutRequest) -> dict[str, Any]:
+    """The body's fields for a contribution of its own: `points` for the points contribution."""
+    return {"points": {"points": body.points}} if body.points else {}
 
 
 async def preview(
     s: AsyncSession, *, body: CheckoutRequest, customer_id: int | None, settings: Settings, choose_coupon: bool = True
 ) -> Quote:
     """A preview of the body's own cart; `choose_coupon` False: the shopper chose no coupon."""
-    refuse_points(body)
     return await quote(
         s,
         customer_id=customer_id,
@@ -209,7 +207,7 @@ async def preview(
         plan=await plan_for(s, body=body, customer_id=customer_id, settings=settings),
         settings=settings,
         choose_coupon=choose_coupon,
-        options=await shipping.preview_options(s, customer_id=customer_id, body=body),
+        options={**await shipping.preview_options(s, customer_id=customer_id, body=body), **body_options(body)},
     )
 
 
@@ -262,7 +260,6 @@ async def place(
     contribution's hold and every tender's take, and take the SKUs' stock last. An order its tenders
     pay in full is paid here (no payment). A tool that resolved the address before reserving (so a
     missing address is told first) passes it as `address`."""
-    refuse_points(body)
     if address is None:
         address = await resolve_address(s, customer_id=customer_id, body=body)
     if plan is None:
@@ -275,7 +272,7 @@ async def place(
         plan=plan,
         settings=settings,
         placing=True,
-        options=shipping.options_for(address),
+        options={**shipping.options_for(address), **body_options(body)},
     )
     g = await gather(s, ask=ask)
     q = compute(g)

@@ -19,6 +19,7 @@ from fissionmall.membership import config, levels
 from fissionmall.membership.models import MemberProfile
 from fissionmall.membership.rules import LevelSpec
 from fissionmall.membership.schemas import MembershipConfigData
+from fissionmall.points import earning as points_earning
 
 MemberCheck = Callable[..., Awaitable[bool]]  # fn(s, *, customer_id: int, at: datetime) -> bool
 
@@ -90,3 +91,8 @@ async def points_multiplier_bp(s: AsyncSession, *, customer_id: int, at: datetim
     cfg = await config.get_config(s)
     member = not st.base or await checked_member(s, customer_id=customer_id, at=at)
     return multiplier(st, member=member, cfg=cfg, at=at)
+
+
+# Points earned on a payment are multiplied by the level's rate (×2 on the member day): points asks every
+# registered multiplier, so neither package names the other's tables.
+points_earning.register_multiplier(points_multiplier_bp)
