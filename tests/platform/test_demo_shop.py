@@ -146,6 +146,30 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
     assert len(approved["items"]) == 1
     assert info["share_code"]
 
+    # 会员: four levels (黄金 9折, 钻石 8折 包邮) and the member day on the 18th; the visitor is a 普通会员
+    levels = (await client.get("/api/admin/v1/membership/levels", headers=boss)).json()
+    assert [lv["name"] for lv in levels] == ["普通会员", "白银会员", "黄金会员", "钻石会员"], levels
+    assert (await client.get("/api/v1/me", headers=visitor)).json()["level"] == "普通会员"
+    day = (await client.get("/api/v1/membership/member-day")).json()
+    assert day["enabled"] and day["day_of_month"] == 18, day
+    # 付费会员: 尊享会员 for ¥99 a year, with member prices on two SKUs
+    plans = (await client.get("/api/v1/membership/plans")).json()
+    plans = plans["items"] if isinstance(plans, dict) else plans
+    assert [(p["name"], p["price_fen"], p["days"]) for p in plans] == [("尊享会员", 9900, 365)]
+    assert len(info["vip"]["member_prices"]) == 2
+    # 储值: 充500送100 and 充200送30
+    packs = (await client.get("/api/v1/wallet/packages")).json()
+    packs = packs["items"] if isinstance(packs, dict) else packs
+    assert sorted((p["pay_fen"], p["bonus_fen"]) for p in packs) == [(20000, 3000), (50000, 10000)]
+    # 积分: signing in grants points; the 积分商城 has a coupon and a product
+    r = await client.post("/api/v1/points/sign-in", headers=visitor)
+    assert r.status_code == 200 and r.json()["granted"] > 0, r.text
+    mall = (await client.get("/api/v1/points/mall")).json()
+    mall = mall["items"] if isinstance(mall, dict) else mall
+    assert {m["kind"] for m in mall} == {"coupon", "product"}
+    # none of the tools' own coupons (birthday, membership, mall) is offered in the 领券中心
+    assert not {r["name"] for r in rows} & {"会员生日礼券"}
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

@@ -2,8 +2,10 @@
 
 Coupons in the 领券中心 and a 新人礼包, a 满减 rule, a 限时折扣 and a 阶梯价, a flash sale running now and one
 later today, two banners on the home page (to the 领券中心 and the flash sale), a group-buy activity with a
-forming group (opened and paid by a demo shopper through the sandbox gateway), and distribution switched on
-with an approved demo distributor. Times are real time: the dev clock is never moved here.
+forming group (opened and paid by a demo shopper through the sandbox gateway), distribution switched on
+with an approved demo distributor, and the retention tools (member levels and the member day, the paid
+membership, top-up packages, points rules and the points mall: each tool's own demo/<tool>.py). Times are
+real time: the dev clock is never moved here.
 """
 
 from __future__ import annotations
@@ -259,11 +261,29 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None
     await _promotions(c, boss, ps)
     await _seckill(c, boss, ps)
     await _banners(c, boss, ps)
+    loyalty = await _loyalty(c, boss, ps)
     group_id = await _groupbuy(c, boss, ps, db)
     share_code = await _distribution(c, boss)
     await _settle(c, db)
     await _name_shoppers(c, db)
-    return {"share_code": share_code, "group_id": group_id}
+    return {"share_code": share_code, "group_id": group_id, **loyalty}
+
+
+# The retention tools, each seeding its own part (demo/<tool>.py: seed(c, boss, ps) -> what the tour names);
+# in this order, since a later one may use an earlier one's data (the points mall, the points rules).
+LOYALTY = ("membership", "vip", "wallet", "points", "pointsmall")
+
+
+async def _loyalty(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    import importlib
+
+    out: dict[str, Any] = {}
+    for name in LOYALTY:
+        module = importlib.import_module(f"fissionmall.demo.{name}")
+        got = await module.seed(c, boss, ps)
+        if got:
+            out[name] = got
+    return out
 
 
 # WeChat gives no nickname at login, so a shopper starts as 微信用户 + four characters of the openid ("微信用户ader"

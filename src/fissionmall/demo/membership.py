@@ -16,6 +16,7 @@ BIRTHDAY_COUPON = {
     "threshold_fen": 9900,
     "valid_days": 30,
     "per_user_limit": 10,
+    "issue_mode": "operator",  # not in the 领券中心: only the birthday job hands it out
 }
 
 
