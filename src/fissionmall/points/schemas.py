@@ -93,6 +93,7 @@ class SignInCalendar(ApiModel):
     streak: int  # the current streak: yesterday's if today is not signed yet (0 once broken)
     signed_today: bool
     today_points: int  # what signing today pays (or paid)
+    tomorrow_points: int  # what signing tomorrow pays, once today is signed (keeping the streak)
     enabled: bool
 
 

@@ -89,5 +89,6 @@ async def calendar(s: AsyncSession, *, customer_id: int, month: str | None = Non
         streak=streak,
         signed_today=mine is not None,
         today_points=mine.points if mine else day_points(r, streak + 1),
+        tomorrow_points=day_points(r, (streak if mine else streak + 1) + 1),
         enabled=r.enabled and r.sign_in_enabled,
     )
