@@ -231,7 +231,7 @@ async def adjust(ctx: CustomersWrite, customer_id: IdPath) -> Response:
         delta = (amount or 0) * (-1 if v["direction"] == "sub" else 1)
         data = errs.validate(AdjustmentCreate, {"delta": delta, "reason": v["reason"]}, labels={"delta": "积分"})
         async with ctx.db.tx() as s:
-            posted = await adjustments.adjust(
+            await adjustments.adjust(
                 s,
                 customer_id=customer_id,
                 delta=data.delta,
@@ -241,18 +241,17 @@ async def adjust(ctx: CustomersWrite, customer_id: IdPath) -> Response:
             )
     except (FormInvalid, AppError) as exc:
         part = _adjust_part(customer_id, v=v, errors=_errors(exc), token=token or secrets.token_hex(12))
-        return _adjust_answer(ctx, part, failed=True)
-    verb = "增加" if posted.points > 0 else "扣减"
-    done = f"已{verb} {abs(posted.points)} 积分，当前余额 {posted.balance}" if posted.created else "这次调整已提交过"
-    return _adjust_answer(ctx, _adjust_part(customer_id, notice=done), failed=False)
+        return _adjust_answer(ctx, part)
+    # Back to the customer page: htmx swaps its 积分 panel in (the new balance, the entry on top).
+    return RedirectResponse(f"/admin/customers/{customer_id}", status_code=303)
 
 
-def _adjust_answer(ctx: Console, part: dict[str, Any], *, failed: bool) -> Response:
-    """htmx: the form again in place (with the result or the errors); a plain post: back to the customer."""
+def _adjust_answer(ctx: Console, part: dict[str, Any]) -> Response:
+    """The form again with its errors: in place for htmx, else as a page of its own."""
     if ctx.htmx:
-        return render(ctx, "points/_adjust.html", part=part)
-    if not failed:
-        return RedirectResponse(f"/admin/customers/{part['customer_id']}", status_code=303)
+        answer = render(ctx, "points/_adjust.html", part=part)
+        answer.headers.update({"HX-Retarget": "#points-adjust", "HX-Reselect": "#points-adjust"})
+        return answer
     return render(ctx, "points/adjust.html", status_code=422, active="customers", part=part)
 
 

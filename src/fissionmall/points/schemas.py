@@ -89,6 +89,7 @@ class SignInDay(ApiModel):
 
 class SignInCalendar(ApiModel):
     month: str  # YYYY-MM
+    today: str  # YYYY-MM-DD, the shop's date (the calendar marks it)
     days: list[SignInDay]
     streak: int  # the current streak: yesterday's if today is not signed yet (0 once broken)
     signed_today: bool

@@ -85,6 +85,7 @@ async def calendar(s: AsyncSession, *, customer_id: int, month: str | None = Non
     streak = mine.streak if mine else (yesterday.streak if yesterday else 0)
     return SignInCalendar(
         month=f"{year:04d}-{mon:02d}",
+        today=today.isoformat(),
         days=[SignInDay(day=x.day.isoformat(), points=x.points) for x in sorted(rows, key=lambda x: x.day)],
         streak=streak,
         signed_today=mine is not None,
