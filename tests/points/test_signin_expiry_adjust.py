@@ -39,6 +39,7 @@ async def test_the_streak_is_shown_before_today_and_grows(client, db):
     cal = (await client.get("/api/v1/points/sign-in", headers=h)).json()
     assert not cal["signed_today"] and cal["streak"] == 3  # not 0 before today's sign-in (CRMEB showed 0)
     assert cal["today_points"] == 5 + 2
+    assert cal["tomorrow_points"] == 5 + 2  # day 5 of the streak, once today (day 4) is signed
     assert [g["streak"] for g in got] == [1, 2, 3] and [g["granted"] for g in got] == [5, 5, 7]
     clock.advance(DAY)  # a day missed
     cal = (await client.get("/api/v1/points/sign-in", headers=h)).json()

@@ -74,6 +74,8 @@ class CustomerPanel:
     link: tuple[str, str] | None = None  # (text, href): the tool's own page for more
     # (button text, POST action, hidden fields, confirm question or "", danger?): one action on this customer
     action: tuple[str, str, tuple[tuple[str, str], ...], str, bool] | None = None
+    # (template under web/templates/, its context as `part`): a tool's own fragment at the card's foot (a form)
+    include: tuple[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

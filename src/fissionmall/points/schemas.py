@@ -89,10 +89,12 @@ class SignInDay(ApiModel):
 
 class SignInCalendar(ApiModel):
     month: str  # YYYY-MM
+    today: str  # YYYY-MM-DD, the shop's date (the calendar marks it)
     days: list[SignInDay]
     streak: int  # the current streak: yesterday's if today is not signed yet (0 once broken)
     signed_today: bool
     today_points: int  # what signing today pays (or paid)
+    tomorrow_points: int  # what signing tomorrow pays, once today is signed (keeping the streak)
     enabled: bool
 
 

@@ -85,9 +85,11 @@ async def calendar(s: AsyncSession, *, customer_id: int, month: str | None = Non
     streak = mine.streak if mine else (yesterday.streak if yesterday else 0)
     return SignInCalendar(
         month=f"{year:04d}-{mon:02d}",
+        today=today.isoformat(),
         days=[SignInDay(day=x.day.isoformat(), points=x.points) for x in sorted(rows, key=lambda x: x.day)],
         streak=streak,
         signed_today=mine is not None,
         today_points=mine.points if mine else day_points(r, streak + 1),
+        tomorrow_points=day_points(r, (streak if mine else streak + 1) + 1),
         enabled=r.enabled and r.sign_in_enabled,
     )

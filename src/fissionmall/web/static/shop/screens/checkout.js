@@ -141,6 +141,11 @@ export function checkoutScreen(ctx) {
       if (!ctx.alive() || mine !== asked) return;
       last = null;
       submit.disabled = true;
+      // A feature whose field was refused (积分 above the cap) says why and changes its field: ask again.
+      if (featureFields('checkoutRefused', err, ctx).retry) {
+        await preview();
+        return;
+      }
       if (choice.couponId) {
         // The chosen coupon no longer applies: say why, and go back to the best one.
         toast(errorText(err));
@@ -231,7 +236,8 @@ export function checkoutScreen(ctx) {
     try {
       order = await api('/orders', { body, idem: state.attempt.key });
     } catch (err) {
-      ctx.fail(err);
+      if (featureFields('checkoutRefused', err, ctx).retry) refresh();
+      else ctx.fail(err);
       return;
     }
     localStorage.removeItem(KEY_CHECKOUT);
