@@ -200,8 +200,8 @@ def test_one_click_login_is_stable_and_me_tab_logs_out(live_server: dict[str, An
 
     page.get_by_role("link", name="我的").click()
     expect(page.locator(".me-name")).to_have_text(first["nickname"])
-    # no points yet: no 0 placeholder (the wallet has landed: its 余额 cell reads 0.00)
-    expect(page.locator('.me-stats [data-stat="points"]')).to_have_count(0)
+    # points and the wallet have landed: a new shopper's cells read 0 积分 and 0.00 余额
+    expect(page.locator('.me-stats [data-stat="points"]')).to_contain_text("0")
     expect(page.locator('.me-stats [data-stat="wallet"]')).to_contain_text("0.00")
     snap(page, "shop-11-me")
     page.get_by_role("button", name="退出登录").click()

@@ -238,14 +238,13 @@ def test_me_shows_points_balance_and_level_only_once_me_carries_them(live_server
     me = _login(phone, base, "polish-me-" + secrets.token_hex(3))
     assert {k: me.get("/api/v1/me").json()[k] for k in ("level", "points", "wallet_fen")} == {
         "level": "普通会员",  # membership names the base level too
-        "points": None,
-        "wallet_fen": 0,  # the wallet has landed: a shopper without a top-up has ¥0
+        "points": 0,  # points and the wallet have landed: a new shopper has 0 of each
+        "wallet_fen": 0,
     }
     phone.goto(f"{base}/shop/#/me")
     expect(phone.locator(".me-name")).not_to_have_text("加载中…")
     expect(phone.locator('.me-stats [data-stat="wallet"]')).to_have_text(re.compile(r"0\.00.*余额"))
-    for text in ("积分",):
-        expect(phone.locator(".page.me")).not_to_contain_text(text)
+    expect(phone.locator('.me-stats [data-stat="points"]')).to_have_text(re.compile(r"^\s*0\s*积分"))
 
     # The day the tools land and /me carries them, each shows (the balance in 元).
     def carried(route: Any) -> None:

@@ -12,12 +12,11 @@ import { back, busy, featureSections, go, put } from '../kit.js';
 // (#/me/wallet) and paid_member_until; each is null until the tool behind it is there, and 我的 shows each
 // only when it has a value, never a 0 that only means "no such feature yet".
 const has = (v) => v !== undefined && v !== null;
-const LINK = 'color:inherit;text-decoration:none';
 
 function meStats(me) {
   const cells = [];
-  if (has(me.points)) cells.push(h('a.stat', { href: '#/me/points', style: LINK, dataset: { stat: 'points' } }, h('strong', String(me.points)), h('span', '积分')));
-  if (has(me.wallet_fen)) cells.push(h('a.stat', { href: '#/me/wallet', style: LINK, dataset: { stat: 'wallet' } }, h('strong', yuan(me.wallet_fen)), h('span', '余额（元）')));
+  if (has(me.points)) cells.push(h('a.stat', { href: '#/me/points', dataset: { stat: 'points' } }, h('strong', String(me.points)), h('span', '积分')));
+  if (has(me.wallet_fen)) cells.push(h('a.stat', { href: '#/me/wallet', dataset: { stat: 'wallet' } }, h('strong', yuan(me.wallet_fen)), h('span', '余额（元）')));
   if (!cells.length) return [];
   cells.push(h('div.stat', { dataset: { stat: 'distribution' } }, h('strong', me.is_distributor ? '已开通' : '未开通'), h('span', '分销')));
   return cells;
@@ -31,7 +30,7 @@ export function meScreen(ctx) {
     put(head,
       h('div.me-avatar', me.avatar_url ? img(me.avatar_url, me.nickname, 'me-avatar-img') : (me.nickname || '我').slice(0, 1)),
       h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `编号 ${me.id}`,
-        has(me.level) ? h('a.me-level', { href: '#/me/member', style: LINK, dataset: { level: me.level } }, me.level) : null,
+        has(me.level) ? h('a.me-level', { href: '#/me/member', dataset: { level: me.level } }, me.level) : null,
         me.paid_member_until ? h('span.me-level.me-vip', 'VIP') : null,
         me.is_distributor ? h('span.me-level.me-dist', '分销员') : null)));
     const cells = meStats(me);
