@@ -63,9 +63,7 @@ async def snapshot(db: Database) -> dict[str, Any]:
     async with db.read() as s:
         for model in (BargainActivity, Bargain, BargainHelp, BargainQuota, BargainHelpDay):
             rows = (await s.scalars(select(model).order_by(model.id))).all()
-            out[model.__tablename__] = [
-                {c.name: getattr(r, c.name) for c in model.__table__.columns} for r in rows
-            ]
+            out[model.__tablename__] = [{c.name: getattr(r, c.name) for c in model.__table__.columns} for r in rows]
         out["skus"] = [(k.id, k.stock) for k in (await s.scalars(select(Sku).order_by(Sku.id))).all()]
         out["orders"] = [(o.id, o.status) for o in (await s.scalars(select(Order).order_by(Order.id))).all()]
     return out

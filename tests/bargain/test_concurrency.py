@@ -78,7 +78,14 @@ async def test_helps_racing_over_many_bargains_keep_every_sum(client, db):
     boss = await admin(client, db)
     p = await product(client, boss, prices=(9900,), stock=200)
     act = await make_activity(
-        client, boss, p, helpers_needed=8, min_cut_fen=200, max_cut_fen=1500, stock=50, max_starts_per_user=1,
+        client,
+        boss,
+        p,
+        helpers_needed=8,
+        min_cut_fen=200,
+        max_cut_fen=1500,
+        stock=50,
+        max_starts_per_user=1,
         daily_help_limit=100,
     )
     starters = await friends(client, 6, "starter")

@@ -73,8 +73,16 @@ async def test_five_friends_cut_the_price_to_the_target_exactly_and_the_starter_
         assert (a.stock, a.stock_left) == (10, 9)  # one unit sold from the activity's own stock
     funnel = (await client.get(f"/api/admin/v1/bargain/activities/{act['id']}/funnel", headers=boss)).json()
     assert funnel | {"cost_per_new_fen": None} == {
-        "activity_id": act["id"], "started": 1, "helped": 1, "reached": 1, "ordered": 1, "paid": 1, "helps": 5,
-        "new_helpers": 5, "discount_fen": 6000, "cost_per_new_fen": None,
+        "activity_id": act["id"],
+        "started": 1,
+        "helped": 1,
+        "reached": 1,
+        "ordered": 1,
+        "paid": 1,
+        "helps": 5,
+        "new_helpers": 5,
+        "discount_fen": 6000,
+        "cost_per_new_fen": None,
     }
     assert funnel["cost_per_new_fen"] == 1200  # ¥60 given away over 5 new shoppers
 

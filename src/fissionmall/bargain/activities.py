@@ -24,6 +24,7 @@ from fissionmall.core.db import keyset_page
 from fissionmall.core.errors import AppError, Conflict, NotFound
 
 END_HANDLER = "bargain.activity_end"
+SOLD_OUT_TEXT = "砍价商品已抢光"  # catalogue's SOLD_OUT, in this tool's words
 
 
 def rows_changed(res: Any) -> int:
@@ -117,7 +118,7 @@ async def get_activity(s: AsyncSession, *, activity_id: int, for_sale: bool = Fa
         select(BargainActivity).where(BargainActivity.id == activity_id).execution_options(populate_existing=True)
     )
     if act is None or (for_sale and act.status != "active"):
-        raise NotFound(BargainError.ACTIVITY_NOT_FOUND)
+        raise NotFound(BargainError.BARGAIN_ACTIVITY_NOT_FOUND)
     return act
 
 
@@ -266,7 +267,7 @@ async def take_unit(s: AsyncSession, *, activity_id: int) -> bool:
         return True
     closed = await s.scalar(select(BargainActivity.stock_closed).where(BargainActivity.id == activity_id))
     if not closed:
-        raise Conflict(BargainError.SOLD_OUT)
+        raise Conflict(CatalogError.SOLD_OUT, SOLD_OUT_TEXT)
     return False
 
 

@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts import service as accounts
 from fissionmall.bargain import rules
-from fissionmall.bargain.activities import get_activity, rows_changed
+from fissionmall.bargain.activities import SOLD_OUT_TEXT, get_activity, rows_changed
 from fissionmall.bargain.errors import BargainError
 from fissionmall.bargain.events import BargainHelped, BargainReached, BargainStarted
 from fissionmall.bargain.models import Bargain, BargainActivity, BargainHelp, BargainHelpDay, BargainQuota
+from fissionmall.catalog.errors import CatalogError
 from fissionmall.core import clock, events, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import Conflict, NotFound
@@ -110,7 +111,7 @@ async def start(s: AsyncSession, *, activity_id: int, who: Who) -> Bargain:
     if refusal is not None:
         raise Conflict(refusal)
     if act.stock_closed or act.stock_left < 1:
-        raise Conflict(BargainError.SOLD_OUT)
+        raise Conflict(CatalogError.SOLD_OUT, SOLD_OUT_TEXT)
     await _take_start_quota(s, act, who.id)
     b = Bargain(
         activity_id=act.id,

@@ -100,7 +100,9 @@ class HelpLimits:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HelpLimits:
         names = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {k: (bool(v) if k == "same_network" else int(v)) for k, v in data.items() if k in names}
+        values: dict[str, Any] = {
+            k: (bool(v) if k == "same_network" else int(v)) for k, v in data.items() if k in names
+        }
         return cls(**values)
 
 
