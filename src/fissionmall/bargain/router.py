@@ -110,9 +110,14 @@ async def help_bargain(bargain_id: IdPath, caller: CurrentCustomer, db: DbDep) -
 
 @router.post("/bargain/{bargain_id}/preview", response_model=BargainPreviewPublic)
 async def order_preview(
-    bargain_id: IdPath, body: BargainOrderCreate, caller: CurrentCustomer, db: DbDep, settings: SettingsDep
+    bargain_id: IdPath,
+    caller: CurrentCustomer,
+    db: DbDep,
+    settings: SettingsDep,
+    body: BargainOrderCreate | None = None,
 ) -> Any:
     """The order's price chain before paying, as POST /bargain/{id}/order will charge it."""
+    body = body or BargainOrderCreate()
     async with db.read() as s:
         return await buying.preview(s, bargain_id=bargain_id, customer_id=caller.id, body=body, settings=settings)
 
@@ -120,13 +125,15 @@ async def order_preview(
 @router.post("/bargain/{bargain_id}/order", response_model=BargainOrderPublic, status_code=201)
 async def order(
     bargain_id: IdPath,
-    body: BargainOrderCreate,
     caller: CurrentCustomer,
     db: DbDep,
     settings: SettingsDep,
+    body: BargainOrderCreate | None = None,
     idempotency_key: IdemKey = None,
 ) -> Any:
-    """Order the bargain at its price (the target, or the price so far where the activity allows): once."""
+    """Order the bargain at its price (the target, or the price so far where the activity allows): once. The
+    body is optional: without one the order ships to the shopper's default address."""
+    body = body or BargainOrderCreate()
     await check_order_rate(caller.id, settings)
 
     async def work(s: Any) -> dict[str, Any]:

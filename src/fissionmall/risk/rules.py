@@ -88,7 +88,9 @@ class HelpLimits:
     """The gate a friend's help on a bargain (砍价) passes: the starter's own device or network, a burst of
     fresh accounts on one bargain, and accounts that only ever help and never buy."""
 
-    same_network: bool = True  # refuse a helper on the starter's client address (loopback excepted)
+    # Off unless the operator turns it on: an office's or campus's friends share one address, and it is
+    # exactly those friends who help. The same device is always refused.
+    same_network: bool = False  # refuse a helper on the starter's client address (loopback excepted)
     new_account_minutes: int = 60  # an account younger than this counts towards a burst
     burst_window_seconds: int = 600
     burst_new_accounts: int = 20  # fresh accounts' helps one bargain takes within the window
