@@ -59,7 +59,7 @@ def test_start_two_friends_help_from_their_own_browsers_reach_the_target_buy_and
     errors: list[str] = []
     boss = admin_client(base, live_server)
     tag = secrets.token_hex(3)
-    product, act = _setup(boss, tag)
+    product, _ = _setup(boss, tag)
 
     starter = mobile
     starter.on("pageerror", lambda exc: errors.append(str(exc)))
