@@ -24,39 +24,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.common import Server, emit, log, ms, percentile, server_stack, workspace
-from bench.loadgen import RawConn
-from bench.orders import ADMIN_PASSWORD, ADMIN_USER, _create_admin, _pg_exec, _redis_cleanup
-
-PG_URL = os.environ.get("FISSIONMALL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("FISSIONMALL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class Client:
-    """JSON over one RawConn."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = RawConn("127.0.0.1", port)
-
-    async def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
-        raw = None if body is None else json.dumps(body).encode()
-        status, content = await self.conn.request(method, path, raw, headers)
-        return status, (json.loads(content) if content else None)
-
-
-async def _login(c: Client, code: str) -> str:
-    status, body = await c.call("POST", "/api/v1/auth/wechat-login", {"code": code})
-    assert status == 200, body
-    return str(body["token"])
+from bench.common import emit, log, ms, percentile, server_stack
+from bench.orders import ADMIN_PASSWORD, ADMIN_USER
+from bench.tools import Client, login, served
 
 
 async def _open_gate(db_url: str) -> None:
@@ -113,7 +89,7 @@ async def _setup(port: int, *, bargains: int, hot_helps: int, tag: str) -> dict[
     hot_act, many_act = await activity(hot_helps), await activity(10)
 
     async def started(act: int, code: str) -> int:
-        status, body = await c.call("POST", f"/api/v1/bargain/activities/{act}/start", None, await _login(c, code))
+        status, body = await c.call("POST", f"/api/v1/bargain/activities/{act}/start", None, await login(c, code))
         assert status == 201, body
         return int(body["bargain_id"])
 
@@ -134,7 +110,7 @@ async def _tokens(port: int, codes: list[str], concurrency: int) -> list[str]:
         c = Client(port)
         while not queue.empty():
             i = queue.get_nowait()
-            out[i] = await _login(c, codes[i])
+            out[i] = await login(c, codes[i])
         c.conn.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -222,31 +198,9 @@ async def _invariant(db_url: str, bargain_ids: list[int]) -> dict[str, Any]:
 
 
 def run(backend: str, *, concurrency: int, hot_helps: int, bargains: int) -> list[dict[str, Any]]:
-    from fissionmall.core.migrate import upgrade
-
-    pid = os.getpid()
-    tmp, var, env = workspace(f"fmbench-bargain-{backend}-", FISSIONMALL_WORKER_POLL_SECONDS="0.2")
-    admin_dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
-    db_name, redis_prefix = f"fm_bench_bg_{pid}", f"fmbench:bg:{pid}:"
-    created = False
-    server: Server | None = None
     lines: list[dict[str, Any]] = []
-    try:
-        if backend == "sqlite":
-            db_url = f"sqlite+aiosqlite:///{(var / 'fissionmall.db').resolve()}"
-        else:
-            asyncio.run(_pg_exec(admin_dsn, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-            asyncio.run(_pg_exec(admin_dsn, f'CREATE DATABASE "{db_name}"'))
-            created = True
-            db_url = f"{PG_URL.rsplit('/', 1)[0]}/{db_name}"
-            env.update(FISSIONMALL_DATABASE_URL=db_url, FISSIONMALL_REDIS_URL=REDIS_URL,
-                       FISSIONMALL_REDIS_PREFIX=redis_prefix)  # fmt: skip
-        upgrade(db_url)
-        asyncio.run(_create_admin(db_url))
-        asyncio.run(_open_gate(db_url))
-        server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log")
-        server.start("/healthz")
-        tag = f"bg{pid}"
+    with served("bg", backend, prepare=lambda url: asyncio.run(_open_gate(url))) as (db_url, server):
+        tag = f"bg{os.getpid()}"
         log(f"bargain/{backend}: setting up 1 bargain of {hot_helps} helps and {bargains} of 10")
         shop = asyncio.run(_setup(server.port, bargains=bargains, hot_helps=hot_helps, tag=tag))
         scenarios = [
@@ -282,16 +236,6 @@ def run(backend: str, *, concurrency: int, hot_helps: int, bargains: int) -> lis
                     "server": server_stack(),
                 }
             )
-    finally:
-        if server is not None:
-            server.stop()
-        if created:
-            try:
-                asyncio.run(_pg_exec(admin_dsn, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-                asyncio.run(_redis_cleanup(REDIS_URL, redis_prefix))
-            except Exception as exc:
-                log(f"cleanup failed: {exc}")
-        shutil.rmtree(tmp, ignore_errors=True)
     return lines
 
 

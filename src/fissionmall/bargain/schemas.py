@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 from fissionmall.addresses.schemas import Address, one_address
 from fissionmall.checkout.schemas import PreviewPublic
 from fissionmall.core.schemas import ApiDateTime, ApiModel, DateTimeIn, Fen, Patch
-from fissionmall.orders.schemas import Id
+from fissionmall.orders.schemas import Id, OrderPlacedPublic
 
 Minutes = Annotated[int, Field(strict=True, ge=5, le=30 * 24 * 60)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -219,17 +219,9 @@ class BargainOrderCreate(ApiModel):
         return one_address(self)
 
 
-class OrderBrief(ApiModel):
-    id: int
-    no: str
-    status: str
-    payable_fen: int
-    pay_deadline: ApiDateTime
-
-
 class BargainOrderPublic(ApiModel):
     bargain_id: int
-    order: OrderBrief
+    order: OrderPlacedPublic
 
 
 class BargainPreviewPublic(PreviewPublic):
