@@ -63,3 +63,38 @@ async def test_an_account_that_only_helps_and_never_buys_runs_out_of_free_helps(
     helper = await shopper(client, "farm")
     assert (await help_(client, helper, b1)).status_code == 200
     await _refused(db, lambda: help_(client, helper, b2), 403, "HELP_NEEDS_PURCHASE")
+
+
+ADMIN_ROUTES = [
+    ("GET", "/api/admin/v1/risk/help-limits", None, "marketing.read", "finance"),
+    (
+        "PUT",
+        "/api/admin/v1/risk/help-limits",
+        {
+            "same_network": True,
+            "new_account_minutes": 60,
+            "burst_window_seconds": 600,
+            "burst_new_accounts": 20,
+            "free_helps": 30,
+        },
+        "marketing",
+        "finance",
+    ),
+]
+
+
+async def test_the_operator_reads_and_sets_the_help_gate(client, db):
+    from tests.authz import check_admin_matrix
+
+    boss = await admin(client, db)
+    await check_admin_matrix(client, db, ADMIN_ROUTES, {}, await shopper(client, "nosy"))
+    assert (await client.get("/api/admin/v1/risk/help-limits", headers=boss)).json() == {
+        "same_network": False,
+        "new_account_minutes": 60,
+        "burst_window_seconds": 600,
+        "burst_new_accounts": 20,
+        "free_helps": 30,
+    }
+    r = await client.put("/api/admin/v1/risk/help-limits", json={**ADMIN_ROUTES[1][2], "free_helps": 3}, headers=boss)
+    assert r.status_code == 200 and r.json()["same_network"] is True
+    assert await risk.help_limits(db) == HelpLimits(same_network=True, free_helps=3)

@@ -96,8 +96,8 @@ class HelpLimits:
     burst_new_accounts: int = 20  # fresh accounts' helps one bargain takes within the window
     free_helps: int = 30  # helps an account that never paid an order may give in all
 
-    def to_dict(self) -> dict[str, int]:
-        return {k: int(v) for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HelpLimits:
