@@ -65,6 +65,7 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.groupbuy
+	$(BIN)/python -m bench.bargain
 	$(BIN)/python -m bench.pricing
 	$(BIN)/python -m bench.distribution
 	@# the flash-sale load generator (Debian's wrk); without it bench.seckill falls back to a Python client

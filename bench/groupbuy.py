@@ -23,40 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.common import Server, emit, log, ms, percentile, server_stack, workspace
-from bench.loadgen import RawConn
-from bench.orders import ADMIN_PASSWORD, ADMIN_USER, _create_admin, _pg_exec, _redis_cleanup
+from bench.common import emit, log, ms, percentile, server_stack
+from bench.orders import ADMIN_PASSWORD, ADMIN_USER
+from bench.tools import Client, served
+from bench.tools import login as _login
 
 ADDRESS = {"name": "压测", "phone": "13800138000", "region": "上海市", "detail": "压测路 1 号"}
-PG_URL = os.environ.get("FISSIONMALL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("FISSIONMALL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class Client:
-    """JSON over one RawConn."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = RawConn("127.0.0.1", port)
-
-    async def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else None
-        raw = None if body is None else json.dumps(body).encode()
-        status, content = await self.conn.request(method, path, raw, headers)
-        return status, (json.loads(content) if content else None)
-
-
-async def _login(c: Client, code: str) -> str:
-    status, body = await c.call("POST", "/api/v1/auth/wechat-login", {"code": code})
-    assert status == 200, body
-    return str(body["token"])
 
 
 async def _pay(c: Client, token: str, order_id: int) -> None:
@@ -270,30 +248,9 @@ async def _drained(db_url: str, activity_id: int, limit_s: float = 60) -> dict[s
 
 
 def run(backend: str, *, concurrency: int, hot_size: int, groups: int) -> list[dict[str, Any]]:
-    from fissionmall.core.migrate import upgrade
-
-    pid = os.getpid()
-    tmp, var, env = workspace(f"fmbench-groupbuy-{backend}-", FISSIONMALL_WORKER_POLL_SECONDS="0.2")
-    admin_dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
-    db_name, redis_prefix = f"fm_bench_gb_{pid}", f"fmbench:gb:{pid}:"
-    created = False
-    server: Server | None = None
     lines: list[dict[str, Any]] = []
-    try:
-        if backend == "sqlite":
-            db_url = f"sqlite+aiosqlite:///{(var / 'fissionmall.db').resolve()}"
-        else:
-            asyncio.run(_pg_exec(admin_dsn, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-            asyncio.run(_pg_exec(admin_dsn, f'CREATE DATABASE "{db_name}"'))
-            created = True
-            db_url = f"{PG_URL.rsplit('/', 1)[0]}/{db_name}"
-            env.update(FISSIONMALL_DATABASE_URL=db_url, FISSIONMALL_REDIS_URL=REDIS_URL,
-                       FISSIONMALL_REDIS_PREFIX=redis_prefix)  # fmt: skip
-        upgrade(db_url)
-        asyncio.run(_create_admin(db_url))
-        server = Server("fissionmall.asgi:app", env=env, cwd=tmp, log_path=tmp / "server.log")
-        server.start("/healthz")
-        tag = f"gb{pid}"
+    with served("gb", backend) as (db_url, server):
+        tag = f"gb{os.getpid()}"
         log(f"groupbuy/{backend}: setting up 1 hot group of {hot_size} and {groups} groups of 3")
         shop = asyncio.run(_setup(server.port, groups=groups, hot_size=hot_size, tag=tag))
         asyncio.run(_wait_forming(server.port, [shop["hot_group"], *shop["many_groups"]]))
@@ -333,16 +290,6 @@ def run(backend: str, *, concurrency: int, hot_size: int, groups: int) -> list[d
                     "server": server_stack(),
                 }
             )
-    finally:
-        if server is not None:
-            server.stop()
-        if created:
-            try:
-                asyncio.run(_pg_exec(admin_dsn, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-                asyncio.run(_redis_cleanup(REDIS_URL, redis_prefix))
-            except Exception as exc:
-                log(f"cleanup failed: {exc}")
-        shutil.rmtree(tmp, ignore_errors=True)
     return lines
 
 

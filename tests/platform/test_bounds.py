@@ -33,8 +33,11 @@ SHOP_LISTS = [
     "/api/v1/promotions",
     "/api/v1/groupbuy/activities",
     "/api/v1/points/mall",
+    "/api/v1/bargain/activities",
 ]
-CONSOLE_LISTS = ["/admin/seckill", "/admin/coupons", "/admin/promotions", "/admin/groupbuy", "/admin/points-mall"]
+CONSOLE_LISTS = [
+    "/admin/seckill", "/admin/coupons", "/admin/promotions", "/admin/groupbuy", "/admin/points-mall", "/admin/bargain",
+]
 # "Never ends" habits and their mirror image, and one second past each edge of the window.
 FAR = ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59+08:00", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z"]
 PAST_EDGE = ["2100-01-01T00:00:01Z", "1999-12-31T23:59:59Z"]
@@ -70,6 +73,20 @@ def groupbuy_body(p: dict[str, Any], **over: Any) -> dict[str, Any]:
     return {**body, **over}
 
 
+def bargain_body(p: dict[str, Any], **over: Any) -> dict[str, Any]:
+    body = {
+        "product_id": p["id"],
+        "sku_id": p["skus"][0]["id"],
+        "target_fen": 3900,
+        "helpers_needed": 5,
+        "duration_minutes": 60,
+        "stock": 1,
+        "starts_at": iso(-1),
+        "ends_at": iso(7),
+    }
+    return {**body, **over}
+
+
 @pytest.fixture
 async def world(client: httpx.AsyncClient, db: Database) -> dict[str, Any]:
     boss = await admin(client, db)
@@ -83,7 +100,13 @@ async def assert_shop_lists_answer(client: httpx.AsyncClient, boss: dict[str, st
         r = await client.get(path, headers=me)
         assert r.status_code == 200, (path, r.text)
         assert "+08:05:43" not in r.text
-    for path in ("/seckill/sessions", "/coupons/templates", "/promotions", "/groupbuy/activities"):
+    for path in (
+        "/seckill/sessions",
+        "/coupons/templates",
+        "/promotions",
+        "/groupbuy/activities",
+        "/bargain/activities",
+    ):
         r = await client.get(ADMIN + path, headers=boss)
         assert r.status_code == 200, (path, r.text)
 
@@ -106,6 +129,7 @@ async def test_times_outside_the_window_are_refused_and_the_shop_lists_stay_up(c
             ("/coupons/templates", coupon_body(claim_until=far)),
             ("/promotions", promotion_body(ends_at=far)),
             ("/groupbuy/activities", groupbuy_body(p, ends_at=far)),
+            ("/bargain/activities", bargain_body(p, ends_at=far)),
         ]
         for path, body in creates:
             r = await client.post(ADMIN + path, json=body, headers=boss)

@@ -167,6 +167,11 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
     mall = (await client.get("/api/v1/points/mall")).json()
     mall = mall["items"] if isinstance(mall, dict) else mall
     assert {m["kind"] for m in mall} == {"coupon", "product"}
+    # 砍价: an activity running now with a bargain a demo shopper started and a friend has cut
+    acts = (await client.get("/api/v1/bargain/activities")).json()
+    assert len(acts["items"] if isinstance(acts, dict) else acts) == 1
+    bargain = (await client.get(f"/api/v1/bargain/{info['bargain']['bargain_id']}")).json()
+    assert len(bargain["helps"]) == 1 and bargain["target_fen"] == 3900 < bargain["price_fen"], bargain
     # none of the tools' own coupons (birthday, membership, mall) is offered in the 领券中心
     assert not {r["name"] for r in rows} & {"会员生日礼券"}
 

@@ -56,6 +56,16 @@ async def current_customer(request: Request, settings: SettingsDep, db: DbDep) -
 CurrentCustomer = Annotated[Caller, Depends(current_customer)]
 
 
+async def maybe_customer(request: Request, settings: SettingsDep, db: DbDep) -> Caller | None:
+    """The shopper when a token came with the call, else None: share pages are public."""
+    if not request.headers.get("authorization"):
+        return None
+    return await current_customer(request, settings, db)
+
+
+MaybeCustomer = Annotated[Caller | None, Depends(maybe_customer)]
+
+
 @dataclass(frozen=True)
 class Admin:
     id: int

@@ -4,8 +4,8 @@ Coupons in the 领券中心 and a 新人礼包, a 满减 rule, a 限时折扣 an
 later today, two banners on the home page (to the 领券中心 and the flash sale), a group-buy activity with a
 forming group (opened and paid by a demo shopper through the sandbox gateway), distribution switched on
 with an approved demo distributor, and the retention tools (member levels and the member day, the paid
-membership, top-up packages, points rules and the points mall: each tool's own demo/<tool>.py). Times are
-real time: the dev clock is never moved here.
+membership, top-up packages, points rules and the points mall) and a 砍价 activity with a bargain under way
+(each tool's own demo/<tool>.py). Times are real time: the dev clock is never moved here.
 """
 
 from __future__ import annotations
@@ -269,9 +269,9 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None
     return {"share_code": share_code, "group_id": group_id, **loyalty}
 
 
-# The retention tools, each seeding its own part (demo/<tool>.py: seed(c, boss, ps) -> what the tour names);
-# in this order, since a later one may use an earlier one's data (the points mall, the points rules).
-LOYALTY = ("membership", "vip", "wallet", "points", "pointsmall")
+# The tools that seed their own part (demo/<tool>.py: seed(c, boss, ps) -> what the tour names); in this
+# order, since a later one may use an earlier one's data (the points mall, the points rules).
+LOYALTY = ("membership", "vip", "wallet", "points", "pointsmall", "bargain")
 
 
 async def _loyalty(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -59,6 +59,34 @@ async def product_share(
     }
 
 
+async def page_share(
+    s: AsyncSession,
+    *,
+    settings: Settings,
+    product_id: int,
+    fragment: str,
+    title: str,
+    price_fen: int,
+    inviter: str,
+    scene: str,
+    base_url: str | None = None,
+) -> dict[str, str | None]:
+    """A tool's share page (a bargain's 帮我砍一刀, say) as a link, QR code and poster with the product's
+    picture, the tool's title and price: the same poster code and files as a product's share."""
+    return await _images(
+        s,
+        settings,
+        product_id,
+        ref=None,
+        inviter=inviter,
+        base_url=base_url,
+        fragment=fragment,
+        title=title,
+        price_fen=price_fen,
+        scene=scene,
+    )
+
+
 async def _images(
     s: AsyncSession,
     settings: Settings,
@@ -67,18 +95,27 @@ async def _images(
     ref: str | None,
     inviter: str,
     base_url: str | None,
+    fragment: str | None = None,
+    title: str | None = None,
+    price_fen: int | None = None,
+    scene: str | None = None,
 ) -> dict[str, str | None]:
-    """The link, scene and images for a product (or the shop) shared with `ref` (a distributor's code)."""
-    title, price, image = "裂变商城 · 好物推荐", None, None
+    """The link, scene and images for a product (or the shop) shared with `ref` (a distributor's code);
+    a tool's own page (`fragment`, with its title and price) is shared with the product's picture."""
+    shown_title, price, image = "裂变商城 · 好物推荐", None, None
     if product_id is not None:
-        p = await catalog.get_product(s, product_id=product_id)
-        title = p.title
+        p = await catalog.get_product(s, product_id=product_id, include_hidden=fragment is not None)
+        shown_title = p.title
         prices = [k.price_fen for k in p.skus if k.is_active]
         price = min(prices) if prices else None
         image = first_media_file(settings.media_dir, p.images)
+    title = title or shown_title
+    price = price_fen if price_fen is not None else price
     base = (base_url or settings.base_url).rstrip("/")
-    url = f"{base}/shop/" + (f"?ref={ref}" if ref else "") + (f"#/p/{product_id}" if product_id else "")
-    scene = "&".join(([f"r={ref}"] if ref else []) + ([f"p={product_id}"] if product_id else []))
+    page = fragment or (f"#/p/{product_id}" if product_id else "")
+    url = f"{base}/shop/" + (f"?ref={ref}" if ref else "") + page
+    if scene is None:
+        scene = "&".join(([f"r={ref}"] if ref else []) + ([f"p={product_id}"] if product_id else []))
     code_name, code_png = await _mini_program_code(settings, scene)
     spec = poster.PosterSpec(
         share_url=url, title=title, price_fen=price, image_path=image, inviter=inviter, code_png=code_png

@@ -1,4 +1,4 @@
-"""Risk control's refusals on the flash-sale path (RATE_LIMITED is core's)."""
+"""Risk control's refusals: the flash-sale path (RATE_LIMITED is core's) and a friend's help on a bargain."""
 
 from __future__ import annotations
 
@@ -8,3 +8,8 @@ from fissionmall.core.errors import ErrorCode
 class RiskError(ErrorCode):
     BAD_TOKEN = "BAD_TOKEN", "页面已过期，请重试", 403
     CAPTCHA_REQUIRED = "CAPTCHA_REQUIRED", "请先完成验证", 429
+    # A friend's help on a bargain (砍价): the gate's refusals in a shopper's words.
+    HELP_SAME_DEVICE = "HELP_SAME_DEVICE", "检测到你和发起人使用同一台设备，不能助力", 403
+    HELP_SAME_NETWORK = "HELP_SAME_NETWORK", "检测到你和发起人在同一网络下，不能助力", 403
+    HELP_NEW_ACCOUNT_BURST = "HELP_NEW_ACCOUNT_BURST", "短时间内新注册账号助力过多，请稍后再试", 429
+    HELP_NEEDS_PURCHASE = "HELP_NEEDS_PURCHASE", "助力次数已达上限，在本店购物后可继续助力", 403

@@ -9,8 +9,8 @@ from fissionmall.accounts.deps import Admin, require
 from fissionmall.core.deps import DbDep
 from fissionmall.core.schemas import ApiModel, IdPath
 from fissionmall.risk import service
-from fissionmall.risk.rules import Limits
-from fissionmall.risk.schemas import RiskLimits
+from fissionmall.risk.rules import HelpLimits, Limits
+from fissionmall.risk.schemas import HelpLimitsAdmin, RiskLimits
 
 admin_router = APIRouter(tags=["admin: risk"])
 
@@ -25,6 +25,20 @@ async def get_limits(_: Annotated[Admin, Depends(require("marketing.read"))], db
 @admin_router.put("/risk/limits", response_model=RiskLimits)
 async def put_limits(body: RiskLimits, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep) -> dict[str, int]:
     return (await service.save_limits(db, new=Limits(**body.model_dump()))).to_dict()
+
+
+@admin_router.get("/risk/help-limits", response_model=HelpLimitsAdmin)
+async def get_help_limits(_: Annotated[Admin, Depends(require("marketing.read"))], db: DbDep) -> dict[str, Any]:
+    """The bargain-help gate: the starter's network, bursts of fresh accounts, helps without a purchase."""
+    service.forget()
+    return (await service.help_limits(db)).to_dict()
+
+
+@admin_router.put("/risk/help-limits", response_model=HelpLimitsAdmin)
+async def put_help_limits(
+    body: HelpLimitsAdmin, _: Annotated[Admin, Depends(require("marketing"))], db: DbDep
+) -> dict[str, Any]:
+    return (await service.save_help_limits(db, new=HelpLimits(**body.model_dump()))).to_dict()
 
 
 class BlockCreate(ApiModel):

@@ -1,4 +1,5 @@
-"""Anti-abuse decisions, pure: the one-time path token, the arithmetic captcha, the default limits.
+"""Anti-abuse decisions, pure: the one-time path token, the arithmetic captcha, the default limits, and
+the gate a friend's help on a bargain passes (HelpLimits, help_refusal).
 
 A path token is `item.customer.expires.nonce.signature` (HMAC-SHA256 over the first four parts with the
 shop's secret): bound to one shopper and one item, short-lived, and single-use (the nonce is remembered
@@ -80,3 +81,60 @@ def check_captcha(secret: str, captcha_id: str, answer: str, *, customer_id: int
         return False
     expected = _sig(secret, f"sk-captcha:{cust}.{expires}.{salt}.{answer.strip()}")
     return hmac.compare_digest(sig, expected)
+
+
+@dataclass(frozen=True)
+class HelpLimits:
+    """The gate a friend's help on a bargain (砍价) passes: the starter's own device or network, a burst of
+    fresh accounts on one bargain, and accounts that only ever help and never buy."""
+
+    # Off unless the operator turns it on: an office's or campus's friends share one address, and it is
+    # exactly those friends who help. The same device is always refused.
+    same_network: bool = False  # refuse a helper on the starter's client address (loopback excepted)
+    new_account_minutes: int = 60  # an account younger than this counts towards a burst
+    burst_window_seconds: int = 600
+    burst_new_accounts: int = 20  # fresh accounts' helps one bargain takes within the window
+    free_helps: int = 30  # helps an account that never paid an order may give in all
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HelpLimits:
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {
+            k: (bool(v) if k == "same_network" else int(v)) for k, v in data.items() if k in names
+        }
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class HelpFacts:
+    """What the gate knows about one help: both parties' device and address, and the helper's record."""
+
+    starter_ip: str | None
+    starter_device: str | None
+    ip: str
+    device_id: str | None
+    account_age_seconds: int
+    fresh_helps_in_window: int  # helps on this bargain by accounts younger than new_account_minutes, lately
+    lifetime_helps: int  # helps the helper gave before this one
+    has_paid: bool
+
+
+def _loopback(ip: str) -> bool:
+    return ip in ("127.0.0.1", "::1", "localhost", "testclient") or ip.startswith("127.")
+
+
+def help_refusal(lim: HelpLimits, f: HelpFacts) -> str | None:
+    """The risk code refusing a help, or None. Checked in this order: device, network, burst, free helps."""
+    if f.device_id and f.starter_device and f.device_id == f.starter_device:
+        return "HELP_SAME_DEVICE"
+    if lim.same_network and f.starter_ip and f.ip == f.starter_ip and not _loopback(f.ip):
+        return "HELP_SAME_NETWORK"
+    fresh = f.account_age_seconds < lim.new_account_minutes * 60
+    if fresh and f.fresh_helps_in_window >= lim.burst_new_accounts:
+        return "HELP_NEW_ACCOUNT_BURST"
+    if not f.has_paid and f.lifetime_helps >= lim.free_helps:
+        return "HELP_NEEDS_PURCHASE"
+    return None

@@ -18,3 +18,13 @@ class RiskLimits(ApiModel):
     per_device: N
     captcha_after: N
     token_lead_seconds: Annotated[int, Field(strict=True, ge=0, le=86400)]
+
+
+class HelpLimitsAdmin(ApiModel):
+    """The bargain-help gate (砍价助力): see risk.rules.HelpLimits."""
+
+    same_network: bool
+    new_account_minutes: Annotated[int, Field(strict=True, ge=0, le=100_000)]
+    burst_window_seconds: Annotated[int, Field(strict=True, ge=1, le=86_400)]
+    burst_new_accounts: N
+    free_helps: N

@@ -21,12 +21,14 @@ from fissionmall.core.kv import get_kv
 from fissionmall.risk import rules
 from fissionmall.risk.errors import RiskError
 from fissionmall.risk.models import RiskRules
-from fissionmall.risk.rules import Limits
+from fissionmall.risk.rules import HelpFacts, HelpLimits, Limits
 
 SCOPE = "seckill"
+HELP_SCOPE = "bargain_help"
 _REFRESH_SECONDS = 3.0
 _cache: tuple[Limits, float] | None = None
 _refreshing: asyncio.Task[None] | None = None
+_help_cache: tuple[HelpLimits, float] | None = None
 
 
 async def _load(db: Database) -> Limits:
@@ -54,9 +56,10 @@ async def limits(db: Database) -> Limits:
 
 
 def forget() -> None:
-    """Drop the cache (tests, and after an operator edits the limits)."""
-    global _cache
+    """Drop the caches (tests, and after an operator edits the limits)."""
+    global _cache, _help_cache
     _cache = None
+    _help_cache = None
 
 
 async def save_limits(db: Database, *, new: Limits) -> Limits:
@@ -110,3 +113,35 @@ async def gate_embedded(lim: Limits, *, customer_id: int, ip: str, device_id: st
         raise TooMany(CoreError.RATE_LIMITED)
     if not captcha_ok and not await kv.allow(f"sk:soft:{customer_id}", limit=lim.captcha_after, window_seconds=w):
         raise TooMany(RiskError.CAPTCHA_REQUIRED)
+
+
+async def help_limits(db: Database) -> HelpLimits:
+    """The bargain-help gate's limits in force (read at most every few seconds)."""
+    global _help_cache
+    if _help_cache is not None and time.monotonic() - _help_cache[1] <= _REFRESH_SECONDS:
+        return _help_cache[0]
+    async with db.read() as s:
+        row = await s.scalar(select(RiskRules.rules).where(RiskRules.scope == HELP_SCOPE))
+    _help_cache = (HelpLimits.from_dict(row) if row else HelpLimits(), time.monotonic())
+    return _help_cache[0]
+
+
+async def save_help_limits(db: Database, *, new: HelpLimits) -> HelpLimits:
+    """Store the bargain-help gate's limits (one row, upserted) and return them."""
+    async with db.tx() as s:
+        ins = pg_insert(RiskRules) if is_postgres(s) else sqlite_insert(RiskRules)
+        stmt = ins.values(scope=HELP_SCOPE, rules=new.to_dict(), updated_at=clock.now())
+        await s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["scope"], set_={"rules": stmt.excluded.rules, "updated_at": stmt.excluded.updated_at}
+            )
+        )
+    forget()
+    return new
+
+
+def gate_help(lim: HelpLimits, facts: HelpFacts) -> None:
+    """Refuse a bargain help the gate judges abusive, with the reason in the shopper's words."""
+    code = rules.help_refusal(lim, facts)
+    if code is not None:
+        raise AppError(RiskError(code))
