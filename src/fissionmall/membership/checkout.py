@@ -27,11 +27,14 @@ async def load(s: AsyncSession, ask: Ask) -> dict[str, Any] | None:
     now = clock.now()
     st = await benefits.standing(s, customer_id=ask.customer_id)
     cfg = await config.get_config(s)
-    member = not st.base or await benefits.checked_member(s, customer_id=ask.customer_id, at=now)
+    day = config.member_day_now(cfg, now)
+    # A base-level shopper is a member only by a registered check (a paid membership), and that only
+    # matters on the member day: other days cost no read (vip prices its own members).
+    member = not st.base or (day and await benefits.checked_member(s, customer_id=ask.customer_id, at=now))
     return {
         "member": member,
         "rate_bp": BP if st.base else st.level.discount_bp,
-        "day_bp": cfg.member_day.extra_rate_bp if member and config.member_day_now(cfg, now) else None,
+        "day_bp": cfg.member_day.extra_rate_bp if member and day else None,
         "free_shipping": not st.base and st.level.free_shipping,
         "stacks": cfg.rules.stacks_with_limited,
     }

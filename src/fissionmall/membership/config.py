@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock
+from fissionmall.core import cache, clock
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError
 from fissionmall.core.money import BP
@@ -32,10 +32,18 @@ def shop_tz() -> ZoneInfo:
     return ZoneInfo(get_settings().timezone)
 
 
-async def get_config(s: AsyncSession) -> MembershipConfigData:
-    """The saved settings, or the defaults."""
+async def _load_config(s: AsyncSession) -> MembershipConfigData:
     row = await s.get(MembershipConfig, 1)
     return MembershipConfigData.model_validate(row.data) if row else DEFAULT
+
+
+# Read on every checkout and every paid order: kept per process, versioned like the catalogue (core/cache.py).
+_config: cache.Value[MembershipConfigData] = cache.Value("membership")
+
+
+async def get_config(s: AsyncSession) -> MembershipConfigData:
+    """The saved settings, or the defaults (an edit shows within about `cache.POLL_SECONDS`)."""
+    return await _config.get(s, _load_config)
 
 
 async def _save(s: AsyncSession, data: MembershipConfigData) -> None:
@@ -44,6 +52,7 @@ async def _save(s: AsyncSession, data: MembershipConfigData) -> None:
     res = await s.execute(ins.values(id=1, **values).on_conflict_do_nothing())
     if not res.rowcount:  # type: ignore[attr-defined]
         await s.execute(update(MembershipConfig).where(MembershipConfig.id == 1).values(**values))
+    await cache.bump(s, "membership")
 
 
 def checked_member_day(data: MemberDayIn) -> MemberDay:
@@ -65,7 +74,7 @@ def checked_member_day(data: MemberDayIn) -> MemberDay:
 async def save_member_day(s: AsyncSession, *, data: MemberDayIn) -> MemberDay:
     """Replace the member day settings."""
     day = checked_member_day(data)
-    cfg = await get_config(s)
+    cfg = await _load_config(s)  # the stored row, not the cached copy: the other half is saved back
     await _save(s, MembershipConfigData(member_day=day, rules=cfg.rules))
     return day
 
@@ -74,7 +83,7 @@ async def save_rules(s: AsyncSession, *, data: LevelRules) -> LevelRules:
     """Replace the level rules (window 1-36 months); the caller queues the levels' recomputation."""
     if not 1 <= data.window_months <= 36:
         raise AppError(MembershipError.WINDOW_OUT_OF_RANGE, field="window_months")
-    cfg = await get_config(s)
+    cfg = await _load_config(s)
     await _save(s, MembershipConfigData(member_day=cfg.member_day, rules=data))
     return data
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, jobs
+from fissionmall.core import cache, clock, jobs
 from fissionmall.core.db import is_postgres
 from fissionmall.core.errors import AppError
 from fissionmall.coupons import service as coupons
@@ -67,13 +67,24 @@ async def ensure_levels(s: AsyncSession) -> list[MemberLevel]:
     for lv in rules.DEFAULT_LEVELS:
         values = {k: v for k, v in lv.__dict__.items() if k != "id"}
         await s.execute(ins.values(**values, created_at=now, updated_at=now).on_conflict_do_nothing())
+    await cache.bump(s, LEVELS)
     return await rows(s)
+
+
+LEVELS = "member_levels"
+# Every checkout and paid order reads the ladder: kept per process, versioned (core/cache.py); every edit
+# of a level bumps it in its own transaction.
+_ladder: cache.Value[tuple[LevelSpec, ...]] = cache.Value(LEVELS)
+
+
+async def _load_ladder(s: AsyncSession) -> tuple[LevelSpec, ...]:
+    got = await rows(s)
+    return tuple(spec_of(r) for r in got) if got else tuple(rules.DEFAULT_LEVELS)
 
 
 async def specs(s: AsyncSession) -> list[LevelSpec]:
     """The levels as the rules see them: the saved ones, or the default ladder before any is saved."""
-    got = await rows(s)
-    return [spec_of(r) for r in got] if got else list(rules.DEFAULT_LEVELS)
+    return list(await _ladder.get(s, _load_ladder))
 
 
 def base_of(levels: Sequence[LevelSpec]) -> LevelSpec:
@@ -96,6 +107,8 @@ async def _check_template(s: AsyncSession, template_id: int | None) -> None:
 
 
 async def _queue_recompute(s: AsyncSession) -> None:
+    # Every edit of the ladder ends here: the cached ladder moves with it.
+    await cache.bump(s, LEVELS)
     await jobs.schedule(s, RECOMPUTE, {}, due_at=clock.now())
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, extras
+from fissionmall.core import cache, clock, extras
 from fissionmall.core.db import keyset_page
 from fissionmall.points import ledger
 from fissionmall.points.models import PointsAccount, PointsEntry, PointsRules
@@ -47,10 +47,18 @@ def expires_for(r: RulesUpdate, *, at: datetime) -> datetime | None:
     return year_end_after_next(at, shop_tz()) if r.expiry == "next_year_end" else None
 
 
-async def get_rules(s: AsyncSession) -> RulesUpdate:
-    """The merchant's points rules (defaults, off, until saved)."""
+async def _load_rules(s: AsyncSession) -> RulesUpdate:
     row = await s.get(PointsRules, 1)
     return RulesUpdate.model_validate(row.data) if row else RulesUpdate()
+
+
+# Read by every checkout and every paid order: kept per process, versioned (core/cache.py).
+_rules: cache.Value[RulesUpdate] = cache.Value("points_rules")
+
+
+async def get_rules(s: AsyncSession) -> RulesUpdate:
+    """The merchant's points rules (defaults, off, until saved; an edit shows within about a second)."""
+    return (await _rules.get(s, _load_rules)).model_copy(deep=True)  # a caller's change stays its own
 
 
 async def save_rules(s: AsyncSession, *, data: RulesUpdate, admin_id: int | None) -> RulesUpdate:
@@ -61,6 +69,7 @@ async def save_rules(s: AsyncSession, *, data: RulesUpdate, admin_id: int | None
         await s.flush()
     else:
         await s.execute(update(PointsRules).where(PointsRules.id == 1).values(**values))
+    await cache.bump(s, "points_rules")
     return data
 
 

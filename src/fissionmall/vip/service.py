@@ -255,22 +255,19 @@ async def grant_month(s: AsyncSession, *, customer_id: int, run_no: int, month: 
 
 async def is_member(s: AsyncSession, *, customer_id: int, at: datetime) -> bool:
     """Whether the shopper is a paid member at `at` (benefits end exactly at `until`)."""
-    until = await s.scalar(select(VipMember.until).where(VipMember.customer_id == customer_id))
-    return rules.is_active(until, at)
+    # By primary key through the identity map: checkout asks this (membership's member check) and then
+    # member_plan for the same shopper in one transaction, and the row is read once.
+    m = await s.get(VipMember, customer_id)
+    return rules.is_active(m.until if m is not None else None, at)
 
 
 async def member_plan(s: AsyncSession, *, customer_id: int, at: datetime) -> tuple[VipMember, VipPlan] | None:
     """The active membership and its plan at `at`, or None."""
-    row = (
-        await s.execute(
-            select(VipMember, VipPlan)
-            .join(VipPlan, VipPlan.id == VipMember.plan_id)
-            .where(VipMember.customer_id == customer_id)
-        )
-    ).first()
-    if row is None or not rules.is_active(row[0].until, at):
+    m = await s.get(VipMember, customer_id)  # no second read when is_member has just read it
+    if m is None or not rules.is_active(m.until, at):
         return None
-    return row[0], row[1]
+    plan = await s.get(VipPlan, m.plan_id)
+    return (m, plan) if plan is not None else None
 
 
 # ---- cooling-off refund ----------------------------------------------------------------------------------
