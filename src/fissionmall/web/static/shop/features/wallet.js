@@ -25,7 +25,8 @@ const STYLE = `
 .wl-method .btn { margin-left: auto; white-space: nowrap; }
 .wl-right { text-align: right; }
 .wl-top-up { margin-top: 14px; }
-.wl-note { padding: 0 16px; }
+.wl-note { padding: 0 16px; margin-top: 10px; }
+.wl-right small { white-space: nowrap; }
 `;
 if (!document.getElementById('wl-style')) document.head.append(h('style', { id: 'wl-style' }, STYLE));
 
@@ -118,6 +119,12 @@ export const routes = [
 
 export function meEntries() {
   return h('section.card.menu', h('a.menu-item', { id: 'me-wallet', href: '#/me/wallet' }, h('span', '我的余额'), h('span.muted.small', '充值有礼')));
+}
+
+// A top-up order's page links back to the balance it credited.
+export function orderSections(o) {
+  if (o.source !== 'wallet_topup') return null;
+  return h('section.card.menu', h('a.menu-item.wl-order-link', { href: '#/me/wallet' }, h('span', '查看我的余额')));
 }
 
 /** The cashier's wallet row: 余额支付 when the balance covers the payment, else 组合支付, or what the wallet already paid. */
