@@ -121,3 +121,23 @@ async def test_an_adjustment_needs_a_reason_and_finance_and_shows_on_the_custome
     assert wrong.status_code == 422
     r = await client.get(f"{A}/customers/{cid}/wallet", headers=await admin(client, db, "finance", username="fin-api"))
     assert r.json()["balance_fen"] == 1250
+
+
+async def test_a_top_up_reads_as_one_in_the_order_list_and_is_no_spend(client, db):
+    """订单 names the top-up (储值充值, 储值500元送100元), and 客户's 累计消费 leaves it out: its money counts when
+    an order spends it, not twice."""
+    boss = await admin(client, db)
+    p = await package(client, boss, 50000, 10000)
+    h = await shopper(client, "cs")
+    await top_up(client, h, p["id"])
+    await console(client, db, "owner")
+    orders = await client.get("/admin/orders")
+    assert (
+        "<td>储值充值</td>" in orders.text
+        and "<td>wallet_topup</td>" not in orders.text
+        and "储值500元送100元" in orders.text
+    )
+    cid = await customer_id(db, "cs")
+    spenders = await client.get("/admin/customers", params={"spend_min": "1"})
+    everyone = await client.get("/admin/customers")
+    assert f"/admin/customers/{cid}" in everyone.text and f"/admin/customers/{cid}" not in spenders.text

@@ -1,6 +1,7 @@
 """A shopper's orders as the console's customer pages see them: spend, last order, the recent orders.
 
-Spend is what the shopper paid less what was refunded, over orders that were paid. The list's filters are
+Spend is what the shopper paid less what was refunded, over orders that were paid, top-ups left out (their
+money is counted when an order spends it). The list's filters are
 conditions on `Customer.id` (customers/admin.py adds them to its query), so a filter is one SQL query.
 """
 
@@ -14,14 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
 from fissionmall.orders.models import Order
+from fissionmall.orders.sources import not_spend_sources
 
 
 def _spent() -> ColumnElement[int]:
     return func.coalesce(func.sum(Order.paid_fen - Order.refunded_fen), 0)
 
 
+def _spending() -> ColumnElement[bool]:
+    """Paid orders that bought something (a top-up is spent later by the orders it pays)."""
+    return Order.paid_at.is_not(None) & Order.source.not_in(not_spend_sources())
+
+
 def _spenders() -> Select[Any]:
-    return select(Order.customer_id).where(Order.paid_at.is_not(None)).group_by(Order.customer_id)
+    return select(Order.customer_id).where(_spending()).group_by(Order.customer_id)
 
 
 def spend_where(*, min_fen: int | None, max_fen: int | None) -> ColumnElement[bool] | None:
@@ -60,7 +67,7 @@ async def figures_of(s: AsyncSession, *, customer_ids: list[int]) -> dict[int, t
     last = {int(cid): at for cid, at in rows.all()}
     paid_rows = await s.execute(
         select(Order.customer_id, func.count(), _spent())
-        .where(Order.customer_id.in_(set(customer_ids)), Order.paid_at.is_not(None))
+        .where(Order.customer_id.in_(set(customer_ids)), _spending())
         .group_by(Order.customer_id)
     )
     spend = {int(cid): (int(n), int(fen)) for cid, n, fen in paid_rows.all()}

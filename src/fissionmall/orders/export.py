@@ -31,6 +31,7 @@ from fissionmall.core.money import yuan
 from fissionmall.orders.errors import OrderToolsError
 from fissionmall.orders.models import Order
 from fissionmall.orders.tools import OrderFilter, where_of
+from fissionmall.orders.virtual import title_of
 
 CHUNK = 500
 HEADER = (
@@ -60,7 +61,16 @@ ORDER_STATUS_ZH = {
     "cancelled": "已取消",
     "closed": "已关闭",
 }
-SOURCE_ZH = {"normal": "普通订单", "seckill": "秒杀", "groupbuy": "拼团", "bargain": "砍价"}
+# The tools' order sources too (their codes are the `name` each registers): a merchant reads 储值充值, not wallet_topup.
+SOURCE_ZH = {
+    "normal": "普通订单",
+    "seckill": "秒杀",
+    "groupbuy": "拼团",
+    "bargain": "砍价",
+    "vip": "付费会员",
+    "wallet_topup": "储值充值",
+    "points_mall": "积分兑换",
+}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -102,7 +112,7 @@ def order_row(o: Order, nickname: str, zone: ZoneInfo) -> list[str]:
             a.get("phone", ""),
             a.get("name", ""),
             " ".join(x for x in (a.get("region", ""), a.get("detail", "")) if x),
-            "；".join(f"{ln.title}（{ln.sku_name}）×{ln.qty}" for ln in o.lines),
+            "；".join(f"{ln.title}（{ln.sku_name}）×{ln.qty}" for ln in o.lines) or title_of(o),
             sum(ln.qty for ln in o.lines),
             yuan(o.paid_fen),
             yuan(o.shipping_fen),

@@ -53,6 +53,9 @@ class OrderSource(Protocol):
 class SourceDefaults:
     """Mix-in for tools: hooks they do not need do nothing."""
 
+    # True for orders that buy nothing (a top-up moves money into the wallet): not the shopper's 累计消费.
+    not_spend = False
+
     async def cancelled(self, s: AsyncSession, *, order: Order) -> None:
         return None
 
@@ -79,6 +82,11 @@ def register_source(source: OrderSource) -> OrderSource:
     """Make a tool's order source known to orders (its hooks run inside orders' transactions)."""
     _sources[source.name] = source
     return source
+
+
+def not_spend_sources() -> list[str]:
+    """The sources whose paid orders are no spend (their money is spent later, by other orders)."""
+    return sorted(name for name, src in _sources.items() if getattr(src, "not_spend", False))
 
 
 def get_source(name: str) -> OrderSource:

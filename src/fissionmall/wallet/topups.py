@@ -73,6 +73,7 @@ class TopUpSource(SourceDefaults):
     """The top-up's order: credited and completed when paid; the shopper cannot ask for an after-sales refund."""
 
     name = TOPUP_SOURCE
+    not_spend = True  # the wallet's money is spend when an order pays with it
 
     async def paid(self, s: AsyncSession, *, order: Order) -> None:
         t = await _move_status(s, order_id=order.id, before="pending", after="credited", credited_at=clock.now())

@@ -96,11 +96,20 @@ function signInCard(cal, onSigned) {
 
 // ---- 我的积分 --------------------------------------------------------------------------------------
 
+// Points expire at a midnight (the end of a year): 2028-01-01 00:00 reads as the day before's 23:59.
+function lastMoment(iso) {
+  const s = fmtTime(iso);
+  if (!s.endsWith(' 00:00')) return s;
+  const d = new Date(`${s.slice(0, 10)}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return `${d.toISOString().slice(0, 10)} 23:59`;
+}
+
 function headCard(me) {
   const notes = [];
   if (me.spend_unit) notes.push(h('div.pt-head-note', `下单时 ${me.spend_unit} 积分可抵 ¥${yuan(worth(me.spend_unit, me.spend_points_per_yuan))}`));
   if (me.expiring_points > 0 && me.expiring_at) {
-    notes.push(h('div.pt-head-note.pt-expiring', `${me.expiring_points} 积分将于 ${fmtTime(me.expiring_at)} 过期`));
+    notes.push(h('div.pt-head-note.pt-expiring', `${me.expiring_points} 积分将于 ${lastMoment(me.expiring_at)} 过期`));
   }
   return h('section.pt-head',
     h('div.pt-head-label', '可用积分'),

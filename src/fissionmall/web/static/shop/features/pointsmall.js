@@ -19,7 +19,9 @@ const STATUS_ZH = { granted: '已到账', ordered: '待支付', paid: '已兑换
 const S = {
   grid: 'display:grid;grid-template-columns:1fr 1fr;gap:10px;padding:10px 12px',
   card: 'display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;text-decoration:none;color:inherit',
-  face: 'height:120px;display:flex;align-items:center;justify-content:center;background:#fff5f5;color:#f23d3d;font-weight:700;font-size:22px',
+  face: 'width:100%;aspect-ratio:1/1;display:flex;flex-direction:column;gap:6px;align-items:center;justify-content:center;background:#fff5f5;color:#f23d3d;font-weight:700;font-size:22px',
+  faceNote: 'font-size:13px;font-weight:500',
+  img: 'width:100%;aspect-ratio:1/1;object-fit:cover;display:block',
   body: 'padding:8px 10px;display:flex;flex-direction:column;gap:4px;flex:1',
   points: 'color:#f26b1d;font-weight:700',
   head: 'display:flex;justify-content:space-between;align-items:center;padding:14px 16px;margin:10px 12px 0;border-radius:12px;background:linear-gradient(90deg,#ff8a3d,#f23d3d);color:#fff',
@@ -30,7 +32,15 @@ const loggedIn = () => Boolean(localStorage.getItem(KEY_TOKEN));
 
 function picture(it, cls = 'thumb') {
   if (it.image_url) return img(it.image_url, it.title, cls);
-  return h('div.pm-face', { style: S.face }, it.kind === 'coupon' ? '券' : '礼');
+  return h('div.pm-face', { style: S.face }, it.kind === 'coupon' ? '券' : '礼',
+    it.coupon_headline ? h('small', { style: S.faceNote }, it.coupon_headline) : null);
+}
+
+// The list's tiles are squares side by side, a picture or the coupon's face alike.
+function tile(it) {
+  const el = picture(it, 'pm-img');
+  if (it.image_url) el.setAttribute('style', S.img);
+  return el;
 }
 
 function pointsText(it) {
@@ -40,6 +50,18 @@ function pointsText(it) {
 function leftText(it) {
   if (it.units_left <= 0) return '已兑完';
   return `剩余 ${it.units_left} 件`;
+}
+
+/** The tile's button: 兑换, 已兑完, or 积分不足 (greyed) once the balance is known to be short. */
+function goButton(it, balance) {
+  const btn = h('span.btn.btn-primary.btn-small.pm-go', { style: 'margin-top:auto' }, it.units_left > 0 ? '兑换' : '已兑完');
+  balance.then((n) => {
+    if (it.units_left > 0 && n !== null && n < it.points) {
+      btn.textContent = '积分不足';
+      btn.className = 'btn btn-ghost btn-small pm-go';
+    }
+  });
+  return btn;
 }
 
 /** The shopper's balance (GET /me `points`, null until the points tool fills it). */
@@ -58,7 +80,8 @@ async function myPoints() {
 function mallScreen(ctx) {
   const head = h('div.pm-head', { style: S.head }, h('strong', '积分商城'), h('span.pm-balance', ''));
   const list = h('div', loading());
-  myPoints().then((n) => {
+  const balance = myPoints();
+  balance.then((n) => {
     if (!ctx.alive()) return;
     put(head.querySelector('.pm-balance'), n === null ? (loggedIn() ? '' : '登录查看我的积分') : `我的积分 ${n}`);
   });
@@ -70,12 +93,12 @@ function mallScreen(ctx) {
     }
     put(list, h('div.pm-grid', { style: S.grid }, items.map((it) =>
       h('a.pm-card', { style: S.card, href: `#/points-mall/${it.id}`, dataset: { item: it.id } },
-        picture(it, 'pm-img'),
+        tile(it),
         h('div', { style: S.body },
           h('strong.pm-title', it.title),
           pointsText(it),
           h('span.muted.small.pm-left', leftText(it)),
-          h('span.btn.btn-primary.btn-small.pm-go', it.units_left > 0 ? '兑换' : '已兑完'))))));
+          goButton(it, balance))))));
   }).catch((err) => ctx.alive() && put(list, h('div.error-box', say(err))));
   return h('div.page.points-mall', topbar('积分商城', { backTo: '#/me' }), head, list,
     loggedIn() ? h('p.footnote', h('a', { href: '#/me/points-mall' }, '我的兑换记录')) : null);

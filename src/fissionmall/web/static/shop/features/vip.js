@@ -78,7 +78,7 @@ function vipScreen(ctx) {
 
 function meEntries() {
   return h('section.card.menu', h('a.menu-item', { href: '#/me/vip' }, h('span', '尊享会员'),
-    h('span', h('span.muted.small', '会员价 · 每月赠券'), icon(ICONS.chevron, 'icon chev'))));
+    h('span.muted.small', '会员价 · 每月赠券'), icon(ICONS.chevron, 'icon chev')));
 }
 
 // Asked afresh on each product page: a membership bought (or refunded) a moment ago shows at once.

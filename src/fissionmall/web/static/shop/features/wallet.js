@@ -5,7 +5,7 @@
 
 import { busy, empty, fail, go, loading, put, startPayment, topbar } from '../kit.js';
 import { api, randomId } from '../api.js';
-import { h, toast, yuan, fmtTime, errorText } from '../ui.js';
+import { h, icon, ICONS, toast, yuan, fmtTime, errorText } from '../ui.js';
 
 const STYLE = `
 .wl-head { text-align: center; padding: 18px 12px; }
@@ -20,10 +20,13 @@ const STYLE = `
 .wl-package { border: 1px solid var(--line); border-radius: 10px; padding: 14px 10px; text-align: center; background: #fff; font: inherit; }
 .wl-package strong { display: block; font-size: 18px; }
 .wl-package small { color: var(--red, #e4393c); }
+.wl-method { margin-top: 12px; padding-top: 12px; border-top: 1px solid var(--line); }
+.wl-method .pay-method-icon { background: var(--orange, #ff9500); }
 .wl-method .btn { margin-left: auto; white-space: nowrap; }
 .wl-right { text-align: right; }
 .wl-top-up { margin-top: 14px; }
-.wl-note { padding: 0 16px; }
+.wl-note { padding: 0 16px; margin-top: 10px; }
+.wl-right small { white-space: nowrap; }
 `;
 if (!document.getElementById('wl-style')) document.head.append(h('style', { id: 'wl-style' }, STYLE));
 
@@ -118,6 +121,12 @@ export function meEntries() {
   return h('section.card.menu', h('a.menu-item', { id: 'me-wallet', href: '#/me/wallet' }, h('span', '我的余额'), h('span.muted.small', '充值有礼')));
 }
 
+// A top-up order's page links back to the balance it credited.
+export function orderSections(o) {
+  if (o.source !== 'wallet_topup') return null;
+  return h('section.card.menu', h('a.menu-item.wl-order-link', { href: '#/me/wallet' }, h('span', '查看我的余额')));
+}
+
 /** The cashier's wallet row: 余额支付 when the balance covers the payment, else 组合支付, or what the wallet already paid. */
 export function cashierMethods(payment, ctx) {
   const row = h('div.pay-method.wl-method', { hidden: true, dataset: { method: 'wallet' } });
@@ -126,7 +135,7 @@ export function cashierMethods(payment, ctx) {
       const [w, o] = await Promise.all([api('/wallet'), api(`/orders/${payment.order_id}`)]);
       if (!ctx.alive() || o.source === 'wallet_topup') return;
       const due = payment.amount_fen;
-      const name = (title, note) => h('span.pay-method-name', title, h('small', note));
+      const name = (title, note) => [h('span.pay-method-icon', icon(ICONS.wallet)), h('span.pay-method-name', title, h('small', note))];
       if (o.payable_fen > due) {
         put(row, name('余额已抵扣', `¥${yuan(o.payable_fen - due)}，还需微信支付 ¥${yuan(due)}`));
       } else if (w.balance_fen <= 0) {

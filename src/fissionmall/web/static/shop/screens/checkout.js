@@ -271,6 +271,8 @@ function byServer(iso, serverTime) {
 
 /** What the amount is made of, so a shopper who saw ¥59.90 on the 立即秒杀 button sees why it is ¥67.90 here. */
 export function amountParts(o) {
+  // A virtual order (a top-up, a paid membership) has no goods to ship: name what is bought instead.
+  if (!o.lines.length) return (o.steps || []).filter((st) => st.kind === 'goods').map((st) => `${st.label} ¥${yuan(st.amount_fen)}`).join(' · ');
   const goods = o.goods_fen - o.discount_fen;
   const parts = [`商品 ¥${yuan(goods)}`, o.shipping_fen > 0 ? `运费 ¥${yuan(o.shipping_fen)}` : '包邮'];
   if (o.discount_fen > 0) parts.push(`已优惠 ¥${yuan(o.discount_fen)}`);

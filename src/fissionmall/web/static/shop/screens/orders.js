@@ -112,6 +112,15 @@ export function ordersScreen(ctx) {
   return h('div.page.orders', h('header.pagehead', h('h1', '我的订单')), tabs, list, more);
 }
 
+/** A virtual order (a top-up, a paid membership) has no lines: its goods step names what was bought. */
+function virtualLine(o) {
+  const goods = (o.steps || []).find((st) => st.kind === 'goods');
+  return h('div.line.line-virtual',
+    h('span.thumb.thumb-virtual', icon(o.source === 'wallet_topup' ? ICONS.wallet : ICONS.pay)),
+    h('div.line-main', h('div.line-title', goods ? goods.label : '虚拟商品'), h('div.line-sku', '无需发货')),
+    h('div.line-side', price(goods ? goods.amount_fen : o.goods_fen)));
+}
+
 function orderCard(o, reload, ctx, groupOf) {
   const count = o.lines.reduce((n, ln) => n + ln.qty, 0);
   const actions = h('div.ocard-actions');
@@ -166,11 +175,11 @@ function orderCard(o, reload, ctx, groupOf) {
   return h('article.card.ocard', { dataset: { id: String(o.id) } },
     h('a.ocard-link', { href: `#/orders/${o.id}` },
       h('div.ocard-head', h('span.muted.small', `订单号 ${o.no}`), statusEl),
-      o.lines.map((ln) => h('div.line',
+      o.lines.length ? o.lines.map((ln) => h('div.line',
         img(ln.image, ln.title),
         h('div.line-main', h('div.line-title', ln.title), h('div.line-sku', ln.sku_name)),
-        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))),
-      h('div.ocard-sum', `共 ${count} 件  ${sumLabel} `, price(sumFen, 'price-strong'))),
+        h('div.line-side', price(ln.unit_price_fen), h('div.muted.small', `×${ln.qty}`)))) : virtualLine(o),
+      h('div.ocard-sum', o.lines.length ? `共 ${count} 件  ${sumLabel} ` : `${sumLabel} `, price(sumFen, 'price-strong'))),
     actions);
 }
 
