@@ -26,6 +26,7 @@ from fissionmall.core.inputs import RefuseControlCharacters
 from fissionmall.core.kv import init_kv
 from fissionmall.core.media import MediaFiles
 from fissionmall.models import load_handlers
+from fissionmall.payments.service import forget_payer_state
 from fissionmall.payments.wechatpay.gateway import register_gateways
 from fissionmall.settings import Settings, get_settings, use_settings
 
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         use_settings(settings)
         forget_customer_state()  # a new database may reuse customer ids
         forget_address_state()
+        forget_payer_state()
         cache.forget_all()  # cached catalogue and promotions belong to the database we leave
         db = init_db(
             settings.db_url,

@@ -36,7 +36,12 @@ SHOP_LISTS = [
     "/api/v1/bargain/activities",
 ]
 CONSOLE_LISTS = [
-    "/admin/seckill", "/admin/coupons", "/admin/promotions", "/admin/groupbuy", "/admin/points-mall", "/admin/bargain",
+    "/admin/seckill",
+    "/admin/coupons",
+    "/admin/promotions",
+    "/admin/groupbuy",
+    "/admin/points-mall",
+    "/admin/bargain",
 ]
 # "Never ends" habits and their mirror image, and one second past each edge of the window.
 FAR = ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59+08:00", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z"]

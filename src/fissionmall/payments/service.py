@@ -123,6 +123,11 @@ _OPENIDS: dict[int, str] = {}
 _OPENIDS_MAX = 100_000
 
 
+def forget_payer_state() -> None:
+    """Drop the cached openids: a new database may reuse customer ids (the app's start calls it)."""
+    _OPENIDS.clear()
+
+
 async def to_pay(s: AsyncSession, *, payment: Payment, order: Order) -> ToPay:
     """What the payment's prepay needs, the shopper's openid included (cached per process)."""
     openid = _OPENIDS.get(payment.customer_id)

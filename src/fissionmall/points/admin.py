@@ -46,6 +46,7 @@ NAV_SECTION = "marketing"
 RulesRead = Annotated[Console, Depends(console("marketing.read"))]
 RulesWrite = Annotated[Console, Depends(console("marketing"))]
 CustomersWrite = Annotated[Console, Depends(console("customers"))]
+CustomersRead = Annotated[Console, Depends(console("customers.read"))]
 
 FILTER_ZH = {"has": "有积分", "none": "无积分", "debt": "欠积分"}
 EXPIRY_ZH = {"next_year_end": "次年年底过期（今年获得的积分，明年 12 月 31 日 24 点过期）", "never": "永不过期"}
@@ -210,6 +211,12 @@ ADJUST_TEMPLATE = "admin/points/_adjust.html"
 def _adjust_part(customer_id: int, **kw: Any) -> dict[str, Any]:
     base = {"customer_id": customer_id, "v": {"direction": "add", "amount": "", "reason": ""}, "errors": {}}
     return {**base, "token": secrets.token_hex(12), **kw}
+
+
+@router.get("/customers/{customer_id}")
+async def customer_points(ctx: CustomersRead, customer_id: IdPath) -> Response:
+    """The adjustment form lives on the customer's page: a GET here (a reload after a failed post) goes there."""
+    return RedirectResponse(f"/admin/customers/{customer_id}", status_code=303)
 
 
 @router.post("/customers/{customer_id}/adjust", response_class=HTMLResponse)

@@ -94,7 +94,11 @@ async def put_rules(body: RulesUpdate, admin: MarketingWrite, db: DbDep) -> Rule
 
 @admin_router.get("/points/entries", response_model=Page[EntryPublic])
 async def all_entries(
-    _: MarketingRead, db: DbDep, limit: Limit = None, cursor: Cursor = None, customer_id: int | None = None
+    _: MarketingRead,
+    db: DbDep,
+    limit: Limit = None,
+    cursor: Cursor = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Page[EntryPublic]:
     """Every shopper's entries (or one's), newest first."""
     async with db.read() as s:
