@@ -4,6 +4,7 @@ page shows the 会员价 line."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Any
@@ -52,7 +53,7 @@ def test_member_centre_and_member_price(live_server: dict[str, Any], phone: Page
         r = api.post(f"/api/v1/orders/{r.json()['id']}/pay", json={"method": "gateway"}, headers=me)
         assert api.post(f"/api/v1/payments/sandbox/{r.json()['payment_id']}/succeed", headers=me).status_code == 200
         deadline = time.monotonic() + 15
-        while api.get("/api/v1/me/level", headers=me).json()["level"] != "黄金会员":
+        while (me_level := api.get("/api/v1/me/level", headers=me).json())["level"] != "黄金会员":
             assert time.monotonic() < deadline, "the level did not move up after the payment"
             time.sleep(0.2)
 
@@ -62,6 +63,9 @@ def test_member_centre_and_member_price(live_server: dict[str, Any], phone: Page
     chip.click()
     expect(page.locator("#mb-card")).to_contain_text("黄金会员")
     expect(page.locator("#mb-card")).to_contain_text("升级为钻石会员")
+    # 成长值 is a whole number of 元 paid (the order cost p["price_fen"] plus shipping): never "12.50".
+    growth = me_level["growth_fen"] // 100
+    expect(page.locator(".mb-growth")).to_have_text(re.compile(rf"成长值 {growth}$"))
     expect(page.locator(".mb-level")).to_have_count(4)
     expect(page.locator(".mb-level.on")).to_contain_text("全场商品9折")
     page.get_by_label("生日").fill("1990-05-20")

@@ -34,8 +34,11 @@ function style() {
   document.head.append(h('style', { id: 'mb-style' }, CSS));
 }
 
-// Growth value reads as 元 of goods paid: 1 元 = 1 成长值.
-const growthText = (fen) => yuan(fen).replace(/\.00$/, '');
+// Growth value reads as whole 元 of goods paid: 1 元 = 1 成长值 (a point, never a decimal).
+const growthText = (fen) => String(Math.floor(fen / 100));
+// On the day itself the banner says so once: 今天是会员日 · 会员再享8折 · 双倍积分 (the label's first part
+// names the day of the month, which is today).
+const todayText = (label) => ['今天是会员日', ...label.split(' · ').slice(1)].join(' · ');
 
 function levelCard(me) {
   const nextAt = me.next_at_fen;
@@ -46,7 +49,7 @@ function levelCard(me) {
     h('div.mb-bar', { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) },
       h('i', { style: `width:${pct}%` })),
     h('div.mb-next', me.next_level
-      ? `再消费 ${growthText(me.to_next_fen)} 元升级为${me.next_level}`
+      ? `再消费 ${yuan(me.to_next_fen).replace(/\.00$/, '')} 元升级为${me.next_level}`
       : '已是最高等级'));
 }
 
@@ -89,7 +92,7 @@ function memberScreen(ctx) {
     if (!ctx.alive()) return;
     put(body,
       levelCard(me),
-      me.member_day.today ? h('div.mb-day', me.member_day.label) : null,
+      me.member_day.today ? h('div.mb-day', todayText(me.member_day.label)) : null,
       levelList(me),
       birthdayCard(me, load));
   }).catch((err) => ctx.fail(err));
@@ -102,7 +105,7 @@ function homeSections(ctx) {
   const box = h('section.mb-day', { hidden: true, dataset: { feature: 'membership', rank: '5' }, id: 'mb-day-banner' });
   api('/membership/member-day').then((d) => {
     if (!ctx.alive() || !d.today) return;
-    box.textContent = `今天是会员日 · ${d.label}`;
+    box.textContent = todayText(d.label);
     box.hidden = false;
   }).catch(() => {});
   return box;

@@ -31,7 +31,7 @@ export function meScreen(ctx) {
       h('div.me-avatar', me.avatar_url ? img(me.avatar_url, me.nickname, 'me-avatar-img') : (me.nickname || '我').slice(0, 1)),
       h('div.me-who', h('div.me-name', me.nickname), h('div.me-id', `编号 ${me.id}`,
         has(me.level) ? h('a.me-level', { href: '#/me/member', dataset: { level: me.level } }, me.level) : null,
-        me.paid_member_until ? h('span.me-level.me-vip', 'VIP') : null,
+        me.paid_member_until ? h('span.me-level.me-vip', '付费会员') : null,
         me.is_distributor ? h('span.me-level.me-dist', '分销员') : null)));
     const cells = meStats(me);
     put(stats, cells);
