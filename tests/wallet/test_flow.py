@@ -3,12 +3,15 @@ cancel gives the debit back; a late gateway payment is refunded; bonus-funded or
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from fissionmall.core import clock
 from fissionmall.orders.models import Order, Refund
 from fissionmall.payments.models import Payment
 from fissionmall.wallet.models import WalletEntry
+from tests.console_helpers import console
 from tests.helpers import admin, product, run_jobs, shopper
 from tests.wallet.helpers import A, C, assert_ledger_balances, customer_id, funded, goods_order, package, top_up, wallet
 
@@ -97,6 +100,27 @@ async def test_a_split_order_is_paid_when_the_gateway_confirms_the_rest(client, 
     got = (await client.get(f"{C}/orders/{o['id']}", headers=h)).json()
     assert got["status"] == "paid" and got["paid_fen"] == o["payable_fen"]
     assert await wallet(client, h) == (0, 0)
+    # The order says what paid it, tender by tender, to the shopper and on the merchant's order page.
+    rest = o["payable_fen"] - 6000
+    assert [(t["tender"], t["label"], t["amount_fen"]) for t in got["paid_by"]] == [
+        ("wallet", "余额", 6000),
+        ("gateway", "在线支付", rest),
+    ]
+    await console(client, db, "owner")
+    page = (await client.get(f"/admin/orders/{o['id']}")).text
+    assert re.search(r'id="paid-by">余额 ¥60\.00 \+ 沙箱支付 ¥' + f"{rest // 100}\\.{rest % 100:02d}", page), page
+
+
+async def test_an_order_the_wallet_paid_whole_says_so_and_is_not_unpaid_on_the_console(client, db):
+    _, h, sku, _ = await funded(client, db, "whole", pay_fen=20000, bonus_fen=0, price=5000)
+    o = await goods_order(client, h, sku)
+    r = await client.post(f"{C}/orders/{o['id']}/pay", json={"method": "wallet"}, headers=h)
+    assert r.status_code == 200 and r.json()["payment_id"] is None
+    got = (await client.get(f"{C}/orders/{o['id']}", headers=h)).json()
+    assert [(t["tender"], t["amount_fen"]) for t in got["paid_by"]] == [("wallet", o["payable_fen"])]
+    await console(client, db, "owner")
+    page = (await client.get(f"/admin/orders/{o['id']}")).text
+    assert 'id="paid-by">余额 ' in page and "未支付" not in page
 
 
 async def test_a_gateway_payment_started_for_the_whole_amount_is_refunded_when_the_wallet_paid(client, db):

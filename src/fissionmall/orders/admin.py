@@ -20,6 +20,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
 from fissionmall.orders import aftersales, batch, export, refunds, reports, tools
 from fissionmall.orders import service as orders
+from fissionmall.orders import tenders as order_tenders
 from fissionmall.orders.admin_customers import day_of
 from fissionmall.orders.export import ORDER_STATUS_ZH, SOURCE_ZH
 from fissionmall.orders.models import Order, Refund
@@ -243,6 +244,7 @@ async def _order_context(s: AsyncSession, order_id: int) -> dict[str, Any]:
         "customer": await accounts.get_customer(s, customer_id=o.customer_id),
         "payment": None,
         "changes": await tools.changes_of(s, order_id=o.id),
+        "paid_by": order_tenders.paid_by(o),
         # what other rooms show on the order (payments: the payment that paid it), without orders naming them
         **await extras.gather(extras.ORDER_PAGE, s=s, order=o),
     }

@@ -9,6 +9,7 @@ from fissionmall.addresses.schemas import Address
 from fissionmall.core import clock
 from fissionmall.core.media import MediaUrl
 from fissionmall.core.schemas import ApiDateTime, ApiModel, Fen
+from fissionmall.orders import tenders
 from fissionmall.orders.rules import REFUND_REASONS
 
 if TYPE_CHECKING:
@@ -97,6 +98,13 @@ class OrderPlacedPublic(ApiModel):
     pay_deadline: ApiDateTime
 
 
+class PaidByPublic(ApiModel):
+    tender: str  # gateway | wallet | …
+    label: str  # 在线支付 | 余额 | …
+    amount_fen: int
+    refunded_fen: int
+
+
 class OrderPublic(ApiModel):
     id: int
     no: str
@@ -123,6 +131,7 @@ class OrderPublic(ApiModel):
     completed_at: ApiDateTime | None
     cancelled_at: ApiDateTime | None
     refunds: list[RefundPublic] = []
+    paid_by: list[PaidByPublic] = []  # what paid it, tender by tender (余额 and 在线支付 for a split)
     # The server's (app clock's) time, so countdowns to pay_deadline do not depend on the phone's clock.
     server_time: ApiDateTime | None = None
 
@@ -236,9 +245,10 @@ class RefundRejection(ApiModel):
 def order_out(order: Order, refunds: list[Refund], *, admin: bool = False) -> OrderPublic:
     model = OrderAdmin if admin else OrderPublic
     data: dict[str, Any] = {
-        c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time")
+        c: getattr(order, c) for c in model.model_fields if c not in ("lines", "refunds", "server_time", "paid_by")
     }
     data["lines"] = list(order.lines)
     data["refunds"] = [RefundPublic.model_validate(r) for r in refunds]
     data["server_time"] = clock.now()
+    data["paid_by"] = tenders.paid_by(order)
     return model.model_validate(data)

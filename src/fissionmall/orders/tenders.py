@@ -24,6 +24,32 @@ if TYPE_CHECKING:
 
 GATEWAY = "gateway"
 
+# What the shopper and the merchant call each tender ("余额"): a tool that adds a tender names it here at
+# import time, so orders shows what paid an order without knowing the tool.
+LABELS: dict[str, str] = {GATEWAY: "在线支付"}
+
+
+def name_tender(name: str, label: str) -> None:
+    """Give a tender the name shoppers and merchants read on an order."""
+    LABELS[name] = label
+
+
+def paid_by(order: Order) -> list[dict[str, Any]]:
+    """What paid the order, tender by tender, for the order's page (nothing before it is paid)."""
+    if order.paid_at is None:
+        return []
+    rows = order.tenders or [{"tender": GATEWAY, "amount_fen": order.paid_fen, "refunded_fen": order.refunded_fen}]
+    return [
+        {
+            "tender": r["tender"],
+            "label": LABELS.get(r["tender"], r["tender"]),
+            "amount_fen": r["amount_fen"],
+            "refunded_fen": r.get("refunded_fen", 0),
+        }
+        for r in rows
+        if r["amount_fen"]
+    ]
+
 
 def gateway_due(order: Order) -> int:
     """What the order's payment must be: all of it without tenders, else the gateway's entry."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.checkout import tenders
 from fissionmall.core.errors import AppError, Conflict
+from fissionmall.orders import tenders as order_tenders
 from fissionmall.orders.models import Order
 from fissionmall.orders.tenders import entries
 from fissionmall.payments import methods
@@ -116,6 +117,7 @@ async def _release(s: AsyncSession, order: Order, amount_fen: int) -> None:
     )
 
 
+order_tenders.name_tender(WALLET, "余额")
 TENDER = tenders.register(tenders.Tender(name=WALLET, take=_take, give_back=_give_back, release=_release))
 methods.register(methods.PayMethod(name="wallet", apply=_apply))
 methods.register(methods.PayMethod(name="split", apply=_apply))

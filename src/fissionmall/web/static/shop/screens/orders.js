@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import {
-  ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, toast,
+  ICONS, ORDER_STATUS, REFUND_STATUS, confirmBox, errorText, fmtTime, h, icon, img, price, toast, yuan,
 } from '../ui.js';
 import { busy, countdown, empty, featureSections, loading, put, setHashQuery, startPayment, stepRows, topbar } from '../kit.js';
 
@@ -262,6 +262,8 @@ function orderView(o, group, ctx, refresh, onExpired) {
     ['订单编号', o.no],
     ['下单时间', fmtTime(o.created_at)],
     ['支付时间', fmtTime(o.paid_at)],
+    // 余额 ¥3.00 + 在线支付 ¥7.00: what paid it, tender by tender (only a split names more than one).
+    ['支付方式', (o.paid_by || []).map((t) => (o.paid_by.length > 1 ? `${t.label} ¥${yuan(t.amount_fen)}` : t.label)).join(' + ')],
     ['发货时间', fmtTime(o.shipped_at)],
     ['物流信息', o.carrier ? `${o.carrier} ${o.tracking_no || ''}` : ''],
     ['收货时间', fmtTime(o.received_at)],
