@@ -109,10 +109,9 @@ async def insert_order(
             *((g, False, True) for g in gifts),
         ]
     ]
-    order = Order(
-        no=order_no(now, ZoneInfo(get_settings().timezone)),
+    order = new_order(
+        now,
         customer_id=customer_id,
-        status="pending_payment",
         source=source,
         source_ref=source_ref,
         attribution=attribution,
@@ -120,18 +119,35 @@ async def insert_order(
         discount_fen=quote.discount_fen,
         shipping_fen=quote.shipping_fen,
         payable_fen=quote.payable_fen,
-        paid_fen=0,
-        refunded_fen=0,
         steps=[{"kind": st.kind, "label": st.label, "amount_fen": st.amount_fen, "ref": st.ref} for st in quote.steps],
         tenders=entries(tenders, quote.payable_fen),
         address=address,
         consignee_name=consignee_name(address),
         consignee_phone=consignee_phone(address),
         remark=remark,
-        created_at=now,
         pay_deadline=now + timedelta(minutes=pay_minutes),
         lines=lines,
     )
+    return await write_new_order(s, order=order)
+
+
+def new_order(now: datetime, *, customer_id: int, source: str, source_ref: str | None, **fields: Any) -> Order:
+    """An unpaid order as every kind of order starts: its number, status and the zero money columns."""
+    return Order(
+        no=order_no(now, ZoneInfo(get_settings().timezone)),
+        customer_id=customer_id,
+        status="pending_payment",
+        source=source,
+        source_ref=source_ref,
+        paid_fen=0,
+        refunded_fen=0,
+        created_at=now,
+        **fields,
+    )
+
+
+async def write_new_order(s: AsyncSession, *, order: Order) -> Order:
+    """Store a new order (with its lines, one flush), its unpaid-cancel timer and OrderCreated."""
     s.add(order)
     await s.flush()
     await jobs.schedule(
@@ -139,7 +155,9 @@ async def insert_order(
     )
     await events.publish(
         s,
-        OrderCreated(order_id=order.id, customer_id=customer_id, source=source, payable_fen=order.payable_fen),
+        OrderCreated(
+            order_id=order.id, customer_id=order.customer_id, source=order.source, payable_fen=order.payable_fen
+        ),
     )
     return order
 

@@ -17,19 +17,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, events, jobs
+from fissionmall.core import clock
 from fissionmall.core.errors import Conflict
 from fissionmall.orders import service as orders
 from fissionmall.orders.errors import OrdersError
-from fissionmall.orders.events import OrderCreated
 from fissionmall.orders.models import Order, Refund
 from fissionmall.orders.refunds import send_to_gateway
-from fissionmall.settings import get_settings
 
 VIRTUAL_STEP = "goods"
 
@@ -53,10 +50,9 @@ async def place_virtual(
     if existing is not None:
         return existing
     now = clock.now()
-    order = Order(
-        no=orders.order_no(now, ZoneInfo(get_settings().timezone)),
+    order = orders.new_order(
+        now,
         customer_id=customer_id,
-        status="pending_payment",
         source=source,
         source_ref=source_ref,
         attribution=dict(attribution or {}),
@@ -64,25 +60,14 @@ async def place_virtual(
         discount_fen=0,
         shipping_fen=0,
         payable_fen=amount_fen,
-        paid_fen=0,
-        refunded_fen=0,
         steps=[{"kind": VIRTUAL_STEP, "label": title[:64], "amount_fen": amount_fen, "ref": ""}],
         tenders=None,
         address=None,
         remark="",
-        created_at=now,
         pay_deadline=now + timedelta(minutes=pay_minutes),
         lines=[],
     )
-    s.add(order)
-    await s.flush()
-    await jobs.schedule(
-        s, "orders.auto_cancel", {"order_id": order.id}, due_at=order.pay_deadline, key=f"order-cancel:{order.id}"
-    )
-    await events.publish(
-        s, OrderCreated(order_id=order.id, customer_id=customer_id, source=source, payable_fen=amount_fen)
-    )
-    return order
+    return await orders.write_new_order(s, order=order)
 
 
 def title_of(order: Order) -> str:
