@@ -207,6 +207,7 @@ import sys
 from fissionmall.core import metrics
 for _ in range(int(sys.argv[1])):
     metrics._observe("GET", "/api/v1/products", 200, 0.01)
+metrics.flush_requests()  # what the middleware's tick does every second
 metrics.PAYMENTS.labels("sandbox", "applied").inc()
 """
 _READER = """
