@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import shot
+from tests.browser.test_console import _login
 from tests.helpers import ADDRESS
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page: Page, server: dict[str, Any], path: str) -> None:
-    page.goto(server["base_url"] + path)
-    expect(page).to_have_url(re.compile(r"/admin/login\?next="))
-    page.get_by_label("用户名").fill(server["admin_user"])
-    page.get_by_label("密码").fill(server["admin_password"])
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(server["base_url"] + path)
 
 
 def _buy_and_pay(base: str, n: int) -> None:
