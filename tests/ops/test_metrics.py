@@ -58,6 +58,7 @@ async def test_requests_latency_errors_and_payments_appear_after_traffic(app, cl
         assert (await client.get(f"/api/v1/orders/{oid}", headers=me)).status_code == 200
     assert (await client.get("/api/v1/orders/999999", headers=me)).status_code == 404
     assert (await client.get("/no/such/address/12345")).status_code == 404
+    assert (await client.get("/static/admin.css")).status_code == 200  # a mount: one label for its files
 
     # a route that fails: the server's 500 is counted as a request and as an error of its template
     async def boom(item_id: int) -> None:
@@ -82,6 +83,7 @@ async def test_requests_latency_errors_and_payments_appear_after_traffic(app, cl
     assert delta("fissionmall_http_requests_total", method="GET", route="/test-boom/{item_id}", status="500") == 1
     assert delta("fissionmall_http_errors_total", route="/test-boom/{item_id}") == 1
     assert delta("fissionmall_http_errors_total", route=tpl) == 0
+    assert delta("fissionmall_http_requests_total", method="GET", route="/static/{path}", status="200") == 1
     assert delta("fissionmall_payment_outcomes_total", gateway="sandbox", outcome="applied") == 1
     # no raw path ever becomes a label: the ids live only in templates
     routes = {dict(k[1]).get("route") for k in after if k[0] == "fissionmall_http_requests_total"}

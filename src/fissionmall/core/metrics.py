@@ -74,9 +74,13 @@ def route_template(scope: dict[str, Any]) -> str:
         return fmt
     route = scope.get("route")
     fmt = getattr(route, "path_format", None)
-    if not isinstance(fmt, str):
-        return UNMATCHED
-    return fmt  # an app-level route, or a Mount (static files, media): "/static/{path}", one label for all
+    if isinstance(fmt, str):
+        return fmt  # an app-level route
+    # A mount (static files, media) leaves no route, only its app as the endpoint and its path in root_path:
+    # one label for every file under it.
+    if scope.get("endpoint") is not None and scope.get("root_path"):
+        return str(scope["root_path"]) + "/{path}"
+    return UNMATCHED
 
 
 # ---- the middleware: a request costs a few dict operations; the counters take them once a second ----------
