@@ -1,5 +1,8 @@
 """`python -m bench [--duration 10] [--concurrency 32] [--only hello,sqlite,postgres] [--skus 1,32] [--workers 1,2]`.
 
+`--only hello,hello-metrics` runs the ceiling twice, the second behind the Prometheus request middleware
+(core/metrics.py); the summary's `metrics_over_hello` is the ratio of their requests/s.
+
 Prints one JSON line per measurement on stdout, then a summary line with each
 backend's figures as a fraction of the hello ceiling measured in this run.
 Exit status 1 when a run had errors, broke the invariant, or could not run.
@@ -20,13 +23,16 @@ from typing import Any
 
 from bench.common import REPO, Server, emit, log, run_loadgen, server_stack
 
-CHOICES = ("hello", "sqlite", "postgres", "client-check")
+CHOICES = ("hello", "hello-metrics", "sqlite", "postgres", "client-check")
 DEFAULT_ONLY = "hello,sqlite,postgres"
 
 
-def run_hello(*, concurrency: int, warmup: float, duration: float, client: str) -> dict[str, Any]:
+def run_hello(
+    *, concurrency: int, warmup: float, duration: float, client: str, metrics: bool = False
+) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="fmbench-hello-"))
-    server = Server("bench.hello:app", env={}, cwd=tmp, log_path=tmp / "server.log")
+    env = {"FISSIONMALL_BENCH_METRICS": "1"} if metrics else {}
+    server = Server("bench.hello:app", env=env, cwd=tmp, log_path=tmp / "server.log")
     try:
         server.start("/hello")
         assert server.proc is not None
@@ -49,6 +55,7 @@ def run_hello(*, concurrency: int, warmup: float, duration: float, client: str) 
     return {
         "bench": "hello",
         "backend": "none",
+        "metrics_middleware": metrics,
         "concurrency": concurrency,
         "duration_s": duration,
         "requests_per_s": result["requests_per_s"],
@@ -65,7 +72,14 @@ def run_hello(*, concurrency: int, warmup: float, duration: float, client: str) 
 
 
 def summary(lines: list[dict[str, Any]], failed: list[str], client: str) -> dict[str, Any]:
-    hello = next((x for x in lines if x["bench"] == "hello" and x["client"].startswith(client + "/")), None)
+    hello = next(
+        (
+            x
+            for x in lines
+            if x["bench"] == "hello" and x["client"].startswith(client + "/") and not x.get("metrics_middleware")
+        ),
+        None,
+    )
     hello_rps = hello["requests_per_s"] if hello else None
     out: dict[str, Any] = {"bench": "summary", "hello_requests_per_s": hello_rps}
     ratios: dict[str, Any] = {}
@@ -103,7 +117,14 @@ def summary(lines: list[dict[str, Any]], failed: list[str], client: str) -> dict
                 scaling[x["label"]] = round(x["orders_per_s"] / one["orders_per_s"], 2)
     if scaling:
         out["workers_scaling"] = scaling
-    extra = [x for x in lines if x["bench"] == "hello" and x is not hello]
+    with_metrics = next((x for x in lines if x["bench"] == "hello" and x.get("metrics_middleware")), None)
+    if hello and with_metrics and hello_rps:
+        out["metrics_over_hello"] = round(with_metrics["requests_per_s"] / hello_rps, 4)
+        if hello["server_cpu_ms_per_request"] and with_metrics["server_cpu_ms_per_request"]:
+            out["metrics_cpu_us_per_request"] = round(
+                (with_metrics["server_cpu_ms_per_request"] - hello["server_cpu_ms_per_request"]) * 1000, 1
+            )
+    extra = [x for x in lines if x["bench"] == "hello" and x is not hello and not x.get("metrics_middleware")]
     if hello and extra:
         out["client_check"] = {
             x["client"]: round(x["requests_per_s"] / hello_rps, 4) if hello_rps else None for x in extra
@@ -169,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # The ceiling first, then each backend; each runs on its own fresh server.
     runs: list[tuple[str, int, int]] = []
-    for item in ("hello", "client-check", "sqlite", "postgres"):
+    for item in ("hello", "hello-metrics", "client-check", "sqlite", "postgres"):
         if item not in a.only:
             continue
-        if item in ("hello", "client-check"):
+        if item in ("hello", "hello-metrics", "client-check"):
             runs.append((item, 1, 1))
         else:
             runs += [(item, w, n) for n in a.skus for w in (a.workers if item == "postgres" else [1])]
@@ -181,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if item == "hello":
                 line = run_hello(client=a.client, **common)
+            elif item == "hello-metrics":  # the ceiling behind the Prometheus request middleware
+                line = run_hello(client=a.client, metrics=True, **common)
             elif item == "client-check":  # the ceiling again through the other client: is the client the limit?
                 line = run_hello(client="httpx" if a.client == "raw" else "raw", **common)
             else:

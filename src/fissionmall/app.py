@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fissionmall import __version__, registry
 from fissionmall.accounts.state import forget_customer_state
 from fissionmall.addresses.state import forget_address_state
-from fissionmall.core import cache, codes, jobs
+from fissionmall.core import cache, codes, jobs, metrics
 from fissionmall.core.db import init_db
 from fissionmall.core.errors import AppError, CoreError
 from fissionmall.core.http import HttpEdges
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         forget_address_state()
         forget_payer_state()
         cache.forget_all()  # cached catalogue and promotions belong to the database we leave
+        metrics.forget_minutes()  # the console's per-minute request figures too
         db = init_db(
             settings.db_url,
             pool_size=settings.db_pool_size,
@@ -191,7 +192,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     _install_error_handlers(app)
     app.add_middleware(RefuseControlCharacters)
-    app.add_middleware(HttpEdges)  # outermost: a body too large is refused before anything reads it
+    app.add_middleware(HttpEdges)  # a body too large is refused before anything reads it
+    metrics.mount(app)  # GET /metrics, and the request counters outermost (a 413 is counted too)
 
     app.include_router(codes.router, prefix="/api/v1")  # the error-text table the shop and console share
     for module in registry.import_all("router"):

@@ -46,6 +46,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if workers > 1 and serving.supported():
         # one listening socket per process (SO_REUSEPORT): connections spread evenly (fissionmall/serving.py)
         raise typer.Exit(serving.run("fissionmall.asgi:app", host=host, port=port, workers=workers))
+    if workers > 1:  # uvicorn's own workers: the Prometheus counters go through files all the same
+        from fissionmall.core.metrics import prepare_multiprocess
+
+        prepare_multiprocess(settings.var_dir)
     uvicorn.run(
         "fissionmall.asgi:app",
         host=host,

@@ -59,6 +59,11 @@ def run(app: str, *, host: str, port: int, workers: int, log_level: str = "info"
     """Serve `app` (an import string) from `workers` processes; returns when they have all stopped."""
     if port == 0:
         raise ValueError("give a port: each process binds it separately")
+    from fissionmall.core.metrics import prepare_multiprocess
+    from fissionmall.settings import get_settings
+
+    # Each child writes its Prometheus counters to files in one directory; any child's /metrics sums them.
+    prepare_multiprocess(get_settings().var_dir)
     cmd = [sys.executable, "-m", "fissionmall.serving", "--child", app, "--host", host, "--port", str(port)]
     cmd += ["--log-level", log_level]
     procs: list[subprocess.Popen[bytes]] = [subprocess.Popen(cmd) for _ in range(workers)]

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # <var_dir>/sql-stats/<pid>.json. Off by default; nothing is counted or exposed then.
     sql_stats: bool = False
 
+    # GET /metrics (core/metrics.py, docs/monitor.md): with a token, Prometheus sends it as a bearer token
+    # (from any address); without one, only callers from these networks are answered (loopback by default;
+    # the client address is the X-Forwarded-For hop when the peer is a trusted proxy).
+    metrics_token: str = ""
+    metrics_allow: Annotated[list[str], NoDecode] = ["127.0.0.0/8", "::1/128"]
+
     # Product media (docs/media.md): uploads are checked by content, resized and stored in the local media
     # directory or an S3-compatible bucket. Stored URLs are always /media/...; with s3 the app answers them
     # with a permanent redirect to MEDIA_S3_PUBLIC_URL + the key.
@@ -118,14 +124,14 @@ class Settings(BaseSettings):
     # A canned ACL put on each file (e.g. public-read); empty when a bucket policy or the CDN grants reading.
     media_s3_acl: str = ""
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def _split_proxies(cls, v: object) -> object:
         if isinstance(v, str):
             return [p.strip() for p in v.split(",") if p.strip()]
         return v
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _valid_proxies(cls, v: list[str]) -> list[str]:
         for p in v:

@@ -8,7 +8,8 @@ ROLES = ("owner", "operator", "finance", "store_staff")
 # accounts, roles, passwords) is the owner's alone, so no other role is granted it.
 _GRANTS: dict[str, frozenset[str]] = {
     "owner": frozenset({"*"}),
-    "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read", "customers"}),
+    # monitor: 实时监控 (orders per minute, payments, flash sales, queue lag: ops/monitor.py)
+    "operator": frozenset({"catalog", "orders", "marketing", "dashboard", "refunds.read", "customers", "monitor"}),
     # wallet: manual 余额 adjustments and top-up refunds (money the shop owes its shoppers)
     "finance": frozenset(
         {"refunds", "orders.read", "catalog.read", "dashboard", "withdrawals", "customers.read", "wallet"}

@@ -105,6 +105,9 @@ class CoreError(ErrorCode):
     ACCOUNT_BLOCKED = "ACCOUNT_BLOCKED", "账号已被限制使用", 403
     PERMISSION_DENIED = "PERMISSION_DENIED", "当前角色无权进行此操作", 403
     FORBIDDEN = "FORBIDDEN", "没有权限访问", 403
+    METRICS_TOKEN_REQUIRED = "METRICS_TOKEN_REQUIRED", "监控指标需要访问令牌（Authorization: Bearer）", 401
+    METRICS_TOKEN_INVALID = "METRICS_TOKEN_INVALID", "监控指标的访问令牌不正确", 401
+    METRICS_FORBIDDEN = "METRICS_FORBIDDEN", "监控指标只允许本机或受信任的地址访问", 403
     NOT_FOUND = "NOT_FOUND", "找不到请求的内容", 404
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED", "不支持该请求方式", 405
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE", "无法按要求的格式返回内容", 406

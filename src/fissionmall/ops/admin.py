@@ -1,20 +1,22 @@
 """Console pages for the system: durable jobs (counts, dead letters, retry) and the payment gateway's
-notifications, the dead-letter badge of the 系统 section, and the 开发者 page (where the API documentation
-of web/docs.py is)."""
+notifications, the dead-letter badge of the 系统 section, the 开发者 page (where the API documentation
+of web/docs.py is) and 实时监控 (ops/monitor.py's figures, refreshed every few seconds)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import jobs
-from fissionmall.core.schemas import IdPath
+from fissionmall.core.schemas import IdPath, to_local
+from fissionmall.ops import monitor
 from fissionmall.ops import service as ops
 from fissionmall.ops.errors import OpsError
 from fissionmall.payments import service as payments
+from fissionmall.seckill.admin import reason_text
 from fissionmall.web.console import Console, console, counter, not_found, refusal, render, vocabulary
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -22,10 +24,12 @@ NAV = [
     ("jobs", "任务/死信", "/admin/jobs", "system"),
     ("notifications", "支付通知", "/admin/notifications", "system"),
     ("developer", "开发者", "/admin/developer", "system"),
+    ("monitor", "实时监控", "/admin/monitor", "monitor"),
 ]
 NAV_SECTION = "system"
 
 System = Annotated[Console, Depends(console("system"))]
+Monitor = Annotated[Console, Depends(console("monitor"))]
 
 JOB_STATUS_ZH = {"pending": "待执行", "done": "已完成", "dead": "死信"}
 NOTE_KIND_ZH = {"payment": "支付", "refund": "退款", "unknown": "未知"}
@@ -133,3 +137,52 @@ DOC_LINKS = (
 @router.get("/developer", response_class=HTMLResponse)
 async def developer_page(ctx: System) -> Response:
     return render(ctx, "developer.html", active="developer", links=DOC_LINKS)
+
+
+# ---- 实时监控 ----------------------------------------------------------------------------------------------
+
+REFRESH_SECONDS = 5
+CHART_HEIGHT = 100
+BAR_WIDTH = 10
+
+
+def _bars(values: list[int], peak: int) -> list[dict[str, int]]:
+    """SVG bar geometry (attributes only: the console's policy allows no inline style)."""
+    out = []
+    for i, v in enumerate(values):
+        h = 0 if peak <= 0 else max(1 if v else 0, round(v * CHART_HEIGHT / peak))
+        out.append({"x": i * BAR_WIDTH, "y": CHART_HEIGHT - h, "h": h, "v": v})
+    return out
+
+
+def _pct(bp: int | None) -> str:
+    return "—" if bp is None else f"{bp / 100:.2f}%"
+
+
+async def _monitor_view(ctx: Console) -> dict[str, Any]:
+    f = await monitor.figures(ctx.db)
+    orders = f["orders"]
+    peak = max(f["orders_peak"], 1)
+    for o, placed, paid in zip(orders, _bars([o["placed"] for o in orders], peak),
+                               _bars([o["paid"] for o in orders], peak), strict=True):  # fmt: skip
+        o["label"] = to_local(o["at"]).strftime("%H:%M")
+        o["bar"], o["paid_bar"] = placed, paid
+    http = f["http"]
+    http["bars"] = _bars([m["requests"] for m in http["minutes"]], max([m["requests"] for m in http["minutes"]] or [1]))
+    f["success_pct"] = _pct(f["payments"]["success_bp"])
+    f["error_pct"] = _pct(http["error_bp"])
+    f["refused"] = [(reason_text(code), n) for code, n in f["seckill"]["refused"].items()]
+    f["chart"] = {"width": BAR_WIDTH * len(orders), "height": CHART_HEIGHT, "bar": BAR_WIDTH - 2}
+    f["refresh"] = REFRESH_SECONDS
+    return f
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+async def monitor_page(ctx: Monitor) -> Response:
+    return render(ctx, "monitor.html", active="monitor", m=await _monitor_view(ctx))
+
+
+@router.get("/monitor/figures", response_class=HTMLResponse)
+async def monitor_figures(ctx: Monitor) -> Response:
+    """The page's figures alone: what htmx swaps in every REFRESH_SECONDS."""
+    return render(ctx, "_monitor.html", m=await _monitor_view(ctx))

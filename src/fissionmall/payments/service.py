@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, jobs, metrics
 from fissionmall.core.db import Database, is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.orders import refunds
@@ -65,6 +65,7 @@ async def open_payment(
             await _close_open(s, order_id=order.id)  # a gateway payment started before must not pay it too
             if not await orders.mark_paid(s, order=order, amount_fen=0, payment_id=None):
                 raise Conflict(PaymentsError.ORDER_NOT_PAYABLE, order_status=order.status)
+            metrics.payment_outcome(s, gateway=method, outcome="applied")  # paid by the method alone
             return None, None
     due = gateway_due(order)  # the payable less what the order's tenders paid
     method = methods.GATEWAY if order.tenders is None else "split"
@@ -196,6 +197,7 @@ async def apply_notification(s: AsyncSession, *, gateway: str, note: Notificatio
     """Apply a verified notification. Returns the outcome; never applies anything twice."""
     if note.kind == "payment":
         outcome = await _payment_confirmed(s, gateway=gateway, note=note)
+        metrics.payment_outcome(s, gateway=gateway, outcome=outcome)  # counted when this commits
     else:
         outcome = await _refund_confirmed(s, note=note)
     await _log(s, gateway, note.kind, note.reference, outcome)
@@ -290,6 +292,7 @@ async def record_rejected(s: AsyncSession, *, gateway: str, code: str, detail: s
         .returning(c.received)
     )
     received = (await s.execute(stmt)).scalar_one()
+    metrics.payment_outcome(s, gateway=gateway, outcome="rejected")  # did not verify: nothing applied
     if received <= REFUSED_KEPT_PER_HOUR:
         await _log(s, gateway, "unknown", None, cause, detail)
 

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.core import jobs
 from fissionmall.core.errors import AppError
 
-# consumer and source are imported for what importing them registers: the stream loop, the order source.
-from fissionmall.seckill import consumer, sessions, source  # noqa: F401
+# consumer, live and source are imported for what importing them registers: the stream loop, the stream's
+# Prometheus gauges, the order source.
+from fissionmall.seckill import consumer, live, sessions, source  # noqa: F401
 from fissionmall.seckill.hot import get_hot
 from fissionmall.seckill.models import SeckillAttempt, SeckillSession
 

@@ -86,6 +86,7 @@ PERMISSION_ZH = {
     "refunds.read": "查看售后",
     "dashboard": "数据概览",
     "system": "系统运维",
+    "monitor": "实时监控",
     "staff": "员工管理",
     "customers": "客户管理",
     "customers.read": "查看客户",

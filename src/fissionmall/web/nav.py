@@ -175,6 +175,7 @@ ICONS: dict[str, str] = {
     "jobs": '<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/>',
     "notifications": '<path d="M6 16v-5a6 6 0 0 1 12 0v5l2 2H4z"/><path d="M10 21h4"/>',
     "developer": '<path d="M8 6l-6 6 6 6M16 6l6 6-6 6M14 4l-4 16"/>',
+    "monitor": '<path d="M3 12h4l3-8 4 16 3-8h4"/>',
 }
 
 
