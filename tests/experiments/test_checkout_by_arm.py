@@ -9,7 +9,7 @@ from fissionmall.experiments.models import Exposure
 from fissionmall.promotions.models import Promotion
 from tests.experiments.helpers import body, experiment, shoppers_by_arm
 from tests.helpers import admin, order, pay, product, run_jobs
-from tests.pricing.helpers import ADMIN, promotion
+from tests.pricing.helpers import ADMIN, iso, promotion
 
 
 async def _shop(client, db):
@@ -110,3 +110,18 @@ async def test_outside_the_test_shoppers_see_the_control_and_coverage_never_move
     assert r.status_code == 409 and r.json()["error"]["code"] == "EXPERIMENT_STARTED"
     r = await client.delete(f"{ADMIN}/experiments/{exp['id']}", headers=boss)
     assert r.status_code == 409 and r.json()["error"]["code"] == "EXPERIMENT_IN_USE"
+
+
+async def test_before_the_start_everyone_sees_what_outsiders_see_and_nobody_is_exposed(client, db):
+    boss, _tea, sku, minus, gift = await _shop(client, db)
+    b = body([[minus["id"]], [gift["id"]]], starts_at=iso(1), ends_at=iso(8))
+    b["arms"][0]["control"] = True
+    exp = await experiment(client, boss, **b)
+    assert exp["running"] is False
+    _, (in_b,) = await shoppers_by_arm(client, exp)
+    q = (
+        await client.post("/api/v1/checkout/preview", json={"items": [{"sku_id": sku, "qty": 2}]}, headers=in_b)
+    ).json()
+    assert ("reduction", -2000) in _kinds(q) and len(q["lines"]) == 1
+    async with db.read() as s:
+        assert (await s.execute(select(Exposure))).first() is None

@@ -96,9 +96,7 @@ def _live_arm(a: ExperimentArm) -> LiveArm:
 async def _load_live(s: AsyncSession) -> tuple[datetime, tuple[LiveExperiment, ...]]:
     now = clock.now()
     rows = await s.scalars(
-        select(Experiment).where(
-            ((Experiment.status == "active") & (Experiment.ends_at > now)) | (Experiment.winner_arm_id.is_not(None))
-        )
+        select(Experiment).where((Experiment.status == "active") | (Experiment.winner_arm_id.is_not(None)))
     )
     out = []
     for e in rows.all():
@@ -114,19 +112,21 @@ _live: cache.Value[tuple[datetime, tuple[LiveExperiment, ...]]] = cache.Value(EX
 
 
 async def live(s: AsyncSession) -> list[LiveExperiment]:
-    """Experiments running now, and ended ones whose kept winner still issues coupons (process cache)."""
+    """Active experiments (running, yet to start, or past their end with no winner kept) and ended ones
+    whose kept winner still issues coupons (process cache)."""
     now = clock.now()
     _, held = await _live.get(s, _load_live, valid=lambda h: h[0] <= now)
-    return [e for e in held if e.running(now) or e.kept is not None]
+    return list(held)
 
 
 async def hidden_promotions(s: AsyncSession, *, customer_id: int | None) -> frozenset[int]:
-    """The promotions the running experiments keep from this shopper (None: an anonymous page)."""
+    """The promotions the active experiments keep from this shopper (None: an anonymous page). Before
+    the start, and after the end until a winner is kept, everyone sees what outsiders see (the control)."""
     now = clock.now()
     hidden: frozenset[int] = frozenset()
     for e in await live(s):
-        if e.running(now):
-            hidden |= e.hidden_for(customer_id)
+        if e.kept is None:
+            hidden |= e.hidden_for(customer_id if e.running(now) else None)
     return hidden
 
 
