@@ -13,8 +13,7 @@ from starlette.datastructures import FormData
 from fissionmall.core.errors import AppError
 from fissionmall.coupons import service as coupons
 from fissionmall.experiments import results, service
-from fissionmall.experiments.router import experiment_out
-from fissionmall.experiments.schemas import ExperimentCreate, ExperimentUpdate
+from fissionmall.experiments.schemas import ExperimentCreate, ExperimentUpdate, experiment_out
 from fissionmall.promotions import rules as promo_rules
 from fissionmall.promotions import service as promotions
 from fissionmall.web.console import (
@@ -127,6 +126,12 @@ async def _list(
 @router.get("", response_class=HTMLResponse)
 async def list_page(ctx: Read, ok: str = "") -> Response:
     return await _list(ctx, ok=ok)
+
+
+@router.get("/new")
+async def new_page(ctx: Read) -> Response:
+    """The form is on the list page."""
+    return RedirectResponse("/admin/experiments#experiment-form", status_code=303)
 
 
 @router.post("/new", response_class=HTMLResponse)

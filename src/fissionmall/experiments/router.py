@@ -7,53 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from fissionmall.accounts.deps import Admin, require
-from fissionmall.core import clock
 from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.experiments import results, service
-from fissionmall.experiments.models import Experiment
 from fissionmall.experiments.schemas import (
-    ArmAdmin,
     ExperimentAdmin,
     ExperimentCreate,
     ExperimentUpdate,
     KeepWinner,
     ResultsAdmin,
+    experiment_out,
 )
 
 admin_router = APIRouter(tags=["admin: experiments"])
 
 MarketingRead = Annotated[Admin, Depends(require("marketing.read"))]
 MarketingWrite = Annotated[Admin, Depends(require("marketing"))]
-
-
-def experiment_out(e: Experiment) -> ExperimentAdmin:
-    now = clock.now()
-    return ExperimentAdmin(
-        id=e.id,
-        name=e.name,
-        product_id=e.product_id,
-        status=e.status,
-        running=e.status == "active" and e.starts_at <= now < e.ends_at,
-        coverage_bp=e.coverage_bp,
-        min_sample=e.min_sample,
-        max_cost_bp=e.max_cost_bp,
-        starts_at=e.starts_at,
-        ends_at=e.ends_at,
-        ended_at=e.ended_at,
-        winner_arm_id=e.winner_arm_id,
-        arms=[
-            ArmAdmin(
-                id=a.id,
-                name=a.name,
-                weight=a.weight,
-                control=a.control,
-                plan={k: [int(i) for i in a.plan.get(k, [])] for k in ("promotion_ids", "coupon_template_ids")},
-            )
-            for a in e.arms
-        ],
-        created_at=e.created_at,
-    )
 
 
 @admin_router.get("/experiments", response_model=Page[ExperimentAdmin])

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from fissionmall.core import clock
 from fissionmall.core.schemas import ApiDateTime, ApiModel, Bp, DateTimeIn, Patch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -92,3 +93,33 @@ class ResultsAdmin(ApiModel):
     methods: dict[str, str]
     srm: dict[str, Any]
     arms: list[dict[str, Any]]
+
+
+def experiment_out(e: Any) -> ExperimentAdmin:
+    """An experiment row (with its arms) as the admin API shows it."""
+    now = clock.now()
+    return ExperimentAdmin(
+        id=e.id,
+        name=e.name,
+        product_id=e.product_id,
+        status=e.status,
+        running=e.status == "active" and e.starts_at <= now < e.ends_at,
+        coverage_bp=e.coverage_bp,
+        min_sample=e.min_sample,
+        max_cost_bp=e.max_cost_bp,
+        starts_at=e.starts_at,
+        ends_at=e.ends_at,
+        ended_at=e.ended_at,
+        winner_arm_id=e.winner_arm_id,
+        arms=[
+            ArmAdmin(
+                id=a.id,
+                name=a.name,
+                weight=a.weight,
+                control=a.control,
+                plan={k: [int(i) for i in a.plan.get(k, [])] for k in ("promotion_ids", "coupon_template_ids")},
+            )
+            for a in e.arms
+        ],
+        created_at=e.created_at,
+    )

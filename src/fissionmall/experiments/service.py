@@ -179,7 +179,7 @@ async def create(s: AsyncSession, *, data: ExperimentCreate) -> Experiment:
     _check_window(data.starts_at, data.ends_at)
     _check_arms(data.arms)
     if data.product_id is not None and await s.get(Product, data.product_id) is None:
-        raise AppError(ExperimentsError.PRODUCT_NOT_FOUND)
+        raise AppError(ExperimentsError.EXPERIMENT_PRODUCT_NOT_FOUND)
     await _check_plans(s, data.arms, experiment_id=None)
     now = clock.now()
     e = Experiment(
@@ -262,7 +262,7 @@ async def keep_winner(s: AsyncSession, *, experiment_id: int, arm_id: int) -> Ex
         raise Conflict(ExperimentsError.EXPERIMENT_ENDED)
     winner = next((a for a in e.arms if a.id == arm_id), None)
     if winner is None:
-        raise AppError(ExperimentsError.ARM_NOT_FOUND)
+        raise AppError(ExperimentsError.EXPERIMENT_ARM_NOT_FOUND)
     kept_promos = set(winner.plan.get("promotion_ids", []))
     kept_tpls = set(winner.plan.get("coupon_template_ids", []))
     for a in e.arms:
