@@ -14,11 +14,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from scipy import stats
+from types import ModuleType
 
 ALPHA = 0.05
 SRM_ALPHA = 0.001
+
+
+def _scipy() -> ModuleType:
+    """scipy.stats, imported on first use: it costs the app's start-up about a second otherwise."""
+    from scipy import stats
+
+    return stats
+
+
 METHOD = {
     "srm": "样本比例检验（SRM）：皮尔逊卡方拟合优度检验，p < 0.001 报警",
     "conversion": "转化率：双比例 z 检验（合并标准误），95% Wald 置信区间",
@@ -40,13 +48,13 @@ def srm(observed: Sequence[int], weights: Sequence[int]) -> Srm:
         return Srm(0.0, 1.0, False)
     total = sum(weights)
     expected = [n * w / total for w in weights]
-    chi2, p = stats.chisquare(list(observed), expected)
+    chi2, p = _scipy().chisquare(list(observed), expected)
     return Srm(float(chi2), float(p), bool(p < SRM_ALPHA))
 
 
 def z_crit(alpha: float = ALPHA) -> float:
     """The two-sided normal quantile (1.959964… at 5%)."""
-    return float(stats.norm.ppf(1 - alpha / 2))
+    return float(_scipy().norm.ppf(1 - alpha / 2))
 
 
 def rate_interval(conversions: int, n: int, alpha: float = ALPHA) -> tuple[float, float, float]:
@@ -75,7 +83,7 @@ def two_proportion(c1: int, n1: int, c0: int, n0: int, alpha: float = ALPHA) -> 
     pooled = (c1 + c0) / (n1 + n0)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
     z = (p1 - p0) / se_pooled if se_pooled > 0 else 0.0
-    p_value = float(2 * stats.norm.sf(abs(z))) if se_pooled > 0 else 1.0
+    p_value = float(2 * _scipy().norm.sf(abs(z))) if se_pooled > 0 else 1.0
     half = z_crit(alpha) * math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
     return Comparison(p1 - p0, p1 - p0 - half, p1 - p0 + half, z, p_value)
 
@@ -99,6 +107,6 @@ def welch(m1: float, v1: float, n1: int, m0: float, v0: float, n0: int, alpha: f
         return Comparison(m1 - m0, m1 - m0, m1 - m0, 0.0, 1.0)
     df = (a + b) ** 2 / (a * a / (n1 - 1) + b * b / (n0 - 1))
     t = (m1 - m0) / se
-    p_value = float(stats.ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False).pvalue)
-    half = float(stats.t.ppf(1 - alpha / 2, df)) * se
+    p_value = float(_scipy().ttest_ind_from_stats(m1, math.sqrt(v1), n1, m0, math.sqrt(v0), n0, equal_var=False).pvalue)
+    half = float(_scipy().t.ppf(1 - alpha / 2, df)) * se
     return Comparison(m1 - m0, m1 - m0 - half, m1 - m0 + half, t, p_value)
