@@ -24,7 +24,8 @@ from fissionmall.experiments import service
 from fissionmall.experiments.service import LiveExperiment
 from fissionmall.pricing.rules import PricingContext
 
-_seen: set[tuple[int, int]] = set()  # (experiment, shopper) exposures this process knows are written
+# (experiment, kept arm or 0, shopper): exposures (or a kept winner's coupons) this process knows are written
+_seen: set[tuple[int, int, int]] = set()
 _SEEN_MAX = 200_000
 
 
@@ -43,7 +44,7 @@ async def exposures_for(s: AsyncSession, *, live: list[LiveExperiment], ask: Ask
     if ask.customer_id is None:
         return []
     now = clock.now()
-    todo = [e for e in live if (e.running(now) or e.kept) and (e.id, ask.customer_id) not in _seen]
+    todo = [e for e in live if (e.running(now) or e.kept) and _key(e, ask.customer_id) not in _seen]
     if any(e.product_id is not None for e in todo):
         products = await _cart_products(s, ask)
         todo = [e for e in todo if e.product_id is None or e.product_id in products]
@@ -58,8 +59,12 @@ async def write_exposures(s: AsyncSession, *, todo: list[LiveExperiment], custom
         _seen.clear()
 
 
+def _key(e: LiveExperiment, customer_id: int) -> tuple[int, int, int]:
+    return e.id, e.kept.id if e.kept else 0, customer_id
+
+
 def _remember(todo: list[LiveExperiment], customer_id: int) -> None:
-    _seen.update((e.id, customer_id) for e in todo)
+    _seen.update(_key(e, customer_id) for e in todo)
 
 
 async def load(s: AsyncSession, ask: Ask) -> Part | None:

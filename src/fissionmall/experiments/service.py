@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.catalog.models import Product
@@ -299,8 +300,8 @@ async def _issue(s: AsyncSession, *, experiment_id: int, arm: LiveArm, customer_
                     source="experiment",
                     grant_key=f"experiment:{experiment_id}:{tid}:{customer_id}",
                 )
-        except AppError:
-            pass  # sold out, paused or already given: the shopper is still counted in the arm
+        except (AppError, IntegrityError):
+            pass  # sold out, paused or already given (a racing request too): the shopper still counts
 
 
 async def expose(s: AsyncSession, *, experiment: LiveExperiment, customer_id: int) -> bool:
