@@ -54,6 +54,8 @@ async def _choices(ctx: Console) -> dict[str, Any]:
     return {
         "promos": [(p.id, f"{p.name}（{promo_rules.label(p)}）") for p in promos if p.status == "active"],
         "tpls": [(t.id, t.name) for t in tpls if t.status == "active"],
+        "names": {p.id: f"{p.name}（{promo_rules.label(p)}）" for p in promos},
+        "tpl_names": {t.id: t.name for t in tpls},
     }
 
 
@@ -158,7 +160,7 @@ async def _detail(
             return not_found(ctx, "实验不存在")
         res = results.analyse(e, await results.figures(s, e=e))
         out = experiment_out(e)
-    names = dict((await _choices(ctx))["promos"])
+    choices = await _choices(ctx)
     return render(
         ctx,
         "experiments/detail.html",
@@ -167,7 +169,8 @@ async def _detail(
         e=out,
         res=res,
         VERDICT_ZH=VERDICT_ZH,
-        names=names,
+        names=choices["names"],
+        tpl_names=choices["tpl_names"],
         notice=NOTICE.get(ok, ""),
         error=error,
     )
