@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -134,11 +134,29 @@ async def live(s: AsyncSession) -> list[Promotion]:
     return [p for p in promos if p.starts_at <= now < p.ends_at]
 
 
+# Promotions a product page does not show: an A/B test's arms price only for their own shoppers, who see
+# them in the checkout preview (experiments registers one; the page itself knows no shopper).
+_badge_filters: list[Callable[[AsyncSession], Awaitable[frozenset[int]]]] = []
+
+
+def register_badge_filter(fn: Callable[[AsyncSession], Awaitable[frozenset[int]]]) -> None:
+    """Add a source of promotion ids the product page leaves out (once per function)."""
+    if fn not in _badge_filters:
+        _badge_filters.append(fn)
+
+
 async def badges(
     s: AsyncSession, *, product_id: int, category_id: int | None, sku_ids: Sequence[int]
 ) -> list[Promotion]:
     """The live promotions a product page shows."""
-    return [p for p in await live(s) if rules.covers_product(p, product_id, category_id, set(sku_ids))]
+    hidden: set[int] = set()
+    for fn in _badge_filters:
+        hidden |= await fn(s)
+    return [
+        p
+        for p in await live(s)
+        if p.id not in hidden and rules.covers_product(p, product_id, category_id, set(sku_ids))
+    ]
 
 
 @extras.contributes(extras.PRODUCT)
