@@ -320,3 +320,24 @@ DEFAULTS: tuple[dict[str, Any], ...] = (
         "position": 110,
     },
 )
+
+
+# The console's words for the acts and outcomes.
+ACTION_LABELS = {
+    "signup": "注册",
+    "seckill_attempt": "秒杀抢购",
+    "group_open": "开团",
+    "group_join": "参团",
+    "bargain_start": "发起砍价",
+    "bargain_help": "帮砍",
+    "coupon_claim": "领券",
+    "new_user_gift": "新人礼",
+    "distributor_bind": "绑定分销员",
+    "commission_accrue": "佣金入账",
+    "withdrawal": "提现",
+    "wallet_topup": "储值充值",
+    "refund": "退款",
+    "order": "下单",
+    "report": "工具上报",
+}
+OUTCOME_LABELS = {"allow": "放行", "challenge": "要求验证", "degrade": "降级奖励", "review": "人工审核", "deny": "拒绝"}
