@@ -96,11 +96,13 @@ async def _rules_page(
 
 @pages.get("/rules", response_class=HTMLResponse)
 async def rules_page(ctx: Read) -> Response:
+    """风控规则: the rulebook and a blank editor."""
     return await _rules_page(ctx)
 
 
 @pages.get("/rules/{rule_id}", response_class=HTMLResponse)
 async def rule_edit(rule_id: int, ctx: Read) -> Response:
+    """One rule in the editor."""
     if not 1 <= rule_id <= MAX_BIGINT:
         return await _rules_page(ctx, error="找不到这条规则", status=404)
     try:
@@ -128,6 +130,7 @@ async def _save(ctx: Console, rule_id: int | None) -> Response:
 
 @pages.post("/rules", response_class=HTMLResponse)
 async def rule_create(ctx: Write) -> Response:
+    """Save a new rule from the editor."""
     return await _save(ctx, None)
 
 
@@ -145,6 +148,7 @@ async def rule_preview(ctx: Read) -> Response:
 
 @pages.post("/rules/{rule_id}", response_class=HTMLResponse)
 async def rule_update(rule_id: int, ctx: Write) -> Response:
+    """Save an edited rule."""
     if not 1 <= rule_id <= MAX_BIGINT:
         return await _rules_page(ctx, error="找不到这条规则", status=404)
     return await _save(ctx, rule_id)
@@ -152,6 +156,7 @@ async def rule_update(rule_id: int, ctx: Write) -> Response:
 
 @pages.post("/rules/{rule_id}/delete", response_class=HTMLResponse)
 async def rule_delete(rule_id: int, ctx: Write) -> Response:
+    """Delete a rule."""
     try:
         if not 1 <= rule_id <= MAX_BIGINT:
             raise AppError("RULE_NOT_FOUND")
@@ -168,6 +173,7 @@ def _int(raw: str | None) -> int | None:
 
 @pages.get("/decisions", response_class=HTMLResponse)
 async def decisions_page(ctx: Read) -> Response:
+    """决策记录: decisions newest first, filtered by shopper, act and outcome."""
     q = ctx.request.query_params
     action = q.get("action") if q.get("action") in ACTION_LABELS else None
     outcome = q.get("outcome") if q.get("outcome") in OUTCOME_LABELS else None
@@ -194,6 +200,7 @@ def _can_review(ctx: Console) -> bool:
 
 @pages.get("/reviews", response_class=HTMLResponse)
 async def reviews_page(ctx: Any_) -> Response:
+    """审核队列: pending reviews, or the decided ones with who, when and why."""
     return await _reviews(ctx)
 
 
@@ -220,6 +227,7 @@ async def _reviews(ctx: Console, *, error: str = "", status: int = 200) -> Respo
 
 @pages.post("/reviews/{review_id}/decide", response_class=HTMLResponse)
 async def review_decide(review_id: int, ctx: Any_) -> Response:
+    """Release or void a review from the queue (once)."""
     if not _can_review(ctx):
         return render(
             ctx, "message.html", status_code=403, title="审核队列", message="你的角色不能处理审核", level="error"

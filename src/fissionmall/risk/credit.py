@@ -66,7 +66,8 @@ _db: Database | None = None
 
 def forget() -> None:
     """Drop what this process holds (a new database)."""
-    global _bad_at, _db
+    global _bad_at, _db, _bad_task
+    _bad_task = None
     _cache.clear()
     _pending.clear()
     _bad.clear()

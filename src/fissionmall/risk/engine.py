@@ -174,8 +174,9 @@ MAX_BUFFER = 20_000
 
 def forget() -> None:
     """Drop everything this process holds (a new database, tests)."""
-    global _db, _seed_wanted
-    _db, _seed_wanted = None, False
+    global _db, _seed_wanted, _lock, _task
+    _db, _seed_wanted, _task = None, False, None
+    _lock = asyncio.Lock()  # a new app may run on a new event loop
     _buffer.clear()
     _ages.clear()
     credit.forget()
