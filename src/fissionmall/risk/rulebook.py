@@ -231,7 +231,7 @@ DEFAULTS: tuple[dict[str, Any], ...] = (
     {
         "name": "unpaid_orders_burst",
         "label": "30 分钟内未支付订单超过 4 笔",
-        "actions": ["order", "seckill_attempt"],
+        "actions": ["order"],
         "condition": "unpaid_orders > 4",
         "outcome": "challenge",
         "penalty": 0,
