@@ -16,7 +16,12 @@ from fissionmall.risk.schemas import RiskLimits
 from fissionmall.web.console import Console, console, error_text, render
 
 router = APIRouter(prefix="/admin/risk", include_in_schema=False)
-NAV = [("risk", "风控", "/admin/risk", "marketing.read")]
+NAV = [
+    ("risk", "风控", "/admin/risk", "marketing.read"),
+    ("risk-rules", "风控规则", "/admin/risk/rules", "marketing.read"),
+    ("risk-decisions", "决策记录", "/admin/risk/decisions", "marketing.read"),
+    ("risk-reviews", "审核队列", "/admin/risk/reviews", "marketing.read"),
+]
 NAV_SECTION = "marketing"
 
 Read = Annotated[Console, Depends(console("marketing.read"))]
@@ -157,5 +162,21 @@ async def _customer_risk(s: AsyncSession, customer_id: int) -> dict[str, Any]:
         question = "确定封禁这个买家吗？封禁后他的所有请求都会被拒绝，直到解除。"
         action = ("封禁", "/admin/risk/block", fields, question, True)
     state = "已封禁：下单、秒杀、拼团、领券等操作都会被拒绝" if blocked else "正常"
-    link = ("风控设置", "/admin/risk")
-    return {"risk": extras.CustomerPanel("风控", 40, (("状态", state),), link=link, action=action)}
+    link = ("风控记录", f"/admin/risk/decisions?customer_id={customer_id}")
+    row = await s.get(RiskCredit, customer_id)
+    st = credit.Standing(row.score, row.scored_at, row.frozen) if row else credit.FRESH
+    score = st.now()
+    standing = (
+        "已冻结：不能参加营销活动"
+        if st.frozen
+        else ("偏低：营销活动暂不可参加" if score < credit.FREEZE_BELOW else "正常")
+    )
+    rows = (("状态", state), ("信用分", f"{score} / 100"), ("营销资格", standing))
+    return {"risk": extras.CustomerPanel("风控", 40, rows, link=link, action=action)}
+
+
+from fissionmall.risk import credit  # noqa: E402
+from fissionmall.risk.admin_pages import pages  # noqa: E402
+from fissionmall.risk.models import RiskCredit  # noqa: E402
+
+router.include_router(pages)

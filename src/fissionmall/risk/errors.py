@@ -13,3 +13,14 @@ class RiskError(ErrorCode):
     HELP_SAME_NETWORK = "HELP_SAME_NETWORK", "检测到你和发起人在同一网络下，不能助力", 403
     HELP_NEW_ACCOUNT_BURST = "HELP_NEW_ACCOUNT_BURST", "短时间内新注册账号助力过多，请稍后再试", 429
     HELP_NEEDS_PURCHASE = "HELP_NEEDS_PURCHASE", "助力次数已达上限，在本店购物后可继续助力", 403
+    # The rulebook and review queue's admin API (risk/api.py): what an operator reads.
+    RULE_INVALID = "RULE_INVALID", "规则条件有误", 422
+    RULE_DENIES_EVERYONE = "RULE_DENIES_EVERYONE", "这条规则会拒绝所有买家，确认无误请勾选确认后再保存", 422
+    RULE_NAME_TAKEN = "RULE_NAME_TAKEN", "规则名称已存在", 409
+    RULE_NOT_FOUND = "RULE_NOT_FOUND", "找不到这条规则", 404
+    RISK_ACTION_UNKNOWN = "RISK_ACTION_UNKNOWN", "未知的操作类型", 422
+    REVIEW_NOT_FOUND = "REVIEW_NOT_FOUND", "找不到这条审核", 404
+    REVIEW_ALREADY_DECIDED = "REVIEW_ALREADY_DECIDED", "这条审核已经处理过了", 409
+    REVIEW_BAD_DECISION = "REVIEW_BAD_DECISION", "审核结果只能是放行或作废", 422
+    REVIEW_KIND_UNKNOWN = "REVIEW_KIND_UNKNOWN", "这类审核暂时无法处理", 409
+    RISK_LIST_BAD = "RISK_LIST_BAD", "名单条目有误", 422
