@@ -8,14 +8,16 @@ import csv
 import io
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from fissionmall.analytics import rollups
 from fissionmall.analytics.kinds import NON_GOODS_SOURCES
+from fissionmall.analytics.models import AnalyticsEvent
 from fissionmall.analytics.rollup_models import CustomerFirst, DailyOrders
 from fissionmall.core import clock
 from fissionmall.orders.models import Order, Refund
 from tests.authz import check_admin_matrix
+from tests.console_helpers import console
 from tests.helpers import admin, order, pay, product, run_jobs, shopper
 from tests.vip.helpers import buy, shop
 from tests.wallet.helpers import package, top_up
@@ -35,7 +37,6 @@ def today() -> date:
 
 async def _truth(db, start: date, end: date) -> dict[str, int]:
     """The orders table's own figures for the range: goods paid on their payment date, refunds on theirs."""
-    lo = rollups.shop_day  # noqa: F841 (the day of a moment is the rollups' own definition of a shop date)
     async with db.read() as s:
         orders = (await s.execute(select(Order).where(Order.paid_at.is_not(None)))).scalars().all()
         refunds = (await s.execute(select(Refund).where(Refund.status == "succeeded"))).scalars().all()
@@ -205,3 +206,82 @@ async def test_owner_operator_and_finance_read_the_dashboard_and_nobody_else(cli
             assert r.status_code == 200, (role, path, r.text)
             r = await client.get(path, params={"format": "csv"}, headers=h)
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), (role, path)
+
+
+async def _event(db, n: int, kind: str, tool: str, customer: int | None, device: str | None = None) -> None:
+    now = clock.now()
+    async with db.tx() as s:
+        await s.execute(
+            insert(AnalyticsEvent).values(
+                key=f"test:{n}",
+                kind=kind,
+                origin="server",
+                at=now,
+                day=rollups.shop_day(now),
+                received_at=now,
+                customer_id=customer,
+                device_id=device,
+                tool=tool,
+                amount_fen=0,
+            )
+        )
+
+
+async def test_funnels_count_people_once_and_mark_the_step_that_loses_most(client, db):
+    boss = await admin(client, db)
+    n = 0
+    # 拼团: 6 viewers (two anonymous devices), 4 join, 3 order, 1 pays: ordered → paid loses most (2/3).
+    for who in (1, 2, 3, 4):
+        for _ in range(2):  # a shopper viewing twice is one person
+            n += 1
+            await _event(db, n, "page_view", "groupbuy", who)
+    for dev in ("d1", "d2"):
+        n += 1
+        await _event(db, n, "page_view", "groupbuy", None, dev)
+    for who, kind in ((1, "group_open"), (2, "group_join"), (3, "group_join"), (4, "group_join"), (1, "group_join")):
+        n += 1
+        await _event(db, n, kind, "groupbuy", who)
+    for who in (1, 2, 3):
+        n += 1
+        await _event(db, n, "order_created", "groupbuy", who)
+    n += 1
+    await _event(db, n, "order_paid", "groupbuy", 1)
+    async with db.tx() as s:
+        await rollups.catch_up(s, settle_seconds=0)
+    r = await client.get(f"{A}/dashboard/funnels", headers=boss)
+    assert r.status_code == 200, r.text
+    group = next(f for f in r.json()["items"] if f["tool"] == "groupbuy")
+    assert [st["people"] for st in group["steps"]] == [6, 4, 3, 1]
+    assert group["worst_step"] == "paid" and [st["worst"] for st in group["steps"]] == [False, False, False, True]
+    assert [st["rate_bp"] for st in group["steps"]] == [None, 6666, 7500, 3333]
+    tools = (await client.get(f"{A}/dashboard/tools", headers=boss)).json()["items"]
+    assert next(t for t in tools if t["tool"] == "groupbuy")["participants"] == 4
+    empty = next(f for f in r.json()["items"] if f["tool"] == "bargain")
+    assert empty["worst_step"] is None
+
+    # The console page draws it, with the worst step marked, and every table downloads as CSV.
+    csrf = await console(client, db, "finance")
+    assert csrf
+    page = await client.get("/admin/data")
+    assert page.status_code == 200, page.text
+    assert "数据中心" in page.text and "/static/vendor/echarts/echarts.min.js" in page.text
+    assert 'class="funnel-worst" data-step="paid"' in page.text and "流失最多" in page.text
+    for table in ("daily", "non_goods", "tools", "funnels", "distributors", "repurchase", "attribution"):
+        got = await client.get(f"/admin/data/export/{table}")
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv"), table
+        assert "attachment" in got.headers["content-disposition"]
+    funnel_csv = list(
+        csv.reader(io.StringIO((await client.get("/admin/data/export/funnels")).content.decode("utf-8-sig")))
+    )
+    assert ["拼团", "6", "4", "3", "1", "支付"] in funnel_csv
+    home = await client.get("/admin/")
+    assert 'href="/admin/data"' in home.text
+    bad = await client.get("/admin/data", params={"from": "2026-12-09", "to": "2026-12-01"})
+    assert bad.status_code == 200 and "开始日期不能晚于结束日期" in bad.text
+
+
+async def test_store_staff_does_not_see_the_data_centre(client, db):
+    await console(client, db, "store_staff")
+    page = await client.get("/admin/data")
+    assert page.status_code in (303, 403)
+    assert (await client.get("/admin/data/export/tools")).status_code in (303, 403)
