@@ -151,11 +151,15 @@ async def _people(s: AsyncSession, *, start: date, end: date, kinds: Any) -> dic
         (p.kind == "order_paid", "paid"),
         else_="participated",
     )
-    q = (
-        select(p.tool, step, func.count(func.distinct(p.person)))
+    # DISTINCT in a subquery, then a count: PostgreSQL hashes the (tool, step, person) triples instead of
+    # sorting them per group, several times faster over a year of rows.
+    seen = (
+        select(p.tool.label("tool"), step.label("step"), p.person)
         .where(p.day >= start, p.day <= end, p.kind.in_(kinds))
-        .group_by(p.tool, step)
+        .distinct()
+        .subquery()
     )
+    q = select(seen.c.tool, seen.c.step, func.count()).group_by(seen.c.tool, seen.c.step)
     return {(tool, st): int(n) for tool, st, n in (await s.execute(q)).all()}
 
 

@@ -137,9 +137,22 @@ async def catch_up(s: AsyncSession, *, settle_seconds: float = SETTLE_SECONDS, w
     return lo
 
 
+async def backfill_once(s: AsyncSession) -> bool:
+    """The first time the worker runs with the rollups: the orders paid before them are added (once)."""
+    r = await s.execute(
+        _insert(s, RollupState).values(name="orders", last_id=0, updated_at=clock.now()).on_conflict_do_nothing()
+    )
+    if not getattr(r, "rowcount", 0):
+        return False
+    await rebuild_orders(s)
+    return True
+
+
 @jobs.background("analytics.rollup")
 async def rollup_loop(db: Database, stop: asyncio.Event) -> None:
     """The worker's loop: roll up new raw events every few seconds."""
+    async with db.tx() as s:
+        await backfill_once(s)
     while not stop.is_set():
         async with db.tx() as s:
             await catch_up(s)
