@@ -74,7 +74,7 @@ def _fill_sql(*, customers: int, events: int, orders: int, days: int) -> list[tu
                 CASE WHEN g % 7 = 0 THEN 1 + g % 200 END,
                 CASE WHEN g % 16 = 14 THEN 1000 + g % 9000 ELSE 0 END
             FROM (SELECT g, '{start}'::timestamptz + (g::float8 * {span} / {events}) * interval '1 second' AS t
-                  FROM generate_series(1, {events}) g) x""",
+                  FROM generate_series(1::bigint, {events}) g) x""",
         ),
         (
             "orders",
@@ -92,7 +92,7 @@ def _fill_sql(*, customers: int, events: int, orders: int, days: int) -> list[tu
                       ELSE '[{{"kind":"goods","amount_fen":5000,"ref":null}}]' END)::json,
                 '', t, t, t
             FROM (SELECT g, '{start}'::timestamptz + (g::float8 * {span} / {orders}) * interval '1 second' AS t
-                  FROM generate_series(1, {orders}) g) x""",
+                  FROM generate_series(1::bigint, {orders}) g) x""",
         ),
         (
             "refunds",

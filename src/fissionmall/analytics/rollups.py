@@ -290,12 +290,12 @@ async def apply_refund(s: AsyncSession, *, refund_id: int) -> bool:
 
 
 @events.on(OrderPaid, "analytics.rollup_paid")
-async def on_paid(s: AsyncSession, e: OrderPaid) -> None:
+async def _on_paid(s: AsyncSession, e: OrderPaid) -> None:
     await apply_paid(s, order_id=e.order_id)
 
 
 @events.on(OrderRefunded, "analytics.rollup_refund")
-async def on_refunded(s: AsyncSession, e: OrderRefunded) -> None:
+async def _on_refunded(s: AsyncSession, e: OrderRefunded) -> None:
     if e.kind != "late_payment":
         await apply_refund(s, refund_id=e.refund_id)
 
