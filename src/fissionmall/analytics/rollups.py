@@ -116,6 +116,9 @@ async def roll_range(s: AsyncSession, *, lo: int, hi: int) -> None:
 
 async def catch_up(s: AsyncSession, *, settle_seconds: float = SETTLE_SECONDS, window: int = ID_WINDOW) -> int:
     """Roll up the raw events past the watermark (up to those still settling); returns the new watermark."""
+    seen = await s.scalar(select(RollupState.last_id).where(RollupState.name == STATE))
+    if seen is not None and await s.scalar(select(AnalyticsEvent.id).where(AnalyticsEvent.id > seen).limit(1)) is None:
+        return int(seen)  # nothing new: no write, no lock (the worker asks every few seconds)
     state = await _lock_state(s)
     lo = state.last_id
     top = await s.scalar(select(func.max(AnalyticsEvent.id)).where(AnalyticsEvent.id > lo))
