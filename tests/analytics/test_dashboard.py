@@ -255,7 +255,8 @@ async def test_funnels_count_people_once_and_mark_the_step_that_loses_most(clien
     assert group["worst_step"] == "paid" and [st["worst"] for st in group["steps"]] == [False, False, False, True]
     assert [st["rate_bp"] for st in group["steps"]] == [None, 6666, 7500, 3333]
     tools = (await client.get(f"{A}/dashboard/tools", headers=boss)).json()["items"]
-    assert next(t for t in tools if t["tool"] == "groupbuy")["participants"] == 4
+    group_row = next(t for t in tools if t["tool"] == "groupbuy")
+    assert group_row["participants"] == 4 and group_row["views"] == 10  # views are counted, people once
     empty = next(f for f in r.json()["items"] if f["tool"] == "bargain")
     assert empty["worst_step"] is None
 

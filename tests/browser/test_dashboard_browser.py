@@ -66,7 +66,7 @@ def test_the_dashboard_draws_its_charts_with_data_and_downloads_csv(live_server:
     expect(desktop.get_by_role("heading", name="数据中心")).to_be_visible()
     gmv = ov["gmv_fen"]
     expect(desktop.locator('[data-stat="gmv"]')).to_have_text(f"¥{gmv // 100}.{gmv % 100:02d}")
-    expect(desktop.locator('#tools tr[data-tool="normal"] td').nth(2)).to_have_text(str(ov["orders"]))
+    expect(desktop.locator('#tools tr[data-tool="normal"] td').nth(4)).to_have_text(str(ov["orders"]))
     for chart in ("#chart-daily", "#chart-tools", "#chart-funnel-0"):
         expect(desktop.locator(chart)).to_have_attribute("data-drawn", "true")
         box = desktop.locator(f"{chart} canvas").first.bounding_box()
@@ -85,8 +85,8 @@ def test_the_dashboard_draws_its_charts_with_data_and_downloads_csv(live_server:
         desktop.locator('a[data-csv="tools"]').click()
     path = dl.value.path()
     rows = list(csv.reader(io.StringIO(open(path, encoding="utf-8-sig").read())))
-    assert rows[0][:3] == ["工具", "参与人数", "订单数"]
+    assert rows[0][:5] == ["工具", "浏览次数", "分享次数", "参与人数", "订单数"]
     normal = next(r for r in rows if r[0] == "普通订单")
-    assert normal[2] == str(ov["orders"])
+    assert normal[4] == str(ov["orders"])
     assert dl.value.suggested_filename.endswith(".csv")
     assert errors == [] and cdn == [], (errors, cdn)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.accounts import service as accounts
 from fissionmall.analytics.kinds import NON_GOODS_SOURCES, PARTICIPATION_KINDS, TOOLS
 from fissionmall.analytics.models import OrderAttribution
-from fissionmall.analytics.rollup_models import CustomerFirst, DailyOrders, DailyPerson
+from fissionmall.analytics.rollup_models import CustomerFirst, DailyOrders, DailyPerson, DailyRollup
 from fissionmall.distribution.ledger import EARNING_KINDS
 from fissionmall.distribution.models import Commission, DistributionOrder
 from fissionmall.orders.models import Order
@@ -163,8 +163,19 @@ async def _people(s: AsyncSession, *, start: date, end: date, kinds: Any) -> dic
     return {(tool, st): int(n) for tool, st, n in (await s.execute(q)).all()}
 
 
+async def event_counts(s: AsyncSession, *, start: date, end: date, kinds: Any) -> dict[tuple[str, str], int]:
+    """How many events of these kinds per (tool, kind) in the range (page views, shares: not distinct)."""
+    d = DailyRollup
+    q = (
+        select(d.tool, d.kind, func.sum(d.events))
+        .where(d.day >= start, d.day <= end, d.kind.in_(kinds))
+        .group_by(d.tool, d.kind)
+    )
+    return {(tool, kind): int(n or 0) for tool, kind, n in (await s.execute(q)).all()}
+
+
 async def tools(s: AsyncSession, *, start: date, end: date) -> list[dict[str, Any]]:
-    """Per tool: participants, orders, paid GMV, refunds, discount cost, commission, net, new shoppers."""
+    """Per tool: views and shares, participants, orders, GMV, refunds, discount cost, commission, net, new shoppers."""
     src = await _order_rows(s, start=start, end=end, via="source")
     via_step = await _order_rows(s, start=start, end=end, via="step")
     comm = await commissions(s, start=start, end=end)
@@ -176,6 +187,7 @@ async def tools(s: AsyncSession, *, start: date, end: date) -> list[dict[str, An
     )
     new = {t: int(n) for t, n in (await s.execute(q)).all()}
     dist = await _distribution_orders(s, start=start, end=end)
+    counted = await event_counts(s, start=start, end=end, kinds=("page_view", "share"))
     out = []
     for tool in TOOL_ROWS:
         if tool == "distribution":
@@ -189,6 +201,8 @@ async def tools(s: AsyncSession, *, start: date, end: date) -> list[dict[str, An
             {
                 "tool": tool,
                 "label": LABELS[tool],
+                "views": counted.get((tool, "page_view"), 0),
+                "shares": counted.get((tool, "share"), 0),
                 "participants": people.get((tool, "participated"), 0),
                 "orders": o["orders"],
                 "paid_fen": o["paid_fen"],

@@ -46,6 +46,8 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
         "各工具效果",
         [
             ("label", "工具", ""),
+            ("views", "浏览次数", ""),
+            ("shares", "分享次数", ""),
             ("participants", "参与人数", ""),
             ("orders", "订单数", ""),
             ("paid_fen", "支付金额(元)", "fen"),

@@ -39,6 +39,8 @@ class Overview(ApiModel):
 class ToolFigures(ApiModel):
     tool: str
     label: str
+    views: int
+    shares: int
     participants: int
     orders: int
     paid_fen: int
