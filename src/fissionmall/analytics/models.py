@@ -61,3 +61,8 @@ class OrderAttribution(Base):
     distributor_id: Mapped[int | None] = mapped_column(BigId)
     paid_fen: Mapped[int] = mapped_column(Money)
     touch_event_id: Mapped[int | None] = mapped_column(BigId)
+
+
+# The dashboard's rollup tables live in their own module; imported here so every table is known wherever
+# the models are (Alembic, the tests' table list).
+from fissionmall.analytics import rollup_models as rollup_models  # noqa: E402

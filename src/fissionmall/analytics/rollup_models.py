@@ -1,0 +1,83 @@
+"""The dashboard's daily rollups: what the worker adds up so a date range reads a few thousand rows, not
+tens of millions of raw events or a million orders.
+
+- `analytics_daily`: per (day, tool, kind, distributor) the number of raw events and their amount.
+- `analytics_daily_people`: who took part, once per (day, tool, kind, person): distinct participants
+  and visitors over a range are counted here (a person is "c<customer id>" or "d<device id>").
+- `analytics_daily_orders`: per (day, tool, via) the orders paid that day, their paid fen, the refunds
+  that succeeded that day (on the refund's own date) and the tool's discount cost. `via` is "source"
+  (the order's own source: its GMV counts once) or "step" (a coupon, 满减 or member price that priced
+  an order of any source).
+- `analytics_customers`: each shopper's first paid order (its tool and day) and how many they paid.
+- `analytics_rollup_state` (the raw-event watermark) and `analytics_rollup_applied` (an order event
+  applied once: a redelivery adds nothing).
+
+Rows without a tool or a distributor store "" and 0, so the unique keys hold on both dialects.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fissionmall.core.db import Base, BigId, Money
+
+
+class DailyRollup(Base):
+    __tablename__ = "analytics_daily"
+    __table_args__ = (UniqueConstraint("day", "tool", "kind", "distributor_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date]
+    tool: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(32))
+    distributor_id: Mapped[int] = mapped_column(BigId, default=0)
+    events: Mapped[int] = mapped_column(BigId, default=0)
+    amount_fen: Mapped[int] = mapped_column(Money, default=0)
+
+
+class DailyPerson(Base):
+    __tablename__ = "analytics_daily_people"
+    __table_args__ = (UniqueConstraint("day", "tool", "kind", "person"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date]
+    tool: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(72))
+
+
+class DailyOrders(Base):
+    __tablename__ = "analytics_daily_orders"
+    __table_args__ = (UniqueConstraint("day", "tool", "via"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date]
+    tool: Mapped[str] = mapped_column(String(24))
+    via: Mapped[str] = mapped_column(String(8))  # source | step
+    orders: Mapped[int] = mapped_column(BigId, default=0)
+    paid_fen: Mapped[int] = mapped_column(Money, default=0)
+    refund_fen: Mapped[int] = mapped_column(Money, default=0)
+    discount_fen: Mapped[int] = mapped_column(Money, default=0)
+
+
+class CustomerFirst(Base):
+    __tablename__ = "analytics_customers"
+    __table_args__ = (Index("ix_analytics_customers_day", "first_day"),)
+    customer_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    first_order_id: Mapped[int] = mapped_column(BigId)
+    first_paid_at: Mapped[datetime]
+    first_day: Mapped[date]
+    first_tool: Mapped[str] = mapped_column(String(24))
+    paid_orders: Mapped[int] = mapped_column(default=1)
+
+
+class RollupState(Base):
+    __tablename__ = "analytics_rollup_state"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigId, default=0)
+    updated_at: Mapped[datetime]
+
+
+class RollupApplied(Base):
+    __tablename__ = "analytics_rollup_applied"
+    key: Mapped[str] = mapped_column(String(48), primary_key=True)
