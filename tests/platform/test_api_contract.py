@@ -51,7 +51,7 @@ ADMIN = [
 ]
 # Tools whose issues are still open: their calls are promised by API.md but not served yet.
 NOT_YET = {
-    "POST /api/v1/stores/verify", "GET /api/v1/recommendations", "POST /api/v1/events", "GET /api/admin/v1/dashboard",
+    "POST /api/v1/stores/verify", "GET /api/v1/recommendations", "GET /api/admin/v1/dashboard",
 }
 # fmt: on
 
