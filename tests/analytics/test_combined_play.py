@@ -151,3 +151,16 @@ async def test_a_link_opened_before_the_window_does_not_count_until_the_window_i
                 assert getattr(exc, "code", None) == "WINDOW_DAYS_INVALID"
             else:
                 raise AssertionError(f"window {bad!r} accepted")
+
+
+async def test_a_top_up_is_its_own_tools_whatever_link_came_before(db):
+    now = clock.now()
+    async with db.tx() as s:
+        await recorder.record(s, kind="share_open", at=now - timedelta(hours=1), customer_id=5, distributor_id=9)
+        await recorder.record(s, kind="coupon_claim", at=now - timedelta(hours=2), customer_id=5, tool="coupons")
+        for oid, source in ((101, "wallet_topup"), (102, "normal")):
+            args = {"customer_id": 5, "source": source, "created_at": now, "paid_at": now, "paid_fen": 100}
+            assert await attribution.attribute(s, order_id=oid, distributor_id=None, **args) == 2
+            assert await attribution.attribute(s, order_id=oid, distributor_id=None, **args) == 0  # once
+    assert await attributions(db, 101) == {"first": ("wallet_topup", None, 100), "last": ("wallet_topup", None, 100)}
+    assert await attributions(db, 102) == {"first": ("coupons", None, 100), "last": ("distribution", 9, 100)}

@@ -5,11 +5,11 @@ the payment: a share link opened (a distributor's link counts for 分销 and tha
 page for its tool), a tool joined (a participation: a flash-sale attempt, a group opened or joined, a
 bargain started or helped, a coupon claimed), and the order itself when a tool placed it (its `source`:
 seckill, groupbuy, bargain …). The earliest touch is the first, the latest the last; without any the
-order's own source stands for both. A row's distributor is the touch's own (a distributor's link) or else
-the one the shopper was bound to when paying. A link opened before logging in is the shopper's touch too:
-the anonymous events of the device they last logged in from count as theirs. Two rows per paid order,
-written once (a unique key on order and model, `ON CONFLICT DO NOTHING`), so a redelivered `OrderPaid`
-changes nothing.
+order's own source stands for both, as it always does for a top-up or a membership fee (not goods). A
+row's distributor is the touch's own (a distributor's link) or else the one the shopper was bound to when
+paying. A link opened before logging in is the shopper's touch too: the anonymous events of the device
+they last logged in from count as theirs. Two rows per paid order, written once (a unique key on order
+and model, `ON CONFLICT DO NOTHING`), so a redelivered `OrderPaid` changes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.accounts.models import Customer
 from fissionmall.analytics.config import get_window_days
-from fissionmall.analytics.kinds import PARTICIPATION_KINDS
+from fissionmall.analytics.kinds import NON_GOODS_SOURCES, PARTICIPATION_KINDS
 from fissionmall.analytics.models import AnalyticsEvent, OrderAttribution
 from fissionmall.analytics.recorder import shop_day
 from fissionmall.core.db import is_postgres
@@ -91,7 +91,9 @@ async def attribute(
 ) -> int:
     """Write the order's first- and last-touch rows (once); how many were new (0 on a redelivery)."""
     window = timedelta(days=await get_window_days(s))
-    found = await touches(s, customer_id=customer_id, since=paid_at - window, until=paid_at, order_id=order_id)
+    found: list[Touch] = []
+    if source not in NON_GOODS_SOURCES:  # a top-up or a membership fee is its own tool's, whatever came before
+        found = await touches(s, customer_id=customer_id, since=paid_at - window, until=paid_at, order_id=order_id)
     if source not in PLAIN_SOURCES:
         found.append(Touch(at=created_at, tool=source, distributor_id=None, event_id=None))
         found.sort(key=lambda t: (t.at, t.event_id is None, t.event_id or 0))

@@ -84,4 +84,4 @@ async def ingest(s: AsyncSession, *, events: list[EventIn], customer_id: int | N
                 ref=e.ref,
             )
         )
-    return await record_many(s, rows)
+    return await record_many(s, rows=rows)

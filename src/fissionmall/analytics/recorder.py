@@ -66,7 +66,7 @@ def row(*, kind: str, at: datetime, key: str | None = None, origin: str | None =
     return out
 
 
-async def record_many(s: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+async def record_many(s: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows (from `row`) in one statement, skipping keys already stored; how many were new."""
     if not rows:
         return 0
@@ -110,4 +110,4 @@ async def record(
         ref=ref,
         amount_fen=amount_fen,
     )
-    return await record_many(s, [r]) == 1
+    return await record_many(s, rows=[r]) == 1

@@ -63,7 +63,7 @@ async def copy_attempts(s: AsyncSession, *, limit: int = BATCH) -> int:
         )
         for a, _sku_id, product_id in found
     ]
-    new = await record_many(s, rows)
+    new = await record_many(s, rows=rows)
     top = max(a.id for a, _sku, _p in found)
     await s.execute(
         update(AnalyticsConfig)
