@@ -95,6 +95,11 @@ async def test_link_flash_sale_group_and_a_friend_each_order_to_its_tool_and_dis
     }
     assert await attributions(db, o3) == {"first": ("groupbuy", None, paid[o3]), "last": ("groupbuy", None, paid[o3])}
 
+    (applied,) = await events(db, "distributor_apply")
+    assert applied.customer_id == dist_id
+    alice_id = await customer_id(client, alice)
+    new = {e.customer_id: e.distributor_id for e in await events(db, "customer_new")}
+    assert new[alice_id] == dist_id and new[await customer_id(client, bob)] is None  # she came by the link
     kinds = [e.kind for e in await events(db, "seckill_attempt", "group_open", "group_join", "share")]
     assert sorted(kinds) == ["group_join", "group_open", "seckill_attempt", "share"]
     today = recorder.shop_day(clock.now())
