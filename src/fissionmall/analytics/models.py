@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.db import Base, BigId, Money
@@ -22,6 +22,14 @@ class AnalyticsEvent(Base):
         Index("ix_analytics_events_at_brin", "at", postgresql_using="brin"),
         Index("ix_analytics_events_customer_at", "customer_id", "at"),
         Index("ix_analytics_events_order", "order_id"),
+        # A shopper's touches before they logged in: the anonymous events of their device (attribution.py).
+        Index(
+            "ix_analytics_events_device_at",
+            "device_id",
+            "at",
+            postgresql_where=text("customer_id IS NULL"),
+            sqlite_where=text("customer_id IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # Unique per event: "<outbox event type>:<its id>" from the server, "c:<shopper or device>:<client id>"
@@ -61,6 +69,16 @@ class OrderAttribution(Base):
     distributor_id: Mapped[int | None] = mapped_column(BigId)
     paid_fen: Mapped[int] = mapped_column(Money)
     touch_event_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class AnalyticsConfig(Base):
+    """One row (id 1): the attribution window, and how far the flash-sale attempts have been copied."""
+
+    __tablename__ = "analytics_config"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    window_days: Mapped[int] = mapped_column(default=7)
+    seckill_watermark: Mapped[int] = mapped_column(BigId, default=0)  # the last seckill_attempts.id copied
+    updated_at: Mapped[datetime]
 
 
 # The dashboard's rollup tables live in their own module; imported here so every table is known wherever

@@ -22,6 +22,7 @@ from fissionmall.core.db import is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.coupons import rules
 from fissionmall.coupons.errors import CouponsError
+from fissionmall.coupons.events import CouponGranted
 from fissionmall.coupons.models import Coupon, CouponClaimCount, CouponTemplate
 from fissionmall.coupons.schemas import TemplateCreate, TemplateUpdate
 from fissionmall.orders import service as orders
@@ -223,9 +224,7 @@ async def grant(
     remind_at = end - timedelta(days=1)
     if remind_at > now:
         await jobs.schedule(s, "coupons.remind", {"coupon_id": c.id}, due_at=remind_at, key=f"coupon-remind:{c.id}")
-    await jobs.publish(
-        s, "CouponGranted", {"coupon_id": c.id, "template_id": t.id, "customer_id": customer_id, "source": source}
-    )
+    await events.publish(s, CouponGranted(coupon_id=c.id, template_id=t.id, customer_id=customer_id, source=source))
     return c
 
 

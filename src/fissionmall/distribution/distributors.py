@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, extras
+from fissionmall.core import clock, events, extras
 from fissionmall.core.errors import AppError, Conflict, Forbidden, NotFound
 from fissionmall.distribution import rules
 from fissionmall.distribution.config import get_config
 from fissionmall.distribution.errors import DistributionError
+from fissionmall.distribution.events import DistributorApplied
 from fissionmall.distribution.ledger import insert_ignore, move_status
 from fissionmall.distribution.models import Distributor
 from fissionmall.distribution.settlement import ensure_settlement_scheduled
@@ -73,6 +74,7 @@ async def apply(s: AsyncSession, *, customer_id: int) -> Distributor:
     s.expire_all()
     d = await get_distributor(s, customer_id=customer_id)
     assert d is not None
+    await events.publish(s, DistributorApplied(distributor_id=d.id, customer_id=customer_id, status=d.status))
     return d
 
 

@@ -13,10 +13,11 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.core import clock, jobs
+from fissionmall.core import clock, events, jobs
 from fissionmall.core.errors import Conflict
 from fissionmall.groupbuy import rules
 from fissionmall.groupbuy.activities import get_activity
+from fissionmall.groupbuy.events import GroupOpened
 from fissionmall.groupbuy.groups import get_group, member_of_order, members_of, rows_changed
 from fissionmall.groupbuy.models import Group, GroupMember
 from fissionmall.groupbuy.pools import give_units
@@ -57,17 +58,16 @@ async def member_paid(s: AsyncSession, *, order_id: int) -> None:
             await jobs.schedule(
                 s, EXPIRE_HANDLER, {"group_id": m.group_id}, due_at=expires, key=f"group-expire:{m.group_id}"
             )
-            await jobs.publish(
+            await events.publish(
                 s,
-                "GroupOpened",
-                {
-                    "group_id": m.group_id,
-                    "activity_id": m.activity_id,
-                    "leader_id": m.customer_id,
-                    "order_id": order_id,
-                    "size": act.group_size,
-                    "expires_at": expires.isoformat(),
-                },
+                GroupOpened(
+                    group_id=m.group_id,
+                    activity_id=m.activity_id,
+                    leader_id=m.customer_id,
+                    order_id=order_id,
+                    size=act.group_size,
+                    expires_at=expires.isoformat(),
+                ),
             )
     await s.execute(
         update(Group)

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.checkout import service as checkout
 from fissionmall.checkout.plans import Plan, PlannedLine
 from fissionmall.checkout.schemas import CartItem, CheckoutRequest
-from fissionmall.core import clock
+from fissionmall.core import clock, events
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.groupbuy import rules
 from fissionmall.groupbuy.activities import get_activity, sku_price
 from fissionmall.groupbuy.errors import GroupbuyError
+from fissionmall.groupbuy.events import GroupJoined
 from fissionmall.groupbuy.groups import check_visible, get_group, member_of_order, rows_changed
 from fissionmall.groupbuy.models import Group, GroupActivity, GroupMember
 from fissionmall.groupbuy.pools import give_units, take_units
@@ -335,7 +336,11 @@ async def join_group(
         opening=False,
         group_id=group_id,
     )
-    return await get_group(s, group_id=group_id), order
+    g = await get_group(s, group_id=group_id)
+    await events.publish(
+        s, GroupJoined(group_id=g.id, activity_id=g.activity_id, customer_id=customer_id, order_id=order.id)
+    )
+    return g, order
 
 
 async def joinable_groups(s: AsyncSession, *, activity_id: int, caller_id: int | None, limit: int = 10) -> list[Group]:

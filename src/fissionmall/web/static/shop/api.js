@@ -94,3 +94,38 @@ export async function api(path, opts = {}) {
   }
   return data;
 }
+
+// ---- events: what only the shop sees (views, shares, share links opened), sent in small batches ----
+
+const EVENTS_MAX = 20; // the server takes up to 50 a call
+let queued = [];
+let flushTimer = null;
+
+/** Send the queued events now; `leaving`: the page is going away (keepalive lets the request finish). */
+export function flushEvents(leaving = false) {
+  clearTimeout(flushTimer);
+  flushTimer = null;
+  if (!queued.length) return;
+  const events = queued.splice(0, EVENTS_MAX);
+  const headers = { 'Content-Type': 'application/json', 'X-Device-Id': deviceId() };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  fetch('/api/v1/events', { method: 'POST', headers, body: JSON.stringify({ events }), keepalive: leaving })
+    .catch(() => {}); // a lost view is not worth a retry loop or a toast
+  if (queued.length) flushEvents(leaving);
+}
+
+/** Queue a client event (`page_view`, `share`, `share_open`) with `{page, product_id, ref}`; sent within
+ * a few seconds, at 20 queued, or when the page is hidden. Each carries its own id, so a resend is stored once. */
+export function track(type, fields = {}) {
+  const e = { type, id: randomId(), at: new Date(serverNow()).toISOString() };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null && v !== '') e[k] = v;
+  queued.push(e);
+  if (queued.length >= EVENTS_MAX) flushEvents();
+  else if (!flushTimer) flushTimer = setTimeout(flushEvents, 4000);
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') flushEvents(true);
+});
+window.addEventListener('pagehide', () => flushEvents(true));
