@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.seckill.helpers import loosen, session
 PROXIES = ["10.0.0.0/8"]
 FARM_NET = "198.51.100"  # the bot farm: one /24, one device id
 NAT_IP = "203.0.113.7"  # ordinary shoppers behind one NAT address, each on their own phone
+_grants = itertools.count()
 RISK_CODES = {"RISK_DENIED", "RISK_FROZEN", "RISK_CHALLENGE", "CAPTCHA_REQUIRED"}
 
 
@@ -159,7 +161,7 @@ async def give_available(db: Database, *, customer_id: int, amount_fen: int) -> 
                 amount_fen=amount_fen,
                 base_fen=0,
                 rate_bp=None,
-                ref_key=f"test-{customer_id}-{amount_fen}",
+                ref_key=f"test-{customer_id}-{next(_grants)}",
                 created_at=clock.now(),
             )
         )
