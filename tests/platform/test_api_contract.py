@@ -48,6 +48,8 @@ ADMIN = [
     "GET /dashboard", "POST /dev/clock",
     "GET /points/rules", "PUT /points/rules", "POST /customers/{}/points-adjustments",
     "GET /points/mall", "POST /points/mall", "GET /points/mall/{}", "PUT /points/mall/{}", "DELETE /points/mall/{}",
+    "GET /risk/rules", "POST /risk/rules", "GET /risk/rules/{}", "PUT /risk/rules/{}", "DELETE /risk/rules/{}",
+    "GET /risk/decisions", "GET /risk/reviews", "POST /risk/reviews/{}/decide",
 ]
 # Tools whose issues are still open: their calls are promised by API.md but not served yet.
 NOT_YET = {

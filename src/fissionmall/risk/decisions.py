@@ -12,7 +12,7 @@ operator edits in the console (风控规则).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -72,24 +72,59 @@ class Verdict:
 ALLOW = Verdict(Outcome.ALLOW)
 
 
+class _Engine:
+    """What risk/engine.py plugs in when it is imported (risk/__init__.py imports it): the bodies below call
+    these, so this module (which every tool imports) depends on nothing of the engine's."""
+
+    judge: Callable[..., Awaitable[Verdict]] | None = None
+    report: Callable[..., Awaitable[None]] | None = None
+    standing: Callable[[int], Outcome | None] | None = None
+
+
+ENGINE = _Engine()
+
+
+def enabled() -> bool:
+    """Whether the layer judges at all (the setting `risk_enabled`, on unless a deployment turns it off)."""
+    from fissionmall.settings import get_settings
+
+    return bool(getattr(get_settings(), "risk_enabled", True))
+
+
 async def check(db: Database, *, action: Action, subject: Subject, facts: Mapping[str, Any] | None = None) -> Verdict:
     """Judge one act against the rules, the velocity counters, the lists and the shopper's credit, and
-    record the decision. (The engine lands with issue 19; until then every act is allowed.)"""
-    return ALLOW
+    record the decision (risk/engine.py)."""
+    if not enabled() or ENGINE.judge is None:
+        return ALLOW
+    return await ENGINE.judge(db, action=Action(action), subject=subject, facts=facts or {})
+
+
+def _code(name: str, fallback: str) -> Any:
+    from fissionmall.core.errors import CoreError
+    from fissionmall.risk.errors import RiskError
+
+    return RiskError.__members__.get(name) or RiskError.__members__.get(fallback) or CoreError.PERMISSION_DENIED
 
 
 def refuse(verdict: Verdict) -> None:
     """Raise the shopper-facing refusal of a deny or a challenge; return for every other outcome."""
-    return None
+    from fissionmall.core.errors import AppError
+
+    if verdict.outcome is Outcome.CHALLENGE:
+        raise AppError(_code("RISK_CHALLENGE", "CAPTCHA_REQUIRED"))
+    if verdict.outcome is Outcome.DENY:
+        frozen = any(r in ("frozen", "low_credit") for r in verdict.reasons)
+        raise AppError(_code("RISK_FROZEN" if frozen else "RISK_DENIED", "RISK_DENIED"))
 
 
 def cached_standing(customer_id: int) -> Outcome | None:
     """The shopper's standing as this process last saw it (frozen or low credit → DENY), without I/O: what
     the flash sale's fast lane consults. None: nothing known, ask `check`."""
-    return None
+    return None if ENGINE.standing is None else ENGINE.standing(customer_id)
 
 
 async def report(db: Database, *, subject: Subject, signal: str, action: Action | None = None) -> None:
     """A tool saw a bad act it judged itself (a forged path token, scripting the flash sale, a refund right
     after a commission): lower the shopper's credit, shared by every tool."""
-    return None
+    if enabled() and subject.customer_id is not None and ENGINE.report is not None:
+        await ENGINE.report(db, subject=subject, signal=signal, action=action)

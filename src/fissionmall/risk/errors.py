@@ -18,3 +18,14 @@ class RiskError(ErrorCode):
     RISK_DENIED = "RISK_DENIED", "当前账号存在异常风险，暂时无法参与此活动", 403
     RISK_FROZEN = "RISK_FROZEN", "账号暂时无法参与营销活动，如有疑问请联系客服", 403
     RISK_CHALLENGE = "RISK_CHALLENGE", "操作过于频繁，请完成安全验证后再试", 429
+    # The rulebook and review queue's admin API (risk/api.py): what an operator reads.
+    RULE_INVALID = "RULE_INVALID", "规则条件有误", 422
+    RULE_DENIES_EVERYONE = "RULE_DENIES_EVERYONE", "这条规则会拒绝所有买家，确认无误请勾选确认后再保存", 422
+    RULE_NAME_TAKEN = "RULE_NAME_TAKEN", "规则名称已存在", 409
+    RULE_NOT_FOUND = "RULE_NOT_FOUND", "找不到这条规则", 404
+    RISK_ACTION_UNKNOWN = "RISK_ACTION_UNKNOWN", "未知的操作类型", 422
+    REVIEW_NOT_FOUND = "REVIEW_NOT_FOUND", "找不到这条审核", 404
+    REVIEW_ALREADY_DECIDED = "REVIEW_ALREADY_DECIDED", "这条审核已经处理过了", 409
+    REVIEW_BAD_DECISION = "REVIEW_BAD_DECISION", "审核结果只能是放行或作废", 422
+    REVIEW_KIND_UNKNOWN = "REVIEW_KIND_UNKNOWN", "这类审核暂时无法处理", 409
+    RISK_LIST_BAD = "RISK_LIST_BAD", "名单条目有误", 422

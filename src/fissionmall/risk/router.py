@@ -65,3 +65,9 @@ async def put_blocked(
     """Block a shopper across every tool (a scalper seen in a flash sale, say), or lift the block."""
     c = await accounts.set_blocked(db, customer_id=customer_id, blocked=body.blocked)
     return {"customer_id": c.id, "nickname": c.nickname, "blocked": c.is_blocked}
+
+
+# The rulebook, decisions, review queue, credit and lists (risk/api.py).
+from fissionmall.risk import api as _engine_api  # noqa: E402
+
+admin_router.include_router(_engine_api.router)

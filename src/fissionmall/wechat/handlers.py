@@ -29,6 +29,7 @@ from fissionmall.core.money import yuan
 from fissionmall.orders.models import Order
 from fissionmall.settings import get_settings
 from fissionmall.subscribe_fields import EVENTS, LIMITS, field_type, shape, wechat_time
+from fissionmall.wechat import riskrank  # noqa: F401  (registers the risk rules' wechat_risk_rank)
 from fissionmall.wechat.miniprogram import client_for
 
 log = logging.getLogger("fissionmall.wechat")

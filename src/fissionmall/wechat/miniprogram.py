@@ -230,6 +230,21 @@ class MiniProgramClient:
             raise AppError(WechatError.WECHAT_CHECK_FAILED)
         return str((res.get("result") or {}).get("suggest", "review"))
 
+    async def user_risk_rank(self, *, openid: str, client_ip: str, scene: int = 0) -> int | None:
+        """WeChat's risk rank of a user (getuserriskrank: 0 lowest … 4 highest; scene 0 sign-up, 1 marketing),
+        or None when WeChat does not know (61010: no record of this user) or cannot answer: never a refusal."""
+        try:
+            r = await self._call(
+                "/wxa/getuserriskrank",
+                {"appid": self.appid, "openid": openid, "scene": scene, "client_ip": client_ip or "0.0.0.0"},
+            )
+            res = r.json()
+        except (httpx.HTTPError, ValueError, AppError):
+            return None
+        if int(res.get("errcode") or 0) or "risk_rank" not in res:
+            return None  # 61010 and every other error: unknown
+        return int(res["risk_rank"])
+
 
 # One client per (app id, base URL) per process, so the token cache is shared by every request.
 CLIENTS: dict[tuple[str, str], MiniProgramClient] = {}

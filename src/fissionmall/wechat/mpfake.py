@@ -50,6 +50,7 @@ class FakeMpState:
     phone_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (pure number, country code)
     phone_used: set[str] = field(default_factory=set)
     codes_made: list[dict[str, Any]] = field(default_factory=list)  # the getwxacodeunlimit bodies accepted
+    risk_ranks: dict[str, int] = field(default_factory=dict)  # openid → getuserriskrank's rank (else 61010)
 
 
 class FakeMiniProgram:
@@ -77,6 +78,7 @@ class FakeMiniProgram:
                 Route("/cgi-bin/message/subscribe/send", self._subscribe, methods=["POST"]),
                 Route("/wxa/msg_sec_check", self._sec_check, methods=["POST"]),
                 Route("/wxa/business/getuserphonenumber", self._phone, methods=["POST"]),
+                Route("/wxa/getuserriskrank", self._risk_rank, methods=["POST"]),
             ]
         )
 
@@ -209,6 +211,16 @@ class FakeMiniProgram:
                 },
             }
         )
+
+    async def _risk_rank(self, request: Request) -> Response:
+        self.state.calls.append("getuserriskrank")
+        if (e := self._token_error(request)) is not None:
+            return e
+        d = await request.json()
+        rank = self.state.risk_ranks.get(str(d.get("openid", "")))
+        if rank is None:
+            return self._err(61010, "user is not exist")
+        return JSONResponse({"errcode": 0, "errmsg": "getuserriskrank succ", "risk_rank": rank, "unoin_id": 0})
 
     async def _sec_check(self, request: Request) -> Response:
         self.state.calls.append("msg_sec_check")
