@@ -119,8 +119,11 @@ async def open_group(client: httpx.AsyncClient, h: dict[str, str], m: Mall) -> h
     return await client.post(f"/api/v1/groupbuy/activities/{act['id']}/groups", json=order_body(m.sku_id), headers=h)
 
 
-async def join_group(client: httpx.AsyncClient, h: dict[str, str], m: Mall, group_id: int) -> httpx.Response:
-    return await client.post(f"/api/v1/groupbuy/groups/{group_id}/join", json=order_body(m.sku_id), headers=h)
+async def join_group(
+    client: httpx.AsyncClient, h: dict[str, str], m: Mall, group_id: int, sku_id: int | None = None
+) -> httpx.Response:
+    body = order_body(sku_id or m.sku_id)
+    return await client.post(f"/api/v1/groupbuy/groups/{group_id}/join", json=body, headers=h)
 
 
 async def claim(client: httpx.AsyncClient, h: dict[str, str], m: Mall) -> httpx.Response:

@@ -45,7 +45,9 @@ async def _sign_up(client, codes: list[tuple[str, str | None, str]], ref: str) -
     return out
 
 
-async def _every_tool(client, db, m: Mall, crowd: list[dict[str, str]], big_group: int) -> dict[str, list[Any]]:
+async def _every_tool(
+    client, db, m: Mall, crowd: list[dict[str, str]], big_group: tuple[int, int]
+) -> dict[str, list[Any]]:
     """Each member of the crowd tries every tool once; the answers, per tool."""
     seen: dict[str, list[Any]] = {"seckill": [], "open": [], "join": [], "claim": [], "bind": []}
     opened: list[tuple[dict[str, str], int]] = []
@@ -62,8 +64,10 @@ async def _every_tool(client, db, m: Mall, crowd: list[dict[str, str]], big_grou
     # joining each other's groups: the crowd's own groups first (someone else's), the shop's big one otherwise
     for i, h in enumerate(crowd):
         others = [g for who, g in opened if who is not h]
-        gid = others[i % len(others)] if others and i < len(others) else big_group
-        seen["join"].append(await join_group(client, h, m, gid))
+        if others and i < len(others):
+            seen["join"].append(await join_group(client, h, m, others[i]))
+        else:
+            seen["join"].append(await join_group(client, h, m, *big_group))
     return seen
 
 
@@ -88,7 +92,7 @@ async def test_a_bot_farm_is_stopped_across_every_tool_while_shoppers_behind_one
     )
     assert r.status_code == 201, r.text
     await pay(client, leader, r.json()["order"]["id"])
-    big_group = int(r.json()["group_id"])
+    big_group = (int(r.json()["group_id"]), int(big["skus"][0]["sku_id"]))
 
     bots = await _sign_up(
         client, [(f"farm-{i}", "farm-tablet-01", f"{FARM_NET}.{i + 1}") for i in range(N)], m.share_code

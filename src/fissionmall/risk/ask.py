@@ -9,7 +9,8 @@
   inside the worker's: the engine only reads there and writes its record later, in its own flush).
 - `standing_refusal(customer_id)`: the flash sale's per-attempt question, no I/O (`cached_standing`).
 - `report_once(db, ...)`: a tool's own judgement of a bad act, at most once a second per shopper and
-  signal, so a scripted storm costs one write a second, not one per request.
+  signal, so a scripted storm costs one write a second, not one per request; `burst(...)` counts a
+  shopper's refusals in memory, for a tool that calls many of them in a row scripting.
 
 `settings.risk_enabled` (default on) off: no tool asks; every act is allowed as before the layer.
 """
@@ -32,6 +33,7 @@ from fissionmall.settings import get_settings
 
 REPORT_EVERY_S = 1.0
 _reported: dict[tuple[int, str], float] = {}
+_bursts: dict[int, tuple[float, int]] = {}
 
 
 class CallerLike(Protocol):
@@ -101,9 +103,23 @@ async def report_once(
     await decisions.report(db, subject=subject, signal=signal, action=action)
 
 
+def burst(customer_id: int, *, over: int, window_s: float) -> bool:
+    """Count one refusal of this shopper; True when there were more than `over` in `window_s` seconds (a
+    tool's sign of a script: a person gives up long before), in this process's memory."""
+    now = time.monotonic()
+    since, n = _bursts.get(customer_id, (now, 0))
+    if now - since > window_s:
+        since, n = now, 0
+    if len(_bursts) > 100_000:
+        _bursts.clear()
+    _bursts[customer_id] = (since, n + 1)
+    return n + 1 > over
+
+
 def forget() -> None:
-    """Drop the report throttle (tests)."""
+    """Drop the report throttle and the refusal counts (a new database reuses customer ids; tests)."""
     _reported.clear()
+    _bursts.clear()
 
 
 @jobs.on("CustomerRegistered", "risk.signup")

@@ -9,7 +9,6 @@ hints (memory.py) answer a storm on a spent pool or a junk item id without askin
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,7 +46,6 @@ _SIGNAL = {"BAD_TOKEN": "forged_token", "captcha_failed": "captcha_farm"}
 _BURST = frozenset({"RATE_LIMITED", "CAPTCHA_REQUIRED"})
 SCRIPTING_REFUSALS = 20
 SCRIPTING_WINDOW_S = 10.0
-_bursts: dict[int, tuple[float, int]] = {}
 
 
 async def issue_token(
@@ -169,14 +167,8 @@ async def _scripting(db: Database, caller: Caller, code: str) -> None:
     """Tell the risk layer of a refusal that says scripting (see _SIGNAL)."""
     signal = _SIGNAL.get(code)
     if signal is None and code in _BURST:
-        now = time.monotonic()
-        since, n = _bursts.get(caller.id, (now, 0))
-        if now - since > SCRIPTING_WINDOW_S:
-            since, n = now, 0
-        if len(_bursts) > 100_000:
-            _bursts.clear()
-        _bursts[caller.id] = (since, n + 1)
-        signal = "seckill_scripting" if n + 1 > SCRIPTING_REFUSALS else None
+        if ask.burst(caller.id, over=SCRIPTING_REFUSALS, window_s=SCRIPTING_WINDOW_S):
+            signal = "seckill_scripting"
     if signal is not None:
         await ask.report_once(db, subject=ask.subject_of(caller), signal=signal, action=Action.SECKILL_ATTEMPT)
 
