@@ -219,7 +219,7 @@ async def _from_held(s: AsyncSession, withdrawal_id: int, target: str, **values:
     return res.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def release_held(s: AsyncSession, ref_id: int) -> None:
+async def _release_held(s: AsyncSession, ref_id: int) -> None:
     """A reviewer released a held withdrawal: approved as by an operator, so the payout job pays it once."""
     if await _from_held(s, ref_id, "paying", decided_at=clock.now()):
         await jobs.schedule(
@@ -227,14 +227,14 @@ async def release_held(s: AsyncSession, ref_id: int) -> None:
         )
 
 
-async def void_held(s: AsyncSession, ref_id: int) -> None:
+async def _void_held(s: AsyncSession, ref_id: int) -> None:
     """A reviewer voided a held withdrawal: its amount returns to available, once."""
     if await _from_held(s, ref_id, "rejected", decided_at=clock.now(), failure="风控审核未通过", real_name_enc=None):
         await _give_back(s, await get_withdrawal(s, withdrawal_id=ref_id), "withdraw_return")
 
 
 REVIEW_KIND = "withdrawal"
-reviews.register(reviews.Kind(REVIEW_KIND, "提现", release=release_held, void=void_held))
+reviews.register(reviews.Kind(REVIEW_KIND, "提现", release=_release_held, void=_void_held))
 
 
 @jobs.handler(PAYOUT_HANDLER)
