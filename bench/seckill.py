@@ -5,6 +5,8 @@ count of `--workers` (the embedded path runs with one: SQLite and no Redis is a 
   (a) hello     the bare ASGI ceiling (bench/hello.py)
   (b) redis     our production path: PostgreSQL + Redis, fissionmall.asgi:app (the lean ASGI lane for
                 attempts in front of FastAPI): auth → risk gate → one batched Lua call → 202
+      redis-norisk  the same with the one risk layer off (FISSIONMALL_RISK_ENABLED=false), in the same run:
+                the summary's `risk_on_over_off` is what the layer costs the attempt (issue 19: ≥ 0.9)
   (c) embedded  our embedded path: SQLite, conditional updates, the order created in the request
   (d) baseline  bench/seckill_baseline.py: one PostgreSQL transaction with SELECT … FOR UPDATE per attempt
 Each of b, c, d runs twice: `win` (a pool far larger than the run: every attempt wins) and `soldout`
@@ -479,6 +481,7 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
             asyncio.run(_pg_exec(admin_dsn, f'CREATE DATABASE "{db_name}"'))
             db_url = f"{args.pg_url.rsplit('/', 1)[0]}/{db_name}"
             env.update(
+                FISSIONMALL_RISK_ENABLED="false" if backend == "redis-norisk" else "true",
                 FISSIONMALL_DATABASE_URL=db_url,
                 FISSIONMALL_REDIS_URL=args.redis_url,
                 FISSIONMALL_REDIS_PREFIX=prefix,
@@ -516,7 +519,7 @@ def run_app(backend: str, args: argparse.Namespace, workers: int = 1) -> list[di
                 inv["unread_bound"] = res["unread_bound"]
             lines.append(_line(f"{backend}", run, args, res, ok, inv, pool, workers))
             emit(lines[-1])
-        if backend.startswith("redis") and workers == 1 and args.consumer_s > 0:
+        if backend == "redis" and workers == 1 and args.consumer_s > 0:
             lines.append(_consumer_line(env, tmp, db_url, args))
             emit(lines[-1])
         problems = server.log_problems()
@@ -718,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wrk-threads", type=int, default=1)
     p.add_argument("--consumer-s", type=float, default=20.0, help="seconds to time the stream consumer (0: skip)")
     p.add_argument("--consumers", type=int, default=1, help="worker processes draining the stream")
-    p.add_argument("--only", default="hello,redis,embedded,baseline")
+    p.add_argument("--only", default="hello,redis,redis-norisk,embedded,baseline")
     p.add_argument(
         "--pg-url",
         default=os.environ.get("FISSIONMALL_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
@@ -745,7 +748,7 @@ def main(argv: list[str] | None = None) -> int:
                 h["workers"] = 1
             emit(h)
             lines.append(h)
-        for name in ("redis", "embedded", "baseline"):
+        for name in ("redis", "redis-norisk", "embedded", "baseline"):
             if name not in only or (name == "embedded" and w != counts[0]):
                 continue
             try:
@@ -770,7 +773,7 @@ def summary(lines: list[dict[str, Any]], counts: list[int], failed: list[str]) -
     def hello(w: int, key: str) -> Any:
         return next((x.get(key) for x in lines if x.get("bench") == "hello" and x.get("workers") == w), None)
 
-    runs = [(p, r) for p in ("redis", "embedded", "baseline") for r in ("win", "soldout")]
+    runs = [(p, r) for p in ("redis", "redis-norisk", "embedded", "baseline") for r in ("win", "soldout")]
     per: dict[str, Any] = {}
     for w in counts:
         per[f"workers={w}"] = {
@@ -785,12 +788,16 @@ def summary(lines: list[dict[str, Any]], counts: list[int], failed: list[str]) -
                 "b_over_d_soldout": _ratio(
                     get("redis", w, "attempts_per_s", "soldout"), get("baseline", w, "attempts_per_s", "soldout")
                 ),
+                "risk_on_over_off": _ratio(get("redis", w, "attempts_per_s"), get("redis-norisk", w, "attempts_per_s")),
+                "risk_on_over_off_soldout": _ratio(
+                    get("redis", w, "attempts_per_s", "soldout"), get("redis-norisk", w, "attempts_per_s", "soldout")
+                ),
             },
         }
     return {
         "bench": "seckill-summary",
         "by_workers": per,
-        "targets": {"b_over_d": 15, "b_over_a": 0.4, "p99_ms_at_256": 50},
+        "targets": {"b_over_d": 15, "b_over_a": 0.4, "p99_ms_at_256": 50, "risk_on_over_off": 0.9},
         "failed": failed,
         "loadavg_after": os.getloadavg(),
     }

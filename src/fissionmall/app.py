@@ -28,6 +28,7 @@ from fissionmall.core.media import MediaFiles
 from fissionmall.models import load_handlers
 from fissionmall.payments.service import forget_payer_state
 from fissionmall.payments.wechatpay.gateway import register_gateways
+from fissionmall.risk import ask as risk_ask
 from fissionmall.risk import engine as risk_engine
 from fissionmall.settings import Settings, get_settings, use_settings
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         cache.forget_all()  # cached catalogue and promotions belong to the database we leave
         metrics.forget_minutes()  # the console's per-minute request figures too
         risk_engine.forget()  # the risk layer's counts, credit and queued decisions too
+        risk_ask.forget()  # and the tools' report throttle and refusal counts
         db = init_db(
             settings.db_url,
             pool_size=settings.db_pool_size,

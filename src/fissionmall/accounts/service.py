@@ -53,7 +53,12 @@ async def login_customer(
                     )
                     s.add(c)
                     await s.flush()
-                    await jobs.publish(s, "CustomerRegistered", {"customer_id": c.id, "ref": ref})
+                    # device and address: what risk's sign-up check counts (accounts per device, per /24)
+                    await jobs.publish(
+                        s,
+                        "CustomerRegistered",
+                        {"customer_id": c.id, "ref": ref, "device_id": device_id, "ip": ip},
+                    )
                 elif ref:
                     # A returning shopper who came through a share link: the distribution tool may bind them.
                     await jobs.publish(s, "CustomerLoggedIn", {"customer_id": c.id, "ref": ref})

@@ -212,10 +212,11 @@ def _refuse_help(b: Bargain, who: Who, now: datetime) -> None:
         raise Conflict(code)
 
 
-async def help_bargain(s: AsyncSession, *, bargain_id: int, who: Who, lim: HelpLimits) -> Helped:
+async def help_bargain(s: AsyncSession, *, bargain_id: int, who: Who, lim: HelpLimits, least: bool = False) -> Helped:
     """A friend's help: checked (self-help, state, new-shopper rule, duplicate, risk gate, daily quota), then
-    one compare-and-set cut. The last help reaches the target (BargainReached) and opens the buying
-    window. Every refusal leaves nothing written."""
+    one compare-and-set cut (`least`: the risk layer degraded it to the smallest cut that keeps the target
+    reachable). The last help reaches the target (BargainReached) and opens the buying window. Every
+    refusal leaves nothing written."""
     now = clock.now()
     b = await get_bargain(s, bargain_id=bargain_id)
     _refuse_help(b, who, now)
@@ -240,6 +241,8 @@ async def help_bargain(s: AsyncSession, *, bargain_id: int, who: Who, lim: HelpL
             index=b.helps,
             boost_bp=b.boost_bp if is_new else 10_000,
         )
+        if least:
+            cut = rules.cut_range(b.price_fen - b.target_fen, b.helpers_needed - b.helps, bounds)[0]
         reached = b.helps + 1 == b.helpers_needed
         values: dict[str, object] = {
             "price_fen": b.price_fen - cut,

@@ -31,7 +31,10 @@ from fissionmall.checkout.service import check_order_rate
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit, SettingsDep
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
+from fissionmall.orders import reports
+from fissionmall.risk import ask
 from fissionmall.risk import service as risk
+from fissionmall.risk.decisions import ALLOW, Action, Outcome
 from fissionmall.settings import Settings
 
 router = APIRouter(tags=["bargain"])
@@ -86,7 +89,8 @@ async def activity(activity_id: IdPath, db: DbDep) -> Any:
 
 @router.post("/bargain/activities/{activity_id}/start", response_model=StartedPublic, status_code=201)
 async def start(activity_id: IdPath, caller: CurrentCustomer, db: DbDep) -> Any:
-    """发起砍价: the caller's bargain at the start price, with its deadline."""
+    """发起砍价: the caller's bargain at the start price, with its deadline (the risk layer asked first)."""
+    await ask.guard(db, action=Action.BARGAIN_START, subject=ask.subject_of(caller), facts={"activity_id": activity_id})
     async with db.tx() as s:
         b = await bargains.start(s, activity_id=activity_id, who=_who(caller))
         return {"bargain_id": b.id, "price_fen": b.price_fen, "target_fen": b.target_fen, "expires_at": b.expires_at}
@@ -102,10 +106,24 @@ async def bargain(bargain_id: IdPath, db: DbDep, caller: MaybeCustomer) -> Any:
 
 @router.post("/bargain/{bargain_id}/help", response_model=HelpedPublic)
 async def help_bargain(bargain_id: IdPath, caller: CurrentCustomer, db: DbDep) -> Any:
-    """帮TA砍一刀: a friend's cut (once per friend, never the starter's own), through the risk gate."""
+    """帮TA砍一刀: a friend's cut (once per friend, never the starter's own), through the help gate and the
+    risk layer (a degraded help cuts the least the bargain allows)."""
     lim = await risk.help_limits(db)
+    verdict = ALLOW
+    if ask.enabled():
+        async with db.read() as s:
+            starter = (await bargains.get_bargain(s, bargain_id=bargain_id)).customer_id
+            has_paid = not await reports.is_new_customer(s, customer_id=caller.id)
+        verdict = await ask.guard(
+            db,
+            action=Action.BARGAIN_HELP,
+            subject=ask.subject_of(caller),
+            facts={"bargain_id": bargain_id, "starter_id": starter, "has_paid": has_paid},
+        )
     async with db.tx() as s:
-        return await bargains.help_bargain(s, bargain_id=bargain_id, who=_who(caller), lim=lim)
+        return await bargains.help_bargain(
+            s, bargain_id=bargain_id, who=_who(caller), lim=lim, least=verdict.outcome is Outcome.DEGRADE
+        )
 
 
 @router.post("/bargain/{bargain_id}/preview", response_model=BargainPreviewPublic)

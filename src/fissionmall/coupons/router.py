@@ -20,6 +20,8 @@ from fissionmall.coupons.schemas import (
     TemplateCreate,
     TemplateUpdate,
 )
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action
 
 router = APIRouter(tags=["coupons"])
 admin_router = APIRouter(tags=["admin: coupons"])
@@ -81,7 +83,9 @@ async def coupon_centre(caller: CurrentCustomer, db: DbDep) -> list[ClaimablePub
 
 @router.post("/coupons/{template_id}/claim", response_model=CouponPublic, status_code=201)
 async def claim(template_id: IdPath, caller: CurrentCustomer, db: DbDep) -> CouponPublic:
-    """Claim one coupon (refused past the total or the per-user limit, however many claim at once)."""
+    """Claim one coupon (refused past the total or the per-user limit, however many claim at once, and when
+    the risk layer refuses the claimer)."""
+    await ask.guard(db, action=Action.COUPON_CLAIM, subject=ask.subject_of(caller), facts={"template_id": template_id})
     async with db.tx() as s:
         c = await service.grant(s, template_id=template_id, customer_id=caller.id)
         return coupon_out(c, await service.get_template(s, template_id=c.template_id))

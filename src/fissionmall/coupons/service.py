@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock, events, jobs
-from fissionmall.core.db import is_postgres, keyset_page
+from fissionmall.core.db import get_db, is_postgres, keyset_page
 from fissionmall.core.errors import AppError, Conflict, not_found
 from fissionmall.coupons import rules
 from fissionmall.coupons.errors import CouponsError
@@ -27,6 +27,8 @@ from fissionmall.coupons.models import Coupon, CouponClaimCount, CouponTemplate
 from fissionmall.coupons.schemas import TemplateCreate, TemplateUpdate
 from fissionmall.orders import service as orders
 from fissionmall.orders.events import OrderPaid, OrderRefunded, has_ref
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action, Subject
 
 # ---- templates -------------------------------------------------------------------------------------
 
@@ -388,7 +390,8 @@ async def _on_refunded(s: AsyncSession, ev: OrderRefunded) -> None:
 
 @jobs.on("CustomerRegistered", "coupons.new_user_pack")
 async def _on_registered(s: AsyncSession, job: jobs.Job) -> None:
-    """新人礼包: every active new-user template, once per shopper (the grant key makes it once)."""
+    """新人礼包: every active new-user template, once per shopper (the grant key makes it once), unless the
+    risk layer refuses the new account (one device or network signing up many: no pack)."""
     customer_id = job.payload["customer_id"]
     templates = (
         await s.scalars(
@@ -397,6 +400,13 @@ async def _on_registered(s: AsyncSession, job: jobs.Job) -> None:
             .order_by(CouponTemplate.id)
         )
     ).all()
+    if not templates:
+        return
+    subject = Subject(customer_id=customer_id, device_id=job.payload.get("device_id"), ip=job.payload.get("ip"))
+    facts = {"template_ids": [t.id for t in templates]}
+    verdict = await ask.judge(get_db(), action=Action.NEW_USER_GIFT, subject=subject, facts=facts)
+    if not verdict.allowed:
+        return
     for t in templates:
         for n in range(t.per_user_limit):
             try:

@@ -72,6 +72,7 @@ WdWrite = Annotated[Console, Depends(console("withdrawals"))]
 DISTRIBUTOR_STATUS_ZH = {"pending": "待审核", "approved": "已通过", "rejected": "已拒绝", "disabled": "已停用"}
 WITHDRAWAL_STATUS_ZH = {
     "pending": "待审核",
+    "held": "风控审核中",
     "paying": "打款中",
     "paid": "已到账",
     "failed": "打款失败（已退回）",

@@ -14,7 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock, jobs
-from fissionmall.core.db import is_postgres
+from fissionmall.core.db import get_db, is_postgres
 from fissionmall.core.errors import AppError, Conflict
 from fissionmall.distribution import rules
 from fissionmall.distribution.config import get_config
@@ -22,6 +22,8 @@ from fissionmall.distribution.distributors import by_code
 from fissionmall.distribution.errors import DistributionError
 from fissionmall.distribution.ledger import insert_ignore
 from fissionmall.distribution.models import Binding, Distributor, ShareVisit
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action, Subject
 
 log = logging.getLogger("fissionmall.distribution")
 
@@ -107,9 +109,22 @@ async def _bind_from_job(s: AsyncSession, job: jobs.Job, origin: rules.BindOrigi
     ref = job.payload.get("ref")
     if not ref:
         return
+    customer_id = int(job.payload["customer_id"])
     try:
         async with s.begin_nested():
-            await bind(s, customer_id=job.payload["customer_id"], ref=ref, origin=origin)
+            target = await by_code(s, ref=ref)
+            subject = Subject(
+                customer_id=customer_id,
+                device_id=job.payload.get("device_id"),
+                ip=job.payload.get("ip"),
+                distributor_id=target.customer_id,
+            )
+            facts = {"distributor_customer_id": target.customer_id, "origin": origin}
+            verdict = await ask.judge(get_db(), action=Action.DISTRIBUTOR_BIND, subject=subject, facts=facts)
+            if not verdict.allowed:
+                log.info("%s ref %r not bound: refused by the risk layer", when, ref)
+                return
+            await bind(s, customer_id=customer_id, ref=ref, origin=origin)
     except AppError as exc:  # a stale or forged code at login binds nobody; it must not kill the job
         log.info("%s ref %r not bound: %s", when, ref, exc.code)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock, jobs
+from fissionmall.core.db import get_db
 from fissionmall.distribution import rules
 from fissionmall.distribution.binding import get_binding, upline
 from fissionmall.distribution.config import get_config
@@ -20,6 +21,8 @@ from fissionmall.distribution.ledger import accruals, insert_ignore, sum_fen
 from fissionmall.distribution.models import Commission, DistributionOrder
 from fissionmall.distribution.settlement import ensure_settlement_scheduled
 from fissionmall.orders import service as orders
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action, Subject
 
 
 async def accrue(s: AsyncSession, *, payload: dict[str, Any]) -> int:
@@ -56,6 +59,9 @@ async def accrue(s: AsyncSession, *, payload: dict[str, Any]) -> int:
         ln.line_id: rules.rates_for(cfg_dict, source=source, product_id=ln.product_id, sku_id=ln.sku_id) for ln in lines
     }
     shares = rules.commissions(lines, rates, levels=cfg.levels, has_level2=level2 is not None, cap_bp=cfg.cap_bp)
+    if shares:
+        refused = await _refused_earners(shares, level1=level1, level2=level2, payload=payload, order_id=order.id)
+        shares = [sh for sh in shares if (level1 if sh.level == 1 else level2) not in refused]
     if not shares:
         return 0
     qty_of = {ln.line_id: ln.qty for ln in lines}
@@ -114,6 +120,35 @@ async def accrue(s: AsyncSession, *, payload: dict[str, Any]) -> int:
                 {"customer_id": owner, "order_id": order.id, "level": level, "amount_fen": amount},
             )
     return written
+
+
+async def _refused_earners(
+    shares: list[rules.Share], *, level1: int, level2: int | None, payload: dict[str, Any], order_id: int
+) -> set[int]:
+    """The earners the risk layer refuses this order's commission: the buyer asked once as they ordered
+    (their device and address: buyer and distributor on one device, a frozen buyer), then each earner (their
+    own credit: a frozen distributor earns nothing). The engine only reads here; its record comes later."""
+    if not ask.enabled():
+        return set()
+    db, seen, buyer = get_db(), payload.get("attribution") or {}, int(payload["customer_id"])
+    base = {"order_id": order_id, "buyer_id": buyer, "source": str(payload.get("source") or "normal")}
+    earners = [
+        (lv, who, sum(sh.amount_fen for sh in shares if sh.level == lv)) for lv, who in ((1, level1), (2, level2))
+    ]
+    earners = [(lv, who, fen) for lv, who, fen in earners if who is not None and fen > 0]
+    as_buyer = Subject(customer_id=buyer, device_id=seen.get("device_id"), ip=seen.get("ip"))
+    facts = {**base, "distributor_customer_id": level1, "amount_fen": sum(fen for _, _, fen in earners)}
+    if not (await ask.judge(db, action=Action.COMMISSION_ACCRUE, subject=as_buyer, facts=facts)).allowed:
+        return {who for _, who, _ in earners if who is not None}
+    refused: set[int] = set()
+    for level, who, fen in earners:
+        if who is None or who == buyer:
+            continue  # self-purchase: judged above as the buyer
+        facts = {**base, "distributor_customer_id": who, "level": level, "amount_fen": fen}
+        subject = Subject(customer_id=who, distributor_id=who)
+        if not (await ask.judge(db, action=Action.COMMISSION_ACCRUE, subject=subject, facts=facts)).allowed:
+            refused.add(who)
+    return refused
 
 
 @jobs.on("OrderPaid", "distribution.accrue")

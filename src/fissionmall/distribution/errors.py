@@ -19,6 +19,7 @@ class DistributionError(ErrorCode):
     WITHDRAW_EXCEEDS_AVAILABLE = "WITHDRAW_EXCEEDS_AVAILABLE", "提现金额超过可提现余额", 409
     WITHDRAWAL_NOT_FOUND = "WITHDRAWAL_NOT_FOUND", "提现单不存在", 404
     WITHDRAWAL_STATE_INVALID = "WITHDRAWAL_STATE_INVALID", "该提现单状态已变化，请刷新页面", 409
+    WITHDRAWAL_UNDER_REVIEW = "WITHDRAWAL_UNDER_REVIEW", "该提现单在风控审核中，请在审核队列处理", 409
     # The merchant's commission settings
     LEVELS_NOT_ALLOWED = "LEVELS_NOT_ALLOWED", "最多两级分销：三级及以上涉嫌传销，系统不允许"
     CAP_TOO_HIGH = "CAP_TOO_HIGH", "单笔订单佣金上限不能超过 30%"

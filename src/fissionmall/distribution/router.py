@@ -20,6 +20,7 @@ from fissionmall.distribution import binding, board, config, sharing
 # Aliased: the endpoints `distributors` and `withdrawals` keep their names (they make the OpenAPI operation ids).
 from fissionmall.distribution import distributors as distributor_flow
 from fissionmall.distribution import withdrawals as withdrawal_flow
+from fissionmall.distribution.distributors import by_code
 from fissionmall.distribution.schemas import (
     ApplicationPublic,
     BindCreate,
@@ -39,6 +40,8 @@ from fissionmall.distribution.schemas import (
     WithdrawalCreate,
     WithdrawalPublic,
 )
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action, Outcome
 from fissionmall.settings import Settings
 
 router = APIRouter(prefix="/distribution", tags=["distribution"])
@@ -61,7 +64,18 @@ async def apply(caller: CurrentCustomer, db: DbDep) -> ApplicationPublic:
 
 @router.post("/bind", response_model=BindingPublic)
 async def bind(body: BindCreate, caller: CurrentCustomer, db: DbDep) -> BindingPublic:
-    """Bind to the distributor whose share link or code the shopper opened (by the shop's bind mode)."""
+    """Bind to the distributor whose share link or code the shopper opened (by the shop's bind mode), unless
+    the risk layer refuses (many accounts of one device or network binding to one distributor)."""
+    async with db.read() as s:
+        # the same refusals as bind's own, in its order (disabled, then an unknown code) before asking risk
+        target = await by_code(s, ref=body.ref) if (await config.get_config(s)).enabled else None
+    if target is not None:
+        await ask.guard(
+            db,
+            action=Action.DISTRIBUTOR_BIND,
+            subject=ask.subject_of(caller, distributor_id=target.customer_id),
+            facts={"distributor_customer_id": target.customer_id, "origin": "share_link"},
+        )
     async with db.tx() as s:
         r = await binding.bind(s, customer_id=caller.id, ref=body.ref, origin="share_link")
         nick = await board.nickname(s, customer_id=r.distributor_customer_id) if r.distributor_customer_id else None
@@ -164,11 +178,16 @@ async def withdraw(
     db: DbDep,
     idempotency_key: IdemKey = None,
 ) -> Any:
-    """Withdraw from the available balance; an operator approves, then it is transferred."""
+    """Withdraw from the available balance; an operator approves, then it is transferred. The risk layer is
+    asked first: refused, nothing is held; sent to review, the withdrawal is `held` for a reviewer."""
+    verdict = await ask.guard(
+        db, action=Action.WITHDRAWAL, subject=ask.subject_of(caller), facts={"amount_fen": body.amount_fen}
+    )
+    held = verdict.reasons if verdict.outcome is Outcome.REVIEW else None
 
     async def work(s: Any) -> dict[str, Any]:
         w = await withdrawal_flow.request_withdrawal(
-            s, customer_id=caller.id, amount_fen=body.amount_fen, real_name=body.real_name
+            s, customer_id=caller.id, amount_fen=body.amount_fen, real_name=body.real_name, hold_reasons=held
         )
         return WithdrawalPublic.model_validate(w).model_dump(mode="json")
 

@@ -23,6 +23,7 @@ ACTIVITY_SOURCES = ("groupbuy", "seckill", "bargain")
 # Withdrawal state machine: a transition is a compare-and-set on `status`.
 WITHDRAWAL_TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"paying", "rejected"}),  # waiting for an operator
+    "held": frozenset({"paying", "rejected"}),  # held by the risk layer: a reviewer releases or voids it
     "paying": frozenset({"paid", "failed"}),  # approved: the transfer job runs
     "paid": frozenset(),
     "failed": frozenset(),  # the money went back to available

@@ -1,8 +1,11 @@
 """Withdrawals: asking to withdraw from available, an operator's approval or rejection, and the payout.
 
 A withdrawal holds its amount in the `withdrawing` bucket from the request on; a payout moves it to
-`withdrawn`, a rejection or a failed transfer gives it back to `available`. The payee's real name
-(required by WeChat from 2,000 元) is kept sealed and dropped with the state change that ends its use.
+`withdrawn`, a rejection or a failed transfer gives it back to `available`. A withdrawal the risk layer
+sends to review is `held` (its amount held the same way) until a reviewer releases it (paid once, as an
+approval) or voids it (the amount back to available once): the review kind "withdrawal" registered here.
+The payee's real name (required by WeChat from 2,000 元) is kept sealed and dropped with the state change
+that ends its use.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -27,6 +31,7 @@ from fissionmall.distribution.ledger import insert_ignore, move_status, sum_fen
 from fissionmall.distribution.models import Commission, Distributor, Withdrawal
 from fissionmall.distribution.transfer import get_transfer
 from fissionmall.payments.errors import PaymentsError
+from fissionmall.risk import reviews
 from fissionmall.settings import get_settings
 from fissionmall.wechat import vault
 
@@ -74,10 +79,16 @@ def _open_real_name(w: Withdrawal) -> str | None:
 
 
 async def request_withdrawal(
-    s: AsyncSession, *, customer_id: int, amount_fen: int, real_name: str | None = None
+    s: AsyncSession,
+    *,
+    customer_id: int,
+    amount_fen: int,
+    real_name: str | None = None,
+    hold_reasons: Sequence[str] | None = None,
 ) -> Withdrawal:
     """Ask to withdraw from available: minimum and balance checked under the distributor's row lock.
-    `real_name` is required when the transfer (net of the fee) is 2,000 元 or more; it is kept sealed."""
+    `real_name` is required when the transfer (net of the fee) is 2,000 元 or more; it is kept sealed.
+    `hold_reasons` (the risk layer said review): the withdrawal is `held` for a reviewer, not pending."""
     cfg = await get_config(s)
     d = await get_distributor(s, customer_id=customer_id)
     if d is None or d.status != "approved":
@@ -103,7 +114,7 @@ async def request_withdrawal(
         amount_fen=amount_fen,
         fee_fen=fee,
         net_fen=amount_fen - fee,
-        status="pending",
+        status="pending" if hold_reasons is None else "held",
         created_at=clock.now(),
     )
     s.add(w)
@@ -114,6 +125,8 @@ async def request_withdrawal(
     s.add(Commission(**_entry(customer_id, w.id, "withdraw_hold", "available", -amount_fen)))
     s.add(Commission(**_entry(customer_id, w.id, "withdraw_hold", "withdrawing", amount_fen)))
     await s.flush()
+    if hold_reasons is not None:
+        await reviews.hold(s, kind=REVIEW_KIND, ref_id=w.id, customer_id=customer_id, reasons=tuple(hold_reasons))
     return w
 
 
@@ -134,6 +147,7 @@ async def get_withdrawal(s: AsyncSession, *, withdrawal_id: int) -> Withdrawal:
 async def approve_withdrawal(s: AsyncSession, *, withdrawal_id: int, admin_id: int) -> Withdrawal:
     """An operator approves: the payout job transfers the money once."""
     w = await get_withdrawal(s, withdrawal_id=withdrawal_id)
+    _not_held(w)
     if not await _withdrawal_cas(s, w.id, "paying", decided_at=clock.now(), decided_by=admin_id):
         raise Conflict(DistributionError.WITHDRAWAL_STATE_INVALID)
     await jobs.schedule(
@@ -150,6 +164,7 @@ async def _give_back(s: AsyncSession, w: Withdrawal, kind: str) -> None:
 async def reject_withdrawal(s: AsyncSession, *, withdrawal_id: int, admin_id: int, reason: str) -> Withdrawal:
     """An operator rejects: the amount returns to available and the sealed name is dropped."""
     w = await get_withdrawal(s, withdrawal_id=withdrawal_id)
+    _not_held(w)
     if not await _withdrawal_cas(
         s, w.id, "rejected", decided_at=clock.now(), decided_by=admin_id, failure=reason[:200], real_name_enc=None
     ):
@@ -186,6 +201,40 @@ async def payout(s: AsyncSession, *, withdrawal_id: int) -> Withdrawal:
     ):
         await _give_back(s, w, "withdraw_return")
     return await get_withdrawal(s, withdrawal_id=w.id)
+
+
+def _not_held(w: Withdrawal) -> None:
+    if w.status == "held":  # decided in the review queue (风控审核), where the decision is recorded
+        raise Conflict(DistributionError.WITHDRAWAL_UNDER_REVIEW)
+
+
+async def _from_held(s: AsyncSession, withdrawal_id: int, target: str, **values: Any) -> bool:
+    """Compare-and-set out of `held` only (a review's decision never moves a pending withdrawal)."""
+    res = await s.execute(
+        update(Withdrawal)
+        .where(Withdrawal.id == withdrawal_id, Withdrawal.status == "held")
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def _release_held(s: AsyncSession, ref_id: int) -> None:
+    """A reviewer released a held withdrawal: approved as by an operator, so the payout job pays it once."""
+    if await _from_held(s, ref_id, "paying", decided_at=clock.now()):
+        await jobs.schedule(
+            s, PAYOUT_HANDLER, {"withdrawal_id": ref_id}, due_at=clock.now(), key=f"distribution-payout:{ref_id}"
+        )
+
+
+async def _void_held(s: AsyncSession, ref_id: int) -> None:
+    """A reviewer voided a held withdrawal: its amount returns to available, once."""
+    if await _from_held(s, ref_id, "rejected", decided_at=clock.now(), failure="风控审核未通过", real_name_enc=None):
+        await _give_back(s, await get_withdrawal(s, withdrawal_id=ref_id), "withdraw_return")
+
+
+REVIEW_KIND = "withdrawal"
+reviews.register(reviews.Kind(REVIEW_KIND, "提现", release=_release_held, void=_void_held))
 
 
 @jobs.handler(PAYOUT_HANDLER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
 
 from fissionmall.accounts import service as accounts
 from fissionmall.accounts.deps import Admin, Caller, CurrentCustomer, current_customer, require
@@ -17,6 +18,7 @@ from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
 from fissionmall.groupbuy import activities, rules, seats, views
 from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.groups import check_visible, get_group
+from fissionmall.groupbuy.models import Group
 from fissionmall.groupbuy.schemas import (
     ActivityAdmin,
     ActivityCardPublic,
@@ -36,6 +38,8 @@ from fissionmall.groupbuy.schemas import (
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import OrderAdmin, ShipmentCreate, order_out
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action
 from fissionmall.settings import Settings
 
 router = APIRouter(tags=["groupbuy"])
@@ -58,6 +62,21 @@ async def optional_customer(request: Request, settings: SettingsDep, db: DbDep) 
 
 
 MaybeCustomer = Annotated[Caller | None, Depends(optional_customer)]
+
+
+async def _ask(db: Database, caller: Caller, body: GroupOrderCreate, *, leader_id: int | None, **where: int) -> None:
+    """The risk layer on a group open (`activity_id`) or a join (`group_id`, or 一键参团's best group, with
+    its leader: the same few accounts filling each other's groups): a refusal in plain Chinese."""
+    facts: dict[str, int] = {**where, "sku_id": body.sku_id, "qty": body.qty}
+    if leader_id is not None:
+        facts["leader_id"] = leader_id
+    action = Action.GROUP_OPEN if "activity_id" in where and "group_id" not in where else Action.GROUP_JOIN
+    await ask.guard(db, action=action, subject=ask.subject_of(caller), facts=facts)
+
+
+async def _leader_of(db: Database, group_id: int) -> int | None:
+    async with db.read() as s:
+        return await s.scalar(select(Group.leader_id).where(Group.id == group_id))
 
 
 def _created(group_id: int, order: Any) -> dict[str, Any]:
@@ -90,8 +109,12 @@ async def _group_order_once(
     key: str | None,
     **where: int,
 ) -> dict[str, Any]:
-    """Open or join for the caller, once per retry key: the order-rate check, then `place` under run_once."""
+    """Open or join for the caller, once per retry key: the order-rate check, the risk layer's (outside the
+    order's transaction), then `place` under run_once."""
     await check_order_rate(caller.id, settings)
+    if ask.enabled():
+        leader = await _leader_of(db, where["group_id"]) if "group_id" in where else None
+        await _ask(db, caller, body, leader_id=leader, **where)
     return await run_once(
         db,
         scope=scope,
@@ -198,7 +221,10 @@ async def quick_join(
     await check_order_rate(caller.id, settings)
     async with db.read() as s:
         await activities.get_activity(s, activity_id=activity_id, for_sale=True)
-        candidates = [g.id for g in await seats.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)]
+        best = await seats.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)
+    candidates = [g.id for g in best]
+    if best and ask.enabled():
+        await _ask(db, caller, body, leader_id=best[0].leader_id, group_id=best[0].id, activity_id=activity_id)
     for group_id in candidates[:5]:
         try:
             async with db.tx() as s:

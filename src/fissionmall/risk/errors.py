@@ -1,4 +1,5 @@
-"""Risk control's refusals: the flash-sale path (RATE_LIMITED is core's) and a friend's help on a bargain."""
+"""Risk control's refusals: the flash-sale path (RATE_LIMITED is core's), a friend's help on a bargain, and
+the one risk layer's refusals every tool answers with (plain words, never a rule's name)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ class RiskError(ErrorCode):
     HELP_SAME_NETWORK = "HELP_SAME_NETWORK", "检测到你和发起人在同一网络下，不能助力", 403
     HELP_NEW_ACCOUNT_BURST = "HELP_NEW_ACCOUNT_BURST", "短时间内新注册账号助力过多，请稍后再试", 429
     HELP_NEEDS_PURCHASE = "HELP_NEEDS_PURCHASE", "助力次数已达上限，在本店购物后可继续助力", 403
+    # The one risk layer (risk/decisions.py): what a shopper reads when `check` refuses an act, any tool.
+    RISK_DENIED = "RISK_DENIED", "当前账号存在异常风险，暂时无法参与此活动", 403
+    RISK_FROZEN = "RISK_FROZEN", "账号暂时无法参与营销活动，如有疑问请联系客服", 403
+    RISK_CHALLENGE = "RISK_CHALLENGE", "操作过于频繁，请完成安全验证后再试", 429
     # The rulebook and review queue's admin API (risk/api.py): what an operator reads.
     RULE_INVALID = "RULE_INVALID", "规则条件有误", 422
     RULE_DENIES_EVERYONE = "RULE_DENIES_EVERYONE", "这条规则会拒绝所有买家，确认无误请勾选确认后再保存", 422

@@ -21,7 +21,9 @@ from fissionmall.core import clock
 from fissionmall.core.db import Database
 from fissionmall.core.errors import AppError, Conflict, NotFound, not_found
 from fissionmall.orders import reports
+from fissionmall.risk import ask
 from fissionmall.risk import service as risk
+from fissionmall.risk.decisions import Action
 from fissionmall.seckill import memory, mirror, rules, sessions, source
 from fissionmall.seckill.errors import SeckillError
 from fissionmall.seckill.hot import Try, get_hot
@@ -36,8 +38,21 @@ class Caller:
     device_id: str | None
 
 
-async def issue_token(db: Database, *, settings: Settings, item_id: int, customer_id: int) -> dict[str, Any]:
-    """A one-time path token, from `token_lead_seconds` before the start until the end."""
+# What the risk layer is told when the hot path refuses a shopper (credit.py's signals): a token no page
+# would send (forged, another's, expired or spent) and a wrong captcha answer at once; the rate limits only
+# when one shopper keeps going past them (a crowd behind one NAT address is rate limited too, and is not
+# scripting): more than SCRIPTING_REFUSALS refusals in SCRIPTING_WINDOW_S seconds.
+_SIGNAL = {"BAD_TOKEN": "forged_token", "captcha_failed": "captcha_farm"}
+_BURST = frozenset({"RATE_LIMITED", "CAPTCHA_REQUIRED"})
+SCRIPTING_REFUSALS = 20
+SCRIPTING_WINDOW_S = 10.0
+
+
+async def issue_token(
+    db: Database, *, settings: Settings, item_id: int, customer_id: int, caller: Caller | None = None
+) -> dict[str, Any]:
+    """A one-time path token, from `token_lead_seconds` before the start until the end. The risk layer
+    judges the attempt here (one token per attempt, off the Lua path): a refused shopper gets no token."""
     lim = await risk.limits(db)
     async with db.read() as s:
         it, sess = await sessions.get_item(s, item_id=item_id)
@@ -50,6 +65,18 @@ async def issue_token(db: Database, *, settings: Settings, item_id: int, custome
         raise Conflict(SeckillError.NOT_STARTED, starts_at=sess.starts_at.isoformat())
     if now >= sess.ends_at:
         raise Conflict(SeckillError.ENDED)
+    who = caller or Caller(customer_id, "", None)
+    await ask.guard(
+        db,
+        action=Action.SECKILL_ATTEMPT,
+        subject=ask.subject_of(who),
+        facts={
+            "item_id": item_id,
+            "session_id": sess.id,
+            "price_fen": it.price_fen,
+            "new_users_only": it.new_users_only,
+        },
+    )
     token, expires = risk.issue_token(settings.secret_key, item_id=item_id, customer_id=customer_id)
     return {"token": token, "expires_at": datetime.fromtimestamp(expires, tz=now.tzinfo)}
 
@@ -75,9 +102,16 @@ async def attempt(
 ) -> dict[str, Any]:
     """Try to win `qty` units: 202-style {attempt_id, status} or an AppError with a refusal code.
     Without `address` or `address_id` the order ships to the shopper's default address."""
-    nonce = risk.token_nonce(settings.secret_key, token, item_id=item_id, customer_id=caller.id)
+    ask.standing_refusal(caller.id)  # frozen or denied as this process last saw: no I/O
+    try:
+        nonce = risk.token_nonce(settings.secret_key, token, item_id=item_id, customer_id=caller.id)
+    except AppError:
+        await _scripting(db, caller, "BAD_TOKEN")  # forged, another's, expired: a page would not send it
+        raise
     lim = await risk.limits(db)
     cap = risk.captcha_passed(settings.secret_key, captcha_id, captcha_answer, customer_id=caller.id)
+    if captcha_id and not cap:
+        await _scripting(db, caller, "captcha_failed")
     aid = rules.new_attempt_id(item_id, caller.id)
     hot = get_hot()
     if hot is None:
@@ -124,8 +158,19 @@ async def attempt(
     if code != "OK":
         if code == "SOLD_OUT":
             memory.hint_sold_out(item_id)
+        await _scripting(db, caller, code)
         raise _refuse(code)
     return {"attempt_id": aid, "status": "queued"}
+
+
+async def _scripting(db: Database, caller: Caller, code: str) -> None:
+    """Tell the risk layer of a refusal that says scripting (see _SIGNAL)."""
+    signal = _SIGNAL.get(code)
+    if signal is None and code in _BURST:
+        if ask.burst(caller.id, over=SCRIPTING_REFUSALS, window_s=SCRIPTING_WINDOW_S):
+            signal = "seckill_scripting"
+    if signal is not None:
+        await ask.report_once(db, subject=ask.subject_of(caller), signal=signal, action=Action.SECKILL_ATTEMPT)
 
 
 def _payload(address: dict[str, Any] | None, address_id: int | None) -> dict[str, Any]:
@@ -157,6 +202,7 @@ async def _attempt_embedded(
         )
     except AppError as exc:
         memory.count(item_id, exc.code)
+        await _scripting(db, caller, exc.code)
         raise
     if memory.sold_out(item_id):
         memory.count(item_id, "SOLD_OUT")
@@ -171,7 +217,7 @@ async def _attempt_embedded(
                 raise _refuse("LIMIT_REACHED")
             used = await s.scalar(select(SeckillAttempt.id).where(SeckillAttempt.token_nonce == nonce))
             if used is not None:
-                raise _refuse("BAD_TOKEN")
+                raise _refuse("BAD_TOKEN")  # reported below, outside the transaction
             order = await source.place_order(
                 s,
                 customer_id=caller.id,
@@ -184,11 +230,14 @@ async def _attempt_embedded(
             )
     except IntegrityError:
         memory.count(item_id, "BAD_TOKEN")
+        await _scripting(db, caller, "BAD_TOKEN")
         raise _refuse("BAD_TOKEN") from None  # the same token raced itself: one won
     except AppError as exc:
         memory.count(item_id, exc.code)
         if exc.code == "SOLD_OUT":
             memory.hint_sold_out(item_id)
+        if exc.code == "BAD_TOKEN":
+            await _scripting(db, caller, exc.code)
         raise
     memory.count(item_id, "OK")
     return {"attempt_id": aid, "status": "succeeded", "order_id": order.id}

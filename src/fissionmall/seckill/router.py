@@ -65,7 +65,13 @@ async def product_offers(product_id: IdPath, db: DbDep) -> dict[str, Any]:
 @router.post("/seckill/items/{item_id}/token", response_model=TokenPublic)
 async def token(item_id: IdPath, caller: CurrentCustomer, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """The one-time path token an attempt needs (handed out shortly before the start and during the sale)."""
-    return await attempts.issue_token(db, settings=settings, item_id=item_id, customer_id=caller.id)
+    return await attempts.issue_token(
+        db,
+        settings=settings,
+        item_id=item_id,
+        customer_id=caller.id,
+        caller=attempts.Caller(caller.id, caller.ip, caller.device_id),
+    )
 
 
 @router.post(

@@ -11,6 +11,8 @@ from fissionmall.accounts.deps import Admin, CurrentCustomer, require
 from fissionmall.core.deps import Cursor, DbDep, IdemKey, Limit
 from fissionmall.core.idempotency import run_once
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
+from fissionmall.risk import ask
+from fissionmall.risk.decisions import Action, Subject
 from fissionmall.wallet import adjustments, ledger, packages, topups
 from fissionmall.wallet.schemas import (
     AdjustmentCreate,
@@ -53,7 +55,11 @@ async def shop_packages(db: DbDep) -> list[dict[str, Any]]:
 async def create_topup(
     body: TopUpCreate, caller: CurrentCustomer, db: DbDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
-    """Buy a package: an order to pay at the cashier; its payment credits 本金 and 赠送."""
+    """Buy a package: an order to pay at the cashier; its payment credits 本金 and 赠送 (the risk layer asked
+    first: a refused shopper gets no order)."""
+    await ask.guard(
+        db, action=Action.WALLET_TOPUP, subject=ask.subject_of(caller), facts={"package_id": body.package_id}
+    )
 
     async def work(s: Any) -> dict[str, Any]:
         t, order = await topups.create_topup(s, customer_id=caller.id, package_id=body.package_id)
@@ -159,7 +165,17 @@ async def list_topups(
 
 @admin_router.post("/wallet/top-ups/{top_up_id}/refund", response_model=TopUpRefundResult)
 async def refund_topup(top_up_id: IdPath, admin: WalletWrite, db: DbDep) -> dict[str, int]:
-    """Refund a top-up's unspent principal through the gateway and take back its bonus (docs/wallet.md)."""
+    """Refund a top-up's unspent principal through the gateway and take back its bonus (docs/wallet.md). The
+    risk layer hears of it (refunds right after a top-up or a commission are a signal) but never stops it:
+    a refund is the merchant's decision, and a frozen account's refunds are untouched."""
+    async with db.read() as s:
+        t0 = await topups.get_topup(s, topup_id=top_up_id)
+    await ask.judge(
+        db,
+        action=Action.REFUND,
+        subject=Subject(customer_id=t0.customer_id),
+        facts={"top_up_id": t0.id, "order_id": t0.order_id, "pay_fen": t0.pay_fen, "operator_id": admin.id},
+    )
     async with db.tx() as s:
         t, plan, refund_id = await topups.refund_topup(
             s, topup_id=top_up_id, operator_id=admin.id, operator=admin.username, reason=""
