@@ -9,14 +9,25 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy import func, select
 
+from fissionmall.analytics import rollups
+from fissionmall.analytics.kinds import NON_GOODS_SOURCES
+from fissionmall.analytics.recorder import shop_day
+from fissionmall.core import clock
 from fissionmall.core.db import Database
 from fissionmall.demo.campaigns import DEMO_NICKNAMES, seed
 from fissionmall.demo.loader import load_demo
-from fissionmall.settings import Settings
+from fissionmall.ops import monitor
+from fissionmall.orders.models import Order
+from fissionmall.risk import engine as risk_engine
+from fissionmall.settings import Settings, get_settings
+from tests.console_helpers import console
 from tests.helpers import ADDRESS, pay, run_jobs, shopper
 from tests.seckill.helpers import attempt, drain
 
@@ -174,6 +185,139 @@ async def test_the_demo_has_every_tool_live(client, db, settings):
     assert len(bargain["helps"]) == 1 and bargain["target_fen"] == 3900 < bargain["price_fen"], bargain
     # none of the tools' own coupons (birthday, membership, mall) is offered in the 领券中心
     assert not {r["name"] for r in rows} & {"会员生日礼券"}
+
+    await console(client, db, "owner")  # the console pages below: 数据中心, 实验, 实时监控
+    await _data_centre_is_live(client, db, boss)
+    await _experiment_is_live(client, db, boss, info)
+    await _risk_is_live(client, db, boss, info)
+    await _monitor_is_live(client, db)
+
+
+async def _data_centre_is_live(client: httpx.AsyncClient, db: Database, boss: dict[str, str]) -> None:
+    """数据中心: two weeks of history per day, per tool, funnels, the distributor and both touch models, and
+    the figures agree with the orders table to the fen."""
+    async with db.tx() as s:
+        await rollups.catch_up(s, settle_seconds=0)  # the worker's loop: the events the test itself made
+    today = shop_day(clock.now())
+    span = {"from": (today - timedelta(days=13)).isoformat(), "to": today.isoformat()}
+    dash = (await client.get("/api/admin/v1/dashboard", params=span, headers=boss)).json()
+    assert len([d for d in dash["daily"] if d["orders"] > 0]) >= 12, dash["daily"]
+    lo = datetime.combine(today - timedelta(days=13), datetime.min.time(), tzinfo=ZoneInfo(get_settings().timezone))
+    async with db.read() as s:
+        goods = (Order.paid_at >= lo, Order.source.not_in(NON_GOODS_SOURCES))
+        n, fen = (await s.execute(select(func.count(), func.coalesce(func.sum(Order.paid_fen), 0)).where(*goods))).one()
+    assert (dash["overview"]["orders"], dash["overview"]["paid_fen"]) == (n, fen) and n >= 25
+    assert dash["overview"]["new_customers"] >= 20 and dash["overview"]["discount_fen"] > 0
+    assert sum(d["paid_fen"] for d in dash["daily"]) == fen
+    touches = {a["tool"]: a for a in dash["attribution"]}
+    assert touches["distribution"]["first_orders"] > 0 and touches["seckill"]["last_orders"] > 0, touches
+    assert sum(a["first_paid_fen"] for a in touches.values()) == sum(a["last_paid_fen"] for a in touches.values())
+    tools = {
+        x["tool"]: x
+        for x in (await client.get("/api/admin/v1/dashboard/tools", params=span, headers=boss)).json()["items"]
+    }
+    for tool in ("coupons", "promotions", "seckill", "groupbuy", "normal"):
+        assert tools[tool]["orders"] > 0 and tools[tool]["paid_fen"] > 0, (tool, tools.get(tool))
+    assert tools["coupons"]["participants"] > 0 and tools["coupons"]["discount_fen"] > 0
+    assert tools["distribution"]["commission_fen"] > 0 if "distribution" in tools else True
+    funnels = (await client.get("/api/admin/v1/dashboard/funnels", params=span, headers=boss)).json()["items"]
+    seen = {f["tool"]: [st["people"] for st in f["steps"]] for f in funnels}
+    for tool in ("seckill", "groupbuy"):  # viewed → participated → ordered → paid, each step with people
+        assert seen[tool][0] > seen[tool][1] > 0 and seen[tool][-1] > 0, seen
+    assert seen["coupons"][1] > 0 and {f["worst_step"] for f in funnels} - {None}, funnels
+    dists = (await client.get("/api/admin/v1/dashboard/distributors", params=span, headers=boss)).json()["items"]
+    assert (
+        [d["nickname"] for d in dists] == ["分销员阿强"] and dists[0]["orders"] > 0 and dists[0]["commission_fen"] > 0
+    )
+    page = await client.get("/admin/data", params=span)
+    assert page.status_code == 200 and "数据中心" in page.text
+
+
+async def _experiment_is_live(
+    client: httpx.AsyncClient, db: Database, boss: dict[str, str], info: dict[str, Any]
+) -> None:
+    """实验: 满100减20 against 买2送1 running now, visitors and orders in both arms, a newcomer priced by arm."""
+    exps = (await client.get("/api/admin/v1/experiments", headers=boss)).json()["items"]
+    (exp,) = [e for e in exps if e["running"]]
+    assert exp["id"] == info["experiments"]["experiment_id"] and [a["name"] for a in exp["arms"]] == [
+        "满100减20",
+        "买2送1",
+    ]
+    res = (await client.get(f"/api/admin/v1/experiments/{exp['id']}/results", headers=boss)).json()
+    arms = res["arms"]
+    assert len(arms) == 2 and all(a["visitors"] > 0 and a["conversions"] > 0 for a in arms), arms
+    assert (
+        sum(a["visitors"] for a in arms) == info["experiments"]["shoppers"] and res["verdict"] == "insufficient_sample"
+    )
+    beef = (await client.get(f"/api/v1/products/{exp['product_id']}")).json()
+    sku = next(k for k in beef["skus"] if k["name"] == "五香味 250g")["id"]
+    newcomer = await shopper(client, "demo-ab-newcomer")
+    q = (
+        await client.post(
+            "/api/v1/checkout/preview",
+            json={"items": [{"sku_id": sku, "qty": 2}], "address": ADDRESS},
+            headers=newcomer,
+        )
+    ).json()
+    reduced = any(st["kind"] == "reduction" and st["amount_fen"] == -2000 for st in q["steps"])
+    gifted = any(line["payable_fen"] == 0 for line in q["lines"][1:])
+    assert reduced != gifted, q  # exactly one arm's offer
+    assert (await client.get(f"/admin/experiments/{exp['id']}")).status_code == 200
+
+
+async def _risk_is_live(client: httpx.AsyncClient, db: Database, boss: dict[str, str], info: dict[str, Any]) -> None:
+    """风控: the default rules, decisions with the bot phone's refusals, the distributor's held withdrawal
+    that a reviewer releases once; and a fifth account on the bot phone is refused now."""
+    rules = {r["name"]: r for r in (await client.get("/api/admin/v1/risk/rules", headers=boss)).json()}
+    assert {"device_many_accounts", "large_withdrawal", "distributor_same_device", "demo_withdrawal_review"} <= set(
+        rules
+    )
+    assert info["risk"]["bot_claims"][:2] == [201, 201] and all(c >= 400 for c in info["risk"]["bot_claims"][2:])
+    bot = await client.post(
+        "/api/v1/auth/wechat-login", json={"code": "demo-bot-9"}, headers={"X-Device-Id": "demo-bot-phone"}
+    )
+    bot_h = {"Authorization": f"Bearer {bot.json()['token']}", "X-Device-Id": "demo-bot-phone"}
+    coupons = (await client.get("/api/v1/coupons", headers=bot_h)).json()
+    tpl = next(t for t in (coupons["items"] if isinstance(coupons, dict) else coupons) if t["name"] == "满299减50")
+    r = await client.post(f"/api/v1/coupons/{tpl['id']}/claim", headers=bot_h)
+    assert 400 <= r.status_code < 500 and "device_many_accounts" not in r.text, r.text  # plain Chinese, no rule name
+    await risk_engine.flush_now(db)
+    decisions = (await client.get("/api/admin/v1/risk/decisions", params={"limit": 100}, headers=boss)).json()["items"]
+    assert len({d["action"] for d in decisions}) >= 4, {d["action"] for d in decisions}
+    q = {"outcome": "deny", "action": "coupon_claim", "limit": 100}
+    denied = (await client.get("/api/admin/v1/risk/decisions", params=q, headers=boss)).json()["items"]
+    denied = [d for d in denied if d["device_id"] == "demo-bot-phone"]
+    assert len(denied) >= 3 and all(any("device_many_accounts" in x for x in d["reasons"]) for d in denied), denied
+    held = info["risk"]["withdrawal"]
+    assert held["status"] == "held" and held["amount_fen"] >= 1000
+    queue = (await client.get("/api/admin/v1/risk/reviews", params={"status": "pending"}, headers=boss)).json()["items"]
+    (review,) = [v for v in queue if v["kind"] == "withdrawal"]
+    assert review["ref_id"] == held["id"] and review["reasons"], review
+    dist = await shopper(client, "demo-distributor")
+    me = (await client.get("/api/v1/distribution/me", headers=dist)).json()
+    assert review["customer_id"] == int((await client.get("/api/v1/me", headers=dist)).json()["id"])
+    assert me["withdrawing_fen"] == held["amount_fen"] and me["available_fen"] == 0, me
+    decide = f"/api/admin/v1/risk/reviews/{review['id']}/decide"
+    assert (await client.post(decide, json={"decision": "release"}, headers=boss)).status_code == 200
+    assert (await client.post(decide, json={"decision": "void"}, headers=boss)).status_code == 409
+    await run_jobs(db)
+    await run_jobs(db)
+    mine = (await client.get("/api/v1/distribution/withdrawals", headers=dist)).json()["items"]
+    assert [w["status"] for w in mine if w["id"] == held["id"]] == ["paid"]
+
+
+async def _monitor_is_live(client: httpx.AsyncClient, db: Database) -> None:
+    """实时监控: this hour's orders and payments, as the database has them, and the flash sale's attempts."""
+    figures = await monitor.figures(db)
+    start = monitor.window_start(clock.now())
+    async with db.read() as s:
+        placed = await s.scalar(select(func.count()).where(Order.created_at >= start))
+        paid = await s.scalar(select(func.count()).where(Order.created_at >= start, Order.paid_at.is_not(None)))
+    assert (figures["payments"]["placed"], figures["payments"]["paid"]) == (placed, paid) and paid >= 10
+    assert figures["orders_peak"] > 0 and figures["payments"]["success_bp"] is not None
+    assert figures["seckill"], figures["seckill"]
+    page = await client.get("/admin/monitor")
+    assert page.status_code == 200 and "实时监控" in page.text
 
 
 def _free_port() -> int:

@@ -5,7 +5,9 @@ later today, two banners on the home page (to the 领券中心 and the flash sal
 forming group (opened and paid by a demo shopper through the sandbox gateway), distribution switched on
 with an approved demo distributor, and the retention tools (member levels and the member day, the paid
 membership, top-up packages, points rules and the points mall) and a 砍价 activity with a bargain under way
-(each tool's own demo/<tool>.py). Times are real time: the dev clock is never moved here.
+(each tool's own demo/<tool>.py); then an A/B test running with its first shoppers, two weeks of
+shoppers for the 数据中心 (backdated, demo/analytics.py) and the risk layer's refusals and a held withdrawal.
+Times are real time: the dev clock is never moved here.
 """
 
 from __future__ import annotations
@@ -265,8 +267,9 @@ async def seed(c: httpx.AsyncClient, *, admin_password: str, db: Database | None
     group_id = await _groupbuy(c, boss, ps, db)
     share_code = await _distribution(c, boss)
     await _settle(c, db)
+    live = await _live(c, boss, ps, db)
     await _name_shoppers(c, db)
-    return {"share_code": share_code, "group_id": group_id, **loyalty}
+    return {"share_code": share_code, "group_id": group_id, **loyalty, **live}
 
 
 # The tools that seed their own part (demo/<tool>.py: seed(c, boss, ps) -> what the tour names); in this
@@ -281,6 +284,31 @@ async def _loyalty(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dic
     for name in LOYALTY:
         module = importlib.import_module(f"fissionmall.demo.{name}")
         got = await module.seed(c, boss, ps)
+        if got:
+            out[name] = got
+    return out
+
+
+# The merchant's data, A/B tests and the risk layer (demo/<tool>.py: seed(c, boss, ps, db=...)), after the
+# other campaigns: the dashboard's history buys from them, the risk layer judges what they were used for.
+# `make demo` loads them in-process (with `db`); seeded over HTTP (`db` None) they are left out.
+LIVE = ("experiments", "analytics", "risk")
+
+
+async def _live(
+    c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[str, Any]], db: Database | None
+) -> dict[str, Any]:
+    import importlib
+    import inspect
+
+    out: dict[str, Any] = {}
+    if db is None:  # a running server seeded over HTTP (browser tests): its per-address login limit stands,
+        return out  # and these tools' sixty-odd shoppers would exceed it; they are loaded in-process only
+    for name in LIVE:
+        module = importlib.import_module(f"fissionmall.demo.{name}")
+        takes_db = "db" in inspect.signature(module.seed).parameters
+        got = await (module.seed(c, boss, ps, db=db) if takes_db else module.seed(c, boss, ps))
+        await _settle(c, db)
         if got:
             out[name] = got
     return out
@@ -306,7 +334,10 @@ async def load_campaigns(settings: Settings, *, admin_password: str) -> dict[str
     """Seed the campaigns once (None when the shop already has coupon templates); the app runs in-process."""
     from fissionmall.app import create_app
 
-    application = create_app(settings, run_worker=False)
+    # The load signs in some sixty demo shoppers from one address within a minute or two (demo/analytics.py,
+    # experiments.py): the per-address login limit is the served shop's, not the loader's.
+    loader = settings.model_copy(update={"login_rate_per_minute": max(settings.login_rate_per_minute, 1000)})
+    application = create_app(loader, run_worker=False)
     async with application.router.lifespan_context(application):
         db = get_db()
         async with db.read() as s:
