@@ -42,7 +42,7 @@ test: $(DEV_STAMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # Browser tests get their own pytest process: Playwright's sync API holds an event loop in the main thread.
-PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider --durations=15
 PG_ENV := FISSIONMALL_TEST_DB=postgres FISSIONMALL_TEST_PG_URL=$(PG_URL) FISSIONMALL_TEST_REDIS_URL=$(REDIS_URL)
 
 test-sqlite: $(DEV_STAMP)
