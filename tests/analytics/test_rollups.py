@@ -16,13 +16,24 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fissionmall.analytics import rollups
+from fissionmall.analytics.kinds import PARTICIPATION_KINDS
 from fissionmall.analytics.models import AnalyticsEvent
-from fissionmall.analytics.rollup_models import DailyPerson, DailyRollup, RollupState
+from fissionmall.analytics.rollup_models import STEP_CODES, AnalyticsDevice, DailyPerson, DailyRollup, RollupState
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
 from tests.conftest import running_app
 
-KINDS = ("page_view", "share_open", "group_open", "group_join", "seckill_attempt", "order_paid", "order_refund")
+KINDS = (
+    "page_view",
+    "share_open",
+    "group_open",
+    "group_join",
+    "seckill_attempt",
+    "order_created",
+    "order_paid",
+    "order_refund",
+)
+STEP_OF = {"page_view": "viewed", "order_created": "ordered", "order_paid": "paid"}
 TOOLS = (None, "groupbuy", "seckill")
 BASE = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -80,8 +91,10 @@ async def _recompute(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tu
             k = (e.day, e.tool or "", e.kind, e.distributor_id or 0)
             counts[k][0] += 1
             counts[k][1] += e.amount_fen
-            who = f"c{e.customer_id}" if e.customer_id is not None else f"d{e.device_id}"
-            people.add((e.day, e.tool or "", e.kind, who))
+            step = STEP_OF.get(e.kind) or ("participated" if e.kind in PARTICIPATION_KINDS else None)
+            if step is not None and (e.customer_id is not None or e.device_id is not None):
+                who = f"c{e.customer_id}" if e.customer_id is not None else f"d{e.device_id}"
+                people.add((e.day, e.tool or "", step, who))
     return {k: (n, a) for k, (n, a) in counts.items()}, people
 
 
@@ -91,7 +104,12 @@ async def _rolled(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tuple
             (x.day, x.tool, x.kind, x.distributor_id): (x.events, x.amount_fen)
             for x in (await s.scalars(select(DailyRollup))).all()
         }
-        p = {(x.day, x.tool, x.kind, x.person) for x in (await s.scalars(select(DailyPerson))).all()}
+        devices = {d.id: d.device_id for d in (await s.scalars(select(AnalyticsDevice))).all()}
+        steps = {code: st for st, code in STEP_CODES.items()}
+        p = {
+            (x.day, x.tool, steps[x.step], f"c{x.person}" if x.person > 0 else f"d{devices[-x.person]}")
+            for x in (await s.scalars(select(DailyPerson))).all()
+        }
     return r, p
 
 

@@ -2,8 +2,11 @@
 tens of millions of raw events or a million orders.
 
 - `analytics_daily`: per (day, tool, kind, distributor) the number of raw events and their amount.
-- `analytics_daily_people`: who took part, once per (day, tool, kind, person): distinct participants
-  and visitors over a range are counted here (a person is "c<customer id>" or "d<device id>").
+- `analytics_daily_steps`: who reached a funnel step, once per (day, tool, step, person): distinct
+  visitors, participants, buyers and payers over a range are counted here. A person is an integer: the
+  customer id, or minus an anonymous device's number in `analytics_devices` (exact, never a hash), so the
+  range's distinct is a hash of integers read by an index-only scan of the primary key.
+- `analytics_devices`: a number per anonymous device id, given the first time its events are rolled up.
 - `analytics_daily_orders`: per (day, tool, via) the orders paid that day, their paid fen, the refunds
   that succeeded that day (on the refund's own date) and the tool's discount cost. `via` is "source"
   (the order's own source: its GMV counts once) or "step" (a coupon, 满减 or member price that priced
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fissionmall.core.db import Base, BigId, Money
@@ -37,14 +40,23 @@ class DailyRollup(Base):
     amount_fen: Mapped[int] = mapped_column(Money, default=0)
 
 
+# The funnel steps stored per person: page views, any tool participation, orders placed, orders paid.
+STEP_CODES: dict[str, int] = {"viewed": 1, "participated": 2, "ordered": 3, "paid": 4}
+
+
 class DailyPerson(Base):
-    __tablename__ = "analytics_daily_people"
-    __table_args__ = (UniqueConstraint("day", "tool", "kind", "person"),)
+    __tablename__ = "analytics_daily_steps"
+    # The key's order (day first, person last) is what a range's distinct reads without the table.
+    day: Mapped[date] = mapped_column(primary_key=True)
+    tool: Mapped[str] = mapped_column(String(24), primary_key=True)
+    step: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    person: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+
+
+class AnalyticsDevice(Base):
+    __tablename__ = "analytics_devices"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    day: Mapped[date]
-    tool: Mapped[str] = mapped_column(String(24))
-    kind: Mapped[str] = mapped_column(String(32))
-    person: Mapped[str] = mapped_column(String(72))
+    device_id: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class DailyOrders(Base):

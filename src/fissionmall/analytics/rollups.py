@@ -26,14 +26,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, delete, func, literal, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fissionmall.analytics.kinds import NON_GOODS_SOURCES
+from fissionmall.analytics.kinds import NON_GOODS_SOURCES, PARTICIPATION_KINDS
 from fissionmall.analytics.models import AnalyticsEvent
 from fissionmall.analytics.rollup_models import (
+    STEP_CODES,
+    AnalyticsDevice,
     CustomerFirst,
     DailyOrders,
     DailyPerson,
@@ -53,6 +55,7 @@ SETTLE_SECONDS = 30
 ID_WINDOW = 200_000  # raw-event ids per statement
 POLL_SECONDS = 5.0
 STATE = "events"
+STEP_KINDS = sorted(PARTICIPATION_KINDS | {"page_view", "order_created", "order_paid"})
 
 # Which tool a priced step belongs to (its ref's prefix); the `activity` step (a tool's own price) belongs
 # to the order's source.
@@ -100,17 +103,36 @@ async def roll_range(s: AsyncSession, *, lo: int, hi: int) -> None:
             },
         )
     )
-    person = case(
-        (e.customer_id.is_not(None), literal("c") + cast(e.customer_id, String)),
-        else_=literal("d") + e.device_id,
+    await roll_people(s, lo=lo, hi=hi)
+
+
+def step_code(kind: Any) -> Any:
+    """A raw event's kind as its funnel step's code (SQL), NULL for kinds that are no step."""
+    return case(
+        (kind == "page_view", STEP_CODES["viewed"]),
+        (kind.in_(sorted(PARTICIPATION_KINDS)), STEP_CODES["participated"]),
+        (kind == "order_created", STEP_CODES["ordered"]),
+        (kind == "order_paid", STEP_CODES["paid"]),
     )
+
+
+async def roll_people(s: AsyncSession, *, lo: int, hi: int) -> None:
+    """Number the new anonymous devices, then add who reached which step, once per day, tool and step."""
+    e, dev = AnalyticsEvent, AnalyticsDevice
+    where = (e.id > lo, e.id <= hi, e.kind.in_(STEP_KINDS))
+    new_devices = select(e.device_id).where(*where, e.customer_id.is_(None), e.device_id.is_not(None)).distinct()
+    await s.execute(_insert(s, dev).from_select(["device_id"], new_devices).on_conflict_do_nothing())
+    tool, step = func.coalesce(e.tool, ""), step_code(e.kind)
+    person = func.coalesce(e.customer_id, -dev.id)
     people = (
-        select(e.day, tool, e.kind, person)
+        select(e.day, tool, step, person)
+        .select_from(e)
+        .outerjoin(dev, (e.customer_id.is_(None)) & (dev.device_id == e.device_id))
         .where(*where, (e.customer_id.is_not(None)) | (e.device_id.is_not(None)))
-        .group_by(e.day, tool, e.kind, person)
+        .group_by(e.day, tool, step, person)
     )
     await s.execute(
-        _insert(s, DailyPerson).from_select(["day", "tool", "kind", "person"], people).on_conflict_do_nothing()
+        _insert(s, DailyPerson).from_select(["day", "tool", "step", "person"], people).on_conflict_do_nothing()
     )
 
 
