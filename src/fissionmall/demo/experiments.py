@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from fissionmall.core import clock
+from fissionmall.experiments import rules
 
 ADMIN = "/api/admin/v1"
 API = "/api/v1"
@@ -63,12 +64,16 @@ async def seed(c: httpx.AsyncClient, boss: dict[str, str], ps: dict[str, dict[st
     exp = _ok(await c.post(f"{ADMIN}/experiments", json=body, headers=boss), 201)
     cart = {"items": [{"sku_id": sku, "qty": 2}], "address": ADDRESS}
     paid = 0
+    seen = [0, 0]  # shoppers of each arm so far: which arm a shopper is in depends on their id's hash
     for n in range(SHOPPERS):
         me = await _login(c, f"demo-ab-{n}")
         _ok(await c.get(f"{API}/products/{beef['id']}", headers=me))
         _ok(await c.post(f"{API}/checkout/preview", json=cart, headers=me))
-        if n % 3 == 2:
-            continue  # looked at the price, did not buy
+        cid = _ok(await c.get(f"{API}/me", headers=me))["id"]
+        arm = rules.assign(exp["id"], cid, weights=[1, 1], coverage_bp=exp["coverage_bp"]) or 0
+        seen[arm] += 1
+        if seen[arm] % 3 == 0:
+            continue  # every third shopper of an arm looked at the price and did not buy: both arms convert
         order = _ok(await c.post(f"{API}/orders", json=cart, headers=me), 201)
         pid = _ok(await c.post(f"{API}/orders/{order['id']}/pay", json={"method": "gateway"}, headers=me))
         _ok(await c.post(f"{API}/payments/sandbox/{pid['payment_id']}/succeed", headers=me))
