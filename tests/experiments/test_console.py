@@ -52,6 +52,7 @@ async def test_an_experiment_is_created_read_and_its_winner_kept_from_the_consol
     assert e2.status == "ended" and e2.winner_arm_id == e.arms[1].id and e2.coverage_bp == 8000
     kept = (await client.get(f"/admin/experiments/{e.id}?ok=kept")).text
     assert "已保留胜出方案" in kept and "满100减20" in kept  # the paused arm's promotion still named
+    assert kept.count("已保留胜出方案") == 1  # the notice once (the layout shows it), not twice
     assert (await client.get("/admin/experiments/999999")).status_code == 404
     # finance has no marketing: no page at all
     await console(client, db, "finance")
