@@ -279,6 +279,11 @@ async def test_funnels_count_people_once_and_mark_the_step_that_loses_most(clien
     assert 'href="/admin/data"' in home.text
     bad = await client.get("/admin/data", params={"from": "2026-12-09", "to": "2026-12-01"})
     assert bad.status_code == 200 and "开始日期不能晚于结束日期" in bad.text
+    # a cleared date field is the default's, a malformed one is said on the page (not a JSON error)
+    cleared = await client.get("/admin/data", params={"from": "2026-12-01", "to": ""})
+    assert cleared.status_code == 200 and 'value="2026-12-01"' in cleared.text and "range-error" not in cleared.text
+    junk = await client.get("/admin/data", params={"from": "abc", "to": "2026-13-40"})
+    assert junk.status_code == 200 and "日期格式不正确" in junk.text and "数据中心" in junk.text
 
 
 async def test_store_staff_does_not_see_the_data_centre(client, db):

@@ -67,6 +67,16 @@ def test_member_centre_and_member_price(live_server: dict[str, Any], phone: Page
     growth = me_level["growth_fen"] // 100
     expect(page.locator(".mb-growth")).to_have_text(re.compile(rf"成长值 {growth}$"))
     expect(page.locator(".mb-level")).to_have_count(4)
+    shot(page, "shop-member-centre")
+    # a 会员日 is named any day, not only on the day itself (restored after: the server is shared)
+    was = boss.get("/api/admin/v1/membership/member-day").json()
+    day = {"enabled": True, "day_of_month": 28, "extra_rate_bp": 9000, "double_points": False}
+    assert boss.put("/api/admin/v1/membership/member-day", json=day).status_code == 200
+    try:
+        page.reload()
+        expect(page.locator("div.mb-day")).to_contain_text("会员日")
+    finally:
+        assert boss.put("/api/admin/v1/membership/member-day", json=was).status_code == 200
     expect(page.locator(".mb-level.on")).to_contain_text("全场商品9折")
     page.get_by_label("生日").fill("1990-05-20")
     page.get_by_role("button", name="保存").click()

@@ -52,11 +52,12 @@ async def test_a_viewer_reads_the_rules_but_cannot_save(app, client, db):
 async def test_the_decision_log_and_the_review_queue(app, client, db):
     PAID.clear()
     csrf = await console(client, db, "operator")
-    await only(db, rule("acts_customer_1h > 1", name="too_often"))
+    await only(db, rule("acts_customer_1h > 1", name="too_often", label="一小时内重复开团"))
     await act(db, Action.GROUP_OPEN, customer_id=31, device_id="dev-31")
     await act(db, Action.GROUP_OPEN, customer_id=31, device_id="dev-31")
     page = await client.get("/admin/risk/decisions", params={"customer_id": "31", "outcome": "deny"})
-    assert page.status_code == 200 and page.text.count("data-decision=") == 1 and "too_often" in page.text
+    assert page.status_code == 200 and page.text.count("data-decision=") == 1
+    assert "一小时内重复开团" in page.text and "<code>too_often</code>" not in page.text  # its name, not its code
     assert "开团" in page.text and "拒绝" in page.text
     assert (await client.get("/admin/risk/decisions", params={"customer_id": "abc"})).status_code == 200
 

@@ -76,16 +76,31 @@ def chart_data(f: dict[str, Any]) -> str:
     )
 
 
+def _day(raw: str | None) -> date | None:
+    """A page's date field: empty is None; not a date from 2000 to 2099 is a ValueError."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    day = date.fromisoformat(raw)
+    if not date(2000, 1, 1) <= day <= date(2099, 12, 31):
+        raise ValueError(raw)
+    return day
+
+
 @router.get("", response_class=HTMLResponse)
 async def data_page(
     ctx: Read,
-    date_from: Annotated[DayQ | None, Query(alias="from")] = None,
-    date_to: Annotated[DayQ | None, Query(alias="to")] = None,
+    date_from: Annotated[str | None, Query(alias="from", max_length=32)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=32)] = None,
 ) -> HTMLResponse:
-    """数据中心: the overview, per-tool figures, funnels, distributors, repurchase and attribution."""
+    """数据中心: the overview, per-tool figures, funnels, distributors, repurchase and attribution. A date
+    left empty is the default's; a malformed one is said on the page (not a JSON error) and the default shown."""
     error = ""
     try:
-        start, end = date_range(date_from, date_to)
+        start, end = date_range(_day(date_from), _day(date_to))
+    except ValueError:
+        error = "日期格式不正确，请重新选择"
+        start, end = date_range(None, None)
     except AppError as exc:
         error = error_text(exc)
         start, end = date_range(None, None)

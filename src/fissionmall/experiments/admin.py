@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from fissionmall.catalog.models import Product
 from fissionmall.core.errors import AppError
 from fissionmall.coupons import service as coupons
 from fissionmall.experiments import results, service
@@ -160,6 +161,7 @@ async def _detail(
             return not_found(ctx, "实验不存在")
         res = results.analyse(e, await results.figures(s, e=e))
         out = experiment_out(e)
+        product = await s.get(Product, e.product_id) if e.product_id else None
     choices = await _choices(ctx)
     return render(
         ctx,
@@ -168,6 +170,7 @@ async def _detail(
         active="experiments",
         e=out,
         res=res,
+        product_title=product.title if product else "",
         VERDICT_ZH=VERDICT_ZH,
         names=choices["names"],
         tpl_names=choices["tpl_names"],

@@ -12,7 +12,7 @@ from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import MAX_BIGINT
 from fissionmall.risk import reviews, rulestore
 from fissionmall.risk.decisions import Action
-from fissionmall.risk.rulebook import ACTION_LABELS, OUTCOME_LABELS
+from fissionmall.risk.rulebook import ACTION_LABELS, DEFAULTS, OUTCOME_LABELS
 from fissionmall.web.console import Console, console, error_text, render
 
 pages = APIRouter(include_in_schema=False)  # included by risk/admin.py under /admin/risk
@@ -190,8 +190,16 @@ async def decisions_page(ctx: Read) -> Response:
         actions=ACTIONS,
         action_labels=ACTION_LABELS,
         outcomes=OUTCOME_LABELS,
+        rule_labels=await _rule_labels(ctx),
         filters={"customer_id": customer_id or "", "action": action or "", "outcome": outcome or ""},
     )
+
+
+async def _rule_labels(ctx: Console) -> dict[str, str]:
+    """Rule code -> its Chinese name (the merchant's rules, then the defaults for a deleted default rule)."""
+    labels = {str(d["name"]): str(d["label"]) for d in DEFAULTS}
+    labels.update({r.name: r.label for r in await rulestore.list_rules(ctx.db)})
+    return labels
 
 
 def _can_review(ctx: Console) -> bool:
@@ -222,6 +230,7 @@ async def _reviews(ctx: Console, *, error: str = "", status: int = 200) -> Respo
         error=error,
         notice=NOTICES.get(ctx.request.query_params.get("ok", ""), ""),
         can_decide=_can_review(ctx),
+        rule_labels=await _rule_labels(ctx),
     )
 
 

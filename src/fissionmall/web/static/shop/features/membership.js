@@ -24,6 +24,7 @@ const CSS = `
 .mb-tag{font-size:12px;font-weight:400;color:#b7791f}
 .mb-benefit{display:inline-block;margin:4px 6px 0 0;padding:2px 8px;border-radius:999px;background:#fff0e0;color:#b7591f;font-size:12px}
 .mb-day{margin:8px 12px 0;padding:10px 14px;border-radius:12px;background:linear-gradient(90deg,#ff5a4e,#ff8a3d);color:#fff;font-weight:600}
+.mb-day.soon{background:#fff4ec;color:#d9480f;font-weight:500}
 .mb-price{margin:8px 12px 0;padding:8px 12px;border-radius:10px;background:#fff7e8;color:#8a5a12;display:flex;gap:8px;align-items:baseline}
 .mb-price .price{color:#c7000b}
 .mb-birthday{display:flex;gap:8px;padding:12px 14px;align-items:center}
@@ -39,6 +40,12 @@ const growthText = (fen) => String(Math.floor(fen / 100));
 // On the day itself the banner says so once: 今天是会员日 · 会员再享8折 · 双倍积分 (the label's first part
 // names the day of the month, which is today).
 const todayText = (label) => ['今天是会员日', ...label.split(' · ').slice(1)].join(' · ');
+
+// Any other day the shopper still reads when it is: 每月18日会员日 · 会员再享8折 · 双倍积分 (a quieter banner).
+const memberDay = (d) => {
+  if (!d || !d.enabled || !d.label) return null;
+  return d.today ? h('div.mb-day', todayText(d.label)) : h('div.mb-day.soon', d.label);
+};
 
 function levelCard(me) {
   const nextAt = me.next_at_fen;
@@ -92,7 +99,7 @@ function memberScreen(ctx) {
     if (!ctx.alive()) return;
     put(body,
       levelCard(me),
-      me.member_day.today ? h('div.mb-day', todayText(me.member_day.label)) : null,
+      memberDay(me.member_day),
       levelList(me),
       birthdayCard(me, load));
   }).catch((err) => ctx.fail(err));
