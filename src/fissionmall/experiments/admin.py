@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from fissionmall.catalog.models import Product
 from fissionmall.core.errors import AppError
+from fissionmall.core.schemas import IdPath
 from fissionmall.coupons import service as coupons
 from fissionmall.experiments import results, service
 from fissionmall.experiments.schemas import ExperimentCreate, ExperimentUpdate, experiment_out
@@ -180,12 +181,12 @@ async def _detail(
 
 
 @router.get("/{experiment_id}", response_class=HTMLResponse)
-async def detail(experiment_id: int, ctx: Read, ok: str = "") -> Response:
+async def detail(experiment_id: IdPath, ctx: Read, ok: str = "") -> Response:
     return await _detail(ctx, experiment_id, ok=ok)
 
 
 @router.post("/{experiment_id}/keep", response_class=HTMLResponse)
-async def keep(experiment_id: int, ctx: Write) -> Response:
+async def keep(experiment_id: IdPath, ctx: Write) -> Response:
     arm = form_text(await ctx.request.form(), "arm_id")
     try:
         async with ctx.db.tx() as s:
@@ -198,7 +199,7 @@ async def keep(experiment_id: int, ctx: Write) -> Response:
 
 
 @router.post("/{experiment_id}/coverage", response_class=HTMLResponse)
-async def coverage(experiment_id: int, ctx: Write) -> Response:
+async def coverage(experiment_id: IdPath, ctx: Write) -> Response:
     cov = form_text(await ctx.request.form(), "coverage")
     if not cov.isdigit() or int(cov) > 100:
         return await _detail(ctx, experiment_id, error="覆盖比例须是 0 到 100 的整数（%）", status_code=422)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fissionmall.core.errors import AppError
-from fissionmall.core.schemas import MAX_BIGINT
+from fissionmall.core.schemas import MAX_BIGINT, IdPath
 from fissionmall.risk import reviews, rulestore
 from fissionmall.risk.decisions import Action
 from fissionmall.risk.rulebook import ACTION_LABELS, DEFAULTS, OUTCOME_LABELS
@@ -101,7 +101,7 @@ async def rules_page(ctx: Read) -> Response:
 
 
 @pages.get("/rules/{rule_id}", response_class=HTMLResponse)
-async def rule_edit(rule_id: int, ctx: Read) -> Response:
+async def rule_edit(rule_id: IdPath, ctx: Read) -> Response:
     """One rule in the editor."""
     if not 1 <= rule_id <= MAX_BIGINT:
         return await _rules_page(ctx, error="找不到这条规则", status=404)
@@ -147,7 +147,7 @@ async def rule_preview(ctx: Read) -> Response:
 
 
 @pages.post("/rules/{rule_id}", response_class=HTMLResponse)
-async def rule_update(rule_id: int, ctx: Write) -> Response:
+async def rule_update(rule_id: IdPath, ctx: Write) -> Response:
     """Save an edited rule."""
     if not 1 <= rule_id <= MAX_BIGINT:
         return await _rules_page(ctx, error="找不到这条规则", status=404)
@@ -155,7 +155,7 @@ async def rule_update(rule_id: int, ctx: Write) -> Response:
 
 
 @pages.post("/rules/{rule_id}/delete", response_class=HTMLResponse)
-async def rule_delete(rule_id: int, ctx: Write) -> Response:
+async def rule_delete(rule_id: IdPath, ctx: Write) -> Response:
     """Delete a rule."""
     try:
         if not 1 <= rule_id <= MAX_BIGINT:
@@ -235,7 +235,7 @@ async def _reviews(ctx: Console, *, error: str = "", status: int = 200) -> Respo
 
 
 @pages.post("/reviews/{review_id}/decide", response_class=HTMLResponse)
-async def review_decide(review_id: int, ctx: Any_) -> Response:
+async def review_decide(review_id: IdPath, ctx: Any_) -> Response:
     """Release or void a review from the queue (once)."""
     if not _can_review(ctx):
         return render(
