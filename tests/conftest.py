@@ -22,10 +22,11 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import inspect, text
 
 from fissionmall.app import create_app
-from fissionmall.core import clock
+from fissionmall.core import clock, security
 from fissionmall.core.db import Database, get_db
 from fissionmall.core.migrate import upgrade
 from fissionmall.demo.campaigns import load_campaigns
@@ -33,6 +34,11 @@ from fissionmall.demo.loader import load_demo
 from fissionmall.models import Base
 from fissionmall.seckill import memory as seckill_memory
 from fissionmall.settings import Settings, use_settings
+
+# Argon2 at its production cost (64 MiB, 3 passes) is ~0.2 s per login on an idle core and several times
+# that with both passes running: most tests log an operator in, so the suite hashes at the lowest cost.
+# What the tests check (a wrong password refused, a hash never stored in clear) does not depend on it.
+security._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 
 BACKEND = os.environ.get("FISSIONMALL_TEST_DB", "sqlite")
 CI = os.environ.get("CI", "").lower() == "true"

@@ -151,6 +151,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         metrics.forget_minutes()  # the console's per-minute request figures too
         risk_engine.forget()  # the risk layer's counts, credit and queued decisions too
         risk_ask.forget()  # and the tools' report throttle and refusal counts
+        # the exposures it knows written (ids start again in a new database); imported here, after
+        # load_handlers, so importing it never moves its place in checkout's chain
+        from fissionmall.experiments import checkout as experiments_checkout
+
+        experiments_checkout.forget()
         db = init_db(
             settings.db_url,
             pool_size=settings.db_pool_size,

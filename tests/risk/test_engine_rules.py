@@ -33,7 +33,7 @@ CASES: list[tuple[str, int, Action, Make]] = [
         "joins_same_leader_1d > 3",
         3,
         Action.GROUP_JOIN,
-        lambda i: {"customer_id": 3, "facts": {"leader_id": 5}},
+        lambda i: {"customer_id": 3, "facts": {"leader_id": 5, "group_id": 100 + i}},
     ),
     (
         "helps_without_purchase > 2",
@@ -60,6 +60,15 @@ async def test_each_rule_kind_fires_exactly_at_its_threshold_and_not_one_below(a
     kw = make(steps[-1])
     v = await act(db, action, facts=kw.pop("facts", None), **kw)
     assert v.outcome is Outcome.DENY and v.reasons == ("under_test",), (condition, v)
+
+
+async def test_retrying_one_group_is_not_joining_a_leaders_groups(app, db):
+    await only(db, rule("joins_same_leader_1d > 1"))
+    for _ in range(4):  # the same group, again and again (a refused join retried)
+        v = await act(db, Action.GROUP_JOIN, customer_id=3, facts={"leader_id": 5, "group_id": 7})
+        assert v.outcome is Outcome.ALLOW
+    v = await act(db, Action.GROUP_JOIN, customer_id=3, facts={"leader_id": 5, "group_id": 8})
+    assert v.outcome is Outcome.DENY
 
 
 async def test_a_distinct_count_counts_accounts_not_acts(app, db):

@@ -69,7 +69,7 @@ async def bind(body: BindCreate, caller: CurrentCustomer, db: DbDep) -> BindingP
     async with db.read() as s:
         # the same refusals as bind's own, in its order (disabled, then an unknown code) before asking risk
         target = await by_code(s, ref=body.ref) if (await config.get_config(s)).enabled else None
-    if target is not None:
+    if target is not None and target.customer_id != caller.id:  # oneself: bind's own REF_SELF answers
         await ask.guard(
             db,
             action=Action.DISTRIBUTOR_BIND,

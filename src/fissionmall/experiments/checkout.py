@@ -98,7 +98,7 @@ def context(part: Part | None, ctx: PricingContext, ask: Ask) -> PricingContext:
 
 
 def forget() -> None:
-    """Tests only: forget the exposures this process remembers."""
+    """Forget the exposures this process remembers (a new database: the app's start, tests)."""
     _seen.clear()
 
 

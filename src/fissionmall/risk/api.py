@@ -11,7 +11,7 @@ from fissionmall.accounts.rules import allowed
 from fissionmall.core.deps import Cursor, DbDep, Limit
 from fissionmall.core.errors import CoreError, Forbidden
 from fissionmall.core.schemas import IdPath, Page, page_limit, parse_cursor
-from fissionmall.risk import credit, reviews, rulestore
+from fissionmall.risk import credit, engine, reviews, rulestore
 from fissionmall.risk.schemas import (
     CreditAdmin,
     CreditUpdate,
@@ -136,6 +136,9 @@ async def get_credit(customer_id: IdPath, _: Read, db: DbDep) -> dict[str, Any]:
 async def put_credit(customer_id: IdPath, body: CreditUpdate, _: Write, db: DbDep) -> dict[str, Any]:
     """Clear a shopper's score back to full and/or freeze or unfreeze their marketing participation."""
     await rulestore.customer_exists(db, customer_id=customer_id)
+    # Penalties this process queued are written first: a flush landing after the clear would lower the
+    # score the operator just restored.
+    await engine.flush_now(db)
     await credit.set_credit(db, customer_id=customer_id, clear=body.clear, frozen=body.frozen, note=body.note)
     score, frozen, note = await credit.read(db, customer_id=customer_id)
     return {"customer_id": customer_id, "score": score, "frozen": frozen, "note": note}

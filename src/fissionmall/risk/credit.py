@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.core import clock
@@ -126,21 +128,31 @@ def settled(done: dict[int, int], stored: dict[int, Standing]) -> None:
             _bad.pop(cid, None)
 
 
+async def _locked_rows(s: AsyncSession, customer_ids: list[int], now: datetime) -> dict[int, RiskCredit]:
+    """The shoppers' credit rows, locked, made at full score where missing. Made by an insert that ignores a
+    row already there: the engine's flush and an operator's act may both make a shopper's first row at once,
+    and the loser must read the winner's row, not fail on the key."""
+    ins = pg_insert(RiskCredit) if is_postgres(s) else sqlite_insert(RiskCredit)
+    fresh = {"score": START, "scored_at": now, "frozen": False, "note": "", "updated_at": now}
+    await s.execute(
+        ins.on_conflict_do_nothing(index_elements=["customer_id"]),
+        [{"customer_id": cid, **fresh} for cid in sorted(customer_ids)],
+    )
+    q = select(RiskCredit).where(RiskCredit.customer_id.in_(customer_ids)).execution_options(populate_existing=True)
+    if is_postgres(s):
+        q = q.with_for_update()
+    return {r.customer_id: r for r in (await s.scalars(q)).all()}
+
+
 async def apply(s: AsyncSession, *, penalties: dict[int, int]) -> dict[int, Standing]:
     """Lower the stored scores by these penalties (inside the flush's transaction); the new rows."""
     now = clock.now()
     out: dict[int, Standing] = {}
     if not penalties:
         return out
-    q = select(RiskCredit).where(RiskCredit.customer_id.in_(list(penalties)))
-    if is_postgres(s):
-        q = q.with_for_update()
-    rows = {r.customer_id: r for r in (await s.scalars(q)).all()}
+    rows = await _locked_rows(s, list(penalties), now)
     for cid, points in sorted(penalties.items()):
-        row = rows.get(cid)
-        if row is None:
-            row = RiskCredit(customer_id=cid, score=START, scored_at=now, frozen=False, note="", updated_at=now)
-            s.add(row)
+        row = rows[cid]
         current = Standing(row.score, row.scored_at, row.frozen).now(now)
         row.score, row.scored_at, row.updated_at = max(0, current - points), now, now
         out[cid] = Standing(row.score, row.scored_at, row.frozen)
@@ -154,10 +166,7 @@ async def set_credit(
     """An operator's act: clear the score back to full, and/or freeze or unfreeze the account."""
     now = clock.now()
     async with db.tx() as s:
-        row = await s.get(RiskCredit, customer_id, with_for_update=is_postgres(s))
-        if row is None:
-            row = RiskCredit(customer_id=customer_id, score=START, scored_at=now, frozen=False, note="", updated_at=now)
-            s.add(row)
+        row = (await _locked_rows(s, [customer_id], now))[customer_id]
         if clear:
             row.score, row.scored_at = START, now
         if frozen is not None:

@@ -163,6 +163,7 @@ def _count_key(c: Counter, action: str, keys: dict[str, str], facts: Mapping[str
 _db: Database | None = None
 _buffer: list[dict[str, Any]] = []
 _seed_wanted = False
+_closing = False  # the app is shutting down: close() writes what is queued, no new background flush
 _task: asyncio.Task[None] | None = None
 _lock = asyncio.Lock()
 _ages: dict[int, datetime | None] = {}
@@ -174,8 +175,8 @@ MAX_BUFFER = 20_000
 
 def forget() -> None:
     """Drop everything this process holds (a new database, tests)."""
-    global _db, _seed_wanted, _lock, _task
-    _db, _seed_wanted, _task = None, False, None
+    global _db, _seed_wanted, _lock, _task, _closing
+    _db, _seed_wanted, _task, _closing = None, False, None, False
     _lock = asyncio.Lock()  # a new app may run on a new event loop
     _buffer.clear()
     _ages.clear()
@@ -218,9 +219,12 @@ async def _circular(keys: dict[str, str], facts: Mapping[str, Any]) -> bool | No
     if me is None or up is None:
         return None
     at, seen = str(up), set()
-    for _ in range(8):  # the distributor's own chain upwards: reaching the shopper is a loop
+    # The distributor's own chain upwards: reaching the shopper is a loop. Binding to oneself (depth 0) and
+    # to one's own downline (depth 1) are the binding's own refusals (REF_SELF, BIND_CYCLE), answered by
+    # distribution with its codes and under its lock; the layer adds the longer loops it cannot see.
+    for depth in range(8):
         if at == me:
-            return True
+            return depth >= 2
         if at in seen:
             return False
         seen.add(at)
@@ -269,7 +273,8 @@ async def judge(db: Database, *, action: Action, subject: Subject, facts: Mappin
     for kind, scope, dim, keep in bk.adds[a]:
         if kind == "pair":
             if a == Action.GROUP_JOIN.value and (k := _count_key(Counter("pair", scope, dim, 0), a, keys, facts)):
-                adds.append((k, "", keep))
+                # one member per group: retrying one group is not filling a leader's groups (虚假拼团)
+                adds.append((k, str(facts.get("group_id") or ""), keep))
             continue
         value = keys.get(dim)
         if value is None or (kind == "distinct" and cid is None):
@@ -376,7 +381,7 @@ def _want_seed() -> None:
 
 def _schedule(delay: float) -> None:
     global _task
-    if _db is None or (_task is not None and not _task.done()):
+    if _db is None or _closing or (_task is not None and not _task.done()):
         return
     db = _db
 
@@ -475,12 +480,15 @@ ENGINE.judge, ENGINE.report, ENGINE.standing = judge, report, credit.cached_stan
 
 async def close(db: Database) -> None:
     """At app shutdown: write what is queued and stop the background work (nothing left on a closed loop)."""
-    global _task
+    global _task, _closing
+    _closing = True
     task, _task = _task, None
     if task is not None and not task.done():
-        task.cancel()
-        with suppress(asyncio.CancelledError, Exception):
-            await task
+        # Awaited, not cancelled: a flush cancelled inside its transaction leaves SQLite's write lock with a
+        # connection nobody closes (the next app on that file then waits out the busy timeout). The task
+        # only sleeps a second at most before it writes.
+        with suppress(Exception):
+            await asyncio.wait_for(task, timeout=10)
     with suppress(Exception):
         await flush_now(db)
     await credit.stop()
