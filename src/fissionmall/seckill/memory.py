@@ -62,10 +62,11 @@ def local_counts(item_id: int) -> dict[str, int]:
 
 
 def forget_hints() -> None:
-    """Drop this process's per-item hints (sold out, unknown): for a database emptied under a running
-    process, as the tests do between cases, where item ids start again."""
+    """Drop this process's per-item hints (sold out, unknown) and outcome counts: for a database emptied
+    under a running process, as the tests do between cases, where item ids start again."""
     _sold_out_until.clear()
     _missing.clear()
+    _local_stats.clear()
 
 
 def writer(db: Database) -> Any:
