@@ -85,3 +85,55 @@ async def test_the_customer_page_shows_the_credit_score(app, client, db):
     await engine.flush_now(db)
     page = await client.get(f"/admin/customers/{cid}")
     assert page.status_code == 200 and "50 / 100" in page.text and "营销活动暂不可参加" in page.text
+
+
+async def test_the_lists_page_adds_and_removes_entries_that_take_effect_at_once(app, client, db):
+    csrf = await console(client, db, "operator")
+    await only(db)
+    page = await client.get("/admin/risk/lists")
+    assert page.status_code == 200 and "名单是空的" in page.text and "黑白名单" in page.text
+    r = await client.post("/admin/risk/lists", data={"csrf_token": csrf, "kind": "block", "dim": "device", "value": ""})
+    assert r.status_code == 422 and "请填写设备编号" in r.text
+    r = await client.post(
+        "/admin/risk/lists", data={"csrf_token": csrf, "kind": "block", "dim": "customer", "value": "abc"}
+    )
+    assert r.status_code == 422 and "买家编号须是正整数" in r.text
+    form = {"csrf_token": csrf, "kind": "block", "dim": "device", "value": "farm-phone", "note": "刷单设备"}
+    r = await client.post("/admin/risk/lists", data=form)
+    assert r.status_code == 303, r.text
+    assert (await act(db, Action.COUPON_CLAIM, customer_id=5, device_id="farm-phone")).reasons == ("block_list",)
+    r = await client.post("/admin/risk/lists", data=form)
+    assert r.status_code == 409 and "名单里已有这一条" in r.text
+    page = await client.get("/admin/risk/lists")
+    assert "farm-phone" in page.text and "刷单设备" in page.text and "黑名单" in page.text
+    entry = page.text.split('data-entry="', 1)[1].split('"', 1)[0]
+    r = await client.post(f"/admin/risk/lists/{entry}/delete", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    assert (await act(db, Action.COUPON_CLAIM, customer_id=5, device_id="farm-phone")).reasons == ()
+
+
+async def test_the_customer_page_restores_the_score_and_freezes_marketing(app, client, db):
+    csrf = await console(client, db, "operator")
+    await only(db)
+    me = await shopper(client, "credit-buttons")
+    cid = (await client.get("/api/v1/me", headers=me)).json()["id"]
+    await decisions.report(db, subject=Subject(customer_id=cid), signal="seckill_scripting")
+    page = await client.get(f"/admin/customers/{cid}")
+    assert 'id="credit-clear"' in page.text and 'id="credit-freeze"' in page.text
+    r = await client.post(f"/admin/risk/credit/{cid}", data={"csrf_token": csrf, "act": "cleared"})
+    assert r.status_code == 303 and r.headers["location"] == f"/admin/customers/{cid}"
+    assert (await act(db, Action.GROUP_OPEN, customer_id=cid)).reasons == ()
+    page = await client.get(f"/admin/customers/{cid}")
+    assert "100 / 100" in page.text and 'id="credit-clear"' not in page.text
+    r = await client.post(f"/admin/risk/credit/{cid}", data={"csrf_token": csrf, "act": "frozen"})
+    assert r.status_code == 303
+    assert (await act(db, Action.GROUP_OPEN, customer_id=cid)).reasons == ("frozen",)
+    assert (await act(db, Action.ORDER, customer_id=cid)).reasons == ()  # shopping is never refused
+    page = await client.get(f"/admin/customers/{cid}")
+    assert "已冻结" in page.text and 'id="credit-unfreeze"' in page.text
+    await client.post(f"/admin/risk/credit/{cid}", data={"csrf_token": csrf, "act": "unfrozen"})
+    assert (await act(db, Action.GROUP_OPEN, customer_id=cid)).reasons == ()
+    r = await client.post(f"/admin/risk/credit/{cid}", data={"csrf_token": csrf, "act": "explode"})
+    assert r.status_code == 422
+    r = await client.post("/admin/risk/credit/999999", data={"csrf_token": csrf, "act": "frozen"})
+    assert r.status_code == 404 and "找不到这个买家" in r.text

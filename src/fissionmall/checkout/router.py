@@ -10,10 +10,16 @@ from fissionmall.accounts.deps import CurrentCustomer
 from fissionmall.checkout import service
 from fissionmall.checkout.schemas import CheckoutRequest, PreviewPublic
 from fissionmall.core.deps import DbDep, IdemKey, SettingsDep
+from fissionmall.core.errors import AppError
 from fissionmall.core.idempotency import run_once
 from fissionmall.orders.schemas import OrderPlacedPublic
+from fissionmall.risk import ask, reviews
+from fissionmall.risk.decisions import Action, Outcome
+from fissionmall.risk.errors import RiskError
+from fissionmall.risk.handlers import ORDER_KIND
 
 router = APIRouter(tags=["orders"])
+ORDER_CHALLENGE = "下单过于频繁：请先支付或取消未支付的订单，稍后再试"
 
 
 @router.post("/checkout/preview", response_model=PreviewPublic)
@@ -40,8 +46,14 @@ async def coupon_preview(
 async def create_order(
     body: CheckoutRequest, caller: CurrentCustomer, db: DbDep, settings: SettingsDep, idempotency_key: IdemKey = None
 ) -> dict[str, Any]:
-    """Place an order (stock is reserved now; it is cancelled if unpaid in time)."""
+    """Place an order (stock is reserved now; it is cancelled if unpaid in time). The risk layer is asked
+    first: a challenge or a deny refuses it in plain Chinese; a review places it and holds it from
+    shipping until a person decides (审核队列)."""
     await service.check_order_rate(caller.id, settings)
+    verdict = await ask.judge(db, action=Action.ORDER, subject=ask.subject_of(caller), facts={"items": len(body.items)})
+    if verdict.outcome is Outcome.CHALLENGE:  # the shop has no captcha for an order: what to do instead
+        raise AppError(RiskError.RISK_CHALLENGE, ORDER_CHALLENGE)
+    ask.raise_refusal(verdict)
 
     async def work(s: Any) -> dict[str, Any]:
         o = await service.place(
@@ -51,6 +63,8 @@ async def create_order(
             settings=settings,
             attribution={"ip": caller.ip, "device_id": caller.device_id},
         )
+        if verdict.outcome is Outcome.REVIEW:
+            await reviews.hold(s, kind=ORDER_KIND, ref_id=o.id, customer_id=caller.id, reasons=verdict.reasons)
         return OrderPlacedPublic.model_validate(o).model_dump(mode="json")
 
     return await run_once(

@@ -35,3 +35,4 @@ class GroupbuyError(ErrorCode):
     NO_JOINABLE_GROUP = "NO_JOINABLE_GROUP", "暂时没有可参加的团，自己开一个吧", 409
     # The refusal the order source hooks return while a group forms: orders raises it on ship and refund.
     GROUP_FORMING = "GROUP_FORMING", "拼团还在进行中：成团后才能发货或退款，未成团将自动全额退款", 409
+    GROUP_UNDER_REVIEW = "GROUP_UNDER_REVIEW", "这个团正在风控审核中：审核放行后才能发货", 409

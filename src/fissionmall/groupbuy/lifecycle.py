@@ -134,25 +134,7 @@ async def expire_group(s: AsyncSession, *, group_id: int) -> str:
     if g.status != "forming":
         return g.status
     act = await get_activity(s, activity_id=g.activity_id)
-    # A payment confirmation takes its order's lock and then the group's row (the `paid` hook), so the
-    # orders of the reserved members are locked here, in id order, before anything touches the group:
-    # taking one after the group's row would deadlock against a confirmation of that very order. No seat
-    # can be reserved any more (the seat CAS wants expires_at > now), so this set is the final one.
-    reserved = sorted(m.order_id for m in await members_of(s, group_id=g.id) if m.status == "reserved" and m.order_id)
-    for oid in reserved:
-        await orders.lock_order(s, order_id=oid)
-    # Once locked, each is either paid (its `paid` hook has run, or an OrderPaid from before the hook
-    # existed still waits: member_paid is idempotent) or still unpaid and cancelled now.
-    for m in await members_of(s, group_id=g.id):
-        if m.status == "reserved" and m.order_id is not None:
-            o = await orders.get_order(s, order_id=m.order_id)
-            if o.status in PAID_STATES:
-                await member_paid(s, order_id=o.id)
-            else:
-                try:
-                    await orders.cancel(s, order_id=o.id, reason="group_expired")
-                except Conflict:  # paid at this very moment
-                    await member_paid(s, order_id=o.id)
+    await _settle_reserved(s, g)
     g = await get_group(s, group_id=group_id)
     if g.status != "forming":
         return g.status
@@ -181,15 +163,48 @@ async def expire_group(s: AsyncSession, *, group_id: int) -> str:
         )
         if await _try_succeed(s, g.id):
             return "succeeded"
+    if not await _fail(s, g, among=("forming",)):
+        return (await get_group(s, group_id=group_id)).status
+    return "failed"
+
+
+async def _settle_reserved(s: AsyncSession, g: Group) -> None:
+    """Settle the reserved seats of a group that takes no more: each paid order's seat paid, each unpaid
+    order cancelled."""
+    # A payment confirmation takes its order's lock and then the group's row (the `paid` hook), so the
+    # orders of the reserved members are locked here, in id order, before anything touches the group:
+    # taking one after the group's row would deadlock against a confirmation of that very order. No seat
+    # can be reserved any more (the seat CAS wants expires_at > now), so this set is the final one.
+    reserved = sorted(m.order_id for m in await members_of(s, group_id=g.id) if m.status == "reserved" and m.order_id)
+    for oid in reserved:
+        await orders.lock_order(s, order_id=oid)
+    # Once locked, each is either paid (its `paid` hook has run, or an OrderPaid from before the hook
+    # existed still waits: member_paid is idempotent) or still unpaid and cancelled now.
+    for m in await members_of(s, group_id=g.id):
+        if m.status == "reserved" and m.order_id is not None:
+            o = await orders.get_order(s, order_id=m.order_id)
+            if o.status in PAID_STATES:
+                await member_paid(s, order_id=o.id)
+            else:
+                try:
+                    await orders.cancel(s, order_id=o.id, reason="group_expired")
+                except Conflict:  # paid at this very moment
+                    await member_paid(s, order_id=o.id)
+
+
+async def _fail(s: AsyncSession, g: Group, *, among: tuple[str, ...]) -> bool:
+    """Fail the group if its status is one of `among` (a compare-and-set): every paid member refunded in
+    full, once; False when it was not (settled by someone else)."""
     res = await s.execute(
         update(Group)
-        .where(Group.id == g.id, Group.status == "forming")
+        .where(Group.id == g.id, Group.status.in_(among))
         .values(status="failed", failed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     if rows_changed(res) != 1:
-        return (await get_group(s, group_id=group_id)).status
-    await close_open(s, activity_id=g.activity_id, customer_id=g.leader_id)
+        return False
+    if g.status == "forming":  # a succeeded group's open was closed when it succeeded
+        await close_open(s, activity_id=g.activity_id, customer_id=g.leader_id)
     refunded = []
     for m in await members_of(s, group_id=g.id):
         if m.status != "paid" or m.order_id is None or m.customer_id is None:
@@ -197,7 +212,19 @@ async def expire_group(s: AsyncSession, *, group_id: int) -> str:
         await refund_failed_member(s, group_id=g.id, member=m)
         refunded.append(m.order_id)
     await jobs.publish(s, "GroupFailed", {"group_id": g.id, "activity_id": g.activity_id, "refunded_orders": refunded})
-    return "failed"
+    return True
+
+
+async def void_group(s: AsyncSession, *, group_id: int) -> None:
+    """A reviewer voided a suspicious group (虚假拼团): it fails as an expired one does, forming or already
+    succeeded (its orders do not ship while the review is pending): unpaid orders cancelled, paid members
+    refunded in full, once. A second call finds it failed and does nothing."""
+    g = await get_group(s, group_id=group_id)
+    if g.status == "failed":
+        return
+    await _settle_reserved(s, g)
+    g = await get_group(s, group_id=group_id)  # settling may have succeeded it
+    await _fail(s, g, among=(g.status,) if g.status in ("forming", "succeeded") else ())
 
 
 async def refund_failed_member(s: AsyncSession, *, group_id: int, member: GroupMember) -> None:

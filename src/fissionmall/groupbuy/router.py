@@ -35,11 +35,12 @@ from fissionmall.groupbuy.schemas import (
     JoinableGroupPublic,
     MyGroupPublic,
 )
+from fissionmall.groupbuy.source import REVIEW_KIND
 from fissionmall.orders import refunds
 from fissionmall.orders import service as orders
 from fissionmall.orders.schemas import OrderAdmin, ShipmentCreate, order_out
-from fissionmall.risk import ask
-from fissionmall.risk.decisions import Action
+from fissionmall.risk import ask, reviews
+from fissionmall.risk.decisions import Action, Outcome
 from fissionmall.settings import Settings
 
 router = APIRouter(tags=["groupbuy"])
@@ -64,14 +65,18 @@ async def optional_customer(request: Request, settings: SettingsDep, db: DbDep) 
 MaybeCustomer = Annotated[Caller | None, Depends(optional_customer)]
 
 
-async def _ask(db: Database, caller: Caller, body: GroupOrderCreate, *, leader_id: int | None, **where: int) -> None:
+async def _ask(
+    db: Database, caller: Caller, body: GroupOrderCreate, *, leader_id: int | None, **where: int
+) -> tuple[str, ...] | None:
     """The risk layer on a group open (`activity_id`) or a join (`group_id`, or 一键参团's best group, with
-    its leader: the same few accounts filling each other's groups): a refusal in plain Chinese."""
+    its leader: the same few accounts filling each other's groups): a refusal in plain Chinese. A REVIEW
+    verdict lets the order through and holds the group for a person: its reasons, to hold it with."""
     facts: dict[str, int] = {**where, "sku_id": body.sku_id, "qty": body.qty}
     if leader_id is not None:
         facts["leader_id"] = leader_id
     action = Action.GROUP_OPEN if "activity_id" in where and "group_id" not in where else Action.GROUP_JOIN
-    await ask.guard(db, action=action, subject=ask.subject_of(caller), facts=facts)
+    verdict = await ask.guard(db, action=action, subject=ask.subject_of(caller), facts=facts)
+    return verdict.reasons if verdict.outcome is Outcome.REVIEW else None
 
 
 async def _leader_of(db: Database, group_id: int) -> int | None:
@@ -84,9 +89,16 @@ def _created(group_id: int, order: Any) -> dict[str, Any]:
 
 
 async def _group_order(
-    s: Any, place: Any, caller: Caller, body: GroupOrderCreate, settings: Settings, **where: int
+    s: Any,
+    place: Any,
+    caller: Caller,
+    body: GroupOrderCreate,
+    settings: Settings,
+    held: tuple[str, ...] | None = None,
+    **where: int,
 ) -> dict[str, Any]:
-    """seats.open_group / join_group for the caller, answered as the API answers it."""
+    """seats.open_group / join_group for the caller, answered as the API answers it; `held`: the risk
+    layer's reasons to hold the group for review (in the same transaction as the seat)."""
     g, o = await place(
         s,
         customer_id=caller.id,
@@ -95,6 +107,8 @@ async def _group_order(
         attribution={"ip": caller.ip, "device_id": caller.device_id},
         **where,
     )
+    if held is not None:
+        await reviews.hold(s, kind=REVIEW_KIND, ref_id=g.id, customer_id=caller.id, reasons=held)
     return _created(g.id, o)
 
 
@@ -112,16 +126,17 @@ async def _group_order_once(
     """Open or join for the caller, once per retry key: the order-rate check, the risk layer's (outside the
     order's transaction), then `place` under run_once."""
     await check_order_rate(caller.id, settings)
+    held = None
     if ask.enabled():
         leader = await _leader_of(db, where["group_id"]) if "group_id" in where else None
-        await _ask(db, caller, body, leader_id=leader, **where)
+        held = await _ask(db, caller, body, leader_id=leader, **where)
     return await run_once(
         db,
         scope=scope,
         owner=str(caller.id),
         key=key,
         body=body.model_dump(mode="json"),
-        work=lambda s: _group_order(s, place, caller, body, settings, **where),
+        work=lambda s: _group_order(s, place, caller, body, settings, held, **where),
     )
 
 
@@ -223,12 +238,13 @@ async def quick_join(
         await activities.get_activity(s, activity_id=activity_id, for_sale=True)
         best = await seats.joinable_groups(s, activity_id=activity_id, caller_id=caller.id)
     candidates = [g.id for g in best]
+    held = None
     if best and ask.enabled():
-        await _ask(db, caller, body, leader_id=best[0].leader_id, group_id=best[0].id, activity_id=activity_id)
+        held = await _ask(db, caller, body, leader_id=best[0].leader_id, group_id=best[0].id, activity_id=activity_id)
     for group_id in candidates[:5]:
         try:
             async with db.tx() as s:
-                return await _group_order(s, seats.join_group, caller, body, settings, group_id=group_id)
+                return await _group_order(s, seats.join_group, caller, body, settings, held, group_id=group_id)
         except Conflict as exc:
             if exc.code not in _NEXT_GROUP:
                 raise

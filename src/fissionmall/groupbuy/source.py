@@ -3,7 +3,8 @@ can_refund), registered with orders at import.
 
 Seats, stock and quotas move inside the order's own transactions through these hooks: a cancelled unpaid
 order releases its seat, a confirmed payment pays it (lifecycle.py), and a group's orders neither ship nor
-take a refund request while the group is still forming.
+take a refund request while the group is still forming. A group the risk layer held for review (拼团 in the
+审核队列) does not ship until a reviewer releases it; voiding it fails the group and refunds its members.
 """
 
 from __future__ import annotations
@@ -12,21 +13,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fissionmall.groupbuy.errors import GroupbuyError
 from fissionmall.groupbuy.groups import get_group, member_of_order
-from fissionmall.groupbuy.lifecycle import member_paid
+from fissionmall.groupbuy.lifecycle import member_paid, void_group
 from fissionmall.groupbuy.seats import SOURCE, release_member
 from fissionmall.orders.models import Order
 from fissionmall.orders.sources import SourceDefaults, register_source
+from fissionmall.risk import reviews
 
 SHIP_REFUSAL = REFUND_REFUSAL = GroupbuyError.GROUP_FORMING
 
 
-async def can_ship(s: AsyncSession, *, order_id: int) -> bool:
-    """Orders of a group ship only once the group has succeeded."""
+REVIEW_KIND = "group"
+
+
+async def ship_refusal(s: AsyncSession, *, order_id: int) -> str | None:
+    """Why a group order may not ship: its group still forming, or held for review; None when it may."""
     m = await member_of_order(s, order_id=order_id)
     if m is None:
-        return True
+        return None
     g = await get_group(s, group_id=m.group_id)
-    return g.status == "succeeded"
+    if g.status != "succeeded":
+        return SHIP_REFUSAL
+    if await reviews.pending(s, kind=REVIEW_KIND, ref_id=g.id):
+        return GroupbuyError.GROUP_UNDER_REVIEW
+    return None
+
+
+async def can_ship(s: AsyncSession, *, order_id: int) -> bool:
+    """Orders of a group ship only once the group has succeeded (and no review holds it)."""
+    return await ship_refusal(s, order_id=order_id) is None
 
 
 class GroupBuySource(SourceDefaults):
@@ -45,7 +59,7 @@ class GroupBuySource(SourceDefaults):
 
     async def can_ship(self, s: AsyncSession, *, order: Order) -> str | None:
         """A paid order ships only once its group has succeeded (the platform's ship asks this)."""
-        return None if await can_ship(s, order_id=order.id) else SHIP_REFUSAL
+        return await ship_refusal(s, order_id=order.id)
 
     async def can_refund(self, s: AsyncSession, *, order: Order) -> str | None:
         """No refund request while the group is forming: it would keep a paid seat the group counts on, and
@@ -57,3 +71,14 @@ class GroupBuySource(SourceDefaults):
 
 
 register_source(GroupBuySource())
+
+
+async def _release_group(s: AsyncSession, group_id: int) -> None:
+    """Released: nothing to give, the review no longer holds the group's orders back from shipping."""
+
+
+async def _void_group(s: AsyncSession, group_id: int) -> None:
+    await void_group(s, group_id=group_id)
+
+
+reviews.register(reviews.Kind(REVIEW_KIND, "拼团", release=_release_group, void=_void_group))

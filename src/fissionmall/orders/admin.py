@@ -78,13 +78,18 @@ REFUND_STATUS_ZH = {
 REFUND_KIND_ZH = {"after_sales": "售后退款", "late_payment": "超时支付退回", "system": "系统退款"}
 REFUND_SERVICE_ZH = {"refund_only": "仅退款", "return": "退货退款"}
 REFUND_ACTOR_ZH = {"shopper": "买家", "merchant": "商家", "system": "系统"}
-CANCEL_REASON_ZH = {"timeout": "超时未支付", "customer": "买家取消", "group_expired": "拼团失败自动取消"}
+CANCEL_REASON_ZH = {
+    "timeout": "超时未支付",
+    "customer": "买家取消",
+    "group_expired": "拼团失败自动取消",
+    "risk_review": "风控审核未通过",
+}
 CARRIERS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "EMS", "极兔速递")
 
 # Shared codes in the shipping panel's words (a shopper asking for a second refund reads the table's text).
 SHIP_ZH = {"REFUND_PENDING": "该订单有待处理的售后申请，请先处理售后再发货"}
 # A paid order its source holds back (orders.ship_hold): the badge in the list and on the order page.
-HOLD_ZH = {"GROUP_FORMING": "拼团中"}
+HOLD_ZH = {"GROUP_FORMING": "拼团中", "GROUP_UNDER_REVIEW": "风控审核中", "ORDER_UNDER_REVIEW": "风控审核中"}
 vocabulary(
     ORDER_STATUS_ZH=ORDER_STATUS_ZH,
     REFUND_STATUS_ZH=REFUND_STATUS_ZH,

@@ -41,7 +41,7 @@ from fissionmall.orders.rules import (
     ORDER_TRANSITIONS,
     sources_of,
 )
-from fissionmall.orders.sources import get_source, order_hooks
+from fissionmall.orders.sources import get_source, order_hooks, ship_holds
 from fissionmall.orders.tenders import entries, gateway_due
 from fissionmall.pricing.rules import Quote
 from fissionmall.settings import Settings, get_settings
@@ -312,10 +312,16 @@ async def mark_paid(s: AsyncSession, *, order: Order, amount_fen: int, payment_i
 
 async def ship_hold(s: AsyncSession, *, order: Order) -> str | None:
     """Why a paid order may not ship yet, as its source's refusal code (GROUP_FORMING: a group still
-    forming), or None. The console asks it to offer no ship form; ship() asks it to refuse."""
+    forming) or a registered hold's (ORDER_UNDER_REVIEW), or None. The console asks it to offer no ship
+    form; ship() asks it to refuse."""
     if order.status != "paid":
         return None
-    return await get_source(order.source).can_ship(s, order=order)
+    refusal = await get_source(order.source).can_ship(s, order=order)
+    for hold in ship_holds():
+        if refusal is not None:
+            break
+        refusal = await hold(s, order)
+    return refusal
 
 
 async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:

@@ -12,7 +12,9 @@ reach the tool as outbox events carrying `source`; a tool that also listens for 
 the work its `paid` hook did already done.
 
 Checkout's contributions (coupons, promotions…) follow the orders they priced through the order
-hooks registered here (`register_order_hooks`), run in the same transactions.
+hooks registered here (`register_order_hooks`), run in the same transactions. Any domain may also hold
+paid orders back from shipping whatever their source (`register_ship_hold`: an order the risk layer
+holds for review).
 """
 
 from __future__ import annotations
@@ -129,3 +131,18 @@ def order_hooks(kind: str) -> list[OrderHook]:
 def refund_hooks() -> list[RefundHook]:
     """The hooks that run when a refund succeeds, in registration order."""
     return list(_refund_hooks)
+
+
+ShipHold = Callable[["AsyncSession", "Order"], Awaitable[str | None]]
+_ship_holds: list[ShipHold] = []
+
+
+def register_ship_hold(hold: ShipHold) -> None:
+    """Ask `hold(s, order)` before a paid order of any source ships: a refusal code keeps it back."""
+    if hold not in _ship_holds:
+        _ship_holds.append(hold)
+
+
+def ship_holds() -> list[ShipHold]:
+    """The registered ship holds, in registration order."""
+    return list(_ship_holds)

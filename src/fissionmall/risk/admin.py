@@ -21,6 +21,7 @@ NAV = [
     ("risk-rules", "风控规则", "/admin/risk/rules", "marketing.read"),
     ("risk-decisions", "决策记录", "/admin/risk/decisions", "marketing.read"),
     ("risk-reviews", "审核队列", "/admin/risk/reviews", "marketing.read"),
+    ("risk-lists", "黑白名单", "/admin/risk/lists", "marketing.read"),
 ]
 NAV_SECTION = "marketing"
 
@@ -165,14 +166,19 @@ async def _customer_risk(s: AsyncSession, customer_id: int) -> dict[str, Any]:
     link = ("风控记录", f"/admin/risk/decisions?customer_id={customer_id}")
     row = await s.get(RiskCredit, customer_id)
     st = credit.Standing(row.score, row.scored_at, row.frozen) if row else credit.FRESH
-    score = st.now()
+    score = credit.score_of(st, customer_id)
     standing = (
         "已冻结：不能参加营销活动"
         if st.frozen
         else ("偏低：营销活动暂不可参加" if score < credit.FREEZE_BELOW else "正常")
     )
     rows = (("状态", state), ("信用分", f"{score} / 100"), ("营销资格", standing))
-    return {"risk": extras.CustomerPanel("风控", 40, rows, link=link, action=action)}
+    part = {"customer_id": customer_id, "score": score, "full": score >= credit.START, "frozen": st.frozen}
+    return {
+        "risk": extras.CustomerPanel(
+            "风控", 40, rows, link=link, action=action, include=("admin/risk/_credit.html", part)
+        )
+    }
 
 
 from fissionmall.risk import credit  # noqa: E402

@@ -1,5 +1,6 @@
 """Console pages of the risk layer (a module of its own: risk/admin.py holds the flash-sale limits): 风控规则
-(edit with a preview against the last 24 h of decisions), 决策记录, 审核队列 (who decided, when, why)."""
+(edit with a preview against the last 24 h of decisions), 决策记录, 审核队列 (who decided, when, why), 黑白名单,
+and the customer page's credit buttons (恢复信用分, 冻结 / 解冻营销资格)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import MAX_BIGINT, IdPath
-from fissionmall.risk import reviews, rulestore
+from fissionmall.risk import engine, reviews, rulestore
 from fissionmall.risk.decisions import Action
 from fissionmall.risk.rulebook import ACTION_LABELS, DEFAULTS, OUTCOME_LABELS
 from fissionmall.web.console import Console, console, error_text, render
@@ -20,7 +21,25 @@ Read = Annotated[Console, Depends(console("marketing.read"))]
 Write = Annotated[Console, Depends(console("marketing"))]
 Any_ = Annotated[Console, Depends(console())]
 ACTIONS = [(a.value, ACTION_LABELS[a.value]) for a in Action]
-NOTICES = {"saved": "规则已保存，立即生效", "deleted": "规则已删除", "decided": "审核已处理"}
+NOTICES = {
+    "saved": "规则已保存，立即生效",
+    "deleted": "规则已删除",
+    "decided": "审核已处理",
+    "listed": "已加入名单，立即生效",
+    "unlisted": "已移出名单",
+}
+LIST_KINDS = {"block": "黑名单（一律拒绝营销活动）", "allow": "白名单（跳过所有规则）"}
+# What each list dimension is, for a merchant: the value an operator types.
+LIST_DIMS = {
+    "customer": ("买家编号", "例如：1024"),
+    "device": ("设备编号", "小程序上报的设备编号，可在决策记录里找到"),
+    "ip": ("网络地址", "例如：203.0.113.7"),
+    "ip24": ("网段", "填写其中任一地址，例如 203.0.113.7，整个 /24 网段生效"),
+    "phone": ("手机号摘要", "决策记录里的手机号摘要"),
+    "address": ("收货地址摘要", "决策记录里的地址摘要"),
+    "distributor": ("分销员买家编号", "例如：2048"),
+}
+CREDIT_DONE = {"cleared": "信用分已恢复为 100", "frozen": "已冻结营销资格", "unfrozen": "已解除冻结"}
 HELP = (
     (
         "acts_device_5m",
@@ -259,3 +278,80 @@ async def review_decide(review_id: IdPath, ctx: Any_) -> Response:
         msg = "找不到这条审核" if exc.code == "REVIEW_NOT_FOUND" else error_text(exc)
         return await _reviews(ctx, error=msg, status=409 if exc.code == "REVIEW_ALREADY_DECIDED" else 422)
     return RedirectResponse("/admin/risk/reviews?ok=decided", status_code=303)
+
+
+# ---- 黑白名单 -------------------------------------------------------------------------------------------
+
+
+async def _lists(ctx: Console, *, form: dict[str, str] | None = None, error: str = "", status: int = 200) -> Response:
+    rows = await rulestore.list_entries(ctx.db)
+    return render(
+        ctx,
+        "risk/lists.html",
+        status_code=status,
+        active="risk-lists",
+        rows=rows,
+        kinds=LIST_KINDS,
+        dims=LIST_DIMS,
+        form=form or {"kind": "block", "dim": "device", "value": "", "note": ""},
+        error=error,
+        notice=NOTICES.get(ctx.request.query_params.get("ok", ""), ""),
+        readonly=not ctx.can("marketing"),
+    )
+
+
+@pages.get("/lists", response_class=HTMLResponse)
+async def lists_page(ctx: Read) -> Response:
+    """黑白名单: the entries, and a form to add one."""
+    return await _lists(ctx)
+
+
+@pages.post("/lists", response_class=HTMLResponse)
+async def list_add(ctx: Write) -> Response:
+    """Put a shopper, device, address or network on the block or allow list."""
+    f = await ctx.request.form()
+    form = {k: str(f.get(k) or "").strip()[:200] for k in ("kind", "dim", "value", "note")}
+    if form["kind"] not in LIST_KINDS or form["dim"] not in LIST_DIMS:
+        return await _lists(ctx, form=form, error="请选择名单和类型", status=422)
+    if not form["value"] or len(form["value"]) > 64:
+        return await _lists(ctx, form=form, error=f"请填写{LIST_DIMS[form['dim']][0]}（最多 64 个字符）", status=422)
+    if form["dim"] in ("customer", "distributor") and not (form["value"].isascii() and form["value"].isdigit()):
+        return await _lists(ctx, form=form, error="买家编号须是正整数", status=422)
+    try:
+        await rulestore.add_entry(ctx.db, kind=form["kind"], dim=form["dim"], value=form["value"], note=form["note"])
+    except AppError as exc:
+        dup = exc.code == "RISK_LIST_DUPLICATE"
+        msg = "名单里已有这一条" if dup else "这个值无法加入名单，请检查格式（网段须填 IPv4 地址）"
+        return await _lists(ctx, form=form, error=msg, status=409 if dup else 422)
+    return RedirectResponse("/admin/risk/lists?ok=listed", status_code=303)
+
+
+@pages.post("/lists/{entry_id}/delete", response_class=HTMLResponse)
+async def list_remove(entry_id: IdPath, ctx: Write) -> Response:
+    """Take an entry off its list (an id that is not there: nothing to do)."""
+    if 1 <= entry_id <= MAX_BIGINT:
+        await rulestore.remove_entry(ctx.db, entry_id=entry_id)
+    return RedirectResponse("/admin/risk/lists?ok=unlisted", status_code=303)
+
+
+# ---- the customer page's credit buttons ---------------------------------------------------------------
+
+
+@pages.post("/credit/{customer_id}", response_class=HTMLResponse)
+async def credit_set(customer_id: IdPath, ctx: Write) -> Response:
+    """恢复信用分 / 冻结 / 解冻 from the customer page's 风控 card, then back to that page."""
+    act = str((await ctx.request.form()).get("act") or "")
+    if act not in CREDIT_DONE:
+        return render(ctx, "message.html", status_code=422, title="风控", message="请选择要做的操作", level="error")
+    try:
+        if not 1 <= customer_id <= MAX_BIGINT:
+            raise AppError("CUSTOMER_NOT_FOUND")
+        await rulestore.customer_exists(ctx.db, customer_id=customer_id)
+    except AppError:
+        return render(ctx, "message.html", status_code=404, title="风控", message="找不到这个买家", level="error")
+    note = f"{ctx.admin.username}：{CREDIT_DONE[act]}"
+    if act == "cleared":
+        await engine.set_credit(ctx.db, customer_id=customer_id, clear=True, note=note)
+    else:
+        await engine.set_credit(ctx.db, customer_id=customer_id, frozen=act == "frozen", note=note)
+    return RedirectResponse(f"/admin/customers/{customer_id}", status_code=303)

@@ -136,10 +136,7 @@ async def get_credit(customer_id: IdPath, _: Read, db: DbDep) -> dict[str, Any]:
 async def put_credit(customer_id: IdPath, body: CreditUpdate, _: Write, db: DbDep) -> dict[str, Any]:
     """Clear a shopper's score back to full and/or freeze or unfreeze their marketing participation."""
     await rulestore.customer_exists(db, customer_id=customer_id)
-    # Penalties this process queued are written first: a flush landing after the clear would lower the
-    # score the operator just restored.
-    await engine.flush_now(db)
-    await credit.set_credit(db, customer_id=customer_id, clear=body.clear, frozen=body.frozen, note=body.note)
+    await engine.set_credit(db, customer_id=customer_id, clear=body.clear, frozen=body.frozen, note=body.note)
     score, frozen, note = await credit.read(db, customer_id=customer_id)
     return {"customer_id": customer_id, "score": score, "frozen": frozen, "note": note}
 

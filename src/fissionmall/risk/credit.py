@@ -80,6 +80,11 @@ def _score(st: Standing, customer_id: int) -> int:
     return max(0, st.now() - _pending.get(customer_id, 0))
 
 
+def score_of(st: Standing, customer_id: int) -> int:
+    """The score now: the stored standing, recovered since, less the penalties this process has not written."""
+    return _score(st, customer_id)
+
+
 def refused(st: Standing, customer_id: int) -> bool:
     """Whether this standing refuses marketing acts (frozen, or under FREEZE_BELOW with queued penalties)."""
     return st.frozen or _score(st, customer_id) < FREEZE_BELOW

@@ -456,6 +456,16 @@ async def flush_now(db: Database) -> None:
         await flush(db)
 
 
+async def set_credit(
+    db: Database, *, customer_id: int, clear: bool = False, frozen: bool | None = None, note: str = ""
+) -> credit.Standing:
+    """An operator clears a shopper's score and/or freezes the account (the API's and the console's act).
+    The penalties this process queued are written first: a flush landing after the clear would lower the
+    score the operator just restored."""
+    await flush_now(db)
+    return await credit.set_credit(db, customer_id=customer_id, clear=clear, frozen=frozen, note=note)
+
+
 async def report(db: Database, *, subject: Subject, signal: str, action: Action | None = None) -> None:
     """A tool's own judgement of a bad act: recorded as a decision, the shopper's credit lowered."""
     if subject.customer_id is None:

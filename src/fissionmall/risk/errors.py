@@ -29,3 +29,5 @@ class RiskError(ErrorCode):
     REVIEW_BAD_DECISION = "REVIEW_BAD_DECISION", "审核结果只能是放行或作废", 422
     REVIEW_KIND_UNKNOWN = "REVIEW_KIND_UNKNOWN", "这类审核暂时无法处理", 409
     RISK_LIST_BAD = "RISK_LIST_BAD", "名单条目有误", 422
+    RISK_LIST_DUPLICATE = "RISK_LIST_DUPLICATE", "名单里已有这一条", 409
+    ORDER_UNDER_REVIEW = "ORDER_UNDER_REVIEW", "这笔订单正在风控审核中：审核放行后才能发货", 409

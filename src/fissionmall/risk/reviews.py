@@ -63,6 +63,14 @@ async def hold(
     return await s.scalar(select(RiskReview.id).where(RiskReview.kind == kind[:24], RiskReview.ref_id == ref_id))
 
 
+async def pending(s: AsyncSession, *, kind: str, ref_id: int) -> bool:
+    """Whether this benefit is held for a review nobody has decided yet (a tool's ship or pay-out check)."""
+    q = select(RiskReview.id).where(
+        RiskReview.kind == kind, RiskReview.ref_id == ref_id, RiskReview.status == "pending"
+    )
+    return await s.scalar(q.limit(1)) is not None
+
+
 DECISIONS = {"release": "released", "void": "voided"}
 
 

@@ -206,7 +206,7 @@ async def add_entry(db: Database, *, kind: str, dim: str, value: str, note: str 
             await s.flush()
             await cache.bump(s, "risk_book")
     except IntegrityError:
-        raise Conflict(RiskError.RISK_LIST_BAD, "名单里已有这一条") from None
+        raise Conflict(RiskError.RISK_LIST_DUPLICATE) from None
     return row
 
 
