@@ -291,3 +291,35 @@ async def test_store_staff_does_not_see_the_data_centre(client, db):
     page = await client.get("/admin/data")
     assert page.status_code in (303, 403)
     assert (await client.get("/admin/data/export/tools")).status_code in (303, 403)
+
+
+async def test_distinct_people_agree_whether_the_range_reaches_the_newest_day_or_not(client, db):
+    """A range reaching the newest rolled-up day counts each person's last day; one that ends before it
+    counts the person-days: both are the distinct people who reached the step within the range."""
+    boss = await admin(client, db)
+    today = rollups.shop_day(clock.now())
+    n = 0
+    # Shopper 1 joins 10 days ago and today, 2 only 10 days ago, 3 only 3 days ago, 4 only today.
+    for who, days_ago in ((1, 10), (1, 0), (2, 10), (3, 3), (4, 0)):
+        n += 1
+        clock.set_offset(-days_ago * 86400)
+        try:
+            await _event(db, n, "group_join", "groupbuy", who)
+        finally:
+            clock.set_offset(0)
+    async with db.tx() as s:
+        await rollups.catch_up(s, settle_seconds=0)
+
+    async def joined(start, end) -> int:
+        span = {"from": start.isoformat(), "to": end.isoformat()}
+        r = await client.get(f"{A}/dashboard/funnels", params=span, headers=boss)
+        assert r.status_code == 200, r.text
+        return next(f for f in r.json()["items"] if f["tool"] == "groupbuy")["steps"][1]["people"]
+
+    d = timedelta
+    assert await joined(today - d(days=13), today) == 4  # reaches today: last days
+    assert await joined(today - d(days=5), today) == 3  # 1 (today), 3, 4
+    assert await joined(today - d(days=5), today + d(days=2)) == 3  # past today: the same
+    assert await joined(today - d(days=13), today - d(days=1)) == 3  # ends yesterday: 1, 2, 3 by person-days
+    assert await joined(today - d(days=11), today - d(days=4)) == 2  # 1 and 2, ten days ago
+    assert await joined(today - d(days=2), today - d(days=1)) == 0

@@ -18,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from fissionmall.analytics import rollups
 from fissionmall.analytics.kinds import PARTICIPATION_KINDS
 from fissionmall.analytics.models import AnalyticsEvent
-from fissionmall.analytics.rollup_models import STEP_CODES, AnalyticsDevice, DailyPerson, DailyRollup, RollupState
+from fissionmall.analytics.rollup_models import (
+    STEP_CODES,
+    AnalyticsDevice,
+    DailyPerson,
+    DailyRollup,
+    PersonLast,
+    RollupState,
+)
 from fissionmall.core import clock
 from fissionmall.core.db import get_db
 from tests.conftest import running_app
@@ -83,7 +90,7 @@ async def _insert(db, row: dict[str, Any]) -> bool:
         return False  # the same key again: the raw table keeps one
 
 
-async def _recompute(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tuple[Any, ...]]]:
+async def _recompute(db) -> tuple[Any, ...]:
     counts: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     people: set[tuple[Any, ...]] = set()
     async with db.read() as s:
@@ -95,10 +102,13 @@ async def _recompute(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tu
             if step is not None and (e.customer_id is not None or e.device_id is not None):
                 who = f"c{e.customer_id}" if e.customer_id is not None else f"d{e.device_id}"
                 people.add((e.day, e.tool or "", step, who))
-    return {k: (n, a) for k, (n, a) in counts.items()}, people
+    last: dict[tuple[Any, ...], Any] = {}
+    for day, tool, step, who in people:  # each person's last day per tool and step
+        last[(tool, step, who)] = max(day, last.get((tool, step, who), day))
+    return {k: (n, a) for k, (n, a) in counts.items()}, people, last
 
 
-async def _rolled(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tuple[Any, ...]]]:
+async def _rolled(db) -> tuple[Any, ...]:
     async with db.read() as s:
         r = {
             (x.day, x.tool, x.kind, x.distributor_id): (x.events, x.amount_fen)
@@ -110,7 +120,11 @@ async def _rolled(db) -> tuple[dict[tuple[Any, ...], tuple[int, int]], set[tuple
             (x.day, x.tool, steps[x.step], f"c{x.person}" if x.person > 0 else f"d{devices[-x.person]}")
             for x in (await s.scalars(select(DailyPerson))).all()
         }
-    return r, p
+        last = {
+            (x.tool, steps[x.step], f"c{x.person}" if x.person > 0 else f"d{devices[-x.person]}"): x.last_day
+            for x in (await s.scalars(select(PersonLast))).all()
+        }
+    return r, p, last
 
 
 def _run(app_settings: Any, body: Any) -> None:
@@ -171,12 +185,12 @@ async def test_late_events_land_in_their_own_day_and_settling_events_wait(db):
     assert await _insert(db, fresh)
     async with db.tx() as s:
         await rollups.catch_up(s)  # the fresh one is still settling: left for the next round
-    rolled, _ = await _rolled(db)
+    rolled, _, _ = await _rolled(db)
     assert rolled == {(old["day"], "groupbuy", "group_join", 0): (1, 0)}
     assert old["day"] == rollups.shop_day(now) - timedelta(days=5)
     async with db.tx() as s:
         await rollups.catch_up(s, settle_seconds=0)
-    rolled, people = await _rolled(db)
+    rolled, people, _ = await _rolled(db)
     assert rolled[(fresh["day"], "groupbuy", "group_join", 0)] == (1, 0)
     assert len(people) == 2
     async with db.read() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from fissionmall.analytics.models import AnalyticsEvent
 from fissionmall.experiments.models import Exposure
 from fissionmall.promotions.models import Promotion
 from tests.experiments.helpers import body, experiment, shoppers_by_arm
@@ -53,6 +54,22 @@ async def test_each_arm_is_priced_its_own_plan_and_exposed_once(client, db):
     async with db.read() as s:
         rows = (await s.execute(select(Exposure.customer_id, Exposure.arm_id))).all()
     assert sorted(r.arm_id for r in rows) == sorted(arm["id"] for arm in exp["arms"])
+    # The data centre's order events carry the arm (a's order only: b never paid).
+    arm_of = {r.customer_id: r.arm_id for r in rows}
+    a_id = (await client.get("/api/v1/me", headers=a)).json()["id"]
+    names = {arm["id"]: arm["name"] for arm in exp["arms"]}
+    async with db.read() as s:
+        got = (
+            await s.execute(
+                select(AnalyticsEvent.kind, AnalyticsEvent.customer_id, AnalyticsEvent.variant).where(
+                    AnalyticsEvent.kind.in_(("order_created", "order_paid"))
+                )
+            )
+        ).all()
+    assert {(k, v) for k, c, v in got if c == a_id} == {
+        ("order_created", f"{exp['id']}:{names[arm_of[a_id]]}"),
+        ("order_paid", f"{exp['id']}:{names[arm_of[a_id]]}"),
+    }
 
     # The product page (no shopper) shows neither arm's promotion; the promotion list says the same.
     page = (await client.get(f"/api/v1/products/{tea['id']}")).json()

@@ -24,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fissionmall.accounts import service as accounts
 from fissionmall.analytics.kinds import NON_GOODS_SOURCES, TOOLS
 from fissionmall.analytics.models import OrderAttribution
-from fissionmall.analytics.rollup_models import STEP_CODES, CustomerFirst, DailyOrders, DailyPerson, DailyRollup
+from fissionmall.analytics.rollup_models import (
+    STEP_CODES,
+    CustomerFirst,
+    DailyOrders,
+    DailyPerson,
+    DailyRollup,
+    PersonLast,
+)
 from fissionmall.core.db import is_postgres
 from fissionmall.distribution.ledger import EARNING_KINDS
 from fissionmall.distribution.models import Commission, DistributionOrder
@@ -144,8 +151,22 @@ async def overview(s: AsyncSession, *, start: date, end: date) -> dict[str, Any]
 
 
 async def _people(s: AsyncSession, *, start: date, end: date, steps: tuple[str, ...]) -> dict[tuple[str, str], int]:
-    """Distinct people per (tool, step) over the range."""
+    """Distinct people per (tool, step) over the range: from each person's last day when the range reaches
+    the newest day rolled up (近 7 / 30 天, today included), else by a distinct over the person-days."""
     p = DailyPerson
+    names = {code: st for st, code in STEP_CODES.items()}
+    codes = [STEP_CODES[st] for st in steps]
+    newest = await s.scalar(select(func.max(p.day)))
+    if newest is None:
+        return {}
+    if end >= newest:
+        last = PersonLast
+        q = (
+            select(last.tool, last.step, func.count())
+            .where(last.last_day >= start, last.step.in_(codes))
+            .group_by(last.tool, last.step)
+        )
+        return {(tool, names[code]): int(n) for tool, code, n in (await s.execute(q)).all()}
     if is_postgres(s):
         # A month of a large shop is a few hundred thousand (tool, step, person) integer triples: hashed in
         # memory rather than spilled to disk at the default 4 MB (SET LOCAL: this transaction only).
@@ -154,12 +175,11 @@ async def _people(s: AsyncSession, *, start: date, end: date, steps: tuple[str, 
     # instead of sorting them per group.
     seen = (
         select(p.tool.label("tool"), p.step.label("step"), p.person)
-        .where(p.day >= start, p.day <= end, p.step.in_([STEP_CODES[st] for st in steps]))
+        .where(p.day >= start, p.day <= end, p.step.in_(codes))
         .distinct()
         .subquery()
     )
     q = select(seen.c.tool, seen.c.step, func.count()).group_by(seen.c.tool, seen.c.step)
-    names = {code: st for st, code in STEP_CODES.items()}
     return {(tool, names[code]): int(n) for tool, code, n in (await s.execute(q)).all()}
 
 

@@ -27,6 +27,7 @@ from fissionmall.core.events import DomainEvent
 from fissionmall.coupons.events import CouponGranted
 from fissionmall.distribution import binding, distributors
 from fissionmall.distribution.events import DistributorApplied
+from fissionmall.experiments import service as experiments
 from fissionmall.groupbuy.events import GroupJoined, GroupOpened
 from fissionmall.orders.events import OrderCreated, OrderLineRefunded, OrderPaid
 from fissionmall.orders.models import Order
@@ -87,6 +88,7 @@ async def _order_created(s: AsyncSession, e: OrderCreated, job: jobs.Job) -> Non
         customer_id=e.customer_id,
         tool=e.source,
         campaign=campaign_of(order.attribution if order else None),
+        variant=await experiments.variant_of(s, customer_id=e.customer_id, at=job.created_at),
         order_id=e.order_id,
         amount_fen=e.payable_fen,
     )
@@ -106,6 +108,7 @@ async def _order_paid(s: AsyncSession, e: OrderPaid, job: jobs.Job) -> None:
         tool=e.source,
         campaign=campaign_of(e.attribution),
         distributor_id=dist,
+        variant=await experiments.variant_of(s, customer_id=e.customer_id, at=order.created_at if order else paid_at),
         order_id=e.order_id,
         amount_fen=e.paid_fen,
     )

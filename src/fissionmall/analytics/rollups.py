@@ -40,6 +40,7 @@ from fissionmall.analytics.rollup_models import (
     DailyOrders,
     DailyPerson,
     DailyRollup,
+    PersonLast,
     RollupApplied,
     RollupState,
 )
@@ -134,6 +135,18 @@ async def roll_people(s: AsyncSession, *, lo: int, hi: int) -> None:
     await s.execute(
         _insert(s, DailyPerson).from_select(["day", "tool", "step", "person"], people).on_conflict_do_nothing()
     )
+    # Each person's last day per (tool, step), for the ranges that reach the newest day: the batch's own
+    # latest day, kept when a late event brings an older one.
+    latest = (
+        select(tool, step, person, func.max(e.day))
+        .select_from(e)
+        .outerjoin(dev, (e.customer_id.is_(None)) & (dev.device_id == e.device_id))
+        .where(*where, (e.customer_id.is_not(None)) | (e.device_id.is_not(None)))
+        .group_by(tool, step, person)
+    )
+    ins = _insert(s, PersonLast).from_select(["tool", "step", "person", "last_day"], latest)
+    later = (func.greatest if is_postgres(s) else func.max)(PersonLast.last_day, ins.excluded.last_day)
+    await s.execute(ins.on_conflict_do_update(index_elements=["tool", "step", "person"], set_={"last_day": later}))
 
 
 async def catch_up(s: AsyncSession, *, settle_seconds: float = SETTLE_SECONDS, window: int = ID_WINDOW) -> int:

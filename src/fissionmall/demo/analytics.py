@@ -24,7 +24,7 @@ from fissionmall.accounts.models import Customer
 from fissionmall.analytics import rollups, seckill_copy
 from fissionmall.analytics.models import AnalyticsEvent, OrderAttribution
 from fissionmall.analytics.recorder import shop_day
-from fissionmall.analytics.rollup_models import DailyPerson, DailyRollup, RollupState
+from fissionmall.analytics.rollup_models import DailyPerson, DailyRollup, PersonLast, RollupState
 from fissionmall.core import jobs
 from fissionmall.core.db import Database
 from fissionmall.distribution.models import Commission, DistributionOrder
@@ -198,6 +198,7 @@ async def rebuild_rollups(db: Database) -> None:
     async with db.tx() as s:
         await s.execute(delete(DailyRollup))
         await s.execute(delete(DailyPerson))
+        await s.execute(delete(PersonLast))
         await s.execute(delete(RollupState).where(RollupState.name == rollups.STATE))
         await rollups.catch_up(s, settle_seconds=0)
         if not await rollups.backfill_once(s):  # the orders' rows: rebuilt from the orders table

@@ -67,6 +67,7 @@ class DistributionOrder(Base):
     __table_args__ = (
         Index("ix_distribution_orders_l1", "level1_customer_id", "id"),
         Index("ix_distribution_orders_due", "status", "matures_at"),
+        Index("ix_distribution_orders_paid", "paid_at"),  # the dashboard's range of distributor orders
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
@@ -98,6 +99,7 @@ class Commission(Base):
         UniqueConstraint("withdrawal_id", "kind", "bucket"),
         Index("ix_distribution_commissions_owner", "distributor_customer_id", "bucket"),
         Index("ix_distribution_commissions_order", "order_id"),
+        Index("ix_distribution_commissions_created", "created_at"),  # the dashboard's range of entries
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     distributor_customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))

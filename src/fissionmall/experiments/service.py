@@ -45,6 +45,7 @@ class LiveArm:
     control: bool
     promotion_ids: frozenset[int]
     template_ids: tuple[int, ...]
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def _live_arm(a: ExperimentArm) -> LiveArm:
         a.control,
         frozenset(int(i) for i in a.plan.get("promotion_ids", [])),
         tuple(int(i) for i in a.plan.get("coupon_template_ids", [])),
+        a.name,
     )
 
 
@@ -118,6 +120,28 @@ async def live(s: AsyncSession) -> list[LiveExperiment]:
     now = clock.now()
     _, held = await _live.get(s, _load_live, valid=lambda h: h[0] <= now)
     return list(held)
+
+
+async def variant_of(s: AsyncSession, *, customer_id: int | None, at: datetime) -> str | None:
+    """The arm of an experiment running at `at` that this shopper was shown by then, as analytics stores
+    it ("<experiment id>:<arm name>"); the oldest experiment's when several test them; None outside any."""
+    if customer_id is None:
+        return None
+    running = {e.id: e for e in await live(s) if e.kept is None and e.starts_at <= at < e.ends_at}
+    if not running:
+        return None
+    row = (
+        await s.execute(
+            select(Exposure.experiment_id, Exposure.arm_id)
+            .where(Exposure.experiment_id.in_(sorted(running)), Exposure.customer_id == customer_id, Exposure.at <= at)
+            .order_by(Exposure.experiment_id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    arm = next((a for a in running[row[0]].arms if a.id == row[1]), None)
+    return f"{row[0]}:{arm.name if arm else row[1]}"[:64]
 
 
 async def hidden_promotions(s: AsyncSession, *, customer_id: int | None) -> frozenset[int]:
