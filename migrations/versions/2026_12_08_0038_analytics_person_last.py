@@ -1,5 +1,5 @@
 """The dashboard's distinct people fast: `analytics_person_last` (each person's last day per tool and funnel
-step, filled from `analytics_daily_steps`), and indexes on commission entries' and distributor orders'
+step, filled from `analytics_daily_steps`), a participant's implied view of the tool, and indexes on commission entries' and distributor orders'
 times (the dashboard reads a range of each)
 
 Revision ID: 0038
@@ -32,6 +32,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tool", "step", "person", name=op.f("pk_analytics_person_last")),
     )
     op.create_index("ix_analytics_person_last_day", "analytics_person_last", ["last_day", "tool", "step"])
+    # A participant saw the tool (wherever: a coupon claimed from a product page): the rollup now adds that
+    # view with the participation, and the days already rolled up get it here.
+    op.execute(
+        """INSERT INTO analytics_daily_steps (day, tool, step, person)
+        SELECT day, tool, 1, person FROM analytics_daily_steps WHERE step = 2 ON CONFLICT DO NOTHING"""
+    )
     op.execute(
         """INSERT INTO analytics_person_last (tool, step, person, last_day)
         SELECT tool, step, person, max(day) FROM analytics_daily_steps GROUP BY tool, step, person"""

@@ -323,3 +323,20 @@ async def test_distinct_people_agree_whether_the_range_reaches_the_newest_day_or
     assert await joined(today - d(days=13), today - d(days=1)) == 3  # ends yesterday: 1, 2, 3 by person-days
     assert await joined(today - d(days=11), today - d(days=4)) == 2  # 1 and 2, ten days ago
     assert await joined(today - d(days=2), today - d(days=1)) == 0
+
+
+async def test_a_participant_counts_as_a_viewer_so_no_funnel_reads_over_100_percent(client, db):
+    """Coupons claimed from a product page (no view of the coupon centre): the claimers saw the coupons."""
+    boss = await admin(client, db)
+    n = 0
+    for who in (1, 2, 3):
+        n += 1
+        await _event(db, n, "coupon_claim", "coupons", who)
+    n += 1
+    await _event(db, n, "page_view", "coupons", 4)  # looked and did not claim
+    async with db.tx() as s:
+        await rollups.catch_up(s, settle_seconds=0)
+    r = await client.get(f"{A}/dashboard/funnels", headers=boss)
+    coupons = next(f for f in r.json()["items"] if f["tool"] == "coupons")
+    assert [st["people"] for st in coupons["steps"]][:2] == [4, 3]
+    assert coupons["steps"][1]["rate_bp"] == 7500

@@ -102,6 +102,8 @@ async def _recompute(db) -> tuple[Any, ...]:
             if step is not None and (e.customer_id is not None or e.device_id is not None):
                 who = f"c{e.customer_id}" if e.customer_id is not None else f"d{e.device_id}"
                 people.add((e.day, e.tool or "", step, who))
+                if step == "participated":  # a participant saw the tool, wherever they saw it
+                    people.add((e.day, e.tool or "", "viewed", who))
     last: dict[tuple[Any, ...], Any] = {}
     for day, tool, step, who in people:  # each person's last day per tool and step
         last[(tool, step, who)] = max(day, last.get((tool, step, who), day))
@@ -192,7 +194,7 @@ async def test_late_events_land_in_their_own_day_and_settling_events_wait(db):
         await rollups.catch_up(s, settle_seconds=0)
     rolled, people, _ = await _rolled(db)
     assert rolled[(fresh["day"], "groupbuy", "group_join", 0)] == (1, 0)
-    assert len(people) == 2
+    assert len(people) == 4  # two days, each a join and the view it implies
     async with db.read() as s:
         assert await s.scalar(select(func.max(RollupState.last_id))) == await s.scalar(
             select(func.max(AnalyticsEvent.id))

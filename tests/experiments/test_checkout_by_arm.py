@@ -70,6 +70,12 @@ async def test_each_arm_is_priced_its_own_plan_and_exposed_once(client, db):
         ("order_created", f"{exp['id']}:{names[arm_of[a_id]]}"),
         ("order_paid", f"{exp['id']}:{names[arm_of[a_id]]}"),
     }
+    # …and so do the shop's own events of an exposed shopper.
+    r = await client.post("/api/v1/events", json={"type": "page_view", "page": f"product:{tea['id']}"}, headers=a)
+    assert r.status_code == 202, r.text
+    async with db.read() as s:
+        seen = await s.scalar(select(AnalyticsEvent.variant).where(AnalyticsEvent.kind == "page_view"))
+    assert seen == f"{exp['id']}:{names[arm_of[a_id]]}"
 
     # The product page (no shopper) shows neither arm's promotion; the promotion list says the same.
     page = (await client.get(f"/api/v1/products/{tea['id']}")).json()

@@ -172,6 +172,9 @@ def participation(
         async def handle(s: AsyncSession, e: E, job: jobs.Job) -> None:
             fields = fn(e)
             if fields is not None:
+                if "variant" not in fields:
+                    cid = fields.get("customer_id")
+                    fields["variant"] = await experiments.variant_of(s, customer_id=cid, at=job.created_at)
                 await record(s, kind=kind, at=job.created_at, **fields)
 
         handle.__qualname__ = fn.__qualname__

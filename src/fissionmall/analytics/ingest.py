@@ -21,6 +21,7 @@ from fissionmall.analytics.schemas import EventIn
 from fissionmall.core import clock
 from fissionmall.core.errors import AppError
 from fissionmall.distribution import distributors
+from fissionmall.experiments import service as experiments
 
 MAX_BATCH = 50
 # A shop's clock may be off, and a batch waits a little before it is sent: a time within these bounds of
@@ -67,6 +68,7 @@ async def ingest(s: AsyncSession, *, events: list[EventIn], customer_id: int | N
         except AppError:
             codes[ref] = None
     sender = f"u{customer_id}" if customer_id is not None else (f"d{device_id[:48]}" if device_id else None)
+    variant = await experiments.variant_of(s, customer_id=customer_id, at=now)  # one look-up a batch
     rows: list[dict[str, Any]] = []
     for e in events:
         rows.append(
@@ -81,6 +83,7 @@ async def ingest(s: AsyncSession, *, events: list[EventIn], customer_id: int | N
                 tool=page_tool(e.page),
                 campaign=e.page,
                 distributor_id=codes.get(e.ref) if e.ref else None,
+                variant=variant,
                 ref=e.ref,
             )
         )

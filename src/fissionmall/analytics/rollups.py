@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import SmallInteger, case, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,32 +118,37 @@ def step_code(kind: Any) -> Any:
 
 
 async def roll_people(s: AsyncSession, *, lo: int, hi: int) -> None:
-    """Number the new anonymous devices, then add who reached which step, once per day, tool and step."""
+    """Number the new anonymous devices, then add who reached which step, once per day, tool and step.
+    A participation counts as a view of its tool too: nobody claims a coupon or joins a group they did
+    not see, wherever they saw it (a coupon claimed from a product page), so no funnel reads over 100%."""
     e, dev = AnalyticsEvent, AnalyticsDevice
     where = (e.id > lo, e.id <= hi, e.kind.in_(STEP_KINDS))
     new_devices = select(e.device_id).where(*where, e.customer_id.is_(None), e.device_id.is_not(None)).distinct()
     await s.execute(_insert(s, dev).from_select(["device_id"], new_devices).on_conflict_do_nothing())
-    tool, step = func.coalesce(e.tool, ""), step_code(e.kind)
-    person = func.coalesce(e.customer_id, -dev.id)
-    people = (
-        select(e.day, tool, step, person)
-        .select_from(e)
-        .outerjoin(dev, (e.customer_id.is_(None)) & (dev.device_id == e.device_id))
-        .where(*where, (e.customer_id.is_not(None)) | (e.device_id.is_not(None)))
-        .group_by(e.day, tool, step, person)
-    )
+    participation = e.kind.in_(sorted(PARTICIPATION_KINDS))
+    for step, only in ((step_code(e.kind), None), (literal(STEP_CODES["viewed"], SmallInteger), participation)):
+        await _roll_step(s, where=(*where, only) if only is not None else where, step=step)
+
+
+async def _roll_step(s: AsyncSession, *, where: tuple[Any, ...], step: Any) -> None:
+    e, dev = AnalyticsEvent, AnalyticsDevice
+    tool, person = func.coalesce(e.tool, ""), func.coalesce(e.customer_id, -dev.id)
+
+    def of(*cols: Any) -> Any:
+        return (
+            select(*cols)
+            .select_from(e)
+            .outerjoin(dev, (e.customer_id.is_(None)) & (dev.device_id == e.device_id))
+            .where(*where, (e.customer_id.is_not(None)) | (e.device_id.is_not(None)))
+        )
+
+    people = of(e.day, tool, step, person).group_by(e.day, tool, step, person)
     await s.execute(
         _insert(s, DailyPerson).from_select(["day", "tool", "step", "person"], people).on_conflict_do_nothing()
     )
     # Each person's last day per (tool, step), for the ranges that reach the newest day: the batch's own
     # latest day, kept when a late event brings an older one.
-    latest = (
-        select(tool, step, person, func.max(e.day))
-        .select_from(e)
-        .outerjoin(dev, (e.customer_id.is_(None)) & (dev.device_id == e.device_id))
-        .where(*where, (e.customer_id.is_not(None)) | (e.device_id.is_not(None)))
-        .group_by(tool, step, person)
-    )
+    latest = of(tool, step, person, func.max(e.day)).group_by(tool, step, person)
     ins = _insert(s, PersonLast).from_select(["tool", "step", "person", "last_day"], latest)
     later = (func.greatest if is_postgres(s) else func.max)(PersonLast.last_day, ins.excluded.last_day)
     await s.execute(ins.on_conflict_do_update(index_elements=["tool", "step", "person"], set_={"last_day": later}))
