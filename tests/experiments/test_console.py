@@ -86,3 +86,10 @@ async def test_a_product_experiment_names_its_product(client, db):
     detail = (await client.get(r.headers["location"])).text
     assert f'href="/admin/products/{goods["id"]}" id="experiment-product">手撕牛肉干</a>' in detail
     assert f"商品 #{goods['id']}" not in detail  # its title, not its number
+    # The product is chosen with the picker, and a refused form keeps it chosen (by its name, not an id).
+    page = (await client.get("/admin/experiments")).text
+    assert 'id="experiment-product-picker"' in page and "data-product-picker" in page and "商品 ID" not in page
+    r = await client.post("/admin/experiments/new", data={**form, "name": ""})
+    assert r.status_code == 422
+    kept = r.text.split('id="experiment-product-picker"', 1)[1].split("</div>", 1)[0]
+    assert "手撕牛肉干" in kept and f'name="product_id" value="{goods["id"]}"' in kept

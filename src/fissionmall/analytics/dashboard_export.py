@@ -79,7 +79,7 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
             ("bargain", "砍价订单", ""),
             ("other", "其他订单", ""),
             ("orders", "订单合计", ""),
-            ("goods_fen", "商品金额(元)", "fen"),
+            ("goods_fen", "计佣金额(元)", "fen"),
             ("commission_fen", "佣金(元)", "fen"),
         ],
     ),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from fissionmall.catalog.admin import picked_products
 from fissionmall.catalog.models import Product
 from fissionmall.core.errors import AppError
 from fissionmall.core.schemas import IdPath
@@ -113,9 +114,12 @@ async def _list(
     async with ctx.db.read() as s:
         rows, _ = await service.list_experiments(s, before_id=None, limit=100)
         items = [experiment_out(e) for e in rows]
+    pid = str((v or {}).get("product_id") or "").strip()
+    chosen = await picked_products(ctx.db, [int(pid)]) if pid.isdigit() and len(pid) < 16 else []
     return render(
         ctx,
         "experiments/list.html",
+        chosen=chosen,
         status_code=422 if errors else 200,
         active="experiments",
         rows=items,
