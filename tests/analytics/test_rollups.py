@@ -5,7 +5,7 @@ some late (an old `at`, a new id: they land in their own day), anonymous ones co
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from fissionmall.analytics.rollup_models import (
     AnalyticsDevice,
     DailyPerson,
     DailyRollup,
+    LastDayCount,
     PersonLast,
     RollupState,
 )
@@ -107,7 +108,8 @@ async def _recompute(db) -> tuple[Any, ...]:
     last: dict[tuple[Any, ...], Any] = {}
     for day, tool, step, who in people:  # each person's last day per tool and step
         last[(tool, step, who)] = max(day, last.get((tool, step, who), day))
-    return {k: (n, a) for k, (n, a) in counts.items()}, people, last
+    days = Counter((tool, step, day) for (tool, step, _), day in last.items())
+    return {k: (n, a) for k, (n, a) in counts.items()}, people, last, dict(days)
 
 
 async def _rolled(db) -> tuple[Any, ...]:
@@ -126,7 +128,12 @@ async def _rolled(db) -> tuple[Any, ...]:
             (x.tool, steps[x.step], f"c{x.person}" if x.person > 0 else f"d{devices[-x.person]}"): x.last_day
             for x in (await s.scalars(select(PersonLast))).all()
         }
-    return r, p, last
+        days = {
+            (x.tool, steps[x.step], x.last_day): x.persons
+            for x in (await s.scalars(select(LastDayCount))).all()
+            if x.persons
+        }
+    return r, p, last, days
 
 
 def _run(app_settings: Any, body: Any) -> None:
@@ -187,12 +194,12 @@ async def test_late_events_land_in_their_own_day_and_settling_events_wait(db):
     assert await _insert(db, fresh)
     async with db.tx() as s:
         await rollups.catch_up(s)  # the fresh one is still settling: left for the next round
-    rolled, _, _ = await _rolled(db)
+    rolled, *_ = await _rolled(db)
     assert rolled == {(old["day"], "groupbuy", "group_join", 0): (1, 0)}
     assert old["day"] == rollups.shop_day(now) - timedelta(days=5)
     async with db.tx() as s:
         await rollups.catch_up(s, settle_seconds=0)
-    rolled, people, _ = await _rolled(db)
+    rolled, people, *_ = await _rolled(db)
     assert rolled[(fresh["day"], "groupbuy", "group_join", 0)] == (1, 0)
     assert len(people) == 4  # two days, each a join and the view it implies
     async with db.read() as s:

@@ -30,7 +30,7 @@ from fissionmall.analytics.rollup_models import (
     DailyOrders,
     DailyPerson,
     DailyRollup,
-    PersonLast,
+    LastDayCount,
 )
 from fissionmall.core.db import is_postgres
 from fissionmall.distribution.ledger import EARNING_KINDS
@@ -151,8 +151,8 @@ async def overview(s: AsyncSession, *, start: date, end: date) -> dict[str, Any]
 
 
 async def _people(s: AsyncSession, *, start: date, end: date, steps: tuple[str, ...]) -> dict[tuple[str, str], int]:
-    """Distinct people per (tool, step) over the range: from each person's last day when the range reaches
-    the newest day rolled up (近 7 / 30 天, today included), else by a distinct over the person-days."""
+    """Distinct people per (tool, step) over the range: from the histogram of last days when the range
+    reaches the newest day rolled up (近 7 / 30 天, today included), else by a distinct over the person-days."""
     p = DailyPerson
     names = {code: st for st, code in STEP_CODES.items()}
     codes = [STEP_CODES[st] for st in steps]
@@ -160,13 +160,13 @@ async def _people(s: AsyncSession, *, start: date, end: date, steps: tuple[str, 
     if newest is None:
         return {}
     if end >= newest:
-        last = PersonLast
+        h = LastDayCount
         q = (
-            select(last.tool, last.step, func.count())
-            .where(last.last_day >= start, last.step.in_(codes))
-            .group_by(last.tool, last.step)
+            select(h.tool, h.step, func.sum(h.persons))
+            .where(h.last_day >= start, h.step.in_(codes))
+            .group_by(h.tool, h.step)
         )
-        return {(tool, names[code]): int(n) for tool, code, n in (await s.execute(q)).all()}
+        return {(tool, names[code]): int(n or 0) for tool, code, n in (await s.execute(q)).all() if n}
     if is_postgres(s):
         # A month of a large shop is a few hundred thousand (tool, step, person) integer triples: hashed in
         # memory rather than spilled to disk at the default 4 MB (SET LOCAL: this transaction only).

@@ -6,8 +6,8 @@ tens of millions of raw events or a million orders.
   visitors, participants, buyers and payers over a range are counted here. A person is an integer: the
   customer id, or minus an anonymous device's number in `analytics_devices` (exact, never a hash), so the
   range's distinct is a hash of integers read by an index-only scan of the primary key.
-- `analytics_person_last`: each person's last day per (tool, step): the distinct count of a range that
-  reaches the newest day, without the distinct.
+- `analytics_person_last`: each person's last day per (tool, step), and `analytics_last_days` how many
+  people have each last day: the distinct count of a range that reaches the newest day is a sum of days.
 - `analytics_devices`: a number per anonymous device id, given the first time its events are rolled up.
 - `analytics_daily_orders`: per (day, tool, via) the orders paid that day, their paid fen, the refunds
   that succeeded that day (on the refund's own date) and the tool's discount cost. `via` is "source"
@@ -57,15 +57,26 @@ class DailyPerson(Base):
 
 class PersonLast(Base):
     """Each person's last day at a funnel step of a tool. Over a range that ends on or after the newest
-    day rolled up, "reached the step in the range" is "last day ≥ the range's start": a count of one index
-    range instead of a distinct over every person-day (the dashboard's usual 近 7 / 30 天)."""
+    day rolled up, "reached the step in the range" is "last day ≥ the range's start" (the dashboard's usual
+    近 7 / 30 天): counted from LastDayCount, kept beside it, instead of a distinct over every person-day."""
 
     __tablename__ = "analytics_person_last"
-    __table_args__ = (Index("ix_analytics_person_last_day", "last_day", "tool", "step"),)
     tool: Mapped[str] = mapped_column(String(24), primary_key=True)
     step: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     person: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     last_day: Mapped[date]
+
+
+class LastDayCount(Base):
+    """How many people have each last day per (tool, step): PersonLast's histogram, kept with it. A range
+    that reaches the newest day counts the people whose last day is on or after its start: a sum over at
+    most a few hundred days, whatever the number of people."""
+
+    __tablename__ = "analytics_last_days"
+    tool: Mapped[str] = mapped_column(String(24), primary_key=True)
+    step: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    last_day: Mapped[date] = mapped_column(primary_key=True)
+    persons: Mapped[int] = mapped_column(BigId, default=0)
 
 
 class AnalyticsDevice(Base):

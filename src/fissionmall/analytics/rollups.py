@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import SmallInteger, case, delete, func, literal, select
+from sqlalchemy import SmallInteger, case, delete, func, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,7 @@ from fissionmall.analytics.rollup_models import (
     DailyOrders,
     DailyPerson,
     DailyRollup,
+    LastDayCount,
     PersonLast,
     RollupApplied,
     RollupState,
@@ -147,10 +148,32 @@ async def _roll_step(s: AsyncSession, *, where: tuple[Any, ...], step: Any) -> N
         _insert(s, DailyPerson).from_select(["day", "tool", "step", "person"], people).on_conflict_do_nothing()
     )
     # Each person's last day per (tool, step), for the ranges that reach the newest day: the batch's own
-    # latest day, kept when a late event brings an older one.
-    latest = of(tool, step, person, func.max(e.day)).group_by(tool, step, person)
-    ins = _insert(s, PersonLast).from_select(["tool", "step", "person", "last_day"], latest)
-    later = (func.greatest if is_postgres(s) else func.max)(PersonLast.last_day, ins.excluded.last_day)
+    # latest day, kept when a late event brings an older one; and the histogram of last days moved with it
+    # (a person whose last day moves from d to d' is one less on d and one more on d'). One roller at a
+    # time (catch_up holds the watermark's row), so the reads below see the rows they change.
+    latest = of(tool, step, person, func.max(e.day).label("day")).group_by(tool, step, person).subquery()
+    pl = PersonLast
+    known = (pl.tool == latest.c[0]) & (pl.step == latest.c[1]) & (pl.person == latest.c[2])
+    moved = select(latest).outerjoin(pl, known).where(pl.person.is_(None) | (latest.c.day > pl.last_day)).subquery()
+    gained = select(moved.c[0], moved.c[1], moved.c.day, func.count()).group_by(moved.c[0], moved.c[1], moved.c.day)
+    lost = (
+        select(pl.tool, pl.step, pl.last_day, -func.count())
+        .select_from(latest)
+        .join(pl, known)
+        .where(latest.c.day > pl.last_day)
+        .group_by(pl.tool, pl.step, pl.last_day)
+    )
+    for change in (lost, gained):
+        ins = _insert(s, LastDayCount).from_select(["tool", "step", "last_day", "persons"], change)
+        await s.execute(
+            ins.on_conflict_do_update(
+                index_elements=["tool", "step", "last_day"],
+                set_={"persons": LastDayCount.persons + ins.excluded.persons},
+            )
+        )
+    # WHERE true: SQLite reads "FROM (…) ON CONFLICT" as a join's ON without it
+    ins = _insert(s, pl).from_select(["tool", "step", "person", "last_day"], select(latest).where(true()))
+    later = (func.greatest if is_postgres(s) else func.max)(pl.last_day, ins.excluded.last_day)
     await s.execute(ins.on_conflict_do_update(index_elements=["tool", "step", "person"], set_={"last_day": later}))
 
 
