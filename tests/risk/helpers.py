@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -168,3 +169,16 @@ async def give_available(db: Database, *, customer_id: int, amount_fen: int) -> 
                 created_at=clock.now(),
             )
         )
+
+
+async def decide_at_once(
+    client: httpx.AsyncClient, boss: dict[str, str], review_id: int, decisions: list[str]
+) -> list[int]:
+    """Several reviewers deciding one review at the same moment (concurrent requests): their statuses."""
+
+    async def one(d: str) -> int:
+        r = await client.post(f"/api/admin/v1/risk/reviews/{review_id}/decide", json={"decision": d}, headers=boss)
+        assert r.status_code in (200, 409), r.text
+        return r.status_code
+
+    return list(await asyncio.gather(*(one(d) for d in decisions)))

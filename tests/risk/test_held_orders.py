@@ -9,14 +9,12 @@ Judged by the engine of issue 19 (risk/handlers.py, groupbuy/source.py)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 
 from fissionmall.orders.models import Refund
 from tests.helpers import order, pay, run_jobs, shopper
 from tests.risk.engine_helpers import only, rule
-from tests.risk.helpers import build, join_group, open_group, trust_proxy
+from tests.risk.helpers import build, decide_at_once, join_group, open_group, trust_proxy
 
 SHIP = {"carrier": "顺丰", "tracking_no": "SF1234567"}
 
@@ -30,15 +28,6 @@ async def _pending_review(client, boss, kind: str, ref_id: int) -> int:
     assert r.status_code == 200, r.text
     (rid,) = [v["id"] for v in r.json()["items"] if v["ref_id"] == ref_id]
     return int(rid)
-
-
-async def _decide_at_once(client, boss, review_id: int, decisions: list[str]) -> list[int]:
-    async def one(d: str) -> int:
-        r = await client.post(f"/api/admin/v1/risk/reviews/{review_id}/decide", json={"decision": d}, headers=boss)
-        assert r.status_code in (200, 409), r.text
-        return r.status_code
-
-    return list(await asyncio.gather(*(one(d) for d in decisions)))
 
 
 async def _refunds(db, order_id: int) -> int:
@@ -67,7 +56,7 @@ async def test_a_held_order_pays_but_ships_only_once_released(client, db, monkey
     (held,) = page.json()["items"]
     assert (held["kind_label"], held["reasons"]) == ("订单", ["new_account_order"])
     rid = await _pending_review(client, m.boss, "order", oid)
-    assert sorted(await _decide_at_once(client, m.boss, rid, ["release"] * 4)) == [200, 409, 409, 409]
+    assert sorted(await decide_at_once(client, m.boss, rid, ["release"] * 4)) == [200, 409, 409, 409]
     r = await _ship(client, m.boss, oid)
     assert r.status_code == 200 and r.json()["status"] == "shipped", r.text
     # An order the rule does not hold ships at once.
@@ -87,13 +76,13 @@ async def test_voiding_a_held_order_refunds_a_paid_one_once_and_cancels_an_unpai
     await pay(client, h, paid)
     unpaid = int((await order(client, h, [{"sku_id": m.sku_id, "qty": 1}])).json()["id"])
     rid = await _pending_review(client, m.boss, "order", paid)
-    assert (await _decide_at_once(client, m.boss, rid, ["void", "void", "release", "void"])).count(200) == 1
+    assert (await decide_at_once(client, m.boss, rid, ["void", "void", "release", "void"])).count(200) == 1
     await run_jobs(db)
     await run_jobs(db)
     o = await _order(client, h, paid)
     assert o["refunded_fen"] == o["paid_fen"] > 0 and await _refunds(db, paid) == 1
     rid = await _pending_review(client, m.boss, "order", unpaid)
-    assert (await _decide_at_once(client, m.boss, rid, ["void"] * 3)).count(200) == 1
+    assert (await decide_at_once(client, m.boss, rid, ["void"] * 3)).count(200) == 1
     assert (await _order(client, h, unpaid))["status"] == "cancelled" and await _refunds(db, unpaid) == 0
 
 
@@ -119,12 +108,12 @@ async def test_a_held_group_ships_nothing_until_released_and_voiding_it_refunds_
     r = await _ship(client, m.boss, orders_[0])
     assert (r.status_code, r.json()["error"]["code"]) == (409, "GROUP_UNDER_REVIEW"), r.text
     rid = await _pending_review(client, m.boss, "group", gid)
-    assert (await _decide_at_once(client, m.boss, rid, ["release"] * 3)).count(200) == 1
+    assert (await decide_at_once(client, m.boss, rid, ["release"] * 3)).count(200) == 1
     assert all([(await _ship(client, m.boss, o)).status_code == 200 for o in orders_])
 
     gid, orders_, who = await full_group("g2")
     rid = await _pending_review(client, m.boss, "group", gid)
-    assert (await _decide_at_once(client, m.boss, rid, ["void", "void", "void", "release"])).count(200) == 1
+    assert (await decide_at_once(client, m.boss, rid, ["void", "void", "void", "release"])).count(200) == 1
     await run_jobs(db)
     await run_jobs(db)
     for h, oid in zip(who, orders_, strict=True):

@@ -6,13 +6,11 @@ Judged by the engine of issue 19 (its review queue: POST /api/admin/v1/risk/revi
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 
 from fissionmall.distribution.models import Commission
 from tests.helpers import run_jobs
-from tests.risk.helpers import build, give_available, trust_proxy
+from tests.risk.helpers import build, decide_at_once, give_available, trust_proxy
 
 WD = "/api/v1/distribution/withdrawals"
 BIG = 600_000  # 6,000 元
@@ -30,15 +28,6 @@ async def _review_of(client, m, withdrawal_id: int) -> int:
     assert r.status_code == 200, r.text
     (rid,) = [v["id"] for v in r.json()["items"] if v["kind"] == "withdrawal" and v["ref_id"] == withdrawal_id]
     return int(rid)
-
-
-async def _decide_at_once(client, m, review_id: int, decisions: list[str]) -> list[int]:
-    async def one(d: str) -> int:
-        r = await client.post(f"/api/admin/v1/risk/reviews/{review_id}/decide", json={"decision": d}, headers=m.boss)
-        assert r.status_code in (200, 409), r.text
-        return r.status_code
-
-    return list(await asyncio.gather(*(one(d) for d in decisions)))
 
 
 async def _balances(client, m) -> tuple[int, int, int]:
@@ -59,7 +48,7 @@ async def test_a_held_withdrawal_released_by_reviewers_at_once_pays_once(client,
     w = await _held(client, m)
     assert await _balances(client, m) == (1000, BIG, 0)
     rid = await _review_of(client, m, w["id"])
-    codes = await _decide_at_once(client, m, rid, ["release"] * 5)
+    codes = await decide_at_once(client, m.boss, rid, ["release"] * 5)
     assert sorted(codes) == [200, 409, 409, 409, 409]
     await run_jobs(db)
     await run_jobs(db)
@@ -75,7 +64,7 @@ async def test_a_held_withdrawal_voided_by_reviewers_at_once_returns_to_the_bala
     await give_available(db, customer_id=m.distributor_id, amount_fen=BIG)
     w = await _held(client, m)
     rid = await _review_of(client, m, w["id"])
-    codes = await _decide_at_once(client, m, rid, ["void", "void", "release", "void", "void"])
+    codes = await decide_at_once(client, m.boss, rid, ["void", "void", "release", "void", "void"])
     assert codes.count(200) == 1
     await run_jobs(db)
     mine = {x["id"]: x for x in (await client.get(WD, headers=m.distributor)).json()["items"]}
@@ -93,6 +82,6 @@ async def test_a_held_withdrawal_voided_by_reviewers_at_once_returns_to_the_bala
     before = (await _balances(client, m))[0]
     w2 = await _held(client, m)
     rid2 = await _review_of(client, m, w2["id"])
-    assert sorted(await _decide_at_once(client, m, rid2, ["void"] * 4)) == [200, 409, 409, 409]
+    assert sorted(await decide_at_once(client, m.boss, rid2, ["void"] * 4)) == [200, 409, 409, 409]
     assert (await _balances(client, m))[0] == before
     assert await _rows(db, w2["id"], "withdraw_return") == 2

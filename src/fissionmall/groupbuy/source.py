@@ -20,8 +20,6 @@ from fissionmall.orders.sources import SourceDefaults, register_source
 from fissionmall.risk import reviews
 
 SHIP_REFUSAL = REFUND_REFUSAL = GroupbuyError.GROUP_FORMING
-
-
 REVIEW_KIND = "group"
 
 
@@ -36,11 +34,6 @@ async def ship_refusal(s: AsyncSession, *, order_id: int) -> str | None:
     if await reviews.pending(s, kind=REVIEW_KIND, ref_id=g.id):
         return GroupbuyError.GROUP_UNDER_REVIEW
     return None
-
-
-async def can_ship(s: AsyncSession, *, order_id: int) -> bool:
-    """Orders of a group ship only once the group has succeeded (and no review holds it)."""
-    return await ship_refusal(s, order_id=order_id) is None
 
 
 class GroupBuySource(SourceDefaults):

@@ -316,12 +316,12 @@ async def ship_hold(s: AsyncSession, *, order: Order) -> str | None:
     form; ship() asks it to refuse."""
     if order.status != "paid":
         return None
-    refusal = await get_source(order.source).can_ship(s, order=order)
+    if (refusal := await get_source(order.source).can_ship(s, order=order)) is not None:
+        return refusal
     for hold in ship_holds():
-        if refusal is not None:
-            break
-        refusal = await hold(s, order)
-    return refusal
+        if (refusal := await hold(s, order)) is not None:
+            return refusal
+    return None
 
 
 async def ship(s: AsyncSession, *, order_id: int, carrier: str, tracking_no: str, settings: Settings) -> Order:

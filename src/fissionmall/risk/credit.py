@@ -76,18 +76,14 @@ def forget() -> None:
     _bad_at, _db = float("-inf"), None
 
 
-def _score(st: Standing, customer_id: int) -> int:
-    return max(0, st.now() - _pending.get(customer_id, 0))
-
-
 def score_of(st: Standing, customer_id: int) -> int:
     """The score now: the stored standing, recovered since, less the penalties this process has not written."""
-    return _score(st, customer_id)
+    return max(0, st.now() - _pending.get(customer_id, 0))
 
 
 def refused(st: Standing, customer_id: int) -> bool:
     """Whether this standing refuses marketing acts (frozen, or under FREEZE_BELOW with queued penalties)."""
-    return st.frozen or _score(st, customer_id) < FREEZE_BELOW
+    return st.frozen or score_of(st, customer_id) < FREEZE_BELOW
 
 
 async def standing(s: AsyncSession, *, customer_id: int) -> tuple[int, bool]:
@@ -101,7 +97,7 @@ async def standing(s: AsyncSession, *, customer_id: int) -> tuple[int, bool]:
             _cache.clear()
     else:
         st = hit[0]
-    return _score(st, customer_id), st.frozen
+    return score_of(st, customer_id), st.frozen
 
 
 def queue_penalty(customer_id: int, points: int) -> None:
